@@ -1,0 +1,94 @@
+"""Holds: the events micromoments places, their kinds, statuses and stable ids."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class HoldKind(StrEnum):
+    BREATHER = "breather"
+    SOCIAL = "social"
+    COFFEE = "coffee"
+    WATERCOOLER = "watercooler"
+
+
+SOCIAL_KINDS = frozenset({HoldKind.SOCIAL, HoldKind.COFFEE, HoldKind.WATERCOOLER})
+PERSONAL_KINDS = frozenset({HoldKind.BREATHER, HoldKind.SOCIAL})
+
+
+class HoldStatus(StrEnum):
+    PLANNED = "planned"
+    PLACED = "placed"
+    KEPT = "kept"
+    MOVED = "moved"
+    ADOPTED = "adopted"
+    REMOVED = "removed"
+    DISMISSED = "dismissed"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A hold on one person's calendar. ``busy`` is false for free (transparent) holds."""
+
+    id: str
+    kind: HoldKind
+    start: datetime
+    end: datetime
+    busy: bool
+    day: date
+    generation: int = 0
+    status: HoldStatus = HoldStatus.PLANNED
+
+
+# Google event ids: lowercase base32hex (0-9, a-v), 5 to 1024 characters.
+_EVENT_ID = re.compile(r"^[0-9a-v]{5,1024}$")
+ID_PREFIX = "mm"
+
+
+def _base32hex(digest: bytes) -> str:
+    return base64.b32hexencode(digest).decode("ascii").rstrip("=").lower()
+
+
+def personal_hold_id(person: str, kind: HoldKind, day: date, generation: int = 0) -> str:
+    """The id of a personal hold, from its identity and never from its slot.
+
+    A retry or a replan of the same hold therefore finds the same id; a bumped generation
+    (after Google answered 409 for a cancelled event of that id) makes a new one.
+    """
+    identity = f"personal|{person.strip().lower()}|{kind.value}|{day.isoformat()}|{generation}"
+    return ID_PREFIX + _base32hex(hashlib.sha256(identity.encode()).digest()[:20])
+
+
+def shared_hold_id(org: str, iso_week: str, group: str, kind: HoldKind) -> str:
+    """The id of a shared event (coffee, watercooler) from org, ISO week, pair or team, kind."""
+    identity = f"shared|{org}|{iso_week}|{group}|{kind.value}"
+    return ID_PREFIX + _base32hex(hashlib.sha256(identity.encode()).digest()[:20])
+
+
+def is_event_id(value: str) -> bool:
+    return bool(_EVENT_ID.match(value))
+
+
+# In an .ics file a hold travels as UID "<id>.<kind>@micromoments": importing a file into a
+# calendar drops X- properties but keeps the UID, so a re-export is still recognised.
+_HOLD_UID = re.compile(r"^(?P<id>mm[0-9a-v]{3,1022})\.(?P<kind>[a-z]+)@micromoments$")
+
+
+def hold_uid(hold_id: str, kind: HoldKind) -> str:
+    return f"{hold_id}.{kind.value}@micromoments"
+
+
+def parse_hold_uid(uid: str) -> tuple[str, HoldKind] | None:
+    match = _HOLD_UID.match(uid.strip())
+    if not match:
+        return None
+    try:
+        return match["id"], HoldKind(match["kind"])
+    except ValueError:
+        return None

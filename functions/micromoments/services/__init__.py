@@ -1,0 +1,1 @@
+"""Use cases: each composes the domain with the ports it needs."""

@@ -15,7 +15,9 @@ from micromoments.domain.working_hours import WorkingHours
 
 MIN = 60
 intervals = st.lists(
-    st.tuples(st.integers(0, 200), st.integers(1, 60)).map(lambda t: (t[0] * MIN, (t[0] + t[1]) * MIN)),
+    st.tuples(st.integers(0, 200), st.integers(1, 60)).map(
+        lambda t: (t[0] * MIN, (t[0] + t[1]) * MIN)
+    ),
     max_size=8,
 )
 people = st.lists(st.tuples(intervals, intervals), min_size=1, max_size=5)

@@ -61,9 +61,7 @@ def test_dst_day_keeps_wall_clock() -> None:
     assert (after[0] - before[0]) == 23 * 3600
 
 
-ranges = st.lists(
-    st.tuples(st.integers(0, 23 * 60), st.integers(1, 120)), min_size=1, max_size=3
-)
+ranges = st.lists(st.tuples(st.integers(0, 23 * 60), st.integers(1, 120)), min_size=1, max_size=3)
 
 
 @given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), ranges), min_size=1, max_size=4))

@@ -160,9 +160,7 @@ def schedule_days(
     return schedule
 
 
-def _block_all_day(
-    schedule: list[DaySchedule], first: date, start: date, end: date
-) -> None:
+def _block_all_day(schedule: list[DaySchedule], first: date, start: date, end: date) -> None:
     offset = (start - first).days
     span = max((end - start).days, 1)
     for i in range(max(offset, 0), min(offset + span, len(schedule))):

@@ -72,7 +72,13 @@ def _weekdays(value: Any) -> Any:
         for item in items:
             if isinstance(item, str):
                 names = {n.lower(): i for i, n in enumerate(DAY_NAMES)}
-                if item.strip().lower()[:3] not in names or len(item.strip()) not in (3, 6, 7, 8, 9):
+                if item.strip().lower()[:3] not in names or len(item.strip()) not in (
+                    3,
+                    6,
+                    7,
+                    8,
+                    9,
+                ):
                     raise ValueError(f"unknown day {item!r}")
                 out.append(names[item.strip().lower()[:3]])
             else:

@@ -23,7 +23,7 @@ from pydantic import (
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError, InvalidSetting
-from micromoments.domain.working_hours import DEFAULT_WORKING_HOURS, DAY_NAMES, WorkingHours
+from micromoments.domain.working_hours import DAY_NAMES, DEFAULT_WORKING_HOURS, WorkingHours
 
 
 def _working_hours(value: Any) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 
 from micromoments.domain.errors import InvalidWorkingHours
 from micromoments.domain.intervals import Interval
@@ -48,7 +49,9 @@ class WorkingHours:
     @classmethod
     def parse(cls, spec: str) -> WorkingHours:
         if not isinstance(spec, str) or not spec.strip():
-            raise InvalidWorkingHours("working hours are empty; expected e.g. 'Mon-Fri 09:00-17:00'")
+            raise InvalidWorkingHours(
+                "working hours are empty; expected e.g. 'Mon-Fri 09:00-17:00'"
+            )
         per_day: list[list[tuple[int, int]]] = [[] for _ in DAY_NAMES]
         for raw in spec.split(","):
             item = raw.strip()
@@ -73,7 +76,7 @@ class WorkingHours:
                 day = (day + 1) % 7
         for index, ranges in enumerate(per_day):
             ranges.sort()
-            for (_, prev_end), (next_start, _) in zip(ranges, ranges[1:], strict=False):
+            for (_, prev_end), (next_start, _) in pairwise(ranges):
                 if next_start < prev_end:
                     raise InvalidWorkingHours(f"working hours overlap on {DAY_NAMES[index]}")
         d = tuple(tuple(r) for r in per_day)

@@ -1,0 +1,76 @@
+"""Run every benchmark in bench/ with --json and write docs/benchmarks.md from the results.
+
+Each benchmark prints one JSON object; its "rows" list holds the lines of the report:
+{"what", "size", "result", "target", "met"}. Everything else it prints is kept verbatim in
+docs/benchmarks/<name>.json so the numbers behind the table can be checked.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DOCS = ROOT / "docs"
+
+
+def main() -> int:
+    scripts = sorted(p for p in BENCH.glob("*.py") if p.name != "run.py")
+    results: list[tuple[str, dict[str, Any]]] = []
+    raw_dir = DOCS / "benchmarks"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    for script in scripts:
+        print(f"bench: running {script.name} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, str(script), "--json"],
+            check=False,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        if done.returncode != 0:
+            print(f"bench: {script.name} failed with exit code {done.returncode}", file=sys.stderr)
+            return 1
+        doc = json.loads(done.stdout)
+        (raw_dir / f"{script.stem}.json").write_text(json.dumps(doc, indent=2) + "\n")
+        print(f"bench: {script.name} took {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        results.append((script.stem, doc))
+
+    machine = f"{platform.machine()}, {_cpus()} cores, Python {platform.python_version()}"
+    today = datetime.now(UTC).date().isoformat()
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` on {today} ({machine}). Raw output: `docs/benchmarks/*.json`.",
+        "",
+        "| benchmark | what | size | result | target | met | machine | date |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, doc in results:
+        for row in doc.get("rows", []):
+            met = {True: "yes", False: "**no**"}.get(row.get("met"), "")
+            lines.append(
+                f"| {name} | {row['what']} | {row['size']} | {row['result']} | "
+                f"{row.get('target', '')} | {met} | {machine} | {today} |"
+            )
+    (DOCS / "benchmarks.md").write_text("\n".join(lines) + "\n")
+    print(f"bench: wrote {DOCS / 'benchmarks.md'}", file=sys.stderr)
+    return 0
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

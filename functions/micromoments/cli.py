@@ -1,0 +1,238 @@
+"""The ``micromoments`` command.
+
+Scripts depend on it, so its options and its ``--json`` shapes are stable. Every error the
+user can cause is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from micromoments import __version__
+from micromoments.domain.calendar import zone
+from micromoments.domain.errors import DomainError
+from micromoments.domain.holds import Hold
+from micromoments.domain.working_hours import WorkingHours
+
+EXIT_USAGE = 2
+EXIT_INPUT = 1
+
+SAMPLE_PERSON = "alex@example.com"
+SAMPLE_NOW = "2026-11-23T08:00:00+01:00"
+
+
+class UsageError(DomainError):
+    """A command-line value could not be read."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date and time") from None
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _working_hours(text: str) -> WorkingHours:
+    try:
+        return WorkingHours.parse(text)
+    except DomainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _zone_name(text: str) -> str:
+    try:
+        zone(text)
+    except DomainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"micromoments: error: {message}\n")
+
+
+def _calendar_options(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("calendar", type=Path, help="an .ics export (Google, Outlook, Apple)")
+    sub.add_argument(
+        "--me",
+        "--person",
+        dest="me",
+        required=True,
+        metavar="EMAIL",
+        help="whose calendar it is (their address in the invitations)",
+    )
+    sub.add_argument(
+        "--tz",
+        type=_zone_name,
+        metavar="ZONE",
+        help="IANA time zone (default: the calendar's own, else UTC)",
+    )
+    sub.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first day (default: today)")
+    sub.add_argument(
+        "--days",
+        type=_positive,
+        metavar="N",
+        help="number of days (default: to the end of next week)",
+    )
+    sub.add_argument(
+        "--working-hours",
+        type=_working_hours,
+        metavar="SPEC",
+        help="e.g. 'Mon-Thu 09:00-17:30, Fri 09:00-13:00' (default Mon-Fri 09:00-17:00)",
+    )
+    sub.add_argument(
+        "--now", type=_instant, metavar="ISO-8601", help="the moment to plan from (default: now)"
+    )
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="micromoments", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--version", action="version", version=f"micromoments {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    analyze = commands.add_parser("analyze", help="meeting load per day of an .ics calendar")
+    _calendar_options(analyze)
+
+    plan = commands.add_parser("plan", help="the holds micromoments would place")
+    _calendar_options(plan)
+    plan.add_argument(
+        "--out", type=Path, metavar="HOLDS.ics", help="write the holds as an .ics file to import"
+    )
+
+    demo = commands.add_parser("demo", help="analyse and plan the bundled sample calendar")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            return _demo(args, sys.stdout)
+        return _calendar_command(args, sys.stdout)
+    except DomainError as exc:
+        print(f"micromoments: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("micromoments: interrupted", file=sys.stderr)
+        return 130
+
+
+def _calendar_command(args: argparse.Namespace, out: TextIO) -> int:
+    from micromoments.services.calendar_file import analyse_calendar_file
+
+    now = args.now or datetime.now().astimezone()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=zone(args.tz or "UTC"))
+    result = analyse_calendar_file(
+        args.calendar,
+        me=args.me,
+        now=now,
+        timezone=args.tz,
+        start=args.start,
+        days=args.days,
+        working_hours=args.working_hours,
+    )
+    for warning in result.warnings:
+        print(f"micromoments: warning: event {warning.uid}: {warning.message}", file=sys.stderr)
+    plan = result.plan
+    if args.command == "analyze":
+        if args.json:
+            doc = {
+                "person": plan.person,
+                "timezone": plan.timezone,
+                "days": [load.to_json() for load in plan.loads],
+            }
+            print(json.dumps(doc), file=out)
+        else:
+            from micromoments.report import render_loads
+
+            print(render_loads(plan), file=out)
+        return 0
+
+    if args.out is not None:
+        from micromoments.adapters.ics import write_holds
+
+        try:
+            args.out.write_bytes(write_holds(plan.holds, person=plan.person))
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    if args.json:
+        print(json.dumps({"holds": [_hold_json(h) for h in plan.holds]}), file=out)
+    else:
+        from micromoments.report import render_holds
+
+        print(render_holds(plan), file=out)
+        if args.out is not None:
+            print(f"\nWrote {len(plan.holds)} holds to {args.out}", file=out)
+    return 0
+
+
+def _hold_json(hold: Hold) -> dict[str, str]:
+    return {
+        "id": hold.id,
+        "kind": hold.kind.value,
+        "start": hold.start.isoformat(),
+        "end": hold.end.isoformat(),
+    }
+
+
+def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    from micromoments.report import render_holds, render_loads
+    from micromoments.services.calendar_file import analyse_calendar_file
+
+    sample = resources.files("micromoments.local") / "samples" / "sample.ics"
+    with resources.as_file(sample) as path:
+        result = analyse_calendar_file(
+            path,
+            me=SAMPLE_PERSON,
+            now=datetime.fromisoformat(SAMPLE_NOW),
+        )
+    plan = result.plan
+    if args.json:
+        doc = {
+            "person": plan.person,
+            "timezone": plan.timezone,
+            "days": [load.to_json() for load in plan.loads],
+            "holds": [_hold_json(h) for h in plan.holds],
+        }
+        print(json.dumps(doc), file=out)
+        return 0
+    print(f"micromoments demo: the bundled sample calendar, planned as of {SAMPLE_NOW}\n", file=out)
+    print(render_loads(plan), file=out)
+    print(file=out)
+    print(render_holds(plan), file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

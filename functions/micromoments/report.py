@@ -57,7 +57,7 @@ def _row(load: DayLoad) -> str:
 
 def render_loads(plan: CalendarPlan) -> str:
     header = (
-        f"{'day':<14}  {'meet':>6}  {'(█ = 30 min of meetings)':<{BAR_WIDTH + 1}}"
+        f"{'day':<14}  {'meet':>6}  {'█ = 30 min of meetings':<{BAR_WIDTH + 1}}"
         f"{'b2b run':>9}  {'focus':>6}  {'after':>6}  notes"
     )
     lines = [f"{plan.person} · {plan.timezone}", header]

@@ -127,8 +127,8 @@ def schedule_days(
             continue
         start, end = event.start, event.end
         if not isinstance(start, datetime) or not isinstance(end, datetime):
-            if event.busy and kind is not EventKind.HOLD:
-                _block_all_day(schedule, first, start, end)
+            if kind is EventKind.OUT_OF_OFFICE or (event.busy and kind is not EventKind.HOLD):
+                _block_all_day(schedule, first, start, end, busy=event.busy)
             continue
         s, e = _epoch(start), _epoch(end)
         if e <= s:
@@ -160,11 +160,18 @@ def schedule_days(
     return schedule
 
 
-def _block_all_day(schedule: list[DaySchedule], first: date, start: date, end: date) -> None:
+def _block_all_day(
+    schedule: list[DaySchedule], first: date, start: date, end: date, *, busy: bool
+) -> None:
+    """An all-day event over its dates: busy makes them unavailable; a free out-of-office
+    event covers each date's working hours, which makes a workday unavailable."""
     offset = (start - first).days
     span = max((end - start).days, 1)
     for i in range(max(offset, 0), min(offset + span, len(schedule))):
-        schedule[i].all_day_busy = True
+        if busy:
+            schedule[i].all_day_busy = True
+        else:
+            schedule[i].out_of_office.append(schedule[i].window)
 
 
 def measure(day: DaySchedule, rules: OverloadRules) -> DayLoad:

@@ -1,0 +1,646 @@
+"""The single-table layout and the Store built on it, shared by every table backend.
+
+`TableStore` implements the `Store` port once, on a small `Table` protocol (get, put,
+delete, query, batch writes, conditions). `adapters.dynamo.DynamoTable` is DynamoDB;
+`adapters.memory.MemoryTable` is an in-memory table with the same semantics for unit
+tests. Items are plain Python values (str, int, bool, None, list, dict); numbers are
+whole. The key design is documented in docs/decisions.md ("Single-table keys").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from micromoments.domain.access import Session, SignInToken
+from micromoments.domain.calendar import EventKind
+from micromoments.domain.day_load import DayLoad
+from micromoments.domain.digest import DigestRecord, DigestState
+from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.journal import JournalEntry, WriteOp
+from micromoments.domain.lease import Lease
+from micromoments.domain.mirror import MirrorEvent, SyncState
+from micromoments.domain.pairing import PairingGroup, PairingHistoryEntry, PairingRound
+from micromoments.domain.people import Person, PersonStatus, Preferences
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import PersonNotFound, StoreError
+
+Item = dict[str, Any]
+
+PK, SK = "pk", "sk"
+TTL_ATTRIBUTE = "expires_at"
+SCAN_INDEX = "scannable"
+SCAN_INDEX_PK, SCAN_INDEX_SK = "scan_pk", "scan_sk"
+SCAN_PARTITION = "SCAN"
+SCANNABLE = frozenset({PersonStatus.ACTIVE, PersonStatus.LEAVING})
+
+# Retention (DESIGN.md "State").
+PAST_DAYS_RETENTION = timedelta(weeks=8)
+JOURNAL_RETENTION = timedelta(days=30)
+
+
+class ConditionFailed(StoreError):
+    """A conditional write found the item not as required."""
+
+
+class CondKind(StrEnum):
+    NOT_EXISTS = "not_exists"
+    EXISTS = "exists"
+    EQUALS = "equals"
+    NOT_EXISTS_OR_BEFORE = "not_exists_or_before"  # attribute < value (numbers)
+
+
+@dataclass(frozen=True, slots=True)
+class Cond:
+    """A write condition every backend can express (DynamoDB ConditionExpression)."""
+
+    kind: CondKind
+    attribute: str = PK
+    value: Any = None
+
+
+def not_exists() -> Cond:
+    return Cond(CondKind.NOT_EXISTS)
+
+
+def exists() -> Cond:
+    return Cond(CondKind.EXISTS)
+
+
+class Table(Protocol):
+    """The storage operations `TableStore` needs; all reads are strongly consistent."""
+
+    def get(self, pk: str, sk: str) -> Item | None: ...
+    def put(self, item: Item, *, condition: Cond | None = None) -> None: ...
+    def delete(self, pk: str, sk: str, *, condition: Cond | None = None) -> None: ...
+    def query(self, pk: str, sk_prefix: str = "") -> Iterator[Item]: ...
+    def query_index(self, partition: str) -> Iterator[Item]: ...
+    def batch_put(self, items: Sequence[Item]) -> None: ...
+    def batch_delete(self, keys: Sequence[tuple[str, str]]) -> None: ...
+
+
+# -- keys --------------------------------------------------------------------------------
+
+ORG_PK = "ORG"
+
+
+def person_pk(email: str) -> str:
+    return f"PERSON#{email}"
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _day_expiry(day: date) -> int:
+    end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+    return _epoch(end + PAST_DAYS_RETENTION)
+
+
+# -- value codecs ----------------------------------------------------------------------------
+
+
+def _when(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _moment(text: str | None) -> datetime | date | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+
+
+def _required_moment(text: str) -> datetime | date:
+    value = _moment(text)
+    assert value is not None
+    return value
+
+
+def _required_instant(text: str) -> datetime:
+    value = _instant(text)
+    assert value is not None
+    return value
+
+
+def hold_to_item(hold: Hold) -> Item:
+    return {
+        "id": hold.id,
+        "kind": hold.kind.value,
+        "start": hold.start.isoformat(),
+        "end": hold.end.isoformat(),
+        "busy": hold.busy,
+        "day": hold.day.isoformat(),
+        "generation": hold.generation,
+        "status": hold.status.value,
+    }
+
+
+def item_to_hold(item: Item) -> Hold:
+    return Hold(
+        id=item["id"],
+        kind=HoldKind(item["kind"]),
+        start=_required_instant(item["start"]),
+        end=_required_instant(item["end"]),
+        busy=bool(item["busy"]),
+        day=date.fromisoformat(item["day"]),
+        generation=int(item["generation"]),
+        status=HoldStatus(item["status"]),
+    )
+
+
+def mirror_to_item(email: str, event: MirrorEvent) -> Item:
+    item: Item = {
+        PK: person_pk(email),
+        SK: f"EVENT#{event.id}",
+        "id": event.id,
+        "start": _when(event.start),
+        "end": _when(event.end),
+        "kind": event.kind.value,
+        "busy": event.busy,
+        "declined": event.declined,
+        "cancelled": event.cancelled,
+    }
+    optional = {
+        "start_zone": event.start_zone,
+        "recurrence": list(event.recurrence) or None,
+        "recurring_event_id": event.recurring_event_id,
+        "original_start": _when(event.original_start),
+        "hold_id": event.hold_id,
+        "hold_kind": event.hold_kind,
+    }
+    item.update({k: v for k, v in optional.items() if v is not None})
+    last = event.last_day()
+    if last is not None:
+        item[TTL_ATTRIBUTE] = _day_expiry(last)
+    return item
+
+
+def item_to_mirror(item: Item) -> MirrorEvent:
+    return MirrorEvent(
+        id=item["id"],
+        start=_required_moment(item["start"]),
+        end=_required_moment(item["end"]),
+        kind=EventKind(item["kind"]),
+        busy=bool(item["busy"]),
+        declined=bool(item["declined"]),
+        cancelled=bool(item["cancelled"]),
+        start_zone=item.get("start_zone"),
+        recurrence=tuple(item.get("recurrence") or ()),
+        recurring_event_id=item.get("recurring_event_id"),
+        original_start=_moment(item.get("original_start")),
+        hold_id=item.get("hold_id"),
+        hold_kind=item.get("hold_kind"),
+    )
+
+
+def load_to_item(email: str, load: DayLoad) -> Item:
+    item: Item = {PK: person_pk(email), SK: f"LOAD#{load.date.isoformat()}"}
+    item.update(load.to_json())
+    if load.longest_run is not None:
+        item["longest_run"] = list(load.longest_run)
+    item[TTL_ATTRIBUTE] = _day_expiry(load.date)
+    return item
+
+
+def item_to_load(item: Item) -> DayLoad:
+    run = item.get("longest_run")
+    return DayLoad(
+        date=date.fromisoformat(item["date"]),
+        available=bool(item["available"]),
+        meeting_minutes=int(item["meeting_minutes"]),
+        after_hours_meeting_minutes=int(item["after_hours_meeting_minutes"]),
+        longest_back_to_back_minutes=int(item["longest_back_to_back_minutes"]),
+        back_to_back_meetings=int(item["back_to_back_meetings"]),
+        focus_minutes=int(item["focus_minutes"]),
+        overloaded=bool(item["overloaded"]),
+        reasons=tuple(item["reasons"]),
+        longest_run=(int(run[0]), int(run[1])) if run else None,
+    )
+
+
+def person_to_item(person: Person, *, erase_requested: bool = False) -> Item:
+    item: Item = {
+        PK: person_pk(person.email),
+        SK: "PROFILE",
+        "email": person.email,
+        "status": person.status.value,
+        "preferences": person.preferences.to_item(),
+        "erase_requested": erase_requested,
+    }
+    if person.team is not None:
+        item["team"] = person.team
+    if person.timezone is not None:
+        item["timezone"] = person.timezone
+    if person.status in SCANNABLE:
+        item[SCAN_INDEX_PK] = SCAN_PARTITION
+        item[SCAN_INDEX_SK] = person.email
+    return item
+
+
+def item_to_person(item: Item) -> Person:
+    return Person(
+        email=item["email"],
+        status=PersonStatus(item["status"]),
+        team=item.get("team"),
+        timezone=item.get("timezone"),
+        preferences=Preferences.from_item(item.get("preferences") or {}),
+    )
+
+
+# -- the Store ---------------------------------------------------------------------------
+
+
+class TableStore:
+    """The `Store` port on any `Table` backend."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # the org
+    def get_settings(self) -> OrgSettings | None:
+        item = self.table.get(ORG_PK, "SETTINGS")
+        return None if item is None else OrgSettings.from_item(item["settings"])
+
+    def create_settings(self, settings: OrgSettings) -> bool:
+        return self._create({PK: ORG_PK, SK: "SETTINGS", "settings": settings.to_item()})
+
+    def put_settings(self, settings: OrgSettings) -> None:
+        self.table.put({PK: ORG_PK, SK: "SETTINGS", "settings": settings.to_item()})
+
+    # people
+    def create_person(self, person: Person) -> bool:
+        created = self._create(person_to_item(person))
+        # the org's member list (what `list_people` reads); written again on a retry
+        self.table.put({PK: ORG_PK, SK: f"MEMBER#{person.email}", "email": person.email})
+        return created
+
+    def get_person(self, email: str) -> Person | None:
+        item = self.table.get(person_pk(email), "PROFILE")
+        return None if item is None else item_to_person(item)
+
+    def update_person(self, person: Person, *, expected_status: PersonStatus | None = None) -> bool:
+        current = self.table.get(person_pk(person.email), "PROFILE")
+        if current is None:
+            raise PersonNotFound(f"no person {person.email!r}")
+        condition = (
+            exists()
+            if expected_status is None
+            else Cond(CondKind.EQUALS, "status", expected_status.value)
+        )
+        item = person_to_item(person, erase_requested=bool(current.get("erase_requested")))
+        try:
+            self.table.put(item, condition=condition)
+        except ConditionFailed:
+            if self.table.get(person_pk(person.email), "PROFILE") is None:
+                raise PersonNotFound(f"no person {person.email!r}") from None
+            return False
+        return True
+
+    def list_people(self) -> Iterator[Person]:
+        for item in self.table.query(ORG_PK, "MEMBER#"):
+            person = self.get_person(item["email"])
+            if person is not None:
+                yield person
+
+    def scannable_people(self) -> Iterator[str]:
+        for item in self.table.query_index(SCAN_PARTITION):
+            yield str(item[SCAN_INDEX_SK])
+
+    def request_erasure(self, email: str) -> None:
+        item = self.table.get(person_pk(email), "PROFILE")
+        if item is None:
+            raise PersonNotFound(f"no person {email!r}")
+        item["erase_requested"] = True
+        self.table.put(item, condition=exists())
+
+    def erasure_requested(self, email: str) -> bool:
+        item = self.table.get(person_pk(email), "PROFILE")
+        return bool(item and item.get("erase_requested"))
+
+    def erase_person(self, email: str) -> int:
+        person = self.get_person(email)
+        if person is None:
+            return 0
+        if person.status is not PersonStatus.OPTED_OUT:
+            raise StoreError(
+                f"{email} is {person.status.value}: data is erased only once opted out"
+            )
+        keys = [(item[PK], item[SK]) for item in self.table.query(person_pk(email))]
+        keys.append((ORG_PK, f"MEMBER#{email}"))
+        # the profile last, so an interrupted erasure is still visible and can be retried
+        keys.sort(key=lambda key: key[1] == "PROFILE")
+        self.table.batch_delete(keys[:-1])
+        self.table.delete(*keys[-1])
+        return len(keys) - 1
+
+    # sync state and the mirror
+    def get_sync(self, email: str) -> SyncState | None:
+        item = self.table.get(person_pk(email), "SYNC")
+        if item is None:
+            return None
+        return SyncState(
+            token=item.get("token"),
+            synced_at=_instant(item.get("synced_at")),
+            timezone=item.get("timezone"),
+            timezone_checked_at=_instant(item.get("timezone_checked_at")),
+        )
+
+    def put_sync(self, email: str, state: SyncState) -> None:
+        item: Item = {PK: person_pk(email), SK: "SYNC"}
+        values = {
+            "token": state.token,
+            "synced_at": _when(state.synced_at),
+            "timezone": state.timezone,
+            "timezone_checked_at": _when(state.timezone_checked_at),
+        }
+        item.update({k: v for k, v in values.items() if v is not None})
+        self.table.put(item)
+
+    def mirror(self, email: str) -> list[MirrorEvent]:
+        return [item_to_mirror(item) for item in self.table.query(person_pk(email), "EVENT#")]
+
+    def update_mirror(
+        self, email: str, upserts: Sequence[MirrorEvent], deletes: Sequence[str] = ()
+    ) -> None:
+        self.table.batch_put([mirror_to_item(email, event) for event in upserts])
+        self.table.batch_delete([(person_pk(email), f"EVENT#{event_id}") for event_id in deletes])
+
+    def replace_mirror(self, email: str, events: Sequence[MirrorEvent]) -> None:
+        keep = {f"EVENT#{event.id}" for event in events}
+        stale = [
+            (item[PK], item[SK])
+            for item in self.table.query(person_pk(email), "EVENT#")
+            if item[SK] not in keep
+        ]
+        self.table.batch_put([mirror_to_item(email, event) for event in events])
+        self.table.batch_delete(stale)
+
+    # day loads
+    def day_loads(self, email: str, first: date, last: date) -> list[DayLoad]:
+        lo, hi = f"LOAD#{first.isoformat()}", f"LOAD#{last.isoformat()}"
+        return [
+            item_to_load(item)
+            for item in self.table.query(person_pk(email), "LOAD#")
+            if lo <= item[SK] <= hi
+        ]
+
+    def put_day_loads(self, email: str, loads: Sequence[DayLoad]) -> None:
+        self.table.batch_put([load_to_item(email, load) for load in loads])
+
+    # holds and the journal
+    def holds(self, email: str) -> list[Hold]:
+        return [item_to_hold(item) for item in self.table.query(person_pk(email), "HOLD#")]
+
+    def put_hold(self, email: str, hold: Hold) -> None:
+        item = {PK: person_pk(email), SK: f"HOLD#{hold.id}", **hold_to_item(hold)}
+        item[TTL_ATTRIBUTE] = _day_expiry(hold.day)
+        self.table.put(item)
+
+    def add_journal(self, email: str, entry: JournalEntry) -> bool:
+        return self._create(self._journal_item(email, entry))
+
+    def pending_journal(self, email: str) -> list[JournalEntry]:
+        entries = [
+            JournalEntry(
+                hold_id=item["hold_id"],
+                seq=int(item["seq"]),
+                op=WriteOp(item["op"]),
+                hold=item_to_hold(item["hold"]),
+                written_at=_required_instant(item["written_at"]),
+                applied=bool(item["applied"]),
+            )
+            for item in self.table.query(person_pk(email), "JOURNAL#")
+        ]
+        return [entry for entry in entries if not entry.applied]
+
+    def mark_applied(self, email: str, entry: JournalEntry) -> None:
+        item = self._journal_item(email, entry)
+        item["applied"] = True
+        self.table.put(item, condition=exists())
+
+    def _journal_item(self, email: str, entry: JournalEntry) -> Item:
+        return {
+            PK: person_pk(email),
+            SK: f"JOURNAL#{entry.key}",
+            "hold_id": entry.hold_id,
+            "seq": entry.seq,
+            "op": entry.op.value,
+            "hold": hold_to_item(entry.hold),
+            "written_at": entry.written_at.isoformat(),
+            "applied": entry.applied,
+            TTL_ATTRIBUTE: _epoch(entry.written_at + JOURNAL_RETENTION),
+        }
+
+    # digests
+    def claim_digest(self, email: str, iso_week: str, now: datetime) -> bool:
+        return self._create(self._digest_item(email, iso_week, DigestState.CLAIMED, now))
+
+    def mark_digest_sent(self, email: str, iso_week: str, now: datetime) -> None:
+        self.table.put(self._digest_item(email, iso_week, DigestState.SENT, now))
+
+    def get_digest(self, email: str, iso_week: str) -> DigestRecord | None:
+        item = self.table.get(person_pk(email), f"DIGEST#{iso_week}")
+        if item is None:
+            return None
+        return DigestRecord(
+            email, iso_week, DigestState(item["state"]), _required_instant(item["at"])
+        )
+
+    def _digest_item(self, email: str, iso_week: str, state: DigestState, now: datetime) -> Item:
+        return {
+            PK: person_pk(email),
+            SK: f"DIGEST#{iso_week}",
+            "state": state.value,
+            "at": now.isoformat(),
+            TTL_ATTRIBUTE: _epoch(now + PAST_DAYS_RETENTION),
+        }
+
+    # the lease
+    def acquire_lease(self, lease: Lease, now: datetime) -> bool:
+        item = {
+            PK: person_pk(lease.person),
+            SK: "LEASE",
+            "owner": lease.owner,
+            "lease_until": _epoch(lease.expires_at),
+            TTL_ATTRIBUTE: _epoch(lease.expires_at + timedelta(days=1)),
+        }
+        condition = Cond(CondKind.NOT_EXISTS_OR_BEFORE, "lease_until", _epoch(now) + 1)
+        try:
+            self.table.put(item, condition=condition)
+        except ConditionFailed:
+            return False
+        return True
+
+    def release_lease(self, lease: Lease) -> None:
+        # expired and taken over: the new holder's lease stays
+        with suppress(ConditionFailed):
+            owner = Cond(CondKind.EQUALS, "owner", lease.owner)
+            self.table.delete(person_pk(lease.person), "LEASE", condition=owner)
+
+    # coffee pairing
+    def create_round(self, pairing_round: PairingRound) -> bool:
+        return self._create(
+            {
+                PK: ORG_PK,
+                SK: f"ROUND#{pairing_round.iso_week}",
+                "iso_week": pairing_round.iso_week,
+                "status": pairing_round.status,
+                "created_at": pairing_round.created_at.isoformat(),
+                "groups": [
+                    {
+                        "members": list(group.members),
+                        "start": _when(group.start),
+                        "end": _when(group.end),
+                        "reason": group.reason,
+                    }
+                    for group in pairing_round.groups
+                ],
+                TTL_ATTRIBUTE: _epoch(pairing_round.created_at + PAST_DAYS_RETENTION),
+            }
+        )
+
+    def get_round(self, iso_week: str) -> PairingRound | None:
+        item = self.table.get(ORG_PK, f"ROUND#{iso_week}")
+        if item is None:
+            return None
+        return PairingRound(
+            iso_week=item["iso_week"],
+            status=item["status"],
+            created_at=_required_instant(item["created_at"]),
+            groups=tuple(
+                PairingGroup(
+                    members=tuple(group["members"]),
+                    start=_instant(group.get("start")),
+                    end=_instant(group.get("end")),
+                    reason=group.get("reason"),
+                )
+                for group in item["groups"]
+            ),
+        )
+
+    def add_pairing_history(self, entries: Sequence[PairingHistoryEntry]) -> None:
+        items = []
+        for entry in entries:
+            for person, partner in ((entry.person, entry.partner), (entry.partner, entry.person)):
+                items.append(
+                    {
+                        PK: f"PAIRS#{person}",
+                        SK: f"{entry.iso_week}#{partner}",
+                        "iso_week": entry.iso_week,
+                        "kinds": list(entry.kinds),
+                    }
+                )
+        self.table.batch_put(items)
+
+    def pairing_history(self, pseudonym: str) -> list[PairingHistoryEntry]:
+        return [
+            PairingHistoryEntry(
+                person=pseudonym,
+                partner=item[SK].split("#", 1)[1],
+                iso_week=item["iso_week"],
+                kinds=tuple(item["kinds"]),
+            )
+            for item in self.table.query(f"PAIRS#{pseudonym}")
+        ]
+
+    def purge_pseudonym(self, pseudonym: str) -> int:
+        """Remove a pseudonym from the history (both directions) and from every round."""
+        keys = []
+        for item in self.table.query(f"PAIRS#{pseudonym}"):
+            week, partner = item[SK].split("#", 1)
+            keys.append((item[PK], item[SK]))
+            keys.append((f"PAIRS#{partner}", f"{week}#{pseudonym}"))
+        self.table.batch_delete(keys)
+        rounds = 0
+        for item in self.table.query(ORG_PK, "ROUND#"):
+            groups = item["groups"]
+            if any(pseudonym in group["members"] for group in groups):
+                for group in groups:
+                    group["members"] = [m for m in group["members"] if m != pseudonym]
+                self.table.put(item)
+                rounds += 1
+        return len(keys) + rounds
+
+    # sign-in tokens and sessions
+    def create_sign_in_token(self, token: SignInToken) -> bool:
+        return self._create(
+            {
+                PK: f"TOKEN#{token.token_hash}",
+                SK: "TOKEN",
+                "email": token.email,
+                "token_until": _epoch(token.expires_at),
+                "used": token.used,
+                TTL_ATTRIBUTE: _epoch(token.expires_at + timedelta(days=1)),
+            }
+        )
+
+    def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
+        item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
+        if item is None:
+            return None
+        token = SignInToken(
+            token_hash=token_hash,
+            email=item["email"],
+            expires_at=datetime.fromtimestamp(int(item["token_until"]), UTC),
+            used=bool(item["used"]),
+        )
+        if not token.valid_at(now):
+            return None
+        item["used"] = True
+        try:
+            self.table.put(item, condition=Cond(CondKind.EQUALS, "used", False))
+        except ConditionFailed:
+            return None  # consumed by a concurrent request
+        return token
+
+    def create_session(self, session: Session) -> bool:
+        return self._create(self._session_item(session))
+
+    def get_session(self, session_hash: str, now: datetime) -> Session | None:
+        item = self.table.get(f"SESSION#{session_hash}", "SESSION")
+        if item is None:
+            return None
+        session = Session(
+            session_hash=session_hash,
+            email=item["email"],
+            created_at=_required_instant(item["created_at"]),
+            last_seen_at=_required_instant(item["last_seen_at"]),
+        )
+        return session if session.valid_at(now) else None
+
+    def touch_session(self, session_hash: str, now: datetime) -> None:
+        session = self.get_session(session_hash, now)
+        if session is None:
+            return
+        touched = Session(session.session_hash, session.email, session.created_at, now)
+        with suppress(ConditionFailed):  # deleted meanwhile: logged out
+            self.table.put(self._session_item(touched), condition=exists())
+
+    def delete_session(self, session_hash: str) -> None:
+        self.table.delete(f"SESSION#{session_hash}", "SESSION")
+
+    def _session_item(self, session: Session) -> Item:
+        return {
+            PK: f"SESSION#{session.session_hash}",
+            SK: "SESSION",
+            "email": session.email,
+            "created_at": session.created_at.isoformat(),
+            "last_seen_at": session.last_seen_at.isoformat(),
+            TTL_ATTRIBUTE: _epoch(session.expires_at),
+        }
+
+    # helpers
+    def _create(self, item: Item) -> bool:
+        try:
+            self.table.put(item, condition=not_exists())
+        except ConditionFailed:
+            return False
+        return True

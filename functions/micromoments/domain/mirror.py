@@ -1,0 +1,69 @@
+"""The event mirror: what the system keeps of a person's calendar between scans.
+
+Only times, busy/free, kind, declined, status, recurrence rule and exceptions, recurring
+ids and our own tags — never titles, descriptions, locations or other people's addresses
+(DESIGN.md "State"). The mirror is what makes incremental sync sound: deltas are applied
+to it and day loads are recomputed from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from micromoments.domain.calendar import EventKind
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorEvent:
+    """One event as stored: a single event, a recurring master, or an exception instance.
+
+    ``start_zone`` is the IANA zone the start was written in (Google's ``timeZone``): a
+    recurring rule is expanded in it, so a 09:00 stand-up stays 09:00 across DST.
+    ``recurrence`` holds RFC 5545 lines (``RRULE:…``, ``EXDATE…``, ``RDATE…``) of a master;
+    ``recurring_event_id`` and ``original_start`` mark an exception instance.
+    """
+
+    id: str
+    start: datetime | date
+    end: datetime | date
+    kind: EventKind
+    busy: bool = True
+    declined: bool = False
+    cancelled: bool = False
+    start_zone: str | None = None
+    recurrence: tuple[str, ...] = ()
+    recurring_event_id: str | None = None
+    original_start: datetime | date | None = None
+    hold_id: str | None = None
+    hold_kind: str | None = None
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def recurring(self) -> bool:
+        return bool(self.recurrence)
+
+    def last_day(self) -> date | None:
+        """The last local date the event touches, or ``None`` when it recurs forever."""
+        if self.recurrence:
+            return None
+        end = self.end
+        return end.date() if isinstance(end, datetime) else end
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Where incremental sync stands for one person.
+
+    ``token`` is Google's ``nextSyncToken``, saved only after the last page of a sync.
+    ``timezone`` is the zone read from Google settings and ``timezone_checked_at`` when it
+    was last read (at the first scan, then weekly).
+    """
+
+    token: str | None = None
+    synced_at: datetime | None = None
+    timezone: str | None = None
+    timezone_checked_at: datetime | None = None

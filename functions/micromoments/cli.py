@@ -20,6 +20,7 @@ from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import Hold
 from micromoments.domain.working_hours import WorkingHours
+from micromoments.ports import StoreError
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
@@ -130,6 +131,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="analyse and plan the bundled sample calendar")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
+
+    commands.add_parser(
+        "init", help="create the table (from template.yaml) and default org settings"
+    )
+
+    org = commands.add_parser("org", help="show or change the org settings")
+    org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
+    org_show = org_commands.add_parser("show", help="print the org settings")
+    org_show.add_argument("--json", action="store_true", help="print one JSON object")
+    org_set = org_commands.add_parser("set", help="change settings: KEY=VALUE ...")
+    org_set.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+
+    people = commands.add_parser("people", help="add, list, opt out or delete people")
+    people_commands = people.add_subparsers(
+        dest="people_command", required=True, parser_class=_Parser
+    )
+    add = people_commands.add_parser("add", help="opt a person in with default preferences")
+    add.add_argument("email")
+    add.add_argument("--tz", type=_zone_name, metavar="ZONE")
+    add.add_argument("--team", metavar="NAME")
+    add.add_argument("--working-hours", type=_working_hours, metavar="SPEC")
+    imported = people_commands.add_parser(
+        "import", help="add people from a CSV (email,team,timezone,working_hours)"
+    )
+    imported.add_argument("file", type=Path, metavar="FILE.csv")
+    listing = people_commands.add_parser("list", help="everyone, with their status")
+    listing.add_argument("--json", action="store_true", help="print one JSON object")
+    show = people_commands.add_parser("show", help="one person's profile and preferences")
+    show.add_argument("email")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    optout = people_commands.add_parser("optout", help="stop; future holds are removed")
+    optout.add_argument("email")
+    delete = people_commands.add_parser(
+        "delete", help="opt out and erase the person's data once their holds are gone"
+    )
+    delete.add_argument("email")
     return parser
 
 
@@ -138,8 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args, sys.stdout)
+        if args.command in ("init", "org", "people"):
+            from micromoments import operator_commands
+
+            return operator_commands.run(args, sys.stdout)
         return _calendar_command(args, sys.stdout)
-    except DomainError as exc:
+    except (DomainError, StoreError) as exc:
         print(f"micromoments: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -7,12 +7,18 @@ sign-in tokens 15 minutes, sessions 7 days at most and 8 hours idle).
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 SIGN_IN_TOKEN_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=7)
 SESSION_IDLE = timedelta(hours=8)
+
+
+def derive_key(master: bytes, purpose: str) -> bytes:
+    """A key for one purpose (pseudonyms, sessions, unsubscribe links) from the master key."""
+    return hmac.new(master, f"micromoments/{purpose}".encode(), hashlib.sha256).digest()
 
 
 def secret_hash(secret: str) -> str:

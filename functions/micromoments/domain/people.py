@@ -22,7 +22,7 @@ from pydantic import (
 from micromoments.domain.calendar import normalise_address, zone
 from micromoments.domain.errors import DomainError, InvalidSetting
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.settings import WorkingHoursField, _explain, _string_list
+from micromoments.domain.settings import WorkingHoursField, _string_list, explain
 from micromoments.domain.working_hours import DAY_NAMES, WorkingHours
 
 _EMAIL = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
@@ -144,7 +144,7 @@ class Preferences(BaseModel):
         try:
             return cls.model_validate(dict(item))
         except ValidationError as exc:
-            raise InvalidSetting(_explain(exc)) from None
+            raise InvalidSetting(explain(exc)) from None
 
     def to_item(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -114,7 +114,7 @@ class OrgSettings(BaseModel):
         try:
             return cls.model_validate(dict(item))
         except ValidationError as exc:
-            raise InvalidSetting(_explain(exc)) from None
+            raise InvalidSetting(explain(exc)) from None
 
     def updated(self, changes: Mapping[str, Any]) -> OrgSettings:
         """A copy with ``changes`` applied and validated as a whole."""
@@ -148,7 +148,7 @@ class OrgSettings(BaseModel):
         return int(hours) * 60 + int(minutes)
 
 
-def _explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"]) or "value"

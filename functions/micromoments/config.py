@@ -1,0 +1,73 @@
+"""Settings from the environment, validated once (DESIGN.md "Settings", STYLE.md 3).
+
+Logic never reads ``os.environ``: it receives a `Config`. `config()` reads and caches it;
+tests build their own with `Config.from_environ({...})`. AWS itself is configured through
+the standard variables (AWS_ENDPOINT_URL, AWS_REGION, …) that boto3 reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from micromoments.domain.errors import DomainError
+
+DEFAULT_CALENDAR_API_URL = "https://www.googleapis.com/calendar/v3/"
+DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+_ENV = {
+    "table_name": "MICROMOMENTS_TABLE_NAME",
+    "calendar_api_url": "MICROMOMENTS_CALENDAR_API_URL",
+    "google_token_uri": "MICROMOMENTS_GOOGLE_TOKEN_URI",
+    "calendar_api_token": "MICROMOMENTS_CALENDAR_API_TOKEN",
+    "google_key_secret": "MICROMOMENTS_GOOGLE_KEY_SECRET",
+    "signing_key_secret": "MICROMOMENTS_SIGNING_KEY_SECRET",
+    "public_base_url": "MICROMOMENTS_PUBLIC_BASE_URL",
+}
+
+
+class ConfigError(DomainError):
+    """A setting is missing or malformed (the message names the variable)."""
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    table_name: str | None = None
+    calendar_api_url: str = DEFAULT_CALENDAR_API_URL
+    google_token_uri: str = DEFAULT_GOOGLE_TOKEN_URI
+    calendar_api_token: str | None = None
+    google_key_secret: str | None = None
+    signing_key_secret: str | None = None
+    public_base_url: str | None = None
+
+    @field_validator("calendar_api_url")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Config:
+        values = {field: environ[name] for field, name in _ENV.items() if environ.get(name)}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            name = _ENV.get(str(error["loc"][0]), str(error["loc"][0]))
+            raise ConfigError(f"{name}: {error['msg']}") from None
+
+    def require_table(self) -> str:
+        if not self.table_name:
+            raise ConfigError("MICROMOMENTS_TABLE_NAME is not set: name the DynamoDB table to use")
+        return self.table_name
+
+
+@cache
+def config() -> Config:
+    """The process's settings, read once."""
+    return Config.from_environ(os.environ)

@@ -1,0 +1,157 @@
+"""The operators' commands: ``init``, ``org show|set`` and ``people …``.
+
+They work against whatever the standard AWS settings name (AWS itself, or any DynamoDB
+endpoint through AWS_ENDPOINT_URL); the table is ``MICROMOMENTS_TABLE_NAME``. Each
+command is a thin shell over a service; errors surface as one line from `cli.main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import TextIO
+
+from micromoments.config import ConfigError, config
+from micromoments.domain.people import Person
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import Store
+from micromoments.services import org as org_service
+from micromoments.services import people as people_service
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    if args.command == "init":
+        return _init(out)
+    store = _store()
+    if args.command == "org":
+        return _org(args, store, out)
+    return _people(args, store, out)
+
+
+def _store() -> Store:
+    from micromoments.adapters.dynamo import dynamo_store
+
+    return dynamo_store(config().require_table())
+
+
+def _init(out: TextIO) -> int:
+    import boto3
+
+    from micromoments.adapters.dynamo import create_table, dynamo_store
+    from micromoments.adapters.secrets import ensure_master_key
+
+    settings = config()
+    name = settings.require_table()
+    client = boto3.client("dynamodb")
+    created = create_table(client, name)
+    print(f"table {name}: {'created' if created else 'exists already'}", file=out)
+    store = dynamo_store(name, client=client)
+    made = org_service.initialise_settings(store)
+    print(f"org settings: {'created with defaults' if made else 'kept as they are'}", file=out)
+    if settings.signing_key_secret:
+        fresh = ensure_master_key(settings.signing_key_secret)
+        state = "created" if fresh else "exists already"
+        print(f"signing key secret {settings.signing_key_secret}: {state}", file=out)
+    return 0
+
+
+def _org(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    if args.org_command == "show":
+        settings = org_service.current_settings(store)
+    else:
+        settings = org_service.change_settings(store, args.assignments)
+        print("org settings updated:", file=out)
+    if getattr(args, "json", False):
+        print(json.dumps(settings.to_item()), file=out)
+    else:
+        print(_settings_text(settings), file=out)
+    return 0
+
+
+def _settings_text(settings: OrgSettings) -> str:
+    item = settings.to_item()
+    width = max(len(key) for key in item)
+    lines = []
+    for key, value in item.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        if isinstance(value, bool):
+            shown = str(value).lower()
+        lines.append(f"{key:<{width}}  {shown}")
+    return "\n".join(lines)
+
+
+def _people(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    command = args.people_command
+    now = datetime.now(UTC)
+    if command == "add":
+        person = people_service.add_person(
+            store,
+            people_service.NewPerson(
+                email=args.email,
+                team=args.team,
+                timezone=args.tz,
+                working_hours=args.working_hours,
+            ),
+        )
+        print(f"added {person.email} (active)", file=out)
+    elif command == "import":
+        try:
+            text = args.file.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise people_service.PersonRefused(f"cannot read {args.file}: {exc}") from None
+        added, known = people_service.import_people(store, people_service.read_people_csv(text))
+        print(f"imported {added} people ({known} already known)", file=out)
+    elif command == "list":
+        people = list(store.list_people())
+        if args.json:
+            print(json.dumps({"people": [_person_json(p) for p in people]}), file=out)
+        else:
+            for person in people:
+                team = person.team or "-"
+                print(f"{person.email:<40} {person.status.value:<10} {team}", file=out)
+            print(f"{len(people)} people", file=out)
+    elif command == "show":
+        person = people_service.find_person(store, args.email)
+        if args.json:
+            print(json.dumps(_person_json(person)), file=out)
+        else:
+            for key, value in _person_json(person).items():
+                print(f"{key:<12} {value}", file=out)
+    elif command == "optout":
+        person = people_service.opt_out(store, args.email, now=now)
+        print(f"{person.email}: {person.status.value}", file=out)
+    elif command == "delete":
+        master = _master_key()
+        erased = people_service.delete_person(store, args.email, master_key=master, now=now)
+        if erased:
+            print(f"{args.email.strip().lower()}: erased", file=out)
+        else:
+            print(
+                f"{args.email.strip().lower()}: leaving; erased once the next scan has "
+                "removed their holds",
+                file=out,
+            )
+    return 0
+
+
+def _master_key() -> bytes:
+    from micromoments.adapters.secrets import read_master_key
+
+    secret = config().signing_key_secret
+    if not secret:
+        raise ConfigError(
+            "MICROMOMENTS_SIGNING_KEY_SECRET is not set: it keys the pairing pseudonyms "
+            "that deleting a person purges"
+        )
+    return read_master_key(secret)
+
+
+def _person_json(person: Person) -> dict[str, object]:
+    return {
+        "email": person.email,
+        "status": person.status.value,
+        "team": person.team,
+        "timezone": person.timezone,
+        "preferences": person.preferences.to_item(),
+    }

@@ -1,0 +1,169 @@
+"""Use cases for people: add (opt in), import, opt out, delete.
+
+Opting out sets status ``leaving``; the scan removes future holds and then sets
+``opted_out``. A person with no future hold, no pending write and no scan running can be
+``opted_out`` at once (`finish_opt_out`). Data is erased only once ``opted_out``
+(DESIGN.md "Flow").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from micromoments.domain.access import derive_key
+from micromoments.domain.errors import DomainError
+from micromoments.domain.holds import HoldStatus
+from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
+from micromoments.domain.settings import OrgSettings, explain
+from micromoments.domain.working_hours import WorkingHours
+from micromoments.ports import PersonNotFound, Store
+from micromoments.services.org import current_settings
+
+IMPORT_COLUMNS = ("email", "team", "timezone", "working_hours")
+LIVE_HOLDS = frozenset({HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED})
+
+
+class PersonRefused(DomainError):
+    """The person cannot be added (domain not allowed, bad value, already there)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    email: str
+    team: str | None = None
+    timezone: str | None = None
+    working_hours: WorkingHours | None = None
+
+
+def admit(settings: OrgSettings, candidate: NewPerson) -> Person:
+    """The person to store, or `PersonRefused` naming why."""
+    try:
+        preferences = Preferences(
+            timezone=candidate.timezone, working_hours=candidate.working_hours
+        )
+        person = Person(
+            email=candidate.email,
+            team=candidate.team or None,
+            preferences=preferences,
+        )
+    except ValidationError as exc:
+        raise PersonRefused(explain(exc)) from None
+    except DomainError as exc:
+        raise PersonRefused(str(exc)) from None
+    if not settings.allowed_domains:
+        raise PersonRefused(
+            "the org allows no email domain yet: "
+            "run `micromoments org set allowed_domains=example.com`"
+        )
+    if not settings.allows(person.email):
+        allowed = ", ".join(settings.allowed_domains)
+        raise PersonRefused(f"{person.email} is outside the org's allowed domains ({allowed})")
+    return person
+
+
+def add_person(store: Store, candidate: NewPerson) -> Person:
+    person = admit(current_settings(store), candidate)
+    if not store.create_person(person):
+        raise PersonRefused(f"{person.email} is already known")
+    return person
+
+
+def read_people_csv(text: str) -> list[NewPerson]:
+    """Rows of a CSV with a header naming some of ``email,team,timezone,working_hours``."""
+    reader = csv.DictReader(io.StringIO(text))
+    fields = [name.strip() for name in reader.fieldnames or []]
+    if "email" not in fields:
+        raise PersonRefused("the CSV needs a header row with an 'email' column")
+    unknown = sorted(set(fields) - set(IMPORT_COLUMNS))
+    if unknown:
+        raise PersonRefused(
+            f"unknown CSV column {unknown[0]!r}; known: {', '.join(IMPORT_COLUMNS)}"
+        )
+    people = []
+    for row in reader:
+        values = {key.strip(): (value or "").strip() for key, value in row.items() if key}
+        line = reader.line_num
+        try:
+            hours = values.get("working_hours")
+            people.append(
+                NewPerson(
+                    email=values.get("email", ""),
+                    team=values.get("team") or None,
+                    timezone=values.get("timezone") or None,
+                    working_hours=WorkingHours.parse(hours) if hours else None,
+                )
+            )
+        except DomainError as exc:
+            raise PersonRefused(f"line {line}: {exc}") from None
+    return people
+
+
+def import_people(store: Store, candidates: Iterable[NewPerson]) -> tuple[int, int]:
+    """Validate every row first; then add the new ones. Returns (added, already known)."""
+    settings = current_settings(store)
+    people: list[Person] = []
+    seen: set[str] = set()
+    for number, candidate in enumerate(candidates, start=2):
+        try:
+            person = admit(settings, candidate)
+        except PersonRefused as exc:
+            raise PersonRefused(f"line {number}: {exc}") from None
+        if person.email in seen:
+            raise PersonRefused(f"line {number}: {person.email} appears twice")
+        seen.add(person.email)
+        people.append(person)
+    added = sum(1 for person in people if store.create_person(person))
+    return added, len(people) - added
+
+
+def find_person(store: Store, email: str) -> Person:
+    person = store.get_person(email.strip().lower())
+    if person is None:
+        raise PersonNotFound(f"no person {email!r}: add them with `micromoments people add`")
+    return person
+
+
+def opt_out(store: Store, email: str, *, now: datetime) -> Person:
+    """Status ``leaving`` (future holds go with the next scan), or ``opted_out`` at once
+    when nothing of ours can remain on the calendar."""
+    person = find_person(store, email)
+    if person.status in (PersonStatus.ACTIVE, PersonStatus.SUSPENDED):
+        leaving = person.model_copy(update={"status": PersonStatus.LEAVING})
+        if not store.update_person(leaving, expected_status=person.status):
+            raise PersonRefused(f"{person.email} changed meanwhile; try again")
+        person = leaving
+    return finish_opt_out(store, person, now=now)
+
+
+def finish_opt_out(store: Store, person: Person, *, now: datetime) -> Person:
+    """``leaving`` -> ``opted_out`` once no future hold and no pending write remain."""
+    if person.status is not PersonStatus.LEAVING:
+        return person
+    future = [h for h in store.holds(person.email) if h.status in LIVE_HOLDS and h.end > now]
+    if future or store.pending_journal(person.email):
+        return person
+    done = person.model_copy(update={"status": PersonStatus.OPTED_OUT})
+    return done if store.update_person(done, expected_status=PersonStatus.LEAVING) else person
+
+
+def delete_person(store: Store, email: str, *, master_key: bytes, now: datetime) -> bool:
+    """Mark for erasure and opt out; erase at once if ``opted_out``. True when erased."""
+    person = find_person(store, email)
+    store.request_erasure(person.email)
+    person = opt_out(store, person.email, now=now)
+    return erase_if_requested(store, person, master_key=master_key)
+
+
+def erase_if_requested(store: Store, person: Person, *, master_key: bytes) -> bool:
+    """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included."""
+    if person.status is not PersonStatus.OPTED_OUT or not store.erasure_requested(person.email):
+        return False
+    store.purge_pseudonym(pseudonym(derive_key(master_key, "pseudonym"), person.email))
+    store.erase_person(person.email)
+    return True

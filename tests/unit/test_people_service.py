@@ -1,0 +1,120 @@
+"""People and org use cases on the in-memory Store (no network)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from micromoments.adapters.memory import MemoryTable
+from micromoments.adapters.table import TableStore
+from micromoments.domain.access import derive_key
+from micromoments.domain.errors import InvalidSetting
+from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.pairing import PairingHistoryEntry
+from micromoments.domain.people import PersonStatus, pseudonym
+from micromoments.ports import PersonNotFound
+from micromoments.services import org, people
+
+NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+MASTER = b"m" * 32
+
+
+@pytest.fixture
+def table() -> MemoryTable:
+    return MemoryTable()
+
+
+@pytest.fixture
+def store(table: MemoryTable) -> TableStore:
+    store = TableStore(table)
+    assert org.initialise_settings(store)
+    org.change_settings(store, ["allowed_domains=example.com"])
+    return store
+
+
+def test_init_is_idempotent_and_keeps_changes(store: TableStore) -> None:
+    assert not org.initialise_settings(store)
+    assert org.current_settings(store).allowed_domains == ("example.com",)
+
+
+def test_bad_org_set_changes_nothing(store: TableStore, table: MemoryTable) -> None:
+    before = table.items()
+    for bad in (["holds_per_week=3", "colour=blue"], ["holds_per_week"], ["paused=maybe"]):
+        with pytest.raises(InvalidSetting):
+            org.change_settings(store, bad)
+    assert table.items() == before
+
+
+def test_add_refuses_other_domains_and_duplicates(store: TableStore) -> None:
+    person = people.add_person(store, people.NewPerson("Ana@Example.com", team="core"))
+    assert person.email == "ana@example.com"
+    assert person.status is PersonStatus.ACTIVE
+    with pytest.raises(people.PersonRefused, match="already known"):
+        people.add_person(store, people.NewPerson("ana@example.com"))
+    with pytest.raises(people.PersonRefused, match="outside the org's allowed domains"):
+        people.add_person(store, people.NewPerson("eve@evil.test"))
+    with pytest.raises(people.PersonRefused, match="not an email address"):
+        people.add_person(store, people.NewPerson("nobody"))
+    assert [p.email for p in store.list_people()] == ["ana@example.com"]
+
+
+def test_import_validates_every_row_before_writing(store: TableStore, table: MemoryTable) -> None:
+    before = table.items()
+    bad = "email,team,timezone\nbo@example.com,core,Europe/Berlin\ncy@example.com,core,Mars/X\n"
+    with pytest.raises(people.PersonRefused, match="line 3"):
+        people.import_people(store, people.read_people_csv(bad))
+    assert table.items() == before
+    good = (
+        "email,team,timezone,working_hours\n"
+        "bo@example.com,core,Europe/Berlin,Mon-Thu 08:00-16:00\n"
+        "cy@example.com,web,,\n"
+    )
+    assert people.import_people(store, people.read_people_csv(good)) == (2, 0)
+    assert people.import_people(store, people.read_people_csv(good)) == (0, 2)
+    bo = people.find_person(store, "bo@example.com")
+    assert str(bo.preferences.working_hours) == "Mon-Thu 08:00-16:00"
+    with pytest.raises(people.PersonRefused, match="unknown CSV column 'phone'"):
+        people.read_people_csv("email,phone\n")
+
+
+def _hold(day: date, status: HoldStatus = HoldStatus.PLACED) -> Hold:
+    start = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+    return Hold(
+        "mmabcdef", HoldKind.SOCIAL, start, start + timedelta(minutes=30), False, day, 0, status
+    )
+
+
+def test_optout_waits_for_future_holds(store: TableStore) -> None:
+    people.add_person(store, people.NewPerson("ana@example.com"))
+    store.put_hold("ana@example.com", _hold(date(2026, 11, 27)))
+    assert people.opt_out(store, "ana@example.com", now=NOW).status is PersonStatus.LEAVING
+    assert list(store.scannable_people()) == ["ana@example.com"]  # the removal scan finds her
+    store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.REMOVED))
+    assert people.opt_out(store, "ana@example.com", now=NOW).status is PersonStatus.OPTED_OUT
+    assert list(store.scannable_people()) == []
+
+
+def test_delete_erases_everything_once_opted_out(store: TableStore, table: MemoryTable) -> None:
+    people.add_person(store, people.NewPerson("ana@example.com"))
+    people.add_person(store, people.NewPerson("bo@example.com"))
+    key = derive_key(MASTER, "pseudonym")
+    ana, bo = pseudonym(key, "ana@example.com"), pseudonym(key, "bo@example.com")
+    store.add_pairing_history([PairingHistoryEntry(ana, bo, "2026-W47")])
+    store.put_hold("ana@example.com", _hold(date(2026, 11, 27)))
+
+    assert not people.delete_person(store, "ana@example.com", master_key=MASTER, now=NOW)
+    assert store.erasure_requested("ana@example.com")
+    assert people.find_person(store, "ana@example.com").status is PersonStatus.LEAVING
+
+    # the removal scan took the hold away; the next step erases
+    store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.REMOVED))
+    assert people.delete_person(store, "ana@example.com", master_key=MASTER, now=NOW)
+    with pytest.raises(PersonNotFound):
+        people.find_person(store, "ana@example.com")
+    leftovers = [
+        item for item in table.items() if "ana@example.com" in repr(item) or ana in repr(item)
+    ]
+    assert leftovers == []
+    assert store.pairing_history(bo) == []
+    assert [p.email for p in store.list_people()] == ["bo@example.com"]

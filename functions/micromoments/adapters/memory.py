@@ -109,11 +109,16 @@ def _holds(current: Item | None, condition: Cond) -> bool:
         return current is None
     if kind is CondKind.EXISTS:
         return current is not None
-    value: Any = None if current is None else current.get(condition.attribute)
+    if kind is CondKind.MATCHES:
+        return current is not None and all(
+            name in current and current[name] == value for name, value in condition.value.items()
+        )
+    present = current is not None and condition.attribute in current
+    value: Any = current[condition.attribute] if current is not None and present else None
     if kind is CondKind.EQUALS:
-        return current is not None and value == condition.value
+        return present and value == condition.value
     if kind is CondKind.NOT_EXISTS_OR_BEFORE:
-        return value is None or value < condition.value
+        return not present or value < condition.value
     raise AssertionError(kind)
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from micromoments.domain.access import Session, SignInToken
+from micromoments.domain.access import SESSION_LIFETIME, Session, SignInToken
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestRecord, DigestState
@@ -43,6 +43,10 @@ PAST_DAYS_RETENTION = timedelta(weeks=8)
 JOURNAL_RETENTION = timedelta(days=30)
 
 
+# Optimistic read-modify-write loops give up after this many conflicting writers.
+_OPTIMISTIC_TRIES = 5
+
+
 class ConditionFailed(StoreError):
     """A conditional write found the item not as required."""
 
@@ -52,6 +56,7 @@ class CondKind(StrEnum):
     EXISTS = "exists"
     EQUALS = "equals"
     NOT_EXISTS_OR_BEFORE = "not_exists_or_before"  # attribute < value (numbers)
+    MATCHES = "matches"  # the item exists and every attribute of the dict value is equal
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,22 +292,22 @@ class TableStore:
         return None if item is None else item_to_person(item)
 
     def update_person(self, person: Person, *, expected_status: PersonStatus | None = None) -> bool:
-        current = self.table.get(person_pk(person.email), "PROFILE")
-        if current is None:
-            raise PersonNotFound(f"no person {person.email!r}")
-        condition = (
-            exists()
-            if expected_status is None
-            else Cond(CondKind.EQUALS, "status", expected_status.value)
-        )
-        item = person_to_item(person, erase_requested=bool(current.get("erase_requested")))
-        try:
-            self.table.put(item, condition=condition)
-        except ConditionFailed:
-            if self.table.get(person_pk(person.email), "PROFILE") is None:
-                raise PersonNotFound(f"no person {person.email!r}") from None
-            return False
-        return True
+        key = person_pk(person.email)
+        for _ in range(_OPTIMISTIC_TRIES):
+            current = self.table.get(key, "PROFILE")
+            if current is None:
+                raise PersonNotFound(f"no person {person.email!r}")
+            if expected_status is not None and current["status"] != expected_status.value:
+                return False
+            flag = bool(current.get("erase_requested"))
+            item = person_to_item(person, erase_requested=flag)
+            seen = {"status": current["status"], "erase_requested": flag}
+            try:
+                self.table.put(item, condition=Cond(CondKind.MATCHES, value=seen))
+            except ConditionFailed:
+                continue  # changed between read and write: read again
+            return True
+        raise StoreError(f"{person.email} keeps changing; try again")
 
     def list_people(self) -> Iterator[Person]:
         for item in self.table.query(ORG_PK, "MEMBER#"):
@@ -315,11 +320,18 @@ class TableStore:
             yield str(item[SCAN_INDEX_SK])
 
     def request_erasure(self, email: str) -> None:
-        item = self.table.get(person_pk(email), "PROFILE")
-        if item is None:
-            raise PersonNotFound(f"no person {email!r}")
-        item["erase_requested"] = True
-        self.table.put(item, condition=exists())
+        for _ in range(_OPTIMISTIC_TRIES):
+            item = self.table.get(person_pk(email), "PROFILE")
+            if item is None:
+                raise PersonNotFound(f"no person {email!r}")
+            seen = {"status": item["status"], "erase_requested": bool(item["erase_requested"])}
+            item["erase_requested"] = True
+            try:
+                self.table.put(item, condition=Cond(CondKind.MATCHES, value=seen))
+            except ConditionFailed:
+                continue
+            return
+        raise StoreError(f"{email} keeps changing; try again")
 
     def erasure_requested(self, email: str) -> bool:
         item = self.table.get(person_pk(email), "PROFILE")
@@ -335,11 +347,16 @@ class TableStore:
             )
         keys = [(item[PK], item[SK]) for item in self.table.query(person_pk(email))]
         keys.append((ORG_PK, f"MEMBER#{email}"))
+        # sign-in tokens and sessions live under their own keys; the person keeps pointers
+        for _, sk in list(keys):
+            kind, _, secret = sk.partition("#")
+            if kind in ("TOKEN", "SESSION") and secret:
+                keys.append((sk, kind))
         # the profile last, so an interrupted erasure is still visible and can be retried
         keys.sort(key=lambda key: key[1] == "PROFILE")
         self.table.batch_delete(keys[:-1])
         self.table.delete(*keys[-1])
-        return len(keys) - 1
+        return len(keys)
 
     # sync state and the mirror
     def get_sync(self, email: str) -> SyncState | None:
@@ -571,16 +588,24 @@ class TableStore:
 
     # sign-in tokens and sessions
     def create_sign_in_token(self, token: SignInToken) -> bool:
-        return self._create(
+        until = _epoch(token.expires_at)
+        created = self._create(
             {
                 PK: f"TOKEN#{token.token_hash}",
                 SK: "TOKEN",
                 "email": token.email,
-                "token_until": _epoch(token.expires_at),
+                "token_until": until,
                 "used": token.used,
-                TTL_ATTRIBUTE: _epoch(token.expires_at + timedelta(days=1)),
+                TTL_ATTRIBUTE: until,
             }
         )
+        if created:
+            self._point(token.email, f"TOKEN#{token.token_hash}", until)
+        return created
+
+    def _point(self, email: str, sk: str, until: int) -> None:
+        """A pointer under the person, so that erasing them finds their tokens/sessions."""
+        self.table.put({PK: person_pk(email), SK: sk, TTL_ATTRIBUTE: until})
 
     def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
@@ -602,7 +627,11 @@ class TableStore:
         return token
 
     def create_session(self, session: Session) -> bool:
-        return self._create(self._session_item(session))
+        created = self._create(self._session_item(session))
+        if created:
+            sk = f"SESSION#{session.session_hash}"
+            self._point(session.email, sk, _epoch(session.created_at + SESSION_LIFETIME))
+        return created
 
     def get_session(self, session_hash: str, now: datetime) -> Session | None:
         item = self.table.get(f"SESSION#{session_hash}", "SESSION")
@@ -625,7 +654,10 @@ class TableStore:
             self.table.put(self._session_item(touched), condition=exists())
 
     def delete_session(self, session_hash: str) -> None:
+        item = self.table.get(f"SESSION#{session_hash}", "SESSION")
         self.table.delete(f"SESSION#{session_hash}", "SESSION")
+        if item is not None:
+            self.table.delete(person_pk(item["email"]), f"SESSION#{session_hash}")
 
     def _session_item(self, session: Session) -> Item:
         return {

@@ -1,0 +1,99 @@
+"""The operators' CLI end to end: separate processes against moto's HTTP server.
+
+Every command is its own process, so what one writes the next can only see through the
+table: state persists between commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+CLI = str(Path(sys.executable).with_name("micromoments"))
+
+
+@pytest.fixture
+def cli_env(moto_server_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MICROMOMENTS_"))}
+    env.update(
+        AWS_ENDPOINT_URL=moto_server_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="eu-west-1",
+        MICROMOMENTS_TABLE_NAME=f"cli-{uuid.uuid4().hex[:8]}",
+        MICROMOMENTS_SIGNING_KEY_SECRET=f"cli-signing-{uuid.uuid4().hex[:8]}",
+    )
+    return env
+
+
+def mm(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [CLI, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    if ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_operator_commands_across_processes(cli_env: dict[str, str], tmp_path: Path) -> None:
+    first = mm(cli_env, "init")
+    assert "created" in first.stdout
+    again = mm(cli_env, "init")
+    assert "exists already" in again.stdout
+    assert "kept as they are" in again.stdout
+
+    mm(cli_env, "org", "set", "allowed_domains=example.com", "holds_per_week=4")
+    shown = json.loads(mm(cli_env, "org", "show", "--json").stdout)
+    assert shown["allowed_domains"] == ["example.com"]
+    assert shown["holds_per_week"] == 4
+
+    bad = mm(cli_env, "org", "set", "holds_per_week=3", "colour=blue", ok=False)
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("micromoments: error: unknown setting 'colour'")
+    assert "Traceback" not in bad.stderr
+    assert json.loads(mm(cli_env, "org", "show", "--json").stdout)["holds_per_week"] == 4
+
+    mm(cli_env, "people", "add", "ana@example.com", "--tz", "Europe/Berlin", "--team", "core")
+    refused = mm(cli_env, "people", "add", "eve@elsewhere.test", ok=False)
+    assert "outside the org's allowed domains" in refused.stderr
+    csv = tmp_path / "people.csv"
+    csv.write_text("email,team\nbo@example.com,core\ncy@example.com,web\n", encoding="utf-8")
+    assert "imported 2 people" in mm(cli_env, "people", "import", str(csv)).stdout
+
+    listed = json.loads(mm(cli_env, "people", "list", "--json").stdout)["people"]
+    assert [p["email"] for p in listed] == ["ana@example.com", "bo@example.com", "cy@example.com"]
+    ana = json.loads(mm(cli_env, "people", "show", "ana@example.com", "--json").stdout)
+    assert ana["preferences"]["timezone"] == "Europe/Berlin"
+    assert ana["team"] == "core"
+
+    assert "opted_out" in mm(cli_env, "people", "optout", "bo@example.com").stdout
+    assert "erased" in mm(cli_env, "people", "delete", "cy@example.com").stdout
+    listed = json.loads(mm(cli_env, "people", "list", "--json").stdout)["people"]
+    assert [(p["email"], p["status"]) for p in listed] == [
+        ("ana@example.com", "active"),
+        ("bo@example.com", "opted_out"),
+    ]
+
+
+def test_clear_errors_without_a_table_or_endpoint(cli_env: dict[str, str]) -> None:
+    missing = mm(cli_env, "org", "show", ok=False)
+    assert missing.returncode == 1
+    assert "does not exist" in missing.stderr
+    assert "micromoments init" in missing.stderr
+    assert missing.stderr.count("\n") == 1
+
+    unreachable = dict(cli_env, AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_MAX_ATTEMPTS="1")
+    down = mm(unreachable, "people", "list", ok=False)
+    assert down.returncode == 1
+    assert "cannot reach DynamoDB" in down.stderr
+    assert down.stderr.count("\n") == 1
+
+    no_table = {k: v for k, v in cli_env.items() if k != "MICROMOMENTS_TABLE_NAME"}
+    unnamed = mm(no_table, "people", "list", ok=False)
+    assert "MICROMOMENTS_TABLE_NAME is not set" in unnamed.stderr

@@ -1,12 +1,14 @@
 """Ports: the Protocols every outside system is reached through.
 
-Services depend on these; adapters implement them (`adapters.memory` for unit tests,
-`adapters.dynamo` deployed). Later issues add CalendarGateway, Mailer and Clock here.
+Services depend on these; adapters implement them (`adapters.memory` and
+`adapters.memory_calendar` for unit tests, `adapters.dynamo` and
+`adapters.google_calendar` deployed). Later issues add Mailer here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -14,7 +16,7 @@ from micromoments.domain.access import Session, SignInToken
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestRecord
 from micromoments.domain.holds import Hold
-from micromoments.domain.journal import JournalEntry
+from micromoments.domain.journal import JournalEntry, WriteOp
 from micromoments.domain.lease import Lease
 from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.pairing import PairingHistoryEntry, PairingRound
@@ -113,3 +115,101 @@ class Store(Protocol):
     def get_session(self, session_hash: str, now: datetime) -> Session | None: ...
     def touch_session(self, session_hash: str, now: datetime) -> None: ...
     def delete_session(self, session_hash: str) -> None: ...
+
+
+# -- Google Calendar -------------------------------------------------------------------------
+
+
+class CalendarError(Exception):
+    """A Calendar API call failed after its retries (one clear line)."""
+
+
+class SubjectRefused(CalendarError):
+    """The gateway will not act for this person (status not active; leaving: reads and
+    deletes of our own events only)."""
+
+
+class SubjectSuspended(CalendarError):
+    """Google answered ``invalid_grant`` for this subject while others succeed: the
+    account is suspended or gone. The person is marked so and skipped."""
+
+
+class DelegationMisconfigured(CalendarError):
+    """Google answered ``unauthorized_client``: domain-wide delegation is not set up.
+    Fails the whole batch loudly and marks nobody."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    """One sync of a person's calendar.
+
+    ``full`` is True for a full sync (no token yet, or Google answered 410): ``events`` is
+    then the whole calendar from ``full_from`` on and the mirror is replaced. Otherwise
+    ``events`` holds only what changed, cancelled ones included (see `mirror_changes`).
+    ``token`` is the ``nextSyncToken`` of the last page.
+    """
+
+    events: list[MirrorEvent]
+    token: str
+    full: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarWrite:
+    """One insert, patch (time and busy/free) or delete of a hold on a person's calendar."""
+
+    op: WriteOp
+    hold: Hold
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What became of one write. ``status``: ``ok``; ``conflict`` (409: the id exists,
+    e.g. kept as cancelled after a delete); ``gone`` (404/410 on patch or delete);
+    ``failed`` (after retries; ``message`` says why)."""
+
+    hold_id: str
+    op: WriteOp
+    status: str
+    etag: str | None = None
+    message: str = ""
+
+
+@dataclass(slots=True)
+class CalendarCounters:
+    """What a gateway sent: Google requests (each call in a batch counts, as the quota
+    counts them), HTTP round trips and OAuth token round trips."""
+
+    requests: int = 0
+    round_trips: int = 0
+    oauth_round_trips: int = 0
+    by_method: dict[str, int] = field(default_factory=dict)
+
+
+class CalendarGateway(Protocol):
+    """A person's Google calendar, addressed by their email as calendarId."""
+
+    counters: CalendarCounters
+
+    def sync(self, email: str, token: str | None, *, full_from: datetime) -> SyncResult:
+        """Full sync (``token`` None: from ``full_from``, no end bound, singleEvents=false)
+        or a delta; a 410 on the token falls back to a clean full sync."""
+        ...
+
+    def timezone(self, email: str) -> str:
+        """The calendar's time zone (``settings.get('timezone')``)."""
+        ...
+
+    def get_event(self, email: str, event_id: str) -> MirrorEvent | None:
+        """One event by id (a cancelled one too); None when the id is unknown."""
+        ...
+
+    def write(self, email: str, writes: Sequence[CalendarWrite]) -> list[WriteResult]:
+        """Apply writes in batch requests of at most 50 calls, one result per write."""
+        ...
+
+    def free_busy(
+        self, emails: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]] | None]:
+        """Busy intervals per calendar (None where that calendar failed), 50 a request."""
+        ...

@@ -145,6 +145,7 @@ def hold_to_item(hold: Hold) -> Item:
         "day": hold.day.isoformat(),
         "generation": hold.generation,
         "status": hold.status.value,
+        **({"etag": hold.etag} if hold.etag else {}),
     }
 
 
@@ -158,6 +159,7 @@ def item_to_hold(item: Item) -> Hold:
         day=date.fromisoformat(item["day"]),
         generation=int(item["generation"]),
         status=HoldStatus(item["status"]),
+        etag=item.get("etag"),
     )
 
 
@@ -180,6 +182,7 @@ def mirror_to_item(email: str, event: MirrorEvent) -> Item:
         "original_start": _when(event.original_start),
         "hold_id": event.hold_id,
         "hold_kind": event.hold_kind,
+        "etag": event.etag,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     last = event.last_day()
@@ -203,6 +206,7 @@ def item_to_mirror(item: Item) -> MirrorEvent:
         original_start=_moment(item.get("original_start")),
         hold_id=item.get("hold_id"),
         hold_kind=item.get("hold_kind"),
+        etag=item.get("etag"),
     )
 
 

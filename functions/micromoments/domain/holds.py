@@ -44,6 +44,7 @@ class Hold:
     day: date
     generation: int = 0
     status: HoldStatus = HoldStatus.PLANNED
+    etag: str | None = None  # the calendar's etag after our last write: a change is the person's
 
 
 # Google event ids: lowercase base32hex (0-9, a-v), 5 to 1024 characters.

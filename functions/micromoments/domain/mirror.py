@@ -37,6 +37,7 @@ class MirrorEvent:
     original_start: datetime | date | None = None
     hold_id: str | None = None
     hold_kind: str | None = None
+    etag: str | None = None
 
     @property
     def all_day(self) -> bool:
@@ -45,6 +46,10 @@ class MirrorEvent:
     @property
     def recurring(self) -> bool:
         return bool(self.recurrence)
+
+    @property
+    def instance(self) -> bool:
+        return self.recurring_event_id is not None
 
     def last_day(self) -> date | None:
         """The last local date the event touches, or ``None`` when it recurs forever."""
@@ -67,3 +72,20 @@ class SyncState:
     synced_at: datetime | None = None
     timezone: str | None = None
     timezone_checked_at: datetime | None = None
+
+
+def mirror_changes(changed: list[MirrorEvent]) -> tuple[list[MirrorEvent], list[str]]:
+    """What a sync delta does to the mirror: (events to store, ids to delete).
+
+    A cancelled event is kept only where it still means something: an exception instance
+    of a recurring event (it removes that occurrence) or one of our holds (the person
+    dismissed it). Any other cancelled event is dropped.
+    """
+    upserts: list[MirrorEvent] = []
+    deletes: list[str] = []
+    for event in changed:
+        if event.cancelled and not event.instance and event.hold_id is None:
+            deletes.append(event.id)
+        else:
+            upserts.append(event)
+    return upserts, deletes

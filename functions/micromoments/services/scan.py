@@ -1,0 +1,307 @@
+"""Use case: scan one person (DESIGN.md "Flow" and "Holds", Safety).
+
+lease -> incremental sync into the event mirror -> day loads -> plan -> reconcile ->
+journal + apply -> release. A rescan of an unchanged calendar makes no Calendar write and
+no Store write except its lease. Every write is journaled before it is sent; a crash
+between the two is resolved by the next scan, which GETs the event before re-sending.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from micromoments.domain.calendar import CalendarEvent, zone
+from micromoments.domain.holds import Hold, HoldStatus
+from micromoments.domain.journal import JournalEntry, WriteOp
+from micromoments.domain.lease import Lease
+from micromoments.domain.mirror import MirrorEvent, SyncState, mirror_changes
+from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.planner import week_start
+from micromoments.domain.reconcile import Write, analysis_window, reconcile
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import CalendarGateway, CalendarWrite, Store, SubjectSuspended
+from micromoments.services.people import erase_if_requested, finish_opt_out
+
+TIMEZONE_REFRESH = timedelta(days=7)
+DEFAULT_LEASE = timedelta(minutes=5)
+
+Expander = Callable[[Sequence[MirrorEvent], datetime, datetime], list[CalendarEvent]]
+
+
+@dataclass(slots=True)
+class ScanReport:
+    """What one scan did. ``outcome``: scanned, skipped (not opted in), busy (another scan
+    holds the lease), suspended (Google refused the account), or dry-run."""
+
+    person: str
+    outcome: str
+    status: str = ""
+    overloaded_days: int = 0
+    holds: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("placed", "moved", "removed", "kept", "dismissed", "adopted"), 0
+        )
+    )
+    failed_writes: int = 0
+    google_requests: int = 0
+    round_trips: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "person": self.person,
+            "outcome": self.outcome,
+            "status": self.status,
+            "overloaded_days": self.overloaded_days,
+            "holds": dict(self.holds),
+            "failed_writes": self.failed_writes,
+            "google_requests": self.google_requests,
+            "round_trips": self.round_trips,
+        }
+
+
+def default_expander(
+    events: Sequence[MirrorEvent], start: datetime, end: datetime
+) -> list[CalendarEvent]:
+    from micromoments.adapters.mirror_expansion import expand_mirror
+
+    return expand_mirror(events, start=start, end=end)
+
+
+def scan_person(
+    email: str,
+    *,
+    store: Store,
+    calendar: CalendarGateway,
+    now: datetime,
+    owner: str,
+    lease_for: timedelta = DEFAULT_LEASE,
+    expand: Expander = default_expander,
+    master_key: bytes | None = None,
+    dry_run: bool = False,
+) -> ScanReport:
+    """Scan one person. Raises on errors worth a retry (the message is redelivered)."""
+    report = ScanReport(person=email, outcome="skipped")
+    person = store.get_person(email)
+    if person is None or person.status not in (PersonStatus.ACTIVE, PersonStatus.LEAVING):
+        report.status = person.status.value if person else "unknown"
+        return report  # never opted in, or gone: no Google call at all
+    lease = Lease(email, owner, now + lease_for)
+    if not store.acquire_lease(lease, now):
+        report.outcome = "busy"
+        report.status = person.status.value
+        return report
+    before = dataclasses.replace(calendar.counters, by_method={})
+    try:
+        _scan(person, report, store, calendar, now, expand, master_key, dry_run)
+    except SubjectSuspended:
+        suspended = person.model_copy(update={"status": PersonStatus.SUSPENDED})
+        store.update_person(suspended, expected_status=person.status)
+        report.outcome = "suspended"
+        report.status = PersonStatus.SUSPENDED.value
+    finally:
+        store.release_lease(lease)
+        report.google_requests = calendar.counters.requests - before.requests
+        report.round_trips = calendar.counters.round_trips - before.round_trips
+    return report
+
+
+def _scan(
+    person: Person,
+    report: ScanReport,
+    store: Store,
+    calendar: CalendarGateway,
+    now: datetime,
+    expand: Expander,
+    master_key: bytes | None,
+    dry_run: bool,
+) -> None:
+    email = person.email
+    settings = store.get_settings() or OrgSettings()
+    state = store.get_sync(email) or SyncState()
+    new_state = state
+    if state.timezone_checked_at is None or now - state.timezone_checked_at >= TIMEZONE_REFRESH:
+        new_state = dataclasses.replace(
+            new_state, timezone=calendar.timezone(email), timezone_checked_at=now
+        )
+
+    # Sync into the mirror; the token is saved only once the mirror holds the changes.
+    org_zone = zone(settings.timezone)
+    full_from = datetime.combine(
+        week_start(now.astimezone(org_zone).date()) - timedelta(weeks=1), time(), org_zone
+    )
+    result = calendar.sync(email, state.token, full_from=full_from)
+    mirror = _merge_into_mirror(email, store, result.events, full=result.full)
+    if result.token != state.token:
+        new_state = dataclasses.replace(new_state, token=result.token, synced_at=now)
+    if new_state != state:
+        store.put_sync(email, new_state)
+
+    person = person.model_copy(update={"timezone": new_state.timezone})
+    zone_name = person.zone_name(settings.timezone)
+    first, days = analysis_window(now, zone_name, settings.planning_weeks)
+    tz = zone(zone_name)
+    start = datetime.combine(first, time(), tz)
+    events = expand(mirror, start, start + timedelta(days=days + 1))
+    remote = {m.hold_id: m for m in mirror if m.hold_id}
+
+    writes: list[tuple[Write, JournalEntry | None]] = []
+    if not dry_run:
+        writes += _resolve_journal(email, store, calendar, report)
+    leaving = person.status is PersonStatus.LEAVING
+    outcome = reconcile(
+        person,
+        settings,
+        now=now,
+        events=events,
+        remote_holds=remote,
+        stored=store.holds(email),
+        leaving=leaving,
+    )
+    today = now.astimezone(tz).date()
+    report.overloaded_days = sum(
+        1 for load in outcome.loads if load.overloaded and load.date >= today
+    )
+    report.status = person.status.value
+    if dry_run:
+        report.outcome = "dry-run"
+        report.holds["placed"] = sum(1 for w in outcome.writes if w.op is WriteOp.INSERT)
+        return
+
+    stored_loads = {
+        load.date: load
+        for load in store.day_loads(email, outcome.loads[0].date, outcome.loads[-1].date)
+    }
+    changed = [load for load in outcome.loads if stored_loads.get(load.date) != load]
+    if changed:
+        store.put_day_loads(email, changed)
+    for record in outcome.records:
+        store.put_hold(email, record)
+        key = {HoldStatus.KEPT: "kept", HoldStatus.DISMISSED: "dismissed"}.get(record.status)
+        report.holds[key or "adopted"] += 1
+
+    if not settings.paused:
+        # Re-read opt-in right before writing: a person who left meanwhile gets no new hold.
+        fresh = store.get_person(email)
+        if fresh is not None and fresh.status is person.status:
+            writes += [(write, None) for write in outcome.writes]
+        _apply(email, writes, store, calendar, now, report)
+
+    report.outcome = "scanned"
+    if leaving:
+        done = finish_opt_out(store, person, now=now)
+        report.status = done.status.value
+        if master_key is not None:
+            erase_if_requested(store, done, master_key=master_key)
+
+
+def _merge_into_mirror(
+    email: str, store: Store, changed: list[MirrorEvent], *, full: bool
+) -> list[MirrorEvent]:
+    """Apply a sync result to the stored mirror, writing only what really differs (a
+    delta that merely echoes our own writes costs no Store write)."""
+    current = {event.id: event for event in store.mirror(email)}
+    if full:
+        upserts, deletes = mirror_changes(changed)
+        keep = {event.id for event in upserts}
+        deletes += [event_id for event_id in current if event_id not in keep]
+        merged: dict[str, MirrorEvent] = {}
+    else:
+        upserts, deletes = mirror_changes(changed)
+        merged = dict(current)
+    fresh = [event for event in upserts if current.get(event.id) != event]
+    gone = [event_id for event_id in dict.fromkeys(deletes) if event_id in current]
+    if fresh or gone:
+        store.update_mirror(email, fresh, gone)
+    for event_id in gone:
+        merged.pop(event_id, None)
+    merged.update((event.id, event) for event in upserts)
+    return list(merged.values())
+
+
+def _resolve_journal(
+    email: str, store: Store, calendar: CalendarGateway, report: ScanReport
+) -> list[tuple[Write, JournalEntry | None]]:
+    """Settle writes journaled by a scan that died before it knew their outcome."""
+    resend: list[tuple[Write, JournalEntry | None]] = []
+    for entry in store.pending_journal(email):
+        remote = calendar.get_event(email, entry.hold_id)
+        hold = entry.hold
+        gone = remote is None or remote.cancelled
+        if entry.op is WriteOp.DELETE:
+            if gone:
+                store.put_hold(email, hold)
+                store.mark_applied(email, entry)
+            else:
+                resend.append((Write(entry.op, hold), entry))
+            continue
+        if entry.op is WriteOp.INSERT and remote is None:
+            resend.append((Write(entry.op, hold), entry))  # never arrived: send it now
+            continue
+        if gone:  # it arrived, then the person deleted it
+            store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.DISMISSED))
+            report.holds["dismissed"] += 1
+            store.mark_applied(email, entry)
+            continue
+        assert remote is not None
+        if entry.op is WriteOp.PATCH and (remote.start, remote.end) != (hold.start, hold.end):
+            resend.append((Write(entry.op, hold), entry))
+            continue
+        store.put_hold(email, dataclasses.replace(hold, etag=remote.etag))
+        store.mark_applied(email, entry)
+    return resend
+
+
+def _apply(
+    email: str,
+    writes: list[tuple[Write, JournalEntry | None]],
+    store: Store,
+    calendar: CalendarGateway,
+    now: datetime,
+    report: ScanReport,
+) -> None:
+    if not writes:
+        return
+    seq = int(now.timestamp() * 1000)
+    journaled: list[tuple[Write, JournalEntry]] = []
+    for write, pending in writes:
+        entry = pending or JournalEntry(write.hold.id, seq, write.op, write.hold, now)
+        if pending is None:
+            store.add_journal(email, entry)
+        journaled.append((write, entry))
+    results = calendar.write(email, [CalendarWrite(w.op, w.hold) for w, _ in journaled])
+    for (write, entry), result in zip(journaled, results, strict=True):
+        hold = write.hold
+        if result.status == "ok":
+            store.put_hold(email, dataclasses.replace(hold, etag=result.etag))
+            key = {WriteOp.INSERT: "placed", WriteOp.DELETE: "removed"}.get(write.op)
+            if key is None and hold.status is HoldStatus.MOVED:
+                key = "moved"  # (a flex patch only turns busy/free: not a move)
+            if key is not None:
+                report.holds[key] += 1
+        elif result.status == "conflict":
+            _settle_conflict(email, hold, store, calendar, report)
+        elif result.status == "gone":
+            status = HoldStatus.REMOVED if write.op is WriteOp.DELETE else HoldStatus.DISMISSED
+            store.put_hold(email, dataclasses.replace(hold, status=status))
+            report.holds["removed" if status is HoldStatus.REMOVED else "dismissed"] += 1
+        else:
+            report.failed_writes += 1
+            continue  # stays pending: the next scan settles it
+        store.mark_applied(email, entry)
+
+
+def _settle_conflict(
+    email: str, hold: Hold, store: Store, calendar: CalendarGateway, report: ScanReport
+) -> None:
+    """409 on insert: Google keeps deleted events as cancelled. A cancelled one means the
+    id is burnt: record it removed, so the next plan takes the next generation."""
+    remote = calendar.get_event(email, hold.id)
+    if remote is None or remote.cancelled:
+        store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.REMOVED))
+    else:  # our own earlier insert whose answer was lost
+        store.put_hold(email, dataclasses.replace(hold, etag=remote.etag))
+        report.holds["placed"] += 1

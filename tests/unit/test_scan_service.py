@@ -1,0 +1,304 @@
+"""The scan use case on fakes: the in-memory Store and the in-memory calendar."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from micromoments.adapters.memory import MemoryTable
+from micromoments.adapters.memory_calendar import MemoryCalendar
+from micromoments.adapters.table import Cond, Item, TableStore
+from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.holds import HoldKind, HoldStatus
+from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import CalendarWrite, WriteResult
+from micromoments.services.scan import scan_person
+
+ANA = "ana@example.com"
+BERLIN = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # Monday 08:00 in Berlin
+
+
+def simple_expander(
+    events: Sequence[MirrorEvent], start: datetime, end: datetime
+) -> list[CalendarEvent]:
+    """Single events only: enough for these tests (recurrences are tested elsewhere)."""
+    return [
+        CalendarEvent(e.id, e.start, e.end, e.kind, e.busy, e.declined, e.cancelled,
+                      e.hold_id, e.hold_kind)
+        for e in events
+        if not e.recurrence
+    ]  # fmt: skip
+
+
+class CountingTable(MemoryTable):
+    """Counts writes by sort-key kind, to prove what a scan wrote."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def put(self, item: Item, *, condition: Cond | None = None) -> None:
+        self.writes.append(str(item["sk"]).split("#")[0])
+        super().put(item, condition=condition)
+
+    def delete(self, pk: str, sk: str, *, condition: Cond | None = None) -> None:
+        self.writes.append(sk.split("#", maxsplit=1)[0])
+        super().delete(pk, sk, condition=condition)
+
+
+def meeting(event_id: str, day: int, start: str, end: str) -> MirrorEvent:
+    def at(clock: str) -> datetime:
+        hour, minute = map(int, clock.split(":"))
+        return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN)
+
+    return MirrorEvent(event_id, at(start), at(end), EventKind.MEETING)
+
+
+@pytest.fixture
+def world() -> tuple[TableStore, CountingTable, MemoryCalendar]:
+    table = CountingTable()
+    store = TableStore(table)
+    store.create_settings(OrgSettings(timezone="Europe/Berlin", allowed_domains=("example.com",)))
+    store.create_person(Person(email=ANA))
+    calendar = MemoryCalendar()
+    calendar.add_calendar(ANA, "Europe/Berlin")
+    # Monday: two runs of three meetings (overloaded); Tuesday: a light day
+    hours = ["09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00"]
+    for i, (s, e) in enumerate(pairwise(hours)):
+        if s != "12:00":
+            calendar.put(ANA, meeting(f"mon{i}", 23, s, e))
+    calendar.put(ANA, meeting("tue0", 24, "10:00", "11:00"))
+    table.writes.clear()
+    return store, table, calendar
+
+
+def scan(store: TableStore, calendar: Any, now: datetime = NOW, owner: str = "w1") -> Any:
+    return scan_person(
+        ANA, store=store, calendar=calendar, now=now, owner=owner, expand=simple_expander
+    )
+
+
+def live(store: TableStore) -> dict[str, Any]:
+    return {
+        h.id: h
+        for h in store.holds(ANA)
+        if h.status in (HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED)
+    }
+
+
+def on_calendar(calendar: MemoryCalendar) -> dict[str, MirrorEvent]:
+    return {e.id: e for e in calendar.events(ANA) if e.hold_id and not e.cancelled}
+
+
+def test_first_scan_places_holds_and_journals_every_write(world: Any) -> None:
+    store, _, calendar = world
+    report = scan(store, calendar)
+    assert report.outcome == "scanned"
+    assert report.holds["placed"] >= 2
+    assert report.overloaded_days == 1
+    assert set(live(store)) == set(on_calendar(calendar))
+    kinds = {h.kind for h in live(store).values()}
+    assert HoldKind.BREATHER in kinds
+    assert store.pending_journal(ANA) == []
+    # the breather follows Monday's longest run (the tie goes to the earlier run)
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    assert breather.start == datetime(2026, 11, 23, 12, 0, tzinfo=BERLIN)
+
+
+def test_an_unchanged_rescan_writes_nothing_but_its_lease(world: Any) -> None:
+    store, table, calendar = world
+    scan(store, calendar)
+    # the next delta brings our own inserts back into the mirror (the calendar changed)
+    table.writes.clear()
+    scan(store, calendar, NOW + timedelta(minutes=30))
+    assert set(table.writes) == {"LEASE", "SYNC", "EVENT"}
+    writes_before = len(calendar.write_log)
+    table.writes.clear()
+    report = scan(store, calendar, NOW + timedelta(hours=1))
+    assert report.outcome == "scanned"
+    assert len(calendar.write_log) == writes_before
+    assert set(table.writes) == {"LEASE"}
+    assert report.google_requests == 1  # one incremental events.list
+
+
+def test_a_hold_the_person_deletes_is_not_placed_again_that_day(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    calendar.remove(ANA, breather.id)
+    report = scan(store, calendar, NOW + timedelta(hours=1))
+    assert report.holds["dismissed"] == 1
+    statuses = {h.id: h.status for h in store.holds(ANA)}
+    assert statuses[breather.id] is HoldStatus.DISMISSED
+    breathers_monday = [
+        h for h in live(store).values() if h.kind is HoldKind.BREATHER and h.day == breather.day
+    ]
+    assert breathers_monday == []
+    scan(store, calendar, NOW + timedelta(hours=2))
+    assert [h for h in on_calendar(calendar).values() if h.hold_kind == "breather"] == []
+
+
+def test_a_meeting_on_a_hold_moves_it_the_same_day_or_removes_it(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    calendar.put(ANA, meeting("lunch", 23, "12:00", "12:30"))  # lands on the breather
+    report = scan(store, calendar, NOW + timedelta(hours=1))
+    moved = store.holds(ANA)
+    after = {h.id: h for h in moved}[breather.id]
+    if after.status is HoldStatus.MOVED:
+        assert report.holds["moved"] == 1
+        assert after.start.date() == breather.start.date()
+        assert on_calendar(calendar)[breather.id].start == after.start
+        assert not (after.start < datetime(2026, 11, 23, 12, 30, tzinfo=BERLIN) and
+                    after.end > datetime(2026, 11, 23, 12, 0, tzinfo=BERLIN))  # fmt: skip
+    else:
+        assert after.status is HoldStatus.REMOVED
+        assert breather.id not in on_calendar(calendar)
+
+
+def test_a_hold_with_no_room_left_is_removed(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    calendar.put(ANA, meeting("all-afternoon", 23, "12:00", "17:00"))
+    report = scan(store, calendar, NOW + timedelta(hours=1))
+    assert report.holds["removed"] >= 1
+    assert {h.id: h for h in store.holds(ANA)}[breather.id].status is HoldStatus.REMOVED
+    assert breather.id not in on_calendar(calendar)
+
+
+def test_a_hold_the_person_moves_is_adopted_and_never_changed_again(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    social = next(h for h in live(store).values() if h.kind is HoldKind.SOCIAL)
+    event = calendar.event(ANA, social.id)
+    assert event is not None
+    shifted = dataclasses.replace(
+        event, start=event.start + timedelta(hours=1), end=event.end + timedelta(hours=1)
+    )
+    calendar.put(ANA, shifted)
+    report = scan(store, calendar, NOW + timedelta(hours=1))
+    assert report.holds["adopted"] == 1
+    assert live(store)[social.id].status is HoldStatus.ADOPTED
+    log = len(calendar.write_log)
+    # a meeting now lands on the adopted hold: we leave it alone
+    start = shifted.start
+    assert isinstance(start, datetime)
+    calendar.put(ANA, MirrorEvent("clash", start, start + timedelta(minutes=30), EventKind.MEETING))
+    scan(store, calendar, NOW + timedelta(hours=2))
+    assert [entry for entry in calendar.write_log[log:] if entry[2] == social.id] == []
+
+
+def test_opting_out_removes_every_future_hold_then_opted_out(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    assert on_calendar(calendar)
+    person = store.get_person(ANA)
+    assert person is not None
+    store.update_person(person.model_copy(update={"status": PersonStatus.LEAVING}))
+    report = scan(store, calendar, NOW + timedelta(minutes=30))
+    assert on_calendar(calendar) == {}
+    assert report.status == "opted_out"
+    person = store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.OPTED_OUT
+    assert scan(store, calendar, NOW + timedelta(hours=1)).outcome == "skipped"
+
+
+class CrashingCalendar:
+    """Dies inside write(): before sending (nothing applied) or after (all applied)."""
+
+    def __init__(self, inner: MemoryCalendar, *, applied: bool) -> None:
+        self.inner, self.applied = inner, applied
+        self.counters = inner.counters
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def write(self, email: str, writes: Sequence[CalendarWrite]) -> list[WriteResult]:
+        if self.applied:
+            self.inner.write(email, writes)
+        raise ConnectionError("worker killed mid-write")
+
+
+@pytest.mark.parametrize("applied", [False, True])
+def test_a_crash_between_journal_and_apply_is_settled_once(world: Any, applied: bool) -> None:
+    store, _, calendar = world
+    with pytest.raises(ConnectionError):
+        scan(store, CrashingCalendar(calendar, applied=applied))
+    pending = store.pending_journal(ANA)
+    assert pending, "every write was journaled before it was sent"
+    scan(store, calendar, NOW + timedelta(minutes=10))
+    assert store.pending_journal(ANA) == []
+    holds = on_calendar(calendar)
+    assert set(holds) == set(live(store))
+    per_day_kind = [(h.hold_kind, h.start.date()) for h in holds.values()]  # type: ignore[union-attr]
+    assert len(per_day_kind) == len(set(per_day_kind)), "no duplicate hold"
+    inserts = [e for e in calendar.write_log if e[0] == "insert"]
+    assert len({e[2] for e in inserts}) == len(holds)
+
+
+def test_two_scans_at_once_one_holds_the_lease(world: Any) -> None:
+    store, _, calendar = world
+    from micromoments.domain.lease import Lease
+
+    assert store.acquire_lease(Lease(ANA, "other", NOW + timedelta(minutes=5)), NOW)
+    report = scan(store, calendar)
+    assert report.outcome == "busy"
+    assert calendar.write_log == []
+    assert calendar.counters.requests == 0
+
+
+def test_people_who_never_opted_in_cost_no_google_call(world: Any) -> None:
+    store, _, calendar = world
+    report = scan_person(
+        "stranger@example.com", store=store, calendar=calendar, now=NOW, owner="w",
+        expand=simple_expander,
+    )  # fmt: skip
+    assert report.outcome == "skipped"
+    assert calendar.counters.requests == 0
+
+
+def test_a_suspended_account_is_marked_and_skipped(world: Any) -> None:
+    store, _, calendar = world
+    calendar.suspended.add(ANA)
+    report = scan(store, calendar)
+    assert report.outcome == "suspended"
+    person = store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.SUSPENDED
+    assert scan(store, calendar, NOW + timedelta(hours=1)).outcome == "skipped"
+
+
+def test_a_burnt_id_takes_the_next_generation(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    blocker = meeting("block", 23, "12:00", "17:00")
+    calendar.put(ANA, blocker)
+    scan(store, calendar, NOW + timedelta(hours=1))  # removed: its id stays cancelled
+    calendar.remove(ANA, "block")
+    scan(store, calendar, NOW + timedelta(hours=2))
+    again = [
+        h for h in live(store).values() if h.kind is HoldKind.BREATHER and h.day == breather.day
+    ]
+    assert len(again) == 1
+    assert again[0].id != breather.id
+    assert again[0].generation == breather.generation + 1
+
+
+def test_paused_org_makes_no_calendar_write(world: Any) -> None:
+    store, _, calendar = world
+    settings = store.get_settings()
+    assert settings is not None
+    store.put_settings(settings.updated({"paused": "true"}))
+    scan(store, calendar)
+    assert calendar.write_log == []

@@ -20,7 +20,7 @@ from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import Hold
 from micromoments.domain.working_hours import WorkingHours
-from micromoments.ports import StoreError
+from micromoments.ports import CalendarError, StoreError
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
@@ -136,6 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
         "init", help="create the table (from template.yaml) and default org settings"
     )
 
+    scan = commands.add_parser("scan", help="scan one opted-in person's Google calendar")
+    scan.add_argument("--person", required=True, metavar="EMAIL")
+    scan.add_argument(
+        "--calendar-api",
+        metavar="URL",
+        help="Calendar API base URL (default MICROMOMENTS_CALENDAR_API_URL)",
+    )
+    scan.add_argument(
+        "--dry-run", action="store_true", help="sync and plan, but write nothing to the calendar"
+    )
+    scan.add_argument("--json", action="store_true", help="print one JSON object")
+
     org = commands.add_parser("org", help="show or change the org settings")
     org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
     org_show = org_commands.add_parser("show", help="print the org settings")
@@ -175,12 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args, sys.stdout)
-        if args.command in ("init", "org", "people"):
+        if args.command in ("init", "org", "people", "scan"):
             from micromoments import operator_commands
 
             return operator_commands.run(args, sys.stdout)
         return _calendar_command(args, sys.stdout)
-    except (DomainError, StoreError) as exc:
+    except (DomainError, StoreError, CalendarError) as exc:
         print(f"micromoments: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -12,10 +12,10 @@ import json
 from datetime import UTC, datetime
 from typing import TextIO
 
+from micromoments.adapters.table import TableStore
 from micromoments.config import ConfigError, config
 from micromoments.domain.people import Person
 from micromoments.domain.settings import OrgSettings
-from micromoments.ports import Store
 from micromoments.services import org as org_service
 from micromoments.services import people as people_service
 
@@ -24,15 +24,64 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "init":
         return _init(out)
     store = _store()
+    if args.command == "scan":
+        return _scan(args, store, out)
     if args.command == "org":
         return _org(args, store, out)
     return _people(args, store, out)
 
 
-def _store() -> Store:
-    from micromoments.adapters.dynamo import dynamo_store
+def _store() -> TableStore:
+    from micromoments import wiring
 
-    return dynamo_store(config().require_table())
+    return wiring.store()
+
+
+def _scan(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
+    import uuid
+
+    from micromoments import wiring
+    from micromoments.services.scan import scan_person
+
+    settings = config()
+    if args.calendar_api:
+        settings = settings.model_copy(update={"calendar_api_url": args.calendar_api})
+        settings = type(settings).model_validate(settings.model_dump())
+    person = people_service.find_person(store, args.person)
+    report = scan_person(
+        person.email,
+        store=store,
+        calendar=wiring.calendar_gateway(settings, table=store),
+        now=datetime.now(UTC),
+        owner=f"cli-{uuid.uuid4().hex[:12]}",
+        master_key=wiring.master_key(),
+        dry_run=args.dry_run,
+    )
+    if report.outcome == "skipped":
+        raise people_service.PersonRefused(
+            f"{person.email} is {person.status.value}: only opted-in people are scanned"
+        )
+    if report.outcome == "busy":
+        raise people_service.PersonRefused(f"{person.email} is being scanned right now")
+    holds = {key: report.holds[key] for key in ("placed", "moved", "removed", "kept", "dismissed")}
+    if args.json:
+        doc = {
+            "person": report.person,
+            "overloaded_days": report.overloaded_days,
+            "holds": holds,
+            "google_requests": report.google_requests,
+            "round_trips": report.round_trips,
+        }
+        print(json.dumps(doc), file=out)
+    else:
+        done = ", ".join(f"{count} {what}" for what, count in holds.items())
+        print(
+            f"{report.person}: {report.outcome}{' (dry run)' if args.dry_run else ''}; "
+            f"{report.overloaded_days} overloaded days ahead; holds: {done}; "
+            f"{report.google_requests} Google requests in {report.round_trips} round trips",
+            file=out,
+        )
+    return 0
 
 
 def _init(out: TextIO) -> int:
@@ -56,7 +105,7 @@ def _init(out: TextIO) -> int:
     return 0
 
 
-def _org(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+def _org(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
     if args.org_command == "show":
         settings = org_service.current_settings(store)
     else:
@@ -81,7 +130,7 @@ def _settings_text(settings: OrgSettings) -> str:
     return "\n".join(lines)
 
 
-def _people(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+def _people(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
     command = args.people_command
     now = datetime.now(UTC)
     if command == "add":

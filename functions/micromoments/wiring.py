@@ -1,0 +1,62 @@
+"""The composition root: builds the real adapters once per process (STYLE.md 4).
+
+Handlers and commands ask here for a Store or a CalendarGateway; services take them as
+arguments, so tests pass fakes instead.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from micromoments.config import Config, config
+
+if TYPE_CHECKING:
+    from micromoments.adapters.google_calendar import GoogleCalendarGateway
+    from micromoments.adapters.table import TableStore
+    from micromoments.domain.people import PersonStatus
+
+
+@cache
+def store() -> TableStore:
+    from micromoments.adapters.dynamo import dynamo_store
+
+    return dynamo_store(config().require_table())
+
+
+def calendar_gateway(
+    settings: Config | None = None, *, table: TableStore | None = None, batching: bool = True
+) -> GoogleCalendarGateway:
+    """A gateway whose blast radius the Store bounds: it acts only for opted-in people
+    and only ever patches or deletes events the Store records as ours."""
+    from micromoments.adapters.google_calendar import GoogleCalendarGateway, load_key_info
+
+    settings = settings or config()
+    records = table or store()
+
+    def status_of(email: str) -> PersonStatus | None:
+        person = records.get_person(email)
+        return person.status if person else None
+
+    def ours(email: str) -> set[str]:
+        return {hold.id for hold in records.holds(email)}
+
+    key_info = load_key_info(settings.google_key_secret) if settings.google_key_secret else None
+    return GoogleCalendarGateway(
+        settings, status_of=status_of, ours=ours, key_info=key_info, batching=batching
+    )
+
+
+@cache
+def default_calendar_gateway() -> GoogleCalendarGateway:
+    return calendar_gateway()
+
+
+def master_key() -> bytes | None:
+    """The signing master key when one is configured (erasure needs it for pseudonyms)."""
+    secret = config().signing_key_secret
+    if not secret:
+        return None
+    from micromoments.adapters.secrets import read_master_key
+
+    return read_master_key(secret)

@@ -1,0 +1,713 @@
+"""The local Calendar v3 server, driven over real HTTP by google-api-python-client and
+google-auth exactly as the Google adapter drives Google."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import google_auth_httplib2
+import httplib2
+import pytest
+from google.auth.exceptions import RefreshError
+from google.oauth2 import service_account
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
+
+from micromoments.local.calendar_api import CalendarServer, event_id_for
+from micromoments.local.synthetic import generate_org
+
+pytestmark = pytest.mark.integration
+
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
+SCOPES = [
+    "https://www.googleapis.com/auth/calendar.events.owned",
+    "https://www.googleapis.com/auth/calendar.events.freebusy",
+    "https://www.googleapis.com/auth/calendar.settings.readonly",
+]
+
+
+@pytest.fixture
+def server() -> Iterator[CalendarServer]:
+    with CalendarServer() as running:
+        running.add_calendar(ALICE, timezone="Europe/Berlin")
+        running.add_calendar(BOB, timezone="America/New_York")
+        yield running
+
+
+def client(server: CalendarServer, http: Any = None) -> Any:
+    return build(
+        "calendar",
+        "v3",
+        http=http or httplib2.Http(timeout=5),
+        static_discovery=True,
+        client_options={"api_endpoint": server.base_url},
+    )
+
+
+def timed(start: str, end: str, **extra: Any) -> dict[str, Any]:
+    return {"start": {"dateTime": start}, "end": {"dateTime": end}, **extra}
+
+
+def error_of(info: pytest.ExceptionInfo[HttpError]) -> tuple[int, str]:
+    body = json.loads(info.value.content)
+    return info.value.resp.status, body["error"]["errors"][0]["reason"]
+
+
+# --- events: insert, get, patch, delete --------------------------------------------------------
+
+
+def test_insert_get_patch_delete_and_the_kept_cancelled_event(server: CalendarServer) -> None:
+    api = client(server).events()
+    body = timed(
+        "2026-03-30T10:00:00+02:00",
+        "2026-03-30T10:15:00+02:00",
+        id="mmhold00001",
+        summary="Breather",
+        extendedProperties={"private": {"mm": "breather", "gen": "0"}},
+    )
+    created = api.insert(calendarId=ALICE, body=body, sendUpdates="none").execute()
+    assert created["id"] == "mmhold00001"
+    assert created["status"] == "confirmed"
+    assert created["organizer"] == {"email": ALICE, "self": True}
+    assert created["etag"]
+
+    fetched = api.get(calendarId=ALICE, eventId="mmhold00001").execute()
+    assert fetched["summary"] == "Breather"
+
+    patched = api.patch(
+        calendarId=ALICE,
+        eventId="mmhold00001",
+        body={
+            "transparency": "transparent",
+            "extendedProperties": {"private": {"gen": "1"}, "shared": {"kind": "x"}},
+        },
+    ).execute()
+    # Objects merge recursively: the untouched private key stays.
+    assert patched["extendedProperties"] == {
+        "private": {"mm": "breather", "gen": "1"},
+        "shared": {"kind": "x"},
+    }
+    assert patched["transparency"] == "transparent"
+    assert patched["summary"] == "Breather"
+    assert patched["etag"] != created["etag"]
+
+    assert api.delete(calendarId=ALICE, eventId="mmhold00001").execute() == ""
+    kept = api.get(calendarId=ALICE, eventId="mmhold00001").execute()
+    assert kept["status"] == "cancelled"
+
+    with pytest.raises(HttpError) as gone:
+        api.delete(calendarId=ALICE, eventId="mmhold00001").execute()
+    assert error_of(gone) == (410, "deleted")
+    with pytest.raises(HttpError) as conflict:
+        api.insert(calendarId=ALICE, body=body).execute()
+    assert error_of(conflict) == (409, "duplicate")
+    with pytest.raises(HttpError) as missing:
+        api.get(calendarId=ALICE, eventId="nosuchevent").execute()
+    assert error_of(missing) == (404, "notFound")
+    with pytest.raises(HttpError) as bad_id:
+        api.insert(calendarId=ALICE, body={**body, "id": "Not_Base32hex"}).execute()
+    assert error_of(bad_id) == (400, "invalid")
+    with pytest.raises(HttpError) as unknown_calendar:
+        api.list(calendarId="nobody@example.com").execute()
+    assert error_of(unknown_calendar) == (404, "notFound")
+
+    log = [(r.method, r.event_id, r.before, r.status) for r in server.write_log]
+    assert log == [
+        ("insert", "mmhold00001", None, 200),
+        ("patch", "mmhold00001", {"mm": "breather", "gen": "0"}, 200),
+        ("delete", "mmhold00001", {"mm": "breather", "gen": "1", "kind": "x"}, 204),
+        ("delete", "mmhold00001", {"mm": "breather", "gen": "1", "kind": "x"}, 410),
+        ("insert", "mmhold00001", {"mm": "breather", "gen": "1", "kind": "x"}, 409),
+        ("insert", "Not_Base32hex", None, 400),
+    ]
+
+
+def test_an_invitation_reaches_the_attendees_calendar(server: CalendarServer) -> None:
+    api = client(server).events()
+    api.insert(
+        calendarId=ALICE,
+        sendUpdates="all",
+        body=timed(
+            "2026-03-31T15:00:00+02:00",
+            "2026-03-31T15:30:00+02:00",
+            id="mmcoffee0001",
+            attendees=[{"email": ALICE}, {"email": BOB}],
+            extendedProperties={"shared": {"mm": "coffee"}, "private": {"only": "alice"}},
+        ),
+    ).execute()
+    copy = api.get(calendarId=BOB, eventId="mmcoffee0001").execute()
+    assert copy["extendedProperties"] == {"shared": {"mm": "coffee"}}
+    assert copy["organizer"]["email"] == ALICE and "self" not in copy["organizer"]
+    assert [a.get("self", False) for a in copy["attendees"]] == [False, True]
+    api.delete(calendarId=ALICE, eventId="mmcoffee0001").execute()
+    assert api.get(calendarId=BOB, eventId="mmcoffee0001").execute()["status"] == "cancelled"
+
+
+# --- recurrence --------------------------------------------------------------------------------
+
+MASTER = "weekly0001"
+
+
+def seed_weekly_series(server: CalendarServer) -> None:
+    """Mondays 10:00 Berlin from 16 March 2026, across the 29 March DST change: the
+    23 March occurrence is skipped (EXDATE), the 6 April one moved to 12:00."""
+    zone = "Europe/Berlin"
+    server.seed(
+        ALICE,
+        [
+            {
+                "id": MASTER,
+                "status": "confirmed",
+                "summary": "Team sync",
+                "organizer": {"email": ALICE, "self": True},
+                "start": {"dateTime": "2026-03-16T10:00:00+01:00", "timeZone": zone},
+                "end": {"dateTime": "2026-03-16T11:00:00+01:00", "timeZone": zone},
+                "recurrence": [
+                    "RRULE:FREQ=WEEKLY;BYDAY=MO;UNTIL=20260420T000000Z",
+                    f"EXDATE;TZID={zone}:20260323T100000",
+                ],
+            },
+            {
+                "id": f"{MASTER}_20260406T080000Z",
+                "status": "confirmed",
+                "summary": "Team sync (moved)",
+                "recurringEventId": MASTER,
+                "originalStartTime": {"dateTime": "2026-04-06T10:00:00+02:00", "timeZone": zone},
+                "start": {"dateTime": "2026-04-06T12:00:00+02:00", "timeZone": zone},
+                "end": {"dateTime": "2026-04-06T13:00:00+02:00", "timeZone": zone},
+            },
+        ],
+    )
+
+
+def utc_start(item: dict[str, Any]) -> str:
+    when = datetime.fromisoformat(item["start"]["dateTime"]).astimezone(UTC)
+    return f"{when:%m-%d %H:%M}"
+
+
+def test_single_events_expand_a_weekly_rule_across_dst(server: CalendarServer) -> None:
+    seed_weekly_series(server)
+    api = client(server).events()
+    window = {"timeMin": "2026-03-01T00:00:00Z", "timeMax": "2026-05-01T00:00:00Z"}
+    listed = api.list(calendarId=ALICE, singleEvents=True, orderBy="startTime", **window).execute()[
+        "items"
+    ]
+    assert [utc_start(i) for i in listed] == [
+        "03-16 09:00",  # CET
+        "03-30 08:00",  # CEST: still 10:00 on the wall clock
+        "04-06 10:00",  # the moved instance, 12:00 CEST
+        "04-13 08:00",
+    ]
+    assert [i["id"] for i in listed] == [
+        f"{MASTER}_20260316T090000Z",
+        f"{MASTER}_20260330T080000Z",
+        f"{MASTER}_20260406T080000Z",
+        f"{MASTER}_20260413T080000Z",
+    ]
+    assert {i["recurringEventId"] for i in listed} == {MASTER}
+    assert listed[1]["originalStartTime"]["dateTime"] == "2026-03-30T10:00:00+02:00"
+
+    masters = api.list(calendarId=ALICE, **window).execute()["items"]
+    assert sorted(i["id"] for i in masters) == [MASTER, f"{MASTER}_20260406T080000Z"]
+
+    # An instance that is not stored is still addressable by its id; deleting it stores a
+    # cancelled exception that the expansion honours.
+    instance = api.get(calendarId=ALICE, eventId=f"{MASTER}_20260330T080000Z").execute()
+    assert instance["recurringEventId"] == MASTER
+    api.delete(calendarId=ALICE, eventId=f"{MASTER}_20260330T080000Z").execute()
+    after = api.list(calendarId=ALICE, singleEvents=True, **window).execute()["items"]
+    assert [utc_start(i) for i in after] == ["03-16 09:00", "04-06 10:00", "04-13 08:00"]
+
+
+# --- sync --------------------------------------------------------------------------------------
+
+
+def seed_plain(server: CalendarServer, count: int) -> list[str]:
+    ids = [f"plain{n:05d}" for n in range(count)]
+    server.seed(
+        ALICE,
+        [
+            {
+                "id": event_id,
+                "summary": f"Meeting {n}",
+                "start": {"dateTime": f"2026-03-3{n % 2}T{9 + n:02d}:00:00+02:00"},
+                "end": {"dateTime": f"2026-03-3{n % 2}T{9 + n:02d}:30:00+02:00"},
+            }
+            for n, event_id in enumerate(ids)
+        ],
+    )
+    return ids
+
+
+def test_full_sync_pages_then_incremental_changes(server: CalendarServer) -> None:
+    ids = seed_plain(server, 5)
+    api = client(server).events()
+    pages: list[dict[str, Any]] = []
+    token = None
+    while True:
+        page = api.list(
+            calendarId=ALICE, maxResults=2, timeMin="2026-03-01T00:00:00Z", pageToken=token
+        ).execute()
+        pages.append(page)
+        token = page.get("nextPageToken")
+        if token is None:
+            break
+    assert [len(p["items"]) for p in pages] == [2, 2, 1]
+    assert all("nextSyncToken" not in p for p in pages[:-1])
+    assert sorted(i["id"] for p in pages for i in p["items"]) == ids
+    sync_token = pages[-1]["nextSyncToken"]
+
+    unchanged = api.list(calendarId=ALICE, syncToken=sync_token).execute()
+    assert unchanged["items"] == []
+    assert unchanged["nextSyncToken"] == sync_token
+
+    api.patch(calendarId=ALICE, eventId=ids[1], body={"summary": "Renamed"}).execute()
+    api.delete(calendarId=ALICE, eventId=ids[3]).execute()
+    delta = api.list(calendarId=ALICE, syncToken=sync_token).execute()
+    by_id = {i["id"]: i for i in delta["items"]}
+    assert set(by_id) == {ids[1], ids[3]}
+    assert by_id[ids[1]]["summary"] == "Renamed"
+    assert set(by_id[ids[3]]) == {"kind", "etag", "id", "status"}
+    assert by_id[ids[3]]["status"] == "cancelled"
+    next_token = delta["nextSyncToken"]
+    assert next_token != sync_token
+
+    again = api.list(calendarId=ALICE, syncToken=next_token).execute()
+    assert again["items"] == [] and again["nextSyncToken"] == next_token
+
+    with pytest.raises(HttpError) as both:
+        api.list(calendarId=ALICE, syncToken=next_token, timeMin="2026-03-01T00:00:00Z").execute()
+    assert error_of(both)[0] == 400
+
+
+def test_invalidated_or_unknown_sync_token_answers_410(server: CalendarServer) -> None:
+    seed_plain(server, 1)
+    api = client(server).events()
+    token = api.list(calendarId=ALICE).execute()["nextSyncToken"]
+    server.invalidate_sync_tokens(ALICE)
+    for stale in (token, "CPnotatoken"):
+        with pytest.raises(HttpError) as info:
+            api.list(calendarId=ALICE, syncToken=stale).execute()
+        body = json.loads(info.value.content)["error"]
+        assert body["code"] == 410
+        assert body["message"] == "Sync token is no longer valid, a full sync is required."
+        assert body["errors"][0]["reason"] == "fullSyncRequired"
+    fresh = api.list(calendarId=ALICE).execute()["nextSyncToken"]
+    assert api.list(calendarId=ALICE, syncToken=fresh).execute()["items"] == []
+
+
+# --- freeBusy and settings -------------------------------------------------------------------
+
+
+def test_free_busy_for_three_calendars_one_unknown(server: CalendarServer) -> None:
+    seed_weekly_series(server)
+    server.seed(
+        BOB,
+        [
+            timed("2026-03-30T09:00:00-04:00", "2026-03-30T10:00:00-04:00", id="busy00001"),
+            timed("2026-03-30T09:30:00-04:00", "2026-03-30T11:00:00-04:00", id="busy00002"),
+            timed(
+                "2026-03-30T12:00:00-04:00",
+                "2026-03-30T13:00:00-04:00",
+                id="free00001",
+                transparency="transparent",
+            ),
+            timed(
+                "2026-03-30T14:00:00-04:00",
+                "2026-03-30T15:00:00-04:00",
+                id="declined1",
+                attendees=[
+                    {"email": "carol@example.com", "responseStatus": "accepted"},
+                    {"email": BOB, "self": True, "responseStatus": "declined"},
+                ],
+            ),
+            timed(
+                "2026-03-30T16:00:00-04:00",
+                "2026-03-30T17:00:00-04:00",
+                id="cancelled1",
+                status="cancelled",
+            ),
+        ],
+    )
+    answer = (
+        client(server)
+        .freebusy()
+        .query(
+            body={
+                "timeMin": "2026-03-30T00:00:00Z",
+                "timeMax": "2026-03-31T00:00:00Z",
+                "items": [{"id": ALICE}, {"id": BOB}, {"id": "ghost@example.com"}],
+            }
+        )
+        .execute()
+    )
+    calendars = answer["calendars"]
+    assert calendars[ALICE]["busy"] == [
+        {"start": "2026-03-30T08:00:00Z", "end": "2026-03-30T09:00:00Z"}
+    ]
+    assert calendars[BOB]["busy"] == [
+        {"start": "2026-03-30T13:00:00Z", "end": "2026-03-30T15:00:00Z"}
+    ]
+    assert calendars["ghost@example.com"]["errors"] == [{"domain": "global", "reason": "notFound"}]
+    with pytest.raises(HttpError) as too_many:
+        client(server).freebusy().query(
+            body={
+                "timeMin": "2026-03-30T00:00:00Z",
+                "timeMax": "2026-03-31T00:00:00Z",
+                "items": [{"id": f"p{n}@example.com"} for n in range(51)],
+            }
+        ).execute()
+    assert error_of(too_many)[0] == 400
+
+
+def test_settings_timezone_by_header_without_delegation(server: CalendarServer) -> None:
+    request = client(server).settings().get(setting="timezone")
+    request.headers["x-goog-user"] = ALICE
+    assert request.execute() == {
+        "kind": "calendar#setting",
+        "etag": request.execute()["etag"],
+        "id": "timezone",
+        "value": "Europe/Berlin",
+    }
+    with pytest.raises(HttpError) as anonymous:
+        client(server).settings().get(setting="timezone").execute()
+    assert error_of(anonymous)[0] == 400
+
+
+# --- batch -------------------------------------------------------------------------------------
+
+
+def test_batch_of_three_inserts_and_one_bad_body(server: CalendarServer) -> None:
+    api = client(server).events()
+    outcomes: dict[str, tuple[Any, HttpError | None]] = {}
+
+    def done(request_id: str, response: Any, exception: HttpError | None) -> None:
+        outcomes[request_id] = (response, exception)
+
+    batch = BatchHttpRequest(callback=done, batch_uri=server.batch_url)
+    for n in range(3):
+        body = timed("2026-03-31T09:00:00Z", "2026-03-31T09:10:00Z", id=f"batch{n:05d}")
+        batch.add(api.insert(calendarId=ALICE, body=body), request_id=f"ok{n}")
+    batch.add(api.insert(calendarId=ALICE, body={"summary": 3}), request_id="bad")
+    server.counters.reset()
+    batch.execute()
+
+    assert server.counters.requests == 4
+    assert server.counters.round_trips == 1
+    assert server.counters.by_method == {"events.insert": 4}
+    for n in range(3):
+        response, exception = outcomes[f"ok{n}"]
+        assert exception is None and response["id"] == f"batch{n:05d}"
+    response, exception = outcomes["bad"]
+    assert response is None and exception is not None and exception.resp.status == 400
+    assert sorted(e["id"] for e in server.events(ALICE)) == [f"batch{n:05d}" for n in range(3)]
+
+
+def test_batch_of_more_than_fifty_parts_is_refused(server: CalendarServer) -> None:
+    api = client(server).events()
+    lines = []
+    for n in range(51):
+        lines += [
+            "--b",
+            "Content-Type: application/http",
+            f"Content-ID: <x+{n}>",
+            "",
+            f"GET /calendar/v3/calendars/{ALICE}/events/e{n:05d} HTTP/1.1",
+            "",
+        ]
+    lines.append("--b--")
+    response, _ = httplib2.Http(timeout=5).request(
+        server.batch_url,
+        "POST",
+        body="\r\n".join(lines),
+        headers={"content-type": 'multipart/mixed; boundary="b"'},
+    )
+    assert response.status == 400
+    assert api is not None
+
+
+# --- validation against the discovery document ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"summary": 3}, "invalid"),
+        ({"colour": "x"}, "invalid"),
+        ({"start": {"dateTime": "2026-03-30T10:00:00+02:00"}}, "required"),
+        ({"attendees": [{"email": "x@example.com", "responseStatus": "maybe"}]}, "invalid"),
+        ({"extendedProperties": {"private": {"k": 1}}}, "invalid"),
+        (timed("2026-03-30T10:00:00", "2026-03-30T11:00:00"), "invalid"),  # no zone
+        (timed("2026-03-30T11:00:00Z", "2026-03-30T10:00:00Z"), "timeRangeEmpty"),
+    ],
+)
+def test_bodies_are_validated_against_the_discovery_document(
+    server: CalendarServer, body: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(HttpError) as info:
+        client(server).events().insert(calendarId=ALICE, body=body).execute()
+    assert error_of(info) == (400, reason)
+    assert server.events(ALICE) == []
+
+
+def test_unknown_query_parameters_are_refused(server: CalendarServer) -> None:
+    http = httplib2.Http(timeout=5)
+    url = f"{server.base_url}calendars/alice%40example.com/events"
+    ok, _ = http.request(url + "?singleEvents=true&alt=json")
+    assert ok.status == 200
+    response, content = http.request(url + "?colour=red")
+    assert response.status == 400
+    assert json.loads(content)["error"]["errors"][0]["reason"] == "invalid"
+    response, _ = http.request(url + "?maxResults=lots")
+    assert response.status == 400
+
+
+# --- OAuth: domain-wide delegation --------------------------------------------------------
+
+
+def delegated(server: CalendarServer, subject: str, scopes: list[str] = SCOPES) -> Any:
+    credentials = service_account.Credentials.from_service_account_info(
+        server.service_account_key(), scopes=scopes, subject=subject
+    )
+    return google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=5))
+
+
+def test_jwt_grant_gives_a_token_for_the_subjects_own_calendar() -> None:
+    with CalendarServer(require_auth=True) as server:
+        server.add_calendar(ALICE, timezone="Europe/Berlin")
+        server.add_calendar(BOB)
+        with pytest.raises(HttpError) as anonymous:
+            client(server).events().list(calendarId=ALICE).execute()
+        assert error_of(anonymous) == (401, "authError")
+
+        api = client(server, delegated(server, ALICE))
+        assert api.settings().get(setting="timezone").execute()["value"] == "Europe/Berlin"
+        assert api.events().list(calendarId=ALICE).execute()["items"] == []
+        assert api.events().list(calendarId="primary").execute()["summary"] == ALICE
+        with pytest.raises(HttpError) as other:
+            api.events().list(calendarId=BOB).execute()
+        assert error_of(other) == (404, "notFound")
+        # freeBusy may look at colleagues' calendars.
+        busy = (
+            api.freebusy()
+            .query(
+                body={
+                    "timeMin": "2026-03-30T00:00:00Z",
+                    "timeMax": "2026-03-31T00:00:00Z",
+                    "items": [{"id": BOB}],
+                }
+            )
+            .execute()
+        )
+        assert busy["calendars"][BOB]["busy"] == []
+        assert server.counters.oauth_round_trips == 1
+
+        # An expired token answers 401; google-auth refreshes and retries.
+        server.expire_access_tokens()
+        assert api.events().list(calendarId=ALICE).execute()["items"] == []
+        assert server.counters.oauth_round_trips == 2
+
+        key = server.service_account_key()
+        assert key["type"] == "service_account"
+        assert key["token_uri"] == server.token_uri
+        assert key["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+
+
+def test_a_static_token_when_auth_is_required() -> None:
+    with CalendarServer(require_auth=True, static_tokens={"static-token"}) as server:
+        server.add_calendar(ALICE)
+        http = httplib2.Http(timeout=5)
+        url = f"{server.base_url}calendars/alice%40example.com/events"
+        ok, _ = http.request(url, headers={"authorization": "Bearer static-token"})
+        assert ok.status == 200
+        refused, _ = http.request(url, headers={"authorization": "Bearer guessed"})
+        assert refused.status == 401
+
+
+def test_refused_grants(server: CalendarServer) -> None:
+    broad = client(server, delegated(server, ALICE, ["https://www.googleapis.com/auth/calendar"]))
+    with pytest.raises(RefreshError, match="invalid_scope"):
+        broad.events().list(calendarId=ALICE).execute()
+
+    server.suspend(BOB)
+    with pytest.raises(RefreshError, match="invalid_grant"):
+        client(server, delegated(server, BOB)).events().list(calendarId=BOB).execute()
+    with pytest.raises(RefreshError, match="invalid_grant"):
+        client(server, delegated(server, "ghost@example.com")).events().list(
+            calendarId="primary"
+        ).execute()
+    assert client(server, delegated(server, ALICE)).events().list(calendarId=ALICE).execute()
+
+    server.misconfigure_delegation()
+    with pytest.raises(RefreshError, match="unauthorized_client"):
+        client(server, delegated(server, ALICE)).events().list(calendarId=ALICE).execute()
+
+
+def test_a_narrow_scope_covers_only_its_methods(server: CalendarServer) -> None:
+    only_settings = [SCOPES[2]]
+    api = client(server, delegated(server, ALICE, only_settings))
+    assert api.settings().get(setting="timezone").execute()["value"] == "Europe/Berlin"
+    with pytest.raises(HttpError) as info:
+        api.events().list(calendarId=ALICE).execute()
+    assert error_of(info) == (403, "insufficientPermissions")
+
+
+# --- knobs -----------------------------------------------------------------------------------
+
+
+def test_fault_rate_one_gives_only_google_errors_and_applies_no_write() -> None:
+    with CalendarServer(fault_rate=1.0, seed=4, timeout_s=0.05) as server:
+        server.add_calendar(ALICE)
+        api = client(server).events()
+        statuses: Counter[int] = Counter()
+        for n in range(20):
+            body = timed("2026-03-30T10:00:00Z", "2026-03-30T11:00:00Z", id=f"fault{n:05d}")
+            with pytest.raises(HttpError) as info:
+                api.insert(calendarId=ALICE, body=body).execute(num_retries=0)
+            status, reason = error_of(info)
+            statuses[status] += 1
+            if status in (403, 429):
+                assert reason == "rateLimitExceeded"
+        assert set(statuses) <= {403, 429, 500, 503}
+        assert len(statuses) >= 3
+        assert server.events(ALICE) == []
+        assert all(r.status >= 403 for r in server.write_log) and len(server.write_log) == 20
+
+        server.set_fault_rate(0.0)
+        assert api.list(calendarId=ALICE).execute()["items"] == []
+
+
+def test_apply_then_fail_applies_the_write() -> None:
+    with CalendarServer(apply_then_fail_rate=1.0) as server:
+        server.add_calendar(ALICE)
+        body = timed("2026-03-30T10:00:00Z", "2026-03-30T11:00:00Z", id="applied01")
+        with pytest.raises(HttpError) as info:
+            client(server).events().insert(calendarId=ALICE, body=body).execute()
+        assert info.value.resp.status == 503
+        assert [e["id"] for e in server.events(ALICE)] == ["applied01"]
+
+
+def test_latency_is_added_per_round_trip() -> None:
+    with CalendarServer(latency_ms=80) as server:
+        server.add_calendar(ALICE)
+        api = client(server).events()
+        api.list(calendarId=ALICE).execute()  # connection set up
+        started = time.perf_counter()
+        api.list(calendarId=ALICE).execute()
+        assert time.perf_counter() - started >= 0.08
+
+
+def test_per_user_rate_limit() -> None:
+    with CalendarServer(per_user_per_minute=3) as server:
+        server.add_calendar(ALICE)
+        server.add_calendar(BOB)
+        api = client(server).events()
+        for _ in range(3):
+            api.list(calendarId=ALICE).execute()
+        with pytest.raises(HttpError) as info:
+            api.list(calendarId=ALICE).execute(num_retries=0)
+        assert error_of(info) == (403, "userRateLimitExceeded")
+        assert api.list(calendarId=BOB).execute()["items"] == []
+
+
+# --- the synthetic organisation ------------------------------------------------------------
+
+
+def test_seeded_synthetic_people_expand_to_their_occurrences() -> None:
+    # Two weeks across the 29 March 2026 DST change in Europe.
+    org = generate_org(8, seed=5, start=date(2026, 3, 23), days=14)
+    with CalendarServer() as server:
+        server.seed_org(org)
+        api = client(server).events()
+        for person in org.people:
+            stored = server.events(person.email)
+            assert all(
+                re.fullmatch(r"[0-9a-v]{5,1024}", e["id"]) for e in stored if "_" not in e["id"]
+            )
+            assert any(e.get("recurrence") for e in stored)
+            items = api.list(
+                calendarId=person.email,
+                singleEvents=True,
+                timeMin="2026-03-15T00:00:00Z",
+                timeMax="2026-04-15T00:00:00Z",
+                maxResults=2500,
+            ).execute()["items"]
+            assert len(items) == len(person.events), person.email
+
+            listed = Counter(
+                occurrence_key(
+                    i["start"],
+                    i["end"],
+                    i.get("transparency") == "transparent",
+                    any(
+                        a.get("self") and a["responseStatus"] == "declined"
+                        for a in i.get("attendees", ())
+                    ),
+                )
+                for i in items
+            )
+            expected = Counter(
+                occurrence_key(
+                    _time(e.start),
+                    _time(e.end),
+                    e.transparent,
+                    e.partstat(person.email) == "DECLINED",
+                )
+                for e in person.events
+            )
+            assert listed == expected, person.email
+        assert event_id_for("sr1") == "edp32"
+
+
+def occurrence_key(
+    start: dict[str, str], end: dict[str, str], transparent: bool, declined: bool
+) -> tuple[str, ...]:
+    """An occurrence as (start, end, transparent, declined), timed bounds as UTC instants."""
+    if "date" in start:
+        return (start["date"], end["date"], str(transparent), str(declined))
+    bounds = (datetime.fromisoformat(v["dateTime"]) for v in (start, end))
+    return (*(b.astimezone(UTC).isoformat() for b in bounds), str(transparent), str(declined))
+
+
+def _time(value: datetime | date) -> dict[str, str]:
+    if isinstance(value, datetime):
+        return {"dateTime": value.isoformat()}
+    return {"date": value.isoformat()}
+
+
+def test_a_timeout_fault_outlasts_a_short_client_timeout() -> None:
+    with CalendarServer(fault_rate=1.0, fault_kinds=("timeout",), timeout_s=1.0) as server:
+        server.add_calendar(ALICE)
+        api = client(server, httplib2.Http(timeout=0.2)).events()
+        body = timed("2026-03-30T10:00:00Z", "2026-03-30T11:00:00Z", id="slow00001")
+        started = time.perf_counter()
+        with pytest.raises(TimeoutError):
+            api.insert(calendarId=ALICE, body=body).execute(num_retries=0)
+        assert time.perf_counter() - started < 0.9
+        assert server.events(ALICE) == []
+    # stop() did not wait for the sleeping handler.
+
+
+def test_partial_responses_and_extended_property_filters(server: CalendarServer) -> None:
+    ids = seed_plain(server, 3)
+    api = client(server).events()
+    api.patch(
+        calendarId=ALICE,
+        eventId=ids[2],
+        body={"extendedProperties": {"private": {"mm": "social"}}},
+    ).execute()
+    page = api.list(
+        calendarId=ALICE,
+        privateExtendedProperty="mm=social",
+        fields="items(id,extendedProperties/private),nextSyncToken",
+    ).execute()
+    assert page["items"] == [{"id": ids[2], "extendedProperties": {"private": {"mm": "social"}}}]
+    assert set(page) == {"items", "nextSyncToken"}

@@ -305,3 +305,39 @@ def _settle_conflict(
     else:  # our own earlier insert whose answer was lost
         store.put_hold(email, dataclasses.replace(hold, etag=remote.etag))
         report.holds["placed"] += 1
+
+
+def scan_people(
+    emails: Sequence[str],
+    *,
+    store: Store,
+    calendar: CalendarGateway,
+    now: datetime,
+    owner: str,
+    overlap: int = 10,
+    master_key: bytes | None = None,
+) -> dict[str, ScanReport | BaseException]:
+    """Scan a batch of people (one SQS batch), overlapping their I/O on a small pool.
+
+    Each person's outcome is their report or the exception that failed them, so the
+    caller can report partial batch failures. ``overlap=1`` scans one after the other.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(email: str) -> ScanReport | BaseException:
+        try:
+            return scan_person(
+                email,
+                store=store,
+                calendar=calendar,
+                now=now,
+                owner=owner,
+                master_key=master_key,
+            )
+        except Exception as exc:
+            return exc
+
+    if overlap <= 1 or len(emails) <= 1:
+        return {email: one(email) for email in emails}
+    with ThreadPoolExecutor(max_workers=min(overlap, len(emails))) as pool:
+        return dict(zip(emails, pool.map(one, emails), strict=True))

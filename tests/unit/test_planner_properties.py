@@ -1,0 +1,660 @@
+"""The hold planner against the rules of DESIGN.md "Holds", over random calendars.
+
+Every check is written from DESIGN.md, with a small minute-by-minute oracle for working
+hours, busy time, availability and the day's longest back-to-back run (the same reading of
+"Calendar semantics" as tests/unit/test_metrics_properties.py; it is repeated here because
+test modules do not import each other).
+
+Decisions the checks make where DESIGN.md needs reading:
+
+- Busy time for placement is: counted (not cancelled, not declined) opaque meetings, opaque
+  solo blocks, opaque timed out-of-office events (a timed opaque event with no other
+  participant is a solo block) and every counted hold of ours whatever its transparency
+  ("never over busy time or another hold").
+- The caps count the holds of the ISO week that already exist (non-cancelled HOLD events,
+  one per id) plus the new ones; when the existing ones already reach a cap, nothing new may
+  be placed that week.
+- "After the day's longest run": the breather starts at or after the end of that run. When
+  two runs tie on span the one with more meetings is the longest (an implementation
+  decision; DESIGN.md is silent), on a full tie the earlier one.
+- A breather is the preferred length, or 10 minutes when that does not fit (DESIGN.md:
+  "10-15 min").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.holds import HoldKind, personal_hold_id
+from micromoments.domain.people import PartOfDay, Person, Preferences
+from micromoments.domain.planner import CalendarPlan, plan_calendar
+from micromoments.domain.settings import OrgSettings
+
+EMAIL = "ada@example.com"
+ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
+DST_DATES = (
+    date(2026, 3, 8),
+    date(2026, 3, 29),
+    date(2026, 4, 5),
+    date(2026, 10, 4),
+    date(2026, 10, 25),
+    date(2026, 11, 1),
+)
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+ID_PATTERN = re.compile(r"^[0-9a-v]{5,1024}$")
+SOCIAL_KINDS = {"social", "coffee", "watercooler"}
+ALL_KINDS = ("breather", "social", "coffee", "watercooler")
+
+# ---------------------------------------------------------------------------------------
+# Working hours (boundaries kept out of 01:00-03:00 local, where DST changes happen)
+# ---------------------------------------------------------------------------------------
+
+Item = tuple[int, int, int, int]  # first day, last day, start minute, end minute
+PRESETS: tuple[tuple[Item, ...], ...] = (
+    ((0, 4, 540, 1020),),
+    ((0, 3, 540, 1050), (4, 4, 540, 780)),
+    ((0, 4, 420, 660), (0, 4, 900, 1140)),
+    ((0, 4, 540, 720), (0, 4, 720, 1020)),
+    ((6, 3, 480, 960),),
+    ((0, 4, 540, 1020), (5, 6, 600, 840)),
+    ((0, 6, 0, 1440),),
+    ((2, 2, 1320, 1440), (3, 3, 0, 360), (6, 6, 0, 90)),
+)
+BOUNDARY = st.one_of(
+    st.sampled_from([0, 30, 60, 420, 480, 540, 720, 780, 1020, 1080, 1320, 1440]),
+    st.integers(180, 1440),
+)
+Hours = dict[int, list[tuple[int, int]]]
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def ranges_by_weekday(items: list[Item]) -> Hours:
+    out: Hours = {d: [] for d in range(7)}
+    for first, last, start, end in items:
+        day = first
+        while True:
+            out[day].append((start, end))
+            if day == last:
+                break
+            day = (day + 1) % 7
+    return out
+
+
+@st.composite
+def working_hours(draw: st.DrawFn) -> tuple[str, Hours]:
+    if draw(st.booleans()):
+        items = list(draw(st.sampled_from(PRESETS)))
+    else:
+        items = []
+        for _ in range(draw(st.integers(1, 3))):
+            a, b = draw(BOUNDARY), draw(BOUNDARY)
+            start, end = min(a, b), max(a, b)
+            candidate = (draw(st.integers(0, 6)), draw(st.integers(0, 6)), start, end)
+            if start == end:
+                continue
+            merged = ranges_by_weekday([*items, candidate])
+            if all(
+                e1 <= s2
+                for rs in merged.values()
+                for (_, e1), (s2, _) in zip(sorted(rs), sorted(rs)[1:], strict=False)
+            ):
+                items.append(candidate)
+        items = items or [(0, 4, 540, 1020)]
+    parts = []
+    for first, last, start, end in items:
+        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]}-{DAY_NAMES[last]}"
+        parts.append(f"{days} {_clock(start)}-{_clock(end)}")
+    return ", ".join(parts), ranges_by_weekday(items)
+
+
+# ---------------------------------------------------------------------------------------
+# Calendars, preferences, settings
+# ---------------------------------------------------------------------------------------
+
+
+def midnight_minute(day: date, tz: ZoneInfo) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()) // 60
+
+
+def at_minute(minute: int, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+RARE = st.sampled_from([False, False, False, False, False, True])
+MOSTLY = st.sampled_from([True, True, True, False])
+TIMED_KINDS = st.sampled_from(
+    [EventKind.MEETING] * 5 + [EventKind.SOLO, EventKind.OUT_OF_OFFICE, EventKind.WORKING_LOCATION]
+)
+DURATIONS = st.one_of(
+    st.sampled_from([15, 25, 30, 45, 55, 60, 90, 120]),
+    st.integers(0, 300),
+    st.integers(300, 1500),
+)
+
+
+@st.composite
+def calendar_events(draw: st.DrawFn, tz: ZoneInfo, first: date, days: int) -> list[CalendarEvent]:
+    """Meetings, blocks, all-day events and existing holds (some dismissed) around the window."""
+
+    def day_start(offset: int) -> int:
+        return midnight_minute(first + timedelta(days=offset), tz)
+
+    events: list[CalendarEvent] = []
+    prev_end: int | None = None
+    for i in range(draw(st.integers(0, 30))):
+        mode = draw(
+            st.sampled_from(
+                ["local", "local", "chain", "run", "run", "run", "all_day", "hold", "away"]
+            )
+        )
+        declined, cancelled = draw(RARE), draw(RARE)
+        if mode == "all_day":
+            kind = draw(
+                st.sampled_from(
+                    [EventKind.ALL_DAY, EventKind.OUT_OF_OFFICE, EventKind.WORKING_LOCATION]
+                )
+            )
+            start_day = first + timedelta(days=draw(st.integers(0, days - 1)))
+            events.append(
+                CalendarEvent(
+                    uid=f"a{i}",
+                    start=start_day,
+                    end=start_day + timedelta(days=draw(st.integers(1, 2))),
+                    kind=kind,
+                    busy=draw(st.booleans()),
+                    declined=declined,
+                    cancelled=cancelled,
+                )
+            )
+            continue
+        if mode == "run":
+            start = day_start(draw(st.integers(0, days - 1))) + draw(st.integers(420, 1080))
+            end = start
+            for j in range(draw(st.integers(2, 6))):
+                end = start + draw(st.sampled_from([20, 25, 30, 45, 50, 60]))
+                events.append(
+                    CalendarEvent(
+                        uid=f"r{i}.{j}",
+                        start=at_minute(start, tz),
+                        end=at_minute(end, tz),
+                        kind=EventKind.MEETING,
+                    )
+                )
+                start = end + draw(st.sampled_from([-10, 0, 0, 5, 5, 6, 30]))
+            prev_end = end
+            continue
+        if mode == "hold":  # one of our holds, sometimes dismissed (cancelled) by the person
+            offset = draw(st.integers(0, days - 1))
+            day = first + timedelta(days=offset)
+            # near where the planner anchors social time, or anywhere in the day
+            where = draw(st.sampled_from(["anchor", "after", "any"]))
+            if where == "anchor":
+                start = day_start(offset) + draw(st.sampled_from([630, 750, 870, 900]))
+                start += draw(st.integers(-20, 20))
+            elif where == "after" and prev_end is not None:  # where a breather would go
+                start = prev_end + draw(st.integers(0, 15))
+                day = at_minute(start, tz).date()
+            else:
+                start = day_start(offset) + draw(st.integers(420, 1140))
+            end = start + draw(st.sampled_from([10, 15, 20, 30]))
+            kind_name = draw(
+                st.sampled_from(["breather", "social", "social", "coffee", "watercooler"])
+            )
+            events.append(
+                CalendarEvent(
+                    uid=f"h{i}",
+                    start=at_minute(start, tz),
+                    end=at_minute(end, tz),
+                    kind=EventKind.HOLD,
+                    busy=draw(st.booleans()),
+                    cancelled=draw(st.booleans()),
+                    hold_id=personal_hold_id(EMAIL, HoldKind(kind_name), day, 100 + i),
+                    hold_kind=kind_name,
+                )
+            )
+            continue
+        if mode == "away":
+            start = day_start(draw(st.integers(0, days - 1))) + draw(st.integers(0, 600))
+            end = start + draw(st.integers(300, 2000))
+        elif mode == "chain" and prev_end is not None:
+            start = prev_end + draw(st.sampled_from([-15, 0, 5, 6, 10, 30, 120]))
+            end = start + draw(DURATIONS)
+        else:
+            start = day_start(draw(st.integers(0, days - 1))) + draw(
+                st.one_of(st.integers(420, 1140), st.integers(0, 1439))
+            )
+            end = start + draw(DURATIONS)
+        prev_end = end
+        events.append(
+            CalendarEvent(
+                uid=f"t{i}",
+                start=at_minute(start, draw(st.sampled_from([tz, UTC]))),
+                end=at_minute(end, tz),
+                kind=EventKind.OUT_OF_OFFICE if mode == "away" else draw(TIMED_KINDS),
+                busy=draw(MOSTLY),
+                declined=declined,
+                cancelled=cancelled,
+            )
+        )
+    return events
+
+
+@st.composite
+def scenarios(draw: st.DrawFn):
+    zone_name = draw(st.sampled_from(ZONES))
+    tz = ZoneInfo(zone_name)
+    spec, hours = draw(working_hours())
+    if draw(st.integers(0, 2)):
+        anchor = draw(st.sampled_from(DST_DATES)) - timedelta(days=draw(st.integers(0, 9)))
+    else:
+        anchor = draw(st.dates(min_value=date(2026, 1, 5), max_value=date(2026, 12, 20)))
+    now_minute = midnight_minute(anchor, tz) + draw(
+        st.one_of(st.integers(0, 1439), st.integers(480, 1080))
+    )
+    now = datetime.fromtimestamp(now_minute * 60 + draw(st.integers(0, 59)), tz)
+    if draw(st.booleans()):
+        now = now.astimezone(UTC)
+    org = OrgSettings(
+        holds_per_week=draw(st.sampled_from([5, 5, 5, 5, 0, 1, 2, 3, 7])),
+        social_per_week=draw(st.sampled_from([2, 2, 2, 1, 0, 3])),
+        planning_weeks=draw(st.sampled_from([2, 2, 1])),
+    )
+    prefs = Preferences(
+        moments=draw(
+            st.one_of(
+                st.just(frozenset(HoldKind)),
+                st.just(frozenset({HoldKind.BREATHER, HoldKind.SOCIAL})),
+                st.frozensets(st.sampled_from(list(HoldKind))),
+            )
+        ),
+        breather_minutes=draw(st.integers(10, 15)),
+        social_minutes=draw(st.integers(15, 30)),
+        holds_per_week=draw(st.sampled_from([None, None, None, None, 0, 1, 2, 3, 5, 7])),
+        part_of_day=draw(st.sampled_from(list(PartOfDay))),
+        quiet_days=frozenset(draw(st.sets(st.integers(0, 6), max_size=2))),
+        timezone=zone_name,
+        working_hours=spec,
+    )
+    person = Person(email=EMAIL, preferences=prefs)
+    today = now.astimezone(tz).date()
+    first = week_start(today)  # the whole current ISO week: earlier holds count too
+    days = (first + timedelta(weeks=org.planning_weeks) - first).days
+    events = draw(calendar_events(tz, first, days))
+    return tz, hours, person, org, now, events
+
+
+# ---------------------------------------------------------------------------------------
+# The oracle for one local date
+# ---------------------------------------------------------------------------------------
+
+
+def _minute(value: datetime) -> int:
+    seconds = value.timestamp()
+    assert seconds % 60 == 0
+    return int(seconds) // 60
+
+
+def counted_timed(events: list[CalendarEvent]) -> list[CalendarEvent]:
+    return [
+        e
+        for e in events
+        if isinstance(e.start, datetime)
+        and not e.cancelled
+        and not e.declined
+        and e.kind is not EventKind.WORKING_LOCATION
+    ]
+
+
+def busy_minutes(events: list[CalendarEvent]) -> set[int]:
+    """Every busy UTC minute: meetings, solo blocks, out-of-office if opaque; holds always."""
+    out: set[int] = set()
+    for e in counted_timed(events):
+        if e.kind is EventKind.HOLD or e.busy:
+            assert isinstance(e.end, datetime)
+            out.update(range(_minute(e.start), _minute(e.end)))  # type: ignore[arg-type]
+    return out
+
+
+def working_minutes(day: date, tz: ZoneInfo, hours: Hours) -> tuple[set[int], int, int]:
+    w0, w1 = midnight_minute(day, tz), midnight_minute(day + timedelta(days=1), tz)
+    ranges = hours[day.weekday()]
+    working = set()
+    for u in range(w0, w1):
+        local = at_minute(u, tz)
+        wall = local.hour * 60 + local.minute
+        if any(s <= wall < e for s, e in ranges):
+            working.add(u)
+    return working, w0, w1
+
+
+def oracle_day(day: date, tz: ZoneInfo, hours: Hours, events: list[CalendarEvent]):
+    """(working minutes, available, overloaded, longest run end as epoch minute or None)."""
+    working, w0, w1 = working_minutes(day, tz, hours)
+    all_day_busy = all_day_ooo = False
+    for e in events:
+        if e.cancelled or e.declined or e.kind is EventKind.WORKING_LOCATION:
+            continue
+        if not isinstance(e.start, datetime) and e.start <= day < e.end:  # type: ignore[operator]
+            all_day_busy = all_day_busy or e.busy
+            all_day_ooo = all_day_ooo or e.kind is EventKind.OUT_OF_OFFICE
+    meetings, ooo = [], set()
+    for e in counted_timed(events):
+        s, t = max(_minute(e.start), w0), min(_minute(e.end), w1)  # type: ignore[arg-type]
+        if s >= t:
+            continue
+        if e.kind is EventKind.MEETING and e.busy:
+            meetings.append((s, t))
+        elif e.kind is EventKind.OUT_OF_OFFICE:
+            ooo.update(range(s, t))
+    available = not all_day_busy and not (working and (all_day_ooo or working <= ooo))
+    meeting_set: set[int] = set()
+    for s, t in meetings:
+        meeting_set.update(range(s, t))
+    runs: list[list[int]] = []
+    for s, t in sorted(meetings):
+        if runs and s <= runs[-1][1] + 5:
+            runs[-1][1] = max(runs[-1][1], t)
+            runs[-1][2] += 1
+        else:
+            runs.append([s, t, 1])
+    best = (0, 0)
+    run_end = None
+    for s, t, count in runs:
+        if count >= 2 and (t - s, count) > best:
+            best, run_end = (t - s, count), t
+    overloaded = available and (
+        len(meeting_set & working) >= 300
+        or best[0] >= 120
+        or best[1] >= 3
+        or len(meeting_set - working) >= 60
+    )
+    return working, available, overloaded, run_end
+
+
+def existing_live_holds(events: list[CalendarEvent], tz: ZoneInfo) -> dict[str, tuple[str, date]]:
+    out: dict[str, tuple[str, date]] = {}
+    for e in events:
+        if e.kind is EventKind.HOLD and e.hold_id and e.hold_kind and not e.cancelled:
+            out[e.hold_id] = (e.hold_kind, e.start.astimezone(tz).date())  # type: ignore[union-attr]
+    return out
+
+
+def dismissed(events: list[CalendarEvent], tz: ZoneInfo) -> set[tuple[str, date]]:
+    return {
+        (e.hold_kind, e.start.astimezone(tz).date())  # type: ignore[union-attr]
+        for e in events
+        if e.kind is EventKind.HOLD and e.hold_kind and e.cancelled
+    }
+
+
+def as_events(plan: CalendarPlan) -> list[CalendarEvent]:
+    return [
+        CalendarEvent(
+            uid=h.id,
+            start=h.start,
+            end=h.end,
+            kind=EventKind.HOLD,
+            busy=h.busy,
+            hold_id=h.id,
+            hold_kind=h.kind.value,
+        )
+        for h in plan.holds
+    ]
+
+
+def iso_week(day: date) -> tuple[int, int]:
+    year, week, _ = day.isocalendar()
+    return year, week
+
+
+# ---------------------------------------------------------------------------------------
+# The property
+# ---------------------------------------------------------------------------------------
+
+
+def check_plan(tz, hours, person, org, now, events, plan: CalendarPlan) -> None:
+    prefs = person.preferences
+    today = now.astimezone(tz).date()
+    planning_end = week_start(today) + timedelta(weeks=org.planning_weeks)
+    busy = busy_minutes(events)
+    live = existing_live_holds(events, tz)
+    gone = dismissed(events, tz)
+    total_cap = min(
+        org.holds_per_week, prefs.holds_per_week if prefs.holds_per_week is not None else 99
+    )
+    taken: set[int] = set()
+    oracle_cache: dict[date, tuple] = {}
+    for hold in plan.holds:
+        where = f"{hold.kind.value} {hold.start.astimezone(tz)}-{hold.end.astimezone(tz)}"
+        kind = hold.kind.value
+        # ids: base32hex, from the identity
+        assert ID_PATTERN.match(hold.id), hold.id
+        # kinds: personal and wanted
+        assert kind in {"breather", "social"}, where
+        assert hold.kind in prefs.moments, where
+        # time: in the window, never in the past
+        s, e = _minute(hold.start), _minute(hold.end)
+        assert hold.start >= now, f"{where} starts before now {now}"
+        assert hold.day == hold.start.astimezone(tz).date(), where
+        assert today <= hold.day < planning_end, where
+        # never over busy time, our existing holds or another new hold
+        minutes = set(range(s, e))
+        assert not minutes & busy, f"{where} overlaps busy time"
+        assert not minutes & taken, f"{where} overlaps another new hold"
+        taken |= minutes
+        # inside working hours of an available workday that is not a quiet day
+        if hold.day not in oracle_cache:
+            oracle_cache[hold.day] = oracle_day(hold.day, tz, hours, events)
+        working, available, overloaded, run_end = oracle_cache[hold.day]
+        assert minutes <= working, f"{where} outside working hours"
+        assert available, f"{where} on an unavailable day"
+        assert hold.day.weekday() not in prefs.quiet_days, f"{where} on a quiet day"
+        # not on a date where the person dismissed that kind
+        assert (kind, hold.day) not in gone, f"{where} was dismissed on that date"
+        # lengths and kind rules
+        if kind == "breather":
+            assert e - s in {prefs.breather_minutes, 10}, where
+            assert hold.busy, where
+            assert overloaded, f"{where} on a day that is not overloaded"
+            assert run_end is not None, where
+            assert s >= run_end, f"{where} before the end of the longest run"
+        else:
+            assert e - s == prefs.social_minutes, where
+
+    # ids: one per (kind, day), distinct
+    keys = [(h.kind, h.day) for h in plan.holds]
+    assert len(set(keys)) == len(keys)
+    assert len({h.id for h in plan.holds}) == len(plan.holds)
+
+    # caps per ISO week and per day, counting holds that already exist
+    new_total = Counter(iso_week(h.day) for h in plan.holds)
+    new_social = Counter(iso_week(h.day) for h in plan.holds if h.kind.value == "social")
+    old_total = Counter(iso_week(day) for _, day in live.values())
+    old_social = Counter(iso_week(day) for kind, day in live.values() if kind == "social")
+    for week, count in new_total.items():
+        assert old_total[week] + count <= total_cap, (week, old_total[week], count, total_cap)
+    for week, count in new_social.items():
+        assert old_social[week] + count <= org.social_per_week, (week, old_social[week], count)
+    for hold in plan.holds:
+        same_day = [k for k, d in live.values() if d == hold.day]
+        if hold.kind.value == "breather":
+            assert "breather" not in same_day, f"second breather on {hold.day}"
+        else:
+            assert not SOCIAL_KINDS & set(same_day), f"second social-kind hold on {hold.day}"
+
+
+@settings(max_examples=250, deadline=None)
+@given(scenarios(), st.randoms(use_true_random=False))
+def test_planner_follows_the_hold_rules(scenario, rnd) -> None:
+    tz, hours, person, org, now, events = scenario
+    plan = plan_calendar(person, events, org, now=now)
+    check_plan(tz, hours, person, org, now, events, plan)
+
+    # deterministic
+    again = plan_calendar(person, list(events), org, now=now)
+    assert again.holds == plan.holds
+    assert [x.to_json() for x in again.loads] == [x.to_json() for x in plan.loads]
+
+    # idempotent: with the first plan's holds on the calendar nothing new is placed
+    replan = plan_calendar(person, events + as_events(plan), org, now=now)
+    assert replan.holds == [], replan.holds
+
+    # ids do not depend on the slot: perturb the calendar, same (kind, day) -> same id
+    timed = [i for i, e in enumerate(events) if e.kind is not EventKind.HOLD]
+    if timed:
+        drop = rnd.choice(timed)
+        other = plan_calendar(person, events[:drop] + events[drop + 1 :], org, now=now)
+        ids = {(h.kind, h.day): h.id for h in plan.holds}
+        for h in other.holds:
+            if (h.kind, h.day) in ids:
+                assert ids[(h.kind, h.day)] == h.id
+
+
+# ---------------------------------------------------------------------------------------
+# Targeted examples
+# ---------------------------------------------------------------------------------------
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TUESDAY = date(2026, 6, 16)
+
+
+def meeting(start: str, end: str, day: date = TUESDAY, kind: EventKind = EventKind.MEETING):
+    sh, sm = (int(x) for x in start.split(":"))
+    eh, em = (int(x) for x in end.split(":"))
+    return CalendarEvent(
+        uid=f"{kind.value}-{day}-{start}",
+        start=datetime(day.year, day.month, day.day, sh, sm, tzinfo=BERLIN),
+        end=datetime(day.year, day.month, day.day, eh, em, tzinfo=BERLIN),
+        kind=kind,
+    )
+
+
+def berlin_person(**prefs: object) -> Person:
+    return Person(email=EMAIL, preferences=Preferences(timezone="Europe/Berlin", **prefs))  # type: ignore[arg-type]
+
+
+MONDAY_MORNING = datetime(2026, 6, 15, 7, 0, tzinfo=BERLIN)
+RUN = [meeting("09:00", "10:00"), meeting("10:00", "11:00"), meeting("11:00", "12:00")]
+
+
+def by_key(plan: CalendarPlan) -> dict[tuple[str, date], tuple[str, datetime]]:
+    return {(h.kind.value, h.day): (h.id, h.start) for h in plan.holds}
+
+
+def test_hold_ids_do_not_depend_on_the_slot() -> None:
+    person = berlin_person()
+    org = OrgSettings()
+    before = plan_calendar(person, [*RUN, meeting("16:00", "16:45")], org, now=MONDAY_MORNING)
+    moved = [
+        *RUN,
+        meeting("14:00", "15:30"),  # the unrelated meeting moved onto the social slot
+        meeting("12:00", "12:20", kind=EventKind.SOLO),  # and a block where the breather was
+    ]
+    after = plan_calendar(person, moved, org, now=MONDAY_MORNING)
+    a, b = by_key(before), by_key(after)
+    assert ("breather", TUESDAY) in a
+    assert ("social", TUESDAY) in a
+    for key in [("breather", TUESDAY), ("social", TUESDAY)]:
+        assert a[key][0] == b[key][0], key  # same id
+        assert a[key][1] != b[key][1], key  # different slot
+    assert a[("breather", TUESDAY)][1] == datetime(2026, 6, 16, 12, 0, tzinfo=BERLIN)
+    assert b[("breather", TUESDAY)][1] == datetime(2026, 6, 16, 12, 20, tzinfo=BERLIN)
+
+
+def test_dismissed_kind_is_not_placed_again_on_that_date() -> None:
+    person = berlin_person()
+    org = OrgSettings()
+    first = plan_calendar(person, RUN, org, now=MONDAY_MORNING)
+    placed = {(h.kind.value, h.day): h for h in first.holds}
+    social = placed[("social", TUESDAY)]
+    dismissed = CalendarEvent(
+        uid=social.id,
+        start=social.start,
+        end=social.end,
+        kind=EventKind.HOLD,
+        busy=social.busy,
+        cancelled=True,
+        hold_id=social.id,
+        hold_kind="social",
+    )
+    second = plan_calendar(person, [*RUN, dismissed], org, now=MONDAY_MORNING)
+    kinds_on_tuesday = {h.kind.value for h in second.holds if h.day == TUESDAY}
+    assert "social" not in kinds_on_tuesday
+    assert "breather" in kinds_on_tuesday
+
+
+def test_breather_follows_the_longest_run_on_an_overloaded_day_only() -> None:
+    person = berlin_person(moments=["breather"], breather_minutes=12)
+    org = OrgSettings()
+    short = [meeting("09:00", "09:30"), meeting("09:30", "10:00")]  # not overloaded
+    plan = plan_calendar(person, short, org, now=MONDAY_MORNING)
+    assert plan.holds == []
+    plan = plan_calendar(
+        person, [*RUN, meeting("12:00", "12:05", kind=EventKind.SOLO)], org, now=MONDAY_MORNING
+    )
+    (breather,) = plan.holds
+    assert breather.kind is HoldKind.BREATHER
+    assert breather.start == datetime(2026, 6, 16, 12, 5, tzinfo=BERLIN)
+    assert breather.end - breather.start == timedelta(minutes=12)
+
+
+def test_existing_holds_earlier_in_the_week_count_towards_the_cap() -> None:
+    person = berlin_person(moments=["social"], holds_per_week=2)
+    org = OrgSettings()
+    monday = date(2026, 6, 15)
+    earlier = [
+        CalendarEvent(
+            uid=f"x{i}",
+            start=datetime(2026, 6, 15, 9 + i, 0, tzinfo=BERLIN),
+            end=datetime(2026, 6, 15, 9 + i, 20, tzinfo=BERLIN),
+            kind=EventKind.HOLD,
+            hold_id=personal_hold_id(EMAIL, HoldKind(kind), monday, 5),
+            hold_kind=kind,
+        )
+        for i, kind in enumerate(["breather", "coffee"])
+    ]
+    now = datetime(2026, 6, 15, 12, 0, tzinfo=BERLIN)
+    plan = plan_calendar(person, earlier, org, now=now)
+    this_week = [h for h in plan.holds if iso_week(h.day) == iso_week(monday)]
+    assert this_week == []
+    assert plan.holds  # next week is still open
+
+
+def test_breather_falls_back_to_ten_minutes() -> None:
+    person = berlin_person(moments=["breather"], breather_minutes=15)
+    squeezed = [*RUN, meeting("12:12", "13:30", kind=EventKind.SOLO)]  # 12 free minutes
+    (breather,) = plan_calendar(person, squeezed, OrgSettings(), now=MONDAY_MORNING).holds
+    assert breather.start == datetime(2026, 6, 16, 12, 0, tzinfo=BERLIN)
+    assert breather.end == datetime(2026, 6, 16, 12, 10, tzinfo=BERLIN)
+
+
+def test_no_holds_on_weekends_quiet_days_or_unavailable_days() -> None:
+    friday, saturday = date(2026, 6, 19), date(2026, 6, 20)
+    busy_days = [
+        *RUN,
+        *(
+            meeting(m.start.strftime("%H:%M"), m.end.strftime("%H:%M"), d)
+            for m in RUN
+            for d in (friday, saturday)
+        ),
+    ]
+    person = berlin_person(quiet_days=["Tue"])
+    away = CalendarEvent("ooo", friday, friday + timedelta(days=1), EventKind.OUT_OF_OFFICE)
+    plan = plan_calendar(person, [*busy_days, away], OrgSettings(), now=MONDAY_MORNING)
+    days = {h.day for h in plan.holds}
+    assert not days & {TUESDAY, friday, saturday, date(2026, 6, 21)}
+    assert days  # other weekdays still get social time

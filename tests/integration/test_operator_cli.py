@@ -97,3 +97,51 @@ def test_clear_errors_without_a_table_or_endpoint(cli_env: dict[str, str]) -> No
     no_table = {k: v for k, v in cli_env.items() if k != "MICROMOMENTS_TABLE_NAME"}
     unnamed = mm(no_table, "people", "list", ok=False)
     assert "MICROMOMENTS_TABLE_NAME is not set" in unnamed.stderr
+
+
+def test_scan_command_against_the_local_calendar_server(cli_env: dict[str, str]) -> None:
+    from micromoments.local.calendar_api import CalendarServer
+
+    with CalendarServer() as server:
+        server.add_calendar("ana@example.com", timezone="Europe/Berlin")
+        day = "2026-12-07"  # a Monday ahead: six hours of meetings in two runs
+        server.seed(
+            "ana@example.com",
+            [
+                {
+                    "id": f"meeting{i}",
+                    "start": {"dateTime": f"{day}T{h:02d}:00:00+01:00"},
+                    "end": {"dateTime": f"{day}T{h + 1:02d}:00:00+01:00"},
+                    "attendees": [
+                        {"email": "ana@example.com", "self": True, "responseStatus": "accepted"},
+                        {"email": "ben@example.com", "responseStatus": "accepted"},
+                    ],
+                }
+                for i, h in enumerate([9, 10, 11, 13, 14, 15])
+            ],
+        )
+        mm(cli_env, "init")
+        mm(cli_env, "org", "set", "allowed_domains=example.com", "timezone=Europe/Berlin",
+           "planning_weeks=3")  # fmt: skip
+        mm(cli_env, "people", "add", "ana@example.com")
+        args = ("scan", "--person", "ana@example.com", "--calendar-api", server.base_url)
+        dry = json.loads(mm(cli_env, *args, "--dry-run", "--json").stdout)
+        assert server.write_log == []
+        assert dry["holds"]["placed"] >= 1
+        first = json.loads(mm(cli_env, *args, "--json").stdout)
+        assert set(first) == {
+            "person", "overloaded_days", "holds", "google_requests", "round_trips"
+        }  # fmt: skip
+        assert set(first["holds"]) == {"placed", "moved", "removed", "kept", "dismissed"}
+        assert first["holds"]["placed"] >= 1
+        assert first["overloaded_days"] >= 1
+        ours = [e for e in server.events("ana@example.com") if e["id"].startswith("mm")]
+        assert len(ours) == first["holds"]["placed"]
+        mm(cli_env, *args, "--json")  # brings our own inserts into the mirror
+        again = json.loads(mm(cli_env, *args, "--json").stdout)
+        assert again["holds"] == dict.fromkeys(first["holds"], 0)
+        assert again["google_requests"] == 1
+
+        stranger = mm(cli_env, "scan", "--person", "nobody@example.com", ok=False)
+        assert stranger.returncode == 1
+        assert "no person" in stranger.stderr

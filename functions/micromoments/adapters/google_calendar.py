@@ -54,7 +54,13 @@ from googleapiclient.http import BatchHttpRequest  # type: ignore[import-untyped
 from micromoments.config import Config
 from micromoments.domain.calendar import EventKind, classify, same_address, zone
 from micromoments.domain.errors import UnknownTimeZone
-from micromoments.domain.holds import PERSONAL_KINDS, Hold, HoldKind
+from micromoments.domain.holds import (
+    HOLD_DESCRIPTIONS,
+    HOLD_TITLES,
+    PERSONAL_KINDS,
+    Hold,
+    HoldKind,
+)
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import PersonStatus
@@ -274,20 +280,6 @@ def _hold_tags(resource: Mapping[str, Any]) -> tuple[str, str | None] | None:
 
 # -- hold -> Google event (pure) -------------------------------------------------------------
 
-_SUMMARIES = {
-    HoldKind.BREATHER: "Breather",
-    HoldKind.SOCIAL: "Social time",
-    HoldKind.COFFEE: "Coffee chat",
-    HoldKind.WATERCOOLER: "Watercooler",
-}
-
-_DESCRIPTIONS = {
-    HoldKind.BREATHER: "A short pause after a run of back-to-back meetings.",
-    HoldKind.SOCIAL: "Unstructured time to share with colleagues, or to keep for yourself.",
-    HoldKind.COFFEE: "A coffee chat with a colleague.",
-    HoldKind.WATERCOOLER: "A team drop-in: come by if you can.",
-}
-
 
 def _when(moment: datetime, timezone: str) -> dict[str, str]:
     if moment.tzinfo is None or moment.utcoffset() is None:
@@ -304,9 +296,9 @@ def hold_body(hold: Hold, timezone: str) -> dict[str, Any]:
     scope = "private" if hold.kind in PERSONAL_KINDS else "shared"
     return {
         "id": hold.id,
-        "summary": _SUMMARIES[hold.kind],
+        "summary": HOLD_TITLES[hold.kind],
         "description": (
-            f"{_DESCRIPTIONS[hold.kind]} Placed by micromoments: "
+            f"{HOLD_DESCRIPTIONS[hold.kind]} Placed by micromoments: "
             "you may move or delete it as you like."
         ),
         "start": _when(hold.start, timezone),

@@ -34,7 +34,14 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from micromoments.domain.calendar import CalendarEvent, classify, same_address, zone
 from micromoments.domain.errors import DomainError, UnknownTimeZone
-from micromoments.domain.holds import Hold, HoldKind, hold_uid, parse_hold_uid
+from micromoments.domain.holds import (
+    HOLD_DESCRIPTIONS,
+    HOLD_TITLES,
+    Hold,
+    HoldKind,
+    hold_uid,
+    parse_hold_uid,
+)
 
 __all__ = [
     "CalendarFileError",
@@ -619,20 +626,6 @@ def _sort_key(event: CalendarEvent) -> tuple[datetime, str]:
 
 PRODID = "-//micromoments//EN"
 
-_SUMMARIES = {
-    HoldKind.BREATHER: "Breather",
-    HoldKind.SOCIAL: "Social time",
-    HoldKind.COFFEE: "Coffee chat",
-    HoldKind.WATERCOOLER: "Watercooler",
-}
-
-_DESCRIPTIONS = {
-    HoldKind.BREATHER: "A short pause after a run of back-to-back meetings.",
-    HoldKind.SOCIAL: "Unstructured time to share with colleagues, or to keep for yourself.",
-    HoldKind.COFFEE: "A coffee chat with a colleague.",
-    HoldKind.WATERCOOLER: "A team drop-in: come by if you can.",
-}
-
 
 def write_holds(holds: Sequence[Hold], *, person: str) -> bytes:
     """An .ics file of ``person``'s holds, ready to import into their calendar.
@@ -656,10 +649,11 @@ def write_holds(holds: Sequence[Hold], *, person: str) -> bytes:
         event.add("DTSTAMP", begin)
         event.add("DTSTART", begin)
         event.add("DTEND", hold.end.astimezone(UTC))
-        event.add("SUMMARY", _SUMMARIES[hold.kind])
+        event.add("SUMMARY", HOLD_TITLES[hold.kind])
         event.add(
             "DESCRIPTION",
-            f"{_DESCRIPTIONS[hold.kind]} Placed by micromoments; move or delete it as you like.",
+            f"{HOLD_DESCRIPTIONS[hold.kind]} "
+            "Placed by micromoments; move or delete it as you like.",
         )
         event.add("TRANSP", "OPAQUE" if hold.busy else "TRANSPARENT")
         event.add("X-MICROSOFT-CDO-BUSYSTATUS", "BUSY" if hold.busy else "FREE")

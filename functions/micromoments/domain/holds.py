@@ -17,6 +17,20 @@ class HoldKind(StrEnum):
     WATERCOOLER = "watercooler"
 
 
+# What a hold says on the calendar (the same in .ics files and on Google).
+HOLD_TITLES = {
+    HoldKind.BREATHER: "Breather",
+    HoldKind.SOCIAL: "Social time",
+    HoldKind.COFFEE: "Coffee chat",
+    HoldKind.WATERCOOLER: "Watercooler",
+}
+HOLD_DESCRIPTIONS = {
+    HoldKind.BREATHER: "A short pause after a run of back-to-back meetings.",
+    HoldKind.SOCIAL: "Unstructured time to share with colleagues, or to keep for yourself.",
+    HoldKind.COFFEE: "A coffee chat with a colleague.",
+    HoldKind.WATERCOOLER: "A team drop-in: come by if you can.",
+}
+
 SOCIAL_KINDS = frozenset({HoldKind.SOCIAL, HoldKind.COFFEE, HoldKind.WATERCOOLER})
 PERSONAL_KINDS = frozenset({HoldKind.BREATHER, HoldKind.SOCIAL})
 

@@ -121,11 +121,10 @@ class World:
         }
 
     def our_writes_hit_only_our_events(self) -> None:
-        for record in self.server.write_log:
-            if record.method == "insert" or record.calendar != ANA:
-                continue
-            if record.event_id and record.event_id.startswith("mm"):
-                assert record.before, f"write to {record.event_id} without our tag"
+        """Every patch or delete the server saw hit an event carrying our tag before it."""
+        changes = [r for r in self.server.write_log if r.method != "insert"]
+        for record in changes:
+            assert (record.before or {}).get("micromoments") == "1", record
 
 
 class _UserHttp(httplib2.Http):  # type: ignore[misc]
@@ -216,6 +215,7 @@ def test_opting_out_removes_every_future_hold(world: World) -> None:
     report = world.scan(NOW + timedelta(minutes=20))
     assert world.on_calendar() == {}
     assert report.status == "opted_out"
+    assert any(r.method == "delete" for r in world.server.write_log)
     world.our_writes_hit_only_our_events()
 
 

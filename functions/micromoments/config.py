@@ -26,6 +26,7 @@ _ENV = {
     "google_key_secret": "MICROMOMENTS_GOOGLE_KEY_SECRET",
     "signing_key_secret": "MICROMOMENTS_SIGNING_KEY_SECRET",
     "public_base_url": "MICROMOMENTS_PUBLIC_BASE_URL",
+    "scan_queue_url": "MICROMOMENTS_SCAN_QUEUE_URL",
 }
 
 
@@ -43,6 +44,7 @@ class Config(BaseModel):
     google_key_secret: str | None = None
     signing_key_secret: str | None = None
     public_base_url: str | None = None
+    scan_queue_url: str | None = None
 
     @field_validator("calendar_api_url")
     @classmethod

@@ -14,7 +14,8 @@ from typing import TextIO
 
 from micromoments.adapters.table import TableStore
 from micromoments.config import ConfigError, config
-from micromoments.domain.people import Person
+from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.services import org as org_service
 from micromoments.services import people as people_service
@@ -144,6 +145,7 @@ def _people(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
             ),
         )
         print(f"added {person.email} (active)", file=out)
+        _enqueue([person.email], ScanReason.OPT_IN, out)
     elif command == "import":
         try:
             text = args.file.read_text(encoding="utf-8-sig")
@@ -170,18 +172,28 @@ def _people(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
     elif command == "optout":
         person = people_service.opt_out(store, args.email, now=now)
         print(f"{person.email}: {person.status.value}", file=out)
+        if person.status is PersonStatus.LEAVING:
+            _enqueue([person.email], ScanReason.OPT_OUT, out)
     elif command == "delete":
         master = _master_key()
         erased = people_service.delete_person(store, args.email, master_key=master, now=now)
         if erased:
             print(f"{args.email.strip().lower()}: erased", file=out)
         else:
-            print(
-                f"{args.email.strip().lower()}: leaving; erased once the next scan has "
-                "removed their holds",
-                file=out,
-            )
+            email = args.email.strip().lower()
+            print(f"{email}: leaving; erased once the next scan has removed their holds", file=out)
+            _enqueue([email], ScanReason.OPT_OUT, out)
     return 0
+
+
+def _enqueue(emails: list[str], reason: ScanReason, out: TextIO) -> None:
+    """Opting in or out asks for a scan at once, where a scan queue is configured."""
+    if not emails or not config().scan_queue_url:
+        return
+    from micromoments import wiring
+
+    wiring.scan_queue().send([ScanRequest(email, reason) for email in emails])
+    print(f"scan enqueued for {len(emails)} {'person' if len(emails) == 1 else 'people'}", file=out)
 
 
 def _master_key() -> bytes:

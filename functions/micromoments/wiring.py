@@ -13,6 +13,7 @@ from micromoments.config import Config, config
 
 if TYPE_CHECKING:
     from micromoments.adapters.google_calendar import GoogleCalendarGateway
+    from micromoments.adapters.sqs import SqsScanQueue
     from micromoments.adapters.table import TableStore
     from micromoments.domain.people import PersonStatus
 
@@ -60,3 +61,14 @@ def master_key() -> bytes | None:
     from micromoments.adapters.secrets import read_master_key
 
     return read_master_key(secret)
+
+
+@cache
+def scan_queue() -> SqsScanQueue:
+    from micromoments.adapters.sqs import SqsScanQueue
+    from micromoments.config import ConfigError
+
+    url = config().scan_queue_url
+    if not url:
+        raise ConfigError("MICROMOMENTS_SCAN_QUEUE_URL is not set: name the scan queue")
+    return SqsScanQueue(url)

@@ -581,6 +581,10 @@ class GoogleCalendarGateway:
             cache_discovery=False,
             client_options={"api_endpoint": config.calendar_api_url},
         )
+        # Resource objects are built from the discovery document on every access: once here.
+        self._events = self._service.events()
+        self._settings = self._service.settings()
+        self._freebusy = self._service.freebusy()
 
     # -- counters ------------------------------------------------------------------------
 
@@ -747,7 +751,7 @@ class GoogleCalendarGateway:
                 **params,
                 **({"pageToken": page_token} if page_token else {}),
             }
-            page = self._call(transport, partial(self._service.events().list, **query))
+            page = self._call(transport, partial(self._events.list, **query))
             yield _mapping(page)
             page_token = _mapping(page).get("nextPageToken")
             if not page_token:
@@ -757,7 +761,7 @@ class GoogleCalendarGateway:
         self._allow_read(email)
         setting = self._call(
             self._transport(email),
-            lambda: self._service.settings().get(setting="timezone"),
+            lambda: self._settings.get(setting="timezone"),
         )
         value = _mapping(setting).get("value")
         if not value:
@@ -769,7 +773,7 @@ class GoogleCalendarGateway:
         try:
             resource = self._call(
                 self._transport(email),
-                lambda: self._service.events().get(calendarId=email, eventId=event_id),
+                lambda: self._events.get(calendarId=email, eventId=event_id),
             )
         except CalendarApiError as exc:
             if exc.status == 404:
@@ -812,7 +816,7 @@ class GoogleCalendarGateway:
 
     def _write_request(self, email: str, write: CalendarWrite) -> Any:
         hold = write.hold
-        events = self._service.events()
+        events = self._events
         send_updates = _send_updates(hold)
         if write.op is WriteOp.INSERT:
             body = hold_body(hold, _zone_name(hold.start))
@@ -862,9 +866,7 @@ class GoogleCalendarGateway:
         for number, asker in enumerate(askers, start=1):
             self._allow_read(asker)
             try:
-                return self._call(
-                    self._transport(asker), partial(self._service.freebusy().query, body=body)
-                )
+                return self._call(self._transport(asker), partial(self._freebusy.query, body=body))
             except SubjectSuspended:
                 if number == len(askers):
                     raise

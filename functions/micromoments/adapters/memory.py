@@ -32,6 +32,8 @@ class MemoryTable:
 
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], Item] = {}
+        self._partitions: dict[str, dict[str, Item]] = {}  # pk -> sk -> item, for queries
+        self._index: dict[str, dict[str, Item]] = {}  # the sparse GSI: partition -> key -> item
         self._lock = threading.Lock()
 
     def get(self, pk: str, sk: str) -> Item | None:
@@ -43,29 +45,40 @@ class MemoryTable:
         key = (item[PK], item[SK])
         with self._lock:
             _check(self._items.get(key), condition)
-            self._items[key] = copy.deepcopy(item)
+            self._remove(key)
+            stored = copy.deepcopy(item)
+            self._items[key] = stored
+            self._partitions.setdefault(key[0], {})[key[1]] = stored
+            if SCAN_INDEX_PK in stored:
+                self._index.setdefault(stored[SCAN_INDEX_PK], {})[_key_text(key)] = stored
 
     def delete(self, pk: str, sk: str, *, condition: Cond | None = None) -> None:
         with self._lock:
             _check(self._items.get((pk, sk)), condition)
-            self._items.pop((pk, sk), None)
+            self._remove((pk, sk))
+
+    def _remove(self, key: tuple[str, str]) -> None:
+        old = self._items.pop(key, None)
+        if old is None:
+            return
+        partition = self._partitions.get(key[0], {})
+        partition.pop(key[1], None)
+        if not partition:
+            self._partitions.pop(key[0], None)
+        if SCAN_INDEX_PK in old:
+            self._index.get(old[SCAN_INDEX_PK], {}).pop(_key_text(key), None)
 
     def query(self, pk: str, sk_prefix: str = "") -> Iterator[Item]:
         with self._lock:
+            partition = self._partitions.get(pk, {})
             found = [
-                copy.deepcopy(item)
-                for (p, s), item in self._items.items()
-                if p == pk and s.startswith(sk_prefix)
+                copy.deepcopy(item) for sk, item in partition.items() if sk.startswith(sk_prefix)
             ]
         yield from sorted(found, key=lambda item: str(item[SK]))
 
     def query_index(self, partition: str) -> Iterator[Item]:
         with self._lock:
-            found = [
-                copy.deepcopy(item)
-                for item in self._items.values()
-                if item.get(SCAN_INDEX_PK) == partition
-            ]
+            found = [copy.deepcopy(item) for item in self._index.get(partition, {}).values()]
         yield from sorted(found, key=lambda item: str(item[SCAN_INDEX_SK]))
 
     def batch_put(self, items: Sequence[Item]) -> None:
@@ -92,8 +105,12 @@ class MemoryTable:
                 if isinstance(item.get(TTL_ATTRIBUTE), int) and item[TTL_ATTRIBUTE] < cutoff
             ]
             for key in gone:
-                del self._items[key]
+                self._remove(key)
         return len(gone)
+
+
+def _key_text(key: tuple[str, str]) -> str:
+    return f"{key[0]}\x00{key[1]}"
 
 
 def _check(current: Item | None, condition: Cond | None) -> None:

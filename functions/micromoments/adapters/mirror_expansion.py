@@ -90,8 +90,16 @@ def expand_mirror(
         by_index.append((source, series_id))
         calendar.add_component(component)
 
+    # Timed single events need no recurrence engine: they are most of a calendar, and
+    # building a VEVENT for each is what an expansion would otherwise spend its time on.
+    direct: list[CalendarEvent] = []
     for single in singles:
-        add(_vevent(single, uid=single.id), single, None)
+        if isinstance(single.start, datetime) and isinstance(single.end, datetime):
+            occurrence = _timed_single(single, start, end)
+            if occurrence is not None:
+                direct.append(occurrence)
+        else:
+            add(_vevent(single, uid=single.id), single, None)
     for series_id, one in series.items():
         master = one.master
         master_zone = _zone_of(master) if master is not None else None
@@ -123,9 +131,31 @@ def expand_mirror(
 
     window_end = end.astimezone(start.tzinfo)
     occurrences = recurring_ical_events.of(calendar).between(start, window_end)
-    result = [_to_event(component, by_index) for component in occurrences]
+    result = [_to_event(component, by_index) for component in occurrences] + direct
     result.sort(key=_sort_key)
     return result
+
+
+def _timed_single(event: MirrorEvent, start: datetime, end: datetime) -> CalendarEvent | None:
+    """A timed, non-recurring event as its one occurrence, if it overlaps ``[start, end)``
+    (an event of no length counts where it starts), with UTC bounds."""
+    assert isinstance(event.start, datetime) and isinstance(event.end, datetime)
+    begin = _aware(event.start, None).astimezone(UTC)
+    finish = max(_aware(event.end, None).astimezone(UTC), begin)
+    inside = begin < end and (finish > start or (finish == begin and begin >= start))
+    if not inside:
+        return None
+    return CalendarEvent(
+        uid=event.id,
+        start=begin,
+        end=finish,
+        kind=event.kind,
+        busy=event.busy,
+        declined=event.declined,
+        cancelled=event.cancelled,
+        hold_id=event.hold_id,
+        hold_kind=event.hold_kind,
+    )
 
 
 def _zone_of(event: MirrorEvent) -> tzinfo | None:

@@ -1,0 +1,71 @@
+"""Use case: the hourly dispatch. Every person whose status is active or leaving (the
+sparse index) and whose local day is a workday goes to the scan queue, in batches of 10.
+A leaving person is sent on any day: their holds must go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from micromoments.domain.calendar import zone
+from micromoments.domain.errors import DomainError
+from micromoments.domain.people import PersonStatus
+from micromoments.domain.scan_request import ScanReason, ScanRequest
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import Store
+
+BATCH = 10
+
+
+class ScanQueue(Protocol):
+    def send(self, requests: list[ScanRequest]) -> None:
+        """Enqueue scan requests (at most 10 per call, as SQS SendMessageBatch takes)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    people_seen: int
+    enqueued: int
+    batches: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"people_seen": self.people_seen, "enqueued": self.enqueued, "batches": self.batches}
+
+
+def scan_request_for(
+    store: Store, email: str, settings: OrgSettings, now: datetime
+) -> ScanRequest | None:
+    """The request to send for this person now, or None when their day is not a workday."""
+    person = store.get_person(email)
+    if person is None:
+        return None
+    if person.status is PersonStatus.LEAVING:
+        return ScanRequest(email, ScanReason.OPT_OUT)
+    try:
+        tz = zone(person.zone_name(settings.timezone))
+    except DomainError:
+        tz = zone(settings.timezone)
+    if person.hours(settings.working_hours).is_workday(now.astimezone(tz).date()):
+        return ScanRequest(email, ScanReason.HOURLY)
+    return None
+
+
+def dispatch(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
+    settings = store.get_settings() or OrgSettings()
+    seen = enqueued = batches = 0
+    batch: list[ScanRequest] = []
+    for email in store.scannable_people():
+        seen += 1
+        request = scan_request_for(store, email, settings, now)
+        if request is None:
+            continue
+        batch.append(request)
+        if len(batch) == BATCH:
+            queue.send(batch)
+            enqueued, batches, batch = enqueued + len(batch), batches + 1, []
+    if batch:
+        queue.send(batch)
+        enqueued, batches = enqueued + len(batch), batches + 1
+    return DispatchReport(people_seen=seen, enqueued=enqueued, batches=batches)

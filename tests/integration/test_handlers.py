@@ -1,0 +1,227 @@
+"""The Lambda handlers on moto (in-process): dispatch paging and batching, the scan worker's
+partial batch failures, redeliveries, malformed messages."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from micromoments import wiring
+from micromoments.adapters.dynamo import create_table, dynamo_store
+from micromoments.adapters.memory_calendar import MemoryCalendar
+from micromoments.adapters.table import TableStore
+from micromoments.config import config
+from micromoments.domain.calendar import EventKind
+from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.people import Person, PersonStatus, Preferences
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import CalendarError
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+class Context:
+    function_name = "test"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:test"
+    aws_request_id = "req-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "micromoments")
+    with mock_aws():
+        table = f"t-{uuid.uuid4().hex[:8]}"
+        client = boto3.client("dynamodb")
+        create_table(client, table)
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(QueueName=f"scan-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        monkeypatch.setenv("MICROMOMENTS_TABLE_NAME", table)
+        monkeypatch.setenv("MICROMOMENTS_SCAN_QUEUE_URL", url)
+        for cached in (config, wiring.store, wiring.scan_queue, wiring.default_calendar_gateway):
+            cached.cache_clear()
+        store = dynamo_store(table)
+        store.create_settings(
+            OrgSettings(timezone="Europe/Berlin", allowed_domains=("example.com",))
+        )
+        yield {"store": store, "sqs": sqs, "url": url}
+        for cached in (config, wiring.store, wiring.scan_queue, wiring.default_calendar_gateway):
+            getattr(cached, "cache_clear", lambda: None)()
+
+
+def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
+    bodies = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return bodies
+        for message in got:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_dispatch_pages_through_people_and_sends_batches_of_ten(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from micromoments.handlers import dispatch as handler_module
+
+    store: TableStore = aws["store"]
+    for i in range(23):
+        store.create_person(Person(email=f"p{i:02d}@example.com"))
+    # a weekend worker is skipped on a Wednesday; a leaving person is always sent
+    weekend = Preferences.from_item({"working_hours": "Sat-Sun 09:00-17:00"})
+    store.create_person(Person(email="weekend@example.com", preferences=weekend))
+    store.create_person(Person(email="gone@example.com", status=PersonStatus.LEAVING))
+    store.create_person(Person(email="out@example.com", status=PersonStatus.OPTED_OUT))
+    sent: list[int] = []
+    real = wiring.scan_queue().send
+    monkeypatch.setattr(
+        wiring.scan_queue(), "send", lambda batch: (sent.append(len(batch)), real(batch))
+    )
+    result = handler_module.handler({"kind": "dispatch"}, Context())  # type: ignore[arg-type]
+    assert result == {"people_seen": 25, "enqueued": 24, "batches": 3}
+    assert sent == [10, 10, 4]
+    bodies = drain(aws["sqs"], aws["url"])
+    people = {b["person"] for b in bodies}
+    assert len(bodies) == 24
+    assert "weekend@example.com" not in people and "out@example.com" not in people
+    assert {b["reason"] for b in bodies if b["person"] == "gone@example.com"} == {"opt_out"}
+
+
+class PoisonedCalendar(MemoryCalendar):
+    """Fails every call for one person, as a broken account would."""
+
+    def __init__(self, poisoned: str) -> None:
+        super().__init__()
+        self.poisoned = poisoned
+
+    def sync(self, email: str, token: str | None, *, full_from: datetime) -> Any:
+        if email == self.poisoned:
+            raise CalendarError("HTTP 500 after 6 attempts")
+        return super().sync(email, token, full_from=full_from)
+
+
+def record(body: str, message_id: str | None = None) -> dict[str, Any]:
+    return {
+        "messageId": message_id or uuid.uuid4().hex,
+        "receiptHandle": "rh",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:scan",
+        "awsRegion": "eu-west-1",
+    }
+
+
+@pytest.fixture
+def worker(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    store: TableStore = aws["store"]
+    calendar = PoisonedCalendar("bad@example.com")
+    now = datetime.now(UTC)
+    monday = (now + timedelta(days=7 - now.weekday())).date()  # next Monday
+    for email in ("ana@example.com", "bad@example.com"):
+        store.create_person(Person(email=email))
+        calendar.add_calendar(email, "Europe/Berlin")
+        for hour in (9, 10, 11, 13, 14, 15):
+            start = datetime(monday.year, monday.month, monday.day, hour, tzinfo=BERLIN)
+            calendar.put(email, MirrorEvent(f"m{hour}", start, start + timedelta(hours=1),
+                                            EventKind.MEETING))  # fmt: skip
+    settings = store.get_settings()
+    assert settings is not None
+    store.put_settings(settings.updated({"planning_weeks": "2"}))
+    monkeypatch.setattr(wiring, "default_calendar_gateway", lambda: calendar)
+    return {"store": store, "calendar": calendar}
+
+
+def ours(calendar: MemoryCalendar, email: str) -> list[MirrorEvent]:
+    return [e for e in calendar.events(email) if e.hold_id and not e.cancelled]
+
+
+def test_a_poisoned_message_alone_returns_to_the_queue(worker: dict[str, Any]) -> None:
+    from micromoments.handlers import scan
+
+    good = record(json.dumps({"person": "ana@example.com", "reason": "hourly"}))
+    bad = record(json.dumps({"person": "bad@example.com", "reason": "hourly"}))
+    malformed = record("{not json")
+    stranger = record(json.dumps({"person": "never@example.com", "reason": "hourly"}))
+    response = scan.handler({"Records": [good, bad, malformed, stranger]}, Context())  # type: ignore[arg-type]
+    assert response == {"batchItemFailures": [{"itemIdentifier": bad["messageId"]}]}
+    assert ours(worker["calendar"], "ana@example.com")
+    assert worker["calendar"].counters.by_method.get("events.list", 0) == 1  # no call for strangers
+
+
+def test_the_same_message_twice_and_two_workers_place_one_hold(worker: dict[str, Any]) -> None:
+    import threading
+
+    from micromoments.handlers import scan
+
+    body = json.dumps({"person": "ana@example.com", "reason": "hourly"})
+    scan.handler({"Records": [record(body), record(body)]}, Context())  # type: ignore[arg-type]
+    first = sorted(e.id for e in ours(worker["calendar"], "ana@example.com"))
+    assert first
+    threads = [
+        threading.Thread(target=scan.scan_batch, args=({"Records": [record(body)]}, None))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    scan.handler({"Records": [record(body)]}, Context())  # type: ignore[arg-type]
+    assert sorted(e.id for e in ours(worker["calendar"], "ana@example.com")) == first
+    inserts = [e for e in worker["calendar"].write_log if e[0] == "insert"]
+    assert len(inserts) == len(first)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["", "[]", "null", '{"person": 3}', '{"person": "not-an-address"}',
+     '{"person": "a@example.com", "reason": "because"}', '{"person": "a@example.com", "x": 1}'],
+)  # fmt: skip
+def test_malformed_messages_are_rejected_and_not_retried(worker: dict[str, Any], body: str) -> None:
+    from micromoments.handlers import scan
+
+    response = scan.handler({"Records": [record(body)]}, Context())  # type: ignore[arg-type]
+    assert response == {"batchItemFailures": []}
+    assert worker["calendar"].counters.requests == 0
+
+
+@pytest.mark.parametrize("module", ["dispatch", "web"])
+def test_handlers_that_never_talk_to_google_do_not_import_its_client(module: str) -> None:
+    code = (
+        f"import sys, micromoments.handlers.{module}; "
+        "bad = [m for m in sys.modules if m.startswith(('googleapiclient', 'google.auth', "
+        "'google.oauth2', 'httplib2'))]; "
+        "sys.exit(', '.join(bad) or None)"
+    )
+    env = {"POWERTOOLS_TRACE_DISABLED": "1", "AWS_DEFAULT_REGION": "eu-west-1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr or done.stdout
+
+
+def test_web_health_route(aws: dict[str, Any]) -> None:
+    from micromoments.handlers import web
+
+    event = {
+        "version": "2.0", "routeKey": "GET /health", "rawPath": "/health", "rawQueryString": "",
+        "headers": {}, "requestContext": {"http": {"method": "GET", "path": "/health",
+        "sourceIp": "127.0.0.1"}, "stage": "$default"}, "isBase64Encoded": False,
+    }  # fmt: skip
+    response = web.handler(event, Context())  # type: ignore[arg-type]
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "ok"

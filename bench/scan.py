@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import platform
 import sys
@@ -213,6 +214,7 @@ def _moto_scenario(args: argparse.Namespace) -> dict[str, Any]:
 
     from micromoments.adapters.dynamo import DynamoTable, create_table
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")

@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 .PHONY: help venv demo test lint typecheck unit bench lock clean
 
 help:
-	@echo "make demo   analyse and plan the bundled sample calendar"
+	@echo "make demo   run the serverless pipeline on local stand-ins (moto, Calendar server)"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
 	@echo "make lock   re-resolve requirements-dev.lock and functions/requirements.txt"

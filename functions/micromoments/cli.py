@@ -129,7 +129,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, metavar="HOLDS.ics", help="write the holds as an .ics file to import"
     )
 
-    demo = commands.add_parser("demo", help="analyse and plan the bundled sample calendar")
+    demo = commands.add_parser(
+        "demo",
+        help="run the serverless pipeline end to end on local stand-ins",
+        description="Start moto's server and the local Calendar API server, seed a synthetic "
+        "organisation and run the real handlers over HTTP; writes index.html and "
+        "summary.json. With --sample-calendar: analyse and plan the bundled sample calendar.",
+    )
+    demo.add_argument(
+        "--sample-calendar",
+        action="store_true",
+        help="analyse and plan the bundled sample .ics instead (no servers)",
+    )
+    demo.add_argument(
+        "--people", type=_positive, default=36, metavar="N", help="people in the org (36)"
+    )
+    demo.add_argument(
+        "--out", type=Path, default=Path("demo-out"), metavar="DIR", help="output (demo-out)"
+    )
+    demo.add_argument(
+        "--moto-port", type=_port, default=0, metavar="PORT", help="moto's port (0: a free one)"
+    )
+    demo.add_argument(
+        "--calendar-port",
+        type=_port,
+        default=0,
+        metavar="PORT",
+        help="the Calendar API server's port (0: a free one)",
+    )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
 
     commands.add_parser(
@@ -179,6 +206,32 @@ def build_parser() -> argparse.ArgumentParser:
         "delete", help="opt out and erase the person's data once their holds are gone"
     )
     delete.add_argument("email")
+
+    doctor = commands.add_parser("doctor", help="check the deployment, one line per check")
+    doctor.add_argument(
+        "--schedule-prefix",
+        default="micromoments",
+        metavar="PREFIX",
+        help="names of the EventBridge schedules: the stack name (default micromoments)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+
+    uninstall = commands.add_parser(
+        "uninstall", help="opt everyone out, wait until their holds are gone"
+    )
+    uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    uninstall.add_argument(
+        "--timeout", type=float, default=1800, metavar="SECONDS", help="default 1800"
+    )
+    uninstall.add_argument("--poll", type=float, default=10, metavar="SECONDS", help="default 10")
+    uninstall.add_argument(
+        "--stack-name", default="micromoments", metavar="NAME", help="for the sam delete hint"
+    )
+    uninstall.add_argument(
+        "--scan-locally",
+        action="store_true",
+        help="run the removal scans here instead of waiting for the deployed scan function",
+    )
     return parser
 
 
@@ -187,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args, sys.stdout)
-        if args.command in ("init", "org", "people", "scan"):
+        if args.command in ("init", "org", "people", "scan", "doctor", "uninstall"):
             from micromoments import operator_commands
 
             return operator_commands.run(args, sys.stdout)
@@ -259,7 +312,42 @@ def _hold_json(hold: Hold) -> dict[str, str]:
     }
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return value
+
+
 def _demo(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.sample_calendar:
+        from micromoments.local.demo import render_summary, run_demo
+
+        summary = run_demo(
+            people=args.people,
+            out=args.out,
+            moto_port=args.moto_port,
+            calendar_port=args.calendar_port,
+        )
+        if args.json:
+            print(json.dumps(summary), file=out)
+        else:
+            print(render_summary(summary, args.out), file=out)
+        if summary["dead_lettered"] or summary["people_scanned"] < summary["people"]:
+            print(
+                f"micromoments: error: {summary['people_scanned']} of {summary['people']} "
+                f"people scanned, {summary['dead_lettered']} messages dead-lettered",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
+        return 0
+    return _sample_demo(args, out)
+
+
+def _sample_demo(args: argparse.Namespace, out: TextIO) -> int:
     from micromoments.report import render_holds, render_loads
     from micromoments.services.calendar_file import analyse_calendar_file
 

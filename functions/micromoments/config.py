@@ -27,6 +27,7 @@ _ENV = {
     "signing_key_secret": "MICROMOMENTS_SIGNING_KEY_SECRET",
     "public_base_url": "MICROMOMENTS_PUBLIC_BASE_URL",
     "scan_queue_url": "MICROMOMENTS_SCAN_QUEUE_URL",
+    "sender_address": "MICROMOMENTS_SENDER_ADDRESS",
 }
 
 
@@ -45,6 +46,7 @@ class Config(BaseModel):
     signing_key_secret: str | None = None
     public_base_url: str | None = None
     scan_queue_url: str | None = None
+    sender_address: str | None = None
 
     @field_validator("calendar_api_url")
     @classmethod

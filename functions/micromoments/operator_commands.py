@@ -1,4 +1,4 @@
-"""The operators' commands: ``init``, ``org show|set`` and ``people …``.
+"""The operators' commands: ``init``, ``org``, ``people``, ``scan``, ``doctor``, ``uninstall``.
 
 They work against whatever the standard AWS settings name (AWS itself, or any DynamoDB
 endpoint through AWS_ENDPOINT_URL); the table is ``MICROMOMENTS_TABLE_NAME``. Each
@@ -24,9 +24,13 @@ from micromoments.services import people as people_service
 def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "init":
         return _init(out)
+    if args.command == "doctor":
+        return _doctor(args, out)
     store = _store()
     if args.command == "scan":
         return _scan(args, store, out)
+    if args.command == "uninstall":
+        return _uninstall(args, store, out)
     if args.command == "org":
         return _org(args, store, out)
     return _people(args, store, out)
@@ -216,3 +220,153 @@ def _person_json(person: Person) -> dict[str, object]:
         "timezone": person.timezone,
         "preferences": person.preferences.to_item(),
     }
+
+
+def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+    """One line per check (or one JSON object); exit 1 when any check fails."""
+
+    import boto3
+    import google_auth_httplib2  # type: ignore[import-untyped]
+    import httplib2  # type: ignore[import-untyped]
+
+    from micromoments import wiring
+    from micromoments.services import doctor
+
+    settings = config()
+    # Not (yet) a `Config` field: only the web and digest functions send mail.
+    sender = config().sender_address
+    clients = doctor.Clients(
+        dynamodb=lambda: boto3.client("dynamodb"),
+        sqs=lambda: boto3.client("sqs"),
+        scheduler=lambda: boto3.client("scheduler"),
+        sesv2=lambda: boto3.client("sesv2"),
+        secretsmanager=lambda: boto3.client("secretsmanager"),
+        store=wiring.store,
+        gateway=lambda: wiring.calendar_gateway(settings, table=wiring.store()),
+        google_request=lambda: google_auth_httplib2.Request(httplib2.Http(timeout=10)),
+    )
+    target = doctor.Target(settings, sender, args.schedule_prefix)
+    report = doctor.run_doctor(target, clients)
+    if args.json:
+        print(json.dumps(report.to_json()), file=out)
+    else:
+        for check in report.checks:
+            print(check.line(), file=out)
+    return 0 if report.ok else 1
+
+
+def _uninstall(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
+    """Opt everyone out, have their holds removed, wait, then say how to delete the stack."""
+    import sys
+    import uuid
+
+    from micromoments import wiring
+    from micromoments.services import uninstall
+
+    if args.poll <= 0 or args.timeout < 0:
+        raise uninstall.UninstallRefused("--poll must be positive and --timeout not negative")
+    staying = uninstall.ready_to_leave(store)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise uninstall.UninstallRefused(
+                "uninstall opts everyone out and removes their holds: "
+                "confirm with --yes (there is no terminal to ask on)"
+            )
+        out.write(
+            f"This opts out {_count(len(staying))} and removes every future hold "
+            "micromoments placed. Continue? [y/N] "
+        )
+        out.flush()
+        if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+            raise uninstall.UninstallRefused("cancelled: nobody was opted out")
+
+    departure = uninstall.leave_everyone(store, now=datetime.now(UTC))
+    print(
+        f"opted out {_count(len(departure.leaving) + len(departure.opted_out))}: "
+        f"{len(departure.opted_out)} at once, {len(departure.leaving)} leaving until "
+        "their holds are removed",
+        file=out,
+    )
+    rescan = None
+    if args.scan_locally:
+        owner = f"uninstall-{uuid.uuid4().hex[:12]}"
+        gateway = wiring.calendar_gateway(table=store)
+        master = wiring.master_key()
+
+        def rescan(emails: list[str]) -> None:
+            failures = uninstall.scan_leaving(
+                emails,
+                store=store,
+                calendar=gateway,
+                now=datetime.now(UTC),
+                owner=owner,
+                master_key=master,
+            )
+            for email, failure in failures.items():
+                print(f"  removal scan of {email} failed: {failure}", file=out)
+
+        print("running the removal scans here (--scan-locally)", file=out)
+    elif departure.leaving and config().scan_queue_url:
+        _enqueue(departure.leaving, ScanReason.OPT_OUT, out)
+    elif departure.leaving:
+        print(
+            "no scan queue is configured (MICROMOMENTS_SCAN_QUEUE_URL): waiting for the "
+            "hourly dispatch to run the removal scans",
+            file=out,
+        )
+
+    shown: list[tuple[int, int]] = []
+
+    def progress(left: uninstall.Remaining, elapsed: float) -> None:
+        state = (len(left.leaving), left.future_holds)
+        if left.done or (shown and shown[-1] == state):
+            return
+        shown.append(state)
+        print(
+            f"waiting: {_count(state[0])} leaving, {state[1]} future holds left ({elapsed:.0f} s)",
+            file=out,
+            flush=True,
+        )
+
+    left = uninstall.wait_until_gone(
+        store,
+        timeout_s=args.timeout,
+        poll_s=args.poll,
+        now=lambda: datetime.now(UTC),
+        rescan=rescan,
+        progress=progress,
+    )
+    if not left.done:
+        raise uninstall.UninstallTimedOut(
+            f"timed out after {args.timeout:g} s: {_count(len(left.leaving))} still leaving "
+            f"({left.future_holds} future holds). Their removal scans may be failing: read "
+            "the scan dead-letter queue and the ScanFunction logs (`micromoments doctor` "
+            "checks the setup), then run `micromoments uninstall --yes` again. "
+            "Do not delete the stack yet"
+        )
+    if left.left_behind:
+        holds = sum(left.left_behind.values())
+        print(
+            f"warning: {holds} future holds remain on {len(left.left_behind)} suspended "
+            "accounts, which Google refuses us; nothing can remove them: "
+            + ", ".join(sorted(left.left_behind)),
+            file=out,
+        )
+        print("All other holds are gone.", end=" ", file=out)
+    else:
+        print("All holds are gone.", end=" ", file=out)
+    print(
+        f"Now run: sam delete --stack-name {args.stack_name} --config-file infra/samconfig.toml",
+        file=out,
+    )
+    table = config().table_name
+    print(
+        f"The table {table} is retained: once you are sure, "
+        f"`aws dynamodb delete-table --table-name {table}`",
+        file=out,
+    )
+    return 0
+
+
+def _count(people: int) -> str:
+    return f"{people} {'person' if people == 1 else 'people'}"

@@ -53,6 +53,7 @@ def default_calendar_gateway() -> GoogleCalendarGateway:
     return calendar_gateway()
 
 
+@cache
 def master_key() -> bytes | None:
     """The signing master key when one is configured (erasure needs it for pseudonyms)."""
     secret = config().signing_key_secret

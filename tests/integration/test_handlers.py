@@ -49,14 +49,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         url = sqs.create_queue(QueueName=f"scan-{uuid.uuid4().hex[:8]}")["QueueUrl"]
         monkeypatch.setenv("MICROMOMENTS_TABLE_NAME", table)
         monkeypatch.setenv("MICROMOMENTS_SCAN_QUEUE_URL", url)
-        for cached in (config, wiring.store, wiring.scan_queue, wiring.default_calendar_gateway):
+        for cached in (config, wiring.store, wiring.scan_queue, wiring.default_calendar_gateway,
+                       wiring.master_key):  # fmt: skip
             cached.cache_clear()
         store = dynamo_store(table)
         store.create_settings(
             OrgSettings(timezone="Europe/Berlin", allowed_domains=("example.com",))
         )
         yield {"store": store, "sqs": sqs, "url": url}
-        for cached in (config, wiring.store, wiring.scan_queue, wiring.default_calendar_gateway):
+        for cached in (config, wiring.store, wiring.scan_queue, wiring.default_calendar_gateway,
+                       wiring.master_key):  # fmt: skip
             getattr(cached, "cache_clear", lambda: None)()
 
 

@@ -196,7 +196,7 @@ def test_one_bad_event_is_a_warning(capsys: pytest.CaptureFixture[str], tmp_path
 
 def test_demo_runs_as_a_console_script() -> None:
     done = subprocess.run(
-        [Path(sys.executable).with_name("micromoments"), "demo", "--json"],
+        [Path(sys.executable).with_name("micromoments"), "demo", "--sample-calendar", "--json"],
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
-import yaml
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import (
     BotoCoreError,
@@ -327,32 +326,6 @@ class DynamoTable:
 # -- the table definition (template.yaml) ----------------------------------------------
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """A safe loader that reads CloudFormation short-form tags (``!Ref``, ``!Sub``, …).
-
-    A tagged node becomes its long form as plain values: ``!Ref X`` -> ``{"Ref": "X"}``,
-    ``!Sub s`` -> ``{"Fn::Sub": "s"}``, ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``.
-    """
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node, deep=True)
-    if suffix in ("Ref", "Condition"):
-        return {suffix: value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_TemplateLoader.add_multi_constructor("!", _intrinsic)
-
 _CREATE_PROPERTIES = (
     "AttributeDefinitions",
     "KeySchema",
@@ -389,6 +362,37 @@ def _intrinsic_in(value: Any) -> str | None:
     return None
 
 
+def _template_loader() -> type[Any]:
+    """A SafeLoader that reads CloudFormation short-form tags (``!Ref``…) as plain values.
+    Built on first use: PyYAML is needed only to create tables, not on a Lambda's path."""
+    import yaml
+
+    class _TemplateLoader(yaml.SafeLoader):
+        """A safe loader that reads CloudFormation short-form tags (``!Ref``, ``!Sub``, …).
+
+        A tagged node becomes its long form as plain values: ``!Ref X`` -> ``{"Ref": "X"}``,
+        ``!Sub s`` -> ``{"Fn::Sub": "s"}``, ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``.
+        """
+
+    def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+        value: Any
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            assert isinstance(node, yaml.MappingNode)
+            value = loader.construct_mapping(node, deep=True)
+        if suffix in ("Ref", "Condition"):
+            return {suffix: value}
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {f"Fn::{suffix}": value}
+
+    _TemplateLoader.add_multi_constructor("!", _intrinsic)
+    return _TemplateLoader
+
+
 def table_definition(template_path: Path | None = None) -> dict[str, Any]:
     """The ``Table`` resource of template.yaml as ``client.create_table`` kwargs.
 
@@ -404,8 +408,10 @@ def table_definition(template_path: Path | None = None) -> dict[str, Any]:
             f"cannot read the table definition {path}: {exc.strerror or exc} "
             f"(set {TEMPLATE_ENV} to the path of template.yaml)"
         ) from None
+    import yaml
+
     try:
-        template = yaml.load(text, Loader=_TemplateLoader)  # a SafeLoader subclass
+        template = yaml.load(text, Loader=_template_loader())
     except yaml.YAMLError as exc:
         raise StoreError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
     resources = template.get("Resources") if isinstance(template, dict) else None

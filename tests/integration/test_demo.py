@@ -1,0 +1,175 @@
+"""`micromoments demo` end to end on a small org: moto's server and the Calendar API server
+in-process, the real handlers over HTTP, three runs, the page and the summary; and the
+clear messages for a second demo, a busy port and a missing local extra."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from micromoments.cli import main
+from micromoments.local.demo import DemoLock
+from micromoments.local.synthetic import generate_org
+
+pytestmark = pytest.mark.integration
+
+PEOPLE = 10
+SUMMARY_KEYS = {
+    "people", "teams", "time_zones", "calendar_days", "people_scanned", "overloaded_days",
+    "holds", "holds_on_calendar", "google_requests_per_person", "second_run_writes",
+    "second_run", "failed_messages", "dead_lettered", "runs", "week_shown", "seconds",
+}  # fmt: skip
+TOUCHED = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "MICROMOMENTS_TABLE_NAME",
+           "MICROMOMENTS_CALENDAR_API_URL", "MICROMOMENTS_SCAN_QUEUE_URL")  # fmt: skip
+
+
+@dataclass
+class Demo:
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+    environ_before: dict[str, str | None]
+    environ_after: dict[str, str | None]
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        code = main(list(argv))
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    out = tmp_path_factory.mktemp("demo") / "demo-out"
+    before = {name: os.environ.get(name) for name in TOUCHED}
+    code, stdout, stderr = run_cli("demo", "--people", str(PEOPLE), "--out", str(out), "--json")
+    after = {name: os.environ.get(name) for name in TOUCHED}
+    yield Demo(code, stdout, stderr, out, before, after)
+
+
+def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
+    assert demo.code == 0, demo.stderr
+    summary = json.loads(demo.stdout)
+    assert set(summary) == SUMMARY_KEYS
+    assert json.loads((demo.out / "summary.json").read_text(encoding="utf-8")) == summary
+
+    # everyone active was scanned, in every run, through dispatch -> queue -> scan
+    assert summary["people"] == summary["people_scanned"] == PEOPLE
+    first, echo, rescan = summary["runs"]
+    assert [run["run"] for run in summary["runs"]] == ["first", "echo", "rescan"]
+    for run in summary["runs"]:
+        assert run["people_scanned"] == PEOPLE
+        assert run["dispatched"] + run["queued_by_demo"] == PEOPLE
+        assert run["failed_messages"] == run["dead_lettered"] == 0
+    assert summary["failed_messages"] == 0
+
+    # holds were placed on the calendars, on the delegation path
+    placed = sum(summary["holds"].values())
+    assert placed > 0
+    assert set(summary["holds"]) == {"breather", "social", "coffee", "watercooler"}
+    assert summary["holds_on_calendar"] == placed
+    assert first["calendar_writes"] >= placed
+    assert first["oauth_round_trips"] >= PEOPLE  # one delegated token per subject
+    assert summary["overloaded_days"] > 0
+
+    # the unchanged rescan: no Calendar write, no Store write beyond leases
+    assert summary["second_run_writes"] == 0
+    assert rescan["calendar_writes"] == 0
+    assert set(rescan["store_writes"]) == {"LEASE"}
+    assert rescan["store_writes"]["LEASE"] == 2 * PEOPLE  # taken and released
+    assert summary["google_requests_per_person"]["rescan"] == 1.0
+    assert echo["calendar_writes"] == 0
+    assert summary["second_run"]["echo_absorbed"]["store_writes_beyond_leases"] > 0
+
+    # progress on stderr, nothing but the JSON on stdout
+    assert "run 3/3 (rescan)" in demo.stderr
+    assert demo.stdout.count("\n") == 1
+
+
+def test_the_page_shows_kinds_and_times_never_titles(demo: Demo) -> None:
+    assert demo.code == 0, demo.stderr
+    page = (demo.out / "index.html").read_text(encoding="utf-8")
+    assert page.count('<section class="person">') == PEOPLE
+    for label in ("meeting", "solo block", "breather", "social time", "overloaded day"):
+        assert label in page
+    assert 'class="head over"' in page  # overloaded days are marked
+    assert 'class="b hold"' in page  # holds drawn in the "after" picture
+    summary = json.loads(demo.stdout)
+    monday = datetime.fromisoformat(summary["calendar_days"]["first"]).date()
+    org = generate_org(PEOPLE, seed=7, start=monday)
+    titles = {event.summary for person in org.people for event in person.events}
+    distinctive = {title for title in titles if " " in title and len(title) >= 8}
+    assert distinctive
+    assert not [title for title in distinctive if title in page]
+
+
+def test_the_stand_ins_are_stopped_and_the_environment_restored(demo: Demo) -> None:
+    assert demo.code == 0, demo.stderr
+    assert demo.environ_after == demo.environ_before
+    ports = [int(port) for port in re.findall(r"http://127\.0\.0\.1:(\d+)", demo.stderr)]
+    assert len(ports) == 2
+    for port in ports:
+        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            pass
+    assert not (demo.out / ".lock").read_text()  # released: no pid left behind
+
+
+def test_a_second_demo_while_one_runs_gets_a_clear_message(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    with DemoLock(out):
+        started = datetime.now(UTC)
+        code, stdout, stderr = run_cli("demo", "--people", "3", "--out", str(out))
+        assert datetime.now(UTC) - started < timedelta(seconds=10)  # refused before starting
+    assert code == 1
+    assert stdout == ""
+    assert f"another demo is running (pid {os.getpid()})" in stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert not (out / "index.html").exists()
+
+
+@pytest.mark.parametrize("option", ["--moto-port", "--calendar-port"])
+def test_a_busy_port_gets_a_clear_message(tmp_path: Path, option: str) -> None:
+    before = {name: os.environ.get(name) for name in TOUCHED}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, stderr = run_cli(
+            "demo", "--people", "3", "--out", str(tmp_path / "out"), option, str(port)
+        )
+    assert code == 1
+    assert f"port {port} on 127.0.0.1 is busy" in stderr
+    assert "Traceback" not in stderr
+    assert {name: os.environ.get(name) for name in TOUCHED} == before
+
+
+def test_a_missing_local_extra_names_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    code, _, stderr = run_cli("demo", "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "pip install 'micromoments[local]'" in stderr
+    assert stderr.count("\n") == 1
+
+
+def test_the_sample_calendar_demo_needs_no_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    code, stdout, stderr = run_cli("demo", "--sample-calendar", "--json")
+    assert code == 0, stderr
+    doc: dict[str, Any] = json.loads(stdout)
+    assert doc["holds"]

@@ -227,3 +227,20 @@ def test_web_health_route(aws: dict[str, Any]) -> None:
     response = web.handler(event, Context())  # type: ignore[arg-type]
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["status"] == "ok"
+
+
+def test_misconfigured_delegation_fails_the_whole_batch(
+    worker: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from micromoments.handlers import scan
+    from micromoments.ports import DelegationMisconfigured
+
+    def refuse(email: str, token: str | None, *, full_from: datetime) -> Any:
+        raise DelegationMisconfigured("unauthorized_client")
+
+    monkeypatch.setattr(worker["calendar"], "sync", refuse)
+    body = json.dumps({"person": "ana@example.com", "reason": "hourly"})
+    with pytest.raises(DelegationMisconfigured):
+        scan.handler({"Records": [record(body)]}, Context())  # type: ignore[arg-type]
+    person = worker["store"].get_person("ana@example.com")
+    assert person is not None and person.status is PersonStatus.ACTIVE  # nobody marked

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from micromoments import wiring
 from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import MetricUnit, logger, metrics, tracer
+from micromoments.ports import DelegationMisconfigured
 from micromoments.services.scan import ScanReport, scan_people
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -46,6 +47,12 @@ def scan_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
         owner=getattr(context, "aws_request_id", None) or uuid.uuid4().hex,
         master_key=wiring.master_key(),
     )
+
+    for outcome in outcomes.values():
+        if isinstance(outcome, DelegationMisconfigured):
+            # Not one person's problem: fail the whole batch loudly (the Errors alarm), mark nobody.
+            logger.error("domain-wide delegation is misconfigured", error=str(outcome))
+            raise outcome
 
     def record_handler(record: SQSRecord) -> None:
         request = requests.get(record.message_id)

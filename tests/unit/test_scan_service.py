@@ -120,7 +120,7 @@ def test_an_unchanged_rescan_writes_nothing_but_its_lease(world: Any) -> None:
     # the next delta brings our own inserts back into the mirror (the calendar changed)
     table.writes.clear()
     scan(store, calendar, NOW + timedelta(minutes=30))
-    assert set(table.writes) == {"LEASE", "SYNC", "EVENT"}
+    assert set(table.writes) == {"LEASE", "SYNC", "EVENT", "LOAD"}  # focus now sees our holds
     writes_before = len(calendar.write_log)
     table.writes.clear()
     report = scan(store, calendar, NOW + timedelta(hours=1))
@@ -302,3 +302,93 @@ def test_paused_org_makes_no_calendar_write(world: Any) -> None:
     store.put_settings(settings.updated({"paused": "true"}))
     scan(store, calendar)
     assert calendar.write_log == []
+
+
+class LeavingRulesCalendar(MemoryCalendar):
+    """The gateway's blast-radius rule: a leaving person gets deletes of our events only."""
+
+    def __init__(self, inner: MemoryCalendar, store: TableStore) -> None:
+        self.__dict__.update(inner.__dict__)
+        self.store = store
+
+    def write(self, email: str, writes: Sequence[CalendarWrite]) -> list[WriteResult]:
+        from micromoments.domain.journal import WriteOp
+        from micromoments.ports import SubjectRefused
+
+        person = self.store.get_person(email)
+        leaving = person is not None and person.status is PersonStatus.LEAVING
+        if leaving and any(w.op is not WriteOp.DELETE for w in writes):
+            raise SubjectRefused(f"{email} is leaving: deletes only")
+        return super().write(email, writes)
+
+
+def test_a_pending_insert_never_blocks_an_opt_out(world: Any) -> None:
+    store, _, calendar = world
+    with pytest.raises(ConnectionError):
+        scan(store, CrashingCalendar(calendar, applied=False))
+    assert store.pending_journal(ANA)
+    person = store.get_person(ANA)
+    assert person is not None
+    store.update_person(person.model_copy(update={"status": PersonStatus.LEAVING}))
+    report = scan(store, LeavingRulesCalendar(calendar, store), NOW + timedelta(minutes=10))
+    assert report.status == "opted_out"
+    assert store.pending_journal(ANA) == []
+    assert on_calendar(calendar) == {}
+
+
+def at_berlin(hour: int) -> datetime:
+    return datetime(2026, 11, 23, hour, tzinfo=BERLIN)
+
+
+def test_after_a_lost_insert_each_hold_is_sent_once_and_never_adopted(world: Any) -> None:
+    store, _, calendar = world
+    with pytest.raises(ConnectionError):
+        scan(store, CrashingCalendar(calendar, applied=False))
+    calendar.put(ANA, meeting("new", 23, "12:00", "13:00"))  # the calendar moved on meanwhile
+    log = len(calendar.write_log)
+    scan(store, calendar, NOW + timedelta(minutes=10))
+    inserts = [e[2] for e in calendar.write_log[log:] if e[0] == "insert"]
+    assert len(inserts) == len(set(inserts))
+    for _ in range(2):
+        scan(store, calendar, NOW + timedelta(minutes=40))
+    assert not [h for h in store.holds(ANA) if h.status is HoldStatus.ADOPTED]
+    for hold in on_calendar(calendar).values():
+        start, end = hold.start, hold.end
+        assert isinstance(start, datetime) and isinstance(end, datetime)
+        lunch = (
+            datetime(2026, 11, 23, 12, tzinfo=BERLIN),
+            datetime(2026, 11, 23, 13, tzinfo=BERLIN),
+        )
+        assert not (start < lunch[1] and lunch[0] < end), "nothing stale sent onto a meeting"
+
+
+def test_turning_every_moment_off_removes_the_holds(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    assert on_calendar(calendar)
+    person = store.get_person(ANA)
+    assert person is not None
+    none = person.preferences.model_copy(update={"moments": frozenset()})
+    store.update_person(person.model_copy(update={"preferences": none}))
+    scan(store, calendar, NOW + timedelta(minutes=30))
+    assert on_calendar(calendar) == {}
+
+
+def test_an_adopted_future_hold_keeps_an_opt_out_waiting_for_its_removal(world: Any) -> None:
+    from micromoments.services.people import opt_out
+
+    store, _, calendar = world
+    scan(store, calendar)
+    social = next(h for h in live(store).values() if h.kind is HoldKind.SOCIAL)
+    event = calendar.event(ANA, social.id)
+    assert event is not None
+    calendar.put(ANA, dataclasses.replace(event, start=event.start + timedelta(hours=1),
+                                          end=event.end + timedelta(hours=1)))  # fmt: skip
+    scan(store, calendar, NOW + timedelta(minutes=30))
+    others = [h for h in live(store).values() if h.status is not HoldStatus.ADOPTED]
+    for hold in others:  # leave only the adopted one on the calendar
+        calendar.remove(ANA, hold.id)
+    scan(store, calendar, NOW + timedelta(minutes=40))
+    assert opt_out(store, ANA, now=NOW + timedelta(minutes=45)).status is PersonStatus.LEAVING
+    scan(store, calendar, NOW + timedelta(minutes=50))
+    assert social.id not in on_calendar(calendar)

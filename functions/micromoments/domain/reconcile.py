@@ -112,11 +112,10 @@ def reconcile(
             continue
         current.append(hold)
 
-    if leaving or not person.preferences.moments:
-        schedule = schedule_days(events, tz, hours, first, days)
-        loads = [measure(day, OverloadRules.from_settings(settings)) for day in schedule]
-        if not leaving:
-            return Reconciliation(loads, [], records)
+    rules = OverloadRules.from_settings(settings)
+    # The day loads as the calendar stands, our holds included (they are busy for focus).
+    loads = [measure(day, rules) for day in schedule_days(events, tz, hours, first, days)]
+    if leaving:
         removals = [
             Write(WriteOp.DELETE, dataclasses.replace(h, status=HoldStatus.REMOVED))
             for h in current
@@ -128,8 +127,6 @@ def reconcile(
     own_ids = {h.id for h in current}
     others = [e for e in events if not (e.kind is EventKind.HOLD and e.hold_id in own_ids)]
     schedule = schedule_days(others, tz, hours, first, days)
-    rules = OverloadRules.from_settings(settings)
-    loads = [measure(day, rules) for day in schedule]
     by_day = {day.date: (day, load) for day, load in zip(schedule, loads, strict=True)}
     prefs = person.preferences
     displaced: dict[str, Hold] = {}

@@ -26,7 +26,9 @@ from micromoments.ports import PersonNotFound, Store
 from micromoments.services.org import current_settings
 
 IMPORT_COLUMNS = ("email", "team", "timezone", "working_hours")
-LIVE_HOLDS = frozenset({HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED})
+LIVE_HOLDS = frozenset(
+    {HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED}
+)
 
 
 class PersonRefused(DomainError):

@@ -187,7 +187,8 @@ def _scan(
         # Re-read opt-in right before writing: a person who left meanwhile gets no new hold.
         fresh = store.get_person(email)
         if fresh is not None and fresh.status is person.status:
-            writes += [(write, None) for write in outcome.writes]
+            resent = {write.hold.id for write, _ in writes}
+            writes += [(write, None) for write in outcome.writes if write.hold.id not in resent]
         _apply(email, writes, store, calendar, now, report)
 
     report.outcome = "scanned"
@@ -225,32 +226,54 @@ def _merge_into_mirror(
 def _resolve_journal(
     email: str, store: Store, calendar: CalendarGateway, report: ScanReport
 ) -> list[tuple[Write, JournalEntry | None]]:
-    """Settle writes journaled by a scan that died before it knew their outcome."""
+    """Settle writes journaled by a scan that died before it knew their outcome.
+
+    A GET of the event decides. Only deletes are ever re-sent: an insert or patch that
+    never landed is dropped, and reconcile plans that hold again against the calendar as
+    it is now (same id, so nothing can be placed twice and nothing stale is sent).
+    """
     resend: list[tuple[Write, JournalEntry | None]] = []
+    stored = {hold.id: hold for hold in store.holds(email)}
     for entry in store.pending_journal(email):
         remote = calendar.get_event(email, entry.hold_id)
-        hold = entry.hold
+        target = entry.hold
         gone = remote is None or remote.cancelled
         if entry.op is WriteOp.DELETE:
             if gone:
-                store.put_hold(email, hold)
+                store.put_hold(email, target)
                 store.mark_applied(email, entry)
             else:
-                resend.append((Write(entry.op, hold), entry))
+                resend.append((Write(entry.op, target), entry))
             continue
-        if entry.op is WriteOp.INSERT and remote is None:
-            resend.append((Write(entry.op, hold), entry))  # never arrived: send it now
+        if remote is None:  # the insert never arrived (or a patched event vanished)
+            if entry.op is WriteOp.PATCH and entry.hold_id in stored:
+                dismissed = dataclasses.replace(stored[entry.hold_id], status=HoldStatus.DISMISSED)
+                store.put_hold(email, dismissed)
+                report.holds["dismissed"] += 1
+            store.mark_applied(email, entry)
             continue
         if gone:  # it arrived, then the person deleted it
-            store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.DISMISSED))
+            store.put_hold(email, dataclasses.replace(target, status=HoldStatus.DISMISSED))
             report.holds["dismissed"] += 1
             store.mark_applied(email, entry)
             continue
-        assert remote is not None
-        if entry.op is WriteOp.PATCH and (remote.start, remote.end) != (hold.start, hold.end):
-            resend.append((Write(entry.op, hold), entry))
-            continue
-        store.put_hold(email, dataclasses.replace(hold, etag=remote.etag))
+        landed = (remote.start, remote.end, remote.busy) == (target.start, target.end, target.busy)
+        before = stored.get(entry.hold_id)
+        untouched = before is not None and (remote.start, remote.end) == (before.start, before.end)
+        if landed:
+            store.put_hold(email, dataclasses.replace(target, etag=remote.etag))
+        elif entry.op is WriteOp.INSERT or not untouched:
+            # Not as we wrote it: the person moved or edited it. Adopt it as it is.
+            base = before or target
+            start = remote.start if isinstance(remote.start, datetime) else base.start
+            end = remote.end if isinstance(remote.end, datetime) else base.end
+            adopted = dataclasses.replace(
+                base, start=start, end=end, status=HoldStatus.ADOPTED, etag=remote.etag
+            )
+            store.put_hold(email, adopted)
+            report.holds["adopted"] += 1
+        # else: our patch never landed; the stored hold still matches the calendar and
+        # reconcile decides afresh.
         store.mark_applied(email, entry)
     return resend
 
@@ -302,8 +325,10 @@ def _settle_conflict(
     remote = calendar.get_event(email, hold.id)
     if remote is None or remote.cancelled:
         store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.REMOVED))
-    else:  # our own earlier insert whose answer was lost
-        store.put_hold(email, dataclasses.replace(hold, etag=remote.etag))
+    else:  # our own earlier insert whose answer was lost: record it as the calendar has it
+        start = remote.start if isinstance(remote.start, datetime) else hold.start
+        end = remote.end if isinstance(remote.end, datetime) else hold.end
+        store.put_hold(email, dataclasses.replace(hold, start=start, end=end, etag=remote.etag))
         report.holds["placed"] += 1
 
 

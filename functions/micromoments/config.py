@@ -2,7 +2,7 @@
 
 Logic never reads ``os.environ``: it receives a `Config`. `config()` reads and caches it;
 tests build their own with `Config.from_environ({...})`. AWS itself is configured through
-the standard variables (AWS_ENDPOINT_URL, AWS_REGION, …) that boto3 reads.
+the standard variables (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, …) that boto3 reads.
 """
 
 from __future__ import annotations

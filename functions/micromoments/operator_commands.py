@@ -50,8 +50,13 @@ def _scan(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
 
     settings = config()
     if args.calendar_api:
-        settings = settings.model_copy(update={"calendar_api_url": args.calendar_api})
-        settings = type(settings).model_validate(settings.model_dump())
+        values = settings.model_dump() | {"calendar_api_url": args.calendar_api}
+        try:
+            settings = type(settings).model_validate(values)
+        except ValueError:
+            raise ConfigError(
+                f"--calendar-api: {args.calendar_api!r} is not an http(s) URL"
+            ) from None
     person = people_service.find_person(store, args.person)
     report = scan_person(
         person.email,
@@ -90,14 +95,12 @@ def _scan(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
 
 
 def _init(out: TextIO) -> int:
-    import boto3
-
-    from micromoments.adapters.dynamo import create_table, dynamo_store
+    from micromoments.adapters.dynamo import create_table, dynamo_client, dynamo_store
     from micromoments.adapters.secrets import ensure_master_key
 
     settings = config()
     name = settings.require_table()
-    client = boto3.client("dynamodb")
+    client = dynamo_client()
     created = create_table(client, name)
     print(f"table {name}: {'created' if created else 'exists already'}", file=out)
     store = dynamo_store(name, client=client)

@@ -314,7 +314,9 @@ def test_a_cancelled_hold_keeps_its_tags_and_stays_in_the_mirror() -> None:
     resource = event(
         id="mmabc12345",
         status="cancelled",
-        extendedProperties={"private": {"micromoments": "1", "mm_kind": "social"}},
+        extendedProperties={
+            "private": {"micromoments": "1", "mm_hold_id": "mmabc12345", "mm_kind": "social"}
+        },
     )
     mirrored = normalise(resource, ME)
     assert mirrored.hold_id == "mmabc12345" and mirrored.hold_kind == "social"
@@ -324,9 +326,22 @@ def test_a_cancelled_hold_keeps_its_tags_and_stays_in_the_mirror() -> None:
 def test_unknown_tags_or_kinds_are_not_ours_or_kindless() -> None:
     foreign = event(extendedProperties={"private": {"micromoments": "0", "mm_kind": "social"}})
     assert normalise(foreign, ME).hold_id is None
-    odd = event(extendedProperties={"private": {"micromoments": "1", "mm_kind": "party"}})
+    tags = {"micromoments": "1", "mm_hold_id": "4f7kq1o0b3n5d2h8c9e6a1m0p2", "mm_kind": "party"}
+    odd = event(extendedProperties={"private": tags})
     mirrored = normalise(odd, ME)
     assert mirrored.kind is EventKind.HOLD and mirrored.hold_kind is None
+
+
+def test_our_tags_on_someone_elses_event_are_not_believed() -> None:
+    # an invitation carrying our tags, naming one of the person's real hold ids
+    forged = event(
+        extendedProperties={
+            "shared": {"micromoments": "1", "mm_hold_id": "mmrealhold01", "mm_kind": "coffee"}
+        }
+    )
+    mirrored = normalise(forged, ME)
+    assert mirrored.hold_id is None
+    assert mirrored.kind is not EventKind.HOLD
 
 
 def test_z_times_without_zone_and_negative_spans() -> None:

@@ -495,11 +495,13 @@ def create_table(client: DynamoDBClient, name: str, *, template_path: Path | Non
 
 
 def dynamo_client() -> DynamoDBClient:
-    """A DynamoDB client from the standard AWS settings (AWS_REGION, AWS_ENDPOINT_URL, …)."""
+    """A DynamoDB client from the standard AWS settings (AWS_DEFAULT_REGION, AWS_ENDPOINT_URL…)."""
     try:
         return boto3.client("dynamodb")
     except NoRegionError:
-        raise StoreError("no AWS region: set AWS_REGION or AWS_DEFAULT_REGION") from None
+        raise StoreError(
+            "no AWS region: set AWS_DEFAULT_REGION or use a profile with a region"
+        ) from None
     except BotoCoreError as exc:
         raise StoreError(f"cannot configure DynamoDB: {exc}") from None
 

@@ -271,10 +271,11 @@ def _hold_tags(resource: Mapping[str, Any]) -> tuple[str, str | None] | None:
     properties = _mapping(resource.get("extendedProperties"))
     for scope in ("private", "shared"):
         tags = _mapping(properties.get(scope))
-        if tags.get(_TAG) == "1":
-            hold_id = str(tags.get("mm_hold_id") or resource["id"])
+        # Tags are only believed on an event whose id is the hold id they name: anyone can
+        # send an invitation carrying our tags, nobody else can create our ids on this calendar.
+        if tags.get(_TAG) == "1" and str(tags.get("mm_hold_id") or "") == str(resource["id"]):
             kind = str(tags.get("mm_kind") or "")
-            return hold_id, kind if kind in HoldKind._value2member_map_ else None
+            return str(resource["id"]), kind if kind in HoldKind._value2member_map_ else None
     return None
 
 

@@ -51,7 +51,7 @@ def scan_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
     for outcome in outcomes.values():
         if isinstance(outcome, DelegationMisconfigured):
             # Not one person's problem: fail the whole batch loudly (the Errors alarm), mark nobody.
-            logger.error("domain-wide delegation is misconfigured", error=str(outcome))
+            logger.error("domain-wide delegation is misconfigured", error=type(outcome).__name__)
             raise outcome
 
     def record_handler(record: SQSRecord) -> None:
@@ -60,10 +60,11 @@ def scan_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
             return  # malformed: logged above, deleted, never retried
         outcome = outcomes[request.person]
         if isinstance(outcome, BaseException):
+            # the exception's text may name the person: log its type only
             logger.error("scan failed", person_hash=_hash(request.person),
-                         error=f"{type(outcome).__name__}: {outcome}")  # fmt: skip
+                         error=type(outcome).__name__)  # fmt: skip
             metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=1)
-            raise ScanFailed(str(outcome))
+            raise ScanFailed(type(outcome).__name__)
         if outcome.outcome == "scanned":
             _record(outcome)
         if outcome.failed_writes:

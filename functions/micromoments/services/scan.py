@@ -128,10 +128,18 @@ def _scan(
             new_state, timezone=calendar.timezone(email), timezone_checked_at=now
         )
 
+    if new_state.timezone and new_state.timezone != person.timezone:
+        # Google's zone goes on the profile too, so dispatch judges the person's workday by it.
+        located = person.model_copy(update={"timezone": new_state.timezone})
+        if store.update_person(located, expected_status=person.status):
+            person = located
+
     # Sync into the mirror; the token is saved only once the mirror holds the changes.
-    org_zone = zone(settings.timezone)
+    person_zone = zone(
+        person.model_copy(update={"timezone": new_state.timezone}).zone_name(settings.timezone)
+    )
     full_from = datetime.combine(
-        week_start(now.astimezone(org_zone).date()) - timedelta(weeks=1), time(), org_zone
+        week_start(now.astimezone(person_zone).date()) - timedelta(weeks=1), time(), person_zone
     )
     result = calendar.sync(email, state.token, full_from=full_from)
     mirror = _merge_into_mirror(email, store, result.events, full=result.full)

@@ -35,7 +35,11 @@ Expander = Callable[[Sequence[MirrorEvent], datetime, datetime], list[CalendarEv
 @dataclass(slots=True)
 class ScanReport:
     """What one scan did. ``outcome``: scanned, skipped (not opted in), busy (another scan
-    holds the lease), suspended (Google refused the account), or dry-run."""
+    holds the lease), suspended (Google refused the account), or dry-run.
+
+    ``google_requests`` and ``round_trips`` are the gateway's counters over the scan: exact
+    for a scan on its own, but scans overlapping on one gateway (`scan_people`) see each
+    other's calls, so batch totals are taken around the whole batch instead."""
 
     person: str
     outcome: str

@@ -8,6 +8,7 @@ retries.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import uuid
@@ -993,3 +994,16 @@ def test_numbers_come_back_as_int_and_nesting_survives(store: TableStore) -> Non
     assert back is not None and type(back["n"]) is int and type(back["nested"][0]) is int
     assert [found[SK] for found in store.table.query("X")] == ["Y"]
     assert list(store.table.query("X", "Z")) == []
+
+
+def test_holds_and_journal_settle_in_batches(store: TableStore) -> None:
+    store.create_person(Person(email=ANA))
+    days = [TUESDAY + timedelta(days=i) for i in range(30)]  # more than one batch of 25
+    holds = [hold(ANA, day) for day in days]
+    entries = [JournalEntry(h.id, 1, WriteOp.INSERT, h, NOW) for h in holds]
+    for entry in entries:
+        assert store.add_journal(ANA, entry)
+    store.put_holds(ANA, [dataclasses.replace(h, status=HoldStatus.PLACED) for h in holds])
+    store.mark_all_applied(ANA, entries)
+    assert store.pending_journal(ANA) == []
+    assert {h.id: h.status for h in store.holds(ANA)} == {h.id: HoldStatus.PLACED for h in holds}

@@ -421,9 +421,15 @@ class TableStore:
         return [item_to_hold(item) for item in self.table.query(person_pk(email), "HOLD#")]
 
     def put_hold(self, email: str, hold: Hold) -> None:
+        self.table.put(self._hold_item(email, hold))
+
+    def put_holds(self, email: str, holds: Sequence[Hold]) -> None:
+        self.table.batch_put([self._hold_item(email, hold) for hold in holds])
+
+    def _hold_item(self, email: str, hold: Hold) -> Item:
         item = {PK: person_pk(email), SK: f"HOLD#{hold.id}", **hold_to_item(hold)}
         item[TTL_ATTRIBUTE] = _day_expiry(hold.day)
-        self.table.put(item)
+        return item
 
     def add_journal(self, email: str, entry: JournalEntry) -> bool:
         return self._create(self._journal_item(email, entry))
@@ -446,6 +452,13 @@ class TableStore:
         item = self._journal_item(email, entry)
         item["applied"] = True
         self.table.put(item, condition=exists())
+
+    def mark_all_applied(self, email: str, entries: Sequence[JournalEntry]) -> None:
+        # Batch writes take no conditions: the entries were created by this same scan.
+        items = [self._journal_item(email, entry) for entry in entries]
+        for item in items:
+            item["applied"] = True
+        self.table.batch_put(items)
 
     def _journal_item(self, email: str, entry: JournalEntry) -> Item:
         return {

@@ -308,10 +308,12 @@ def _apply(
             store.add_journal(email, entry)
         journaled.append((write, entry))
     results = calendar.write(email, [CalendarWrite(w.op, w.hold) for w, _ in journaled])
+    settled: list[Hold] = []
+    applied: list[JournalEntry] = []
     for (write, entry), result in zip(journaled, results, strict=True):
         hold = write.hold
         if result.status == "ok":
-            store.put_hold(email, dataclasses.replace(hold, etag=result.etag))
+            settled.append(dataclasses.replace(hold, etag=result.etag))
             key = {WriteOp.INSERT: "placed", WriteOp.DELETE: "removed"}.get(write.op)
             if key is None and hold.status is HoldStatus.MOVED:
                 key = "moved"  # (a flex patch only turns busy/free: not a move)
@@ -321,12 +323,16 @@ def _apply(
             _settle_conflict(email, hold, store, calendar, report)
         elif result.status == "gone":
             status = HoldStatus.REMOVED if write.op is WriteOp.DELETE else HoldStatus.DISMISSED
-            store.put_hold(email, dataclasses.replace(hold, status=status))
+            settled.append(dataclasses.replace(hold, status=status))
             report.holds["removed" if status is HoldStatus.REMOVED else "dismissed"] += 1
         else:
             report.failed_writes += 1
             continue  # stays pending: the next scan settles it
-        store.mark_applied(email, entry)
+        applied.append(entry)
+    # The holds first, then the journal: a crash between the two leaves entries pending,
+    # which the next scan settles by a GET.
+    store.put_holds(email, settled)
+    store.mark_all_applied(email, applied)
 
 
 def _settle_conflict(

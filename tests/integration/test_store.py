@@ -177,17 +177,7 @@ def meeting(event_id: str, start: datetime, minutes: int) -> MirrorEvent:
 def as_calendar_event(event: MirrorEvent) -> CalendarEvent:
     """A non-recurring mirror event as the metrics read it."""
     assert not event.recurring
-    return CalendarEvent(
-        uid=event.id,
-        start=event.start,
-        end=event.end,
-        kind=event.kind,
-        busy=event.busy,
-        declined=event.declined,
-        cancelled=event.cancelled,
-        hold_id=event.hold_id,
-        hold_kind=event.hold_kind,
-    )
+    return event.occurrence()
 
 
 def loads_from_mirror(store: TableStore, email: str) -> None:

@@ -31,12 +31,7 @@ def simple_expander(
     events: Sequence[MirrorEvent], start: datetime, end: datetime
 ) -> list[CalendarEvent]:
     """Single events only: enough for these tests (recurrences are tested elsewhere)."""
-    return [
-        CalendarEvent(e.id, e.start, e.end, e.kind, e.busy, e.declined, e.cancelled,
-                      e.hold_id, e.hold_kind)
-        for e in events
-        if not e.recurrence
-    ]  # fmt: skip
+    return [e.occurrence() for e in events if not e.recurrence]
 
 
 class CountingTable(MemoryTable):

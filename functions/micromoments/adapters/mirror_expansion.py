@@ -145,17 +145,7 @@ def _timed_single(event: MirrorEvent, start: datetime, end: datetime) -> Calenda
     inside = begin < end and (finish > start or (finish == begin and begin >= start))
     if not inside:
         return None
-    return CalendarEvent(
-        uid=event.id,
-        start=begin,
-        end=finish,
-        kind=event.kind,
-        busy=event.busy,
-        declined=event.declined,
-        cancelled=event.cancelled,
-        hold_id=event.hold_id,
-        hold_kind=event.hold_kind,
-    )
+    return event.occurrence(start=begin, end=finish)
 
 
 def _zone_of(event: MirrorEvent) -> tzinfo | None:
@@ -261,14 +251,4 @@ def _to_event(
     else:
         original = _get(component, "RECURRENCE-ID")
         uid = occurrence_uid(series_id, original.dt if original is not None else begin)
-    return CalendarEvent(
-        uid=uid,
-        start=begin,
-        end=finish,
-        kind=source.kind,
-        busy=source.busy,
-        declined=source.declined,
-        cancelled=source.cancelled,
-        hold_id=source.hold_id,
-        hold_kind=source.hold_kind,
-    )
+    return source.occurrence(uid=uid, start=begin, end=finish)

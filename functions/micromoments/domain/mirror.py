@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from micromoments.domain.calendar import EventKind
+from micromoments.domain.calendar import CalendarEvent, EventKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,26 @@ class MirrorEvent:
     @property
     def instance(self) -> bool:
         return self.recurring_event_id is not None
+
+    def occurrence(
+        self,
+        *,
+        uid: str | None = None,
+        start: datetime | date | None = None,
+        end: datetime | date | None = None,
+    ) -> CalendarEvent:
+        """This event as the metrics read one occurrence of it (its own times by default)."""
+        return CalendarEvent(
+            uid=self.id if uid is None else uid,
+            start=self.start if start is None else start,
+            end=self.end if end is None else end,
+            kind=self.kind,
+            busy=self.busy,
+            declined=self.declined,
+            cancelled=self.cancelled,
+            hold_id=self.hold_id,
+            hold_kind=self.hold_kind,
+        )
 
     def last_day(self) -> date | None:
         """The last local date the event touches, or ``None`` when it recurs forever."""

@@ -1,0 +1,16 @@
+"""Shared test settings.
+
+Hypothesis: no per-example deadline (a 2-core CI machine under load is slow, not wrong),
+and in CI (CI=true) a fixed seed, so a red build is reproducible rather than a coin toss;
+developers' runs keep exploring new examples.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("micromoments", deadline=None, print_blob=True)
+settings.register_profile("ci", parent=settings.get_profile("micromoments"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "micromoments")

@@ -505,6 +505,38 @@ class _Builder:
     def add(self, member: _Member, day: date, minute: int, event: SyntheticEvent) -> None:
         member.days.setdefault(day, []).append((minute, event))
 
+    def add_single(
+        self,
+        member: _Member,
+        day: date,
+        start: int,
+        minutes: int,
+        summary: str,
+        *,
+        organizer: str | None = None,
+        attendees: Sequence[tuple[str, str]] = (),
+        transparent: bool = False,
+        event_type: str = DEFAULT,
+    ) -> None:
+        """A single (non-recurring) event on ``day`` from minute ``start`` for ``minutes``."""
+        self.add(
+            member,
+            day,
+            start,
+            SyntheticEvent(
+                uid=self.uid(member),
+                series_uid=None,
+                rrule=None,
+                summary=summary,
+                start=_at(day, start, member.tz),
+                end=_at(day, start + minutes, member.tz),
+                organizer=organizer or member.email,
+                attendees=tuple(attendees),
+                transparent=transparent,
+                event_type=event_type,
+            ),
+        )
+
     def uid(self, member: _Member) -> str:
         member.seq += 1
         return f"ev{member.index:x}g{member.seq:x}"
@@ -1100,20 +1132,14 @@ class _Builder:
             if packed and rng.random() < 0.3
             else _MEETING_TITLES
         )
-        self.add(
+        self.add_single(
             member,
             day,
             start,
-            SyntheticEvent(
-                uid=self.uid(member),
-                series_uid=None,
-                rrule=None,
-                summary=self.pick(titles),
-                start=_at(day, start, member.tz),
-                end=_at(day, start + duration, member.tz),
-                organizer=organizer,
-                attendees=tuple(attendees),
-            ),
+            duration,
+            self.pick(titles),
+            organizer=organizer,
+            attendees=tuple(attendees),
         )
 
     def focus(
@@ -1127,22 +1153,14 @@ class _Builder:
         transparent = rng.random() < 0.1
         if not transparent:
             busy.append((start, start + duration))
-        self.add(
+        self.add_single(
             member,
             day,
             start,
-            SyntheticEvent(
-                uid=self.uid(member),
-                series_uid=None,
-                rrule=None,
-                summary="Focus time" if member.uses_focus_time else "Heads down",
-                start=_at(day, start, member.tz),
-                end=_at(day, start + duration, member.tz),
-                organizer=member.email,
-                attendees=(),
-                transparent=transparent,
-                event_type=FOCUS_TIME if member.uses_focus_time else DEFAULT,
-            ),
+            duration,
+            "Focus time" if member.uses_focus_time else "Heads down",
+            transparent=transparent,
+            event_type=FOCUS_TIME if member.uses_focus_time else DEFAULT,
         )
 
     def solo(
@@ -1152,40 +1170,24 @@ class _Builder:
         duration = self.pick((30, 45, 60))
         start = self.pick((lo, hi - duration, _grid(rng, lo, hi, duration, 30)))
         busy.append((start, start + duration))
-        self.add(
+        self.add_single(
             member,
             day,
             start,
-            SyntheticEvent(
-                uid=self.uid(member),
-                series_uid=None,
-                rrule=None,
-                summary=self.pick(_SOLO_TITLES),
-                start=_at(day, start, member.tz),
-                end=_at(day, start + duration, member.tz),
-                organizer=member.email,
-                attendees=(),
-            ),
+            duration,
+            self.pick(_SOLO_TITLES),
         )
 
     def reminder(self, member: _Member, day: date, lo: int, hi: int) -> None:
         rng = self.rng
         start = _grid(rng, lo, hi, 15, 15)
-        self.add(
+        self.add_single(
             member,
             day,
             start,
-            SyntheticEvent(
-                uid=self.uid(member),
-                series_uid=None,
-                rrule=None,
-                summary=self.pick(_REMINDERS),
-                start=_at(day, start, member.tz),
-                end=_at(day, start + 15, member.tz),
-                organizer=member.email,
-                attendees=(),
-                transparent=True,
-            ),
+            15,
+            self.pick(_REMINDERS),
+            transparent=True,
         )
 
     def optional_talk(self, member: _Member, day: date, lo: int, hi: int) -> None:
@@ -1194,24 +1196,18 @@ class _Builder:
         start = _grid(rng, lo, hi, 60, 30)
         host = self.members[self.below(len(self.members))].email
         group = f"talks@{self.domain}"
-        self.add(
+        self.add_single(
             member,
             day,
             start,
-            SyntheticEvent(
-                uid=self.uid(member),
-                series_uid=None,
-                rrule=None,
-                summary="Optional: tech talk",
-                start=_at(day, start, member.tz),
-                end=_at(day, start + 60, member.tz),
-                organizer=host,
-                attendees=(
-                    self.pair(group, ACCEPTED),
-                    self.pair(member.email, self.pick((ACCEPTED, TENTATIVE, NEEDS_ACTION))),
-                ),
-                transparent=True,
+            60,
+            "Optional: tech talk",
+            organizer=host,
+            attendees=(
+                self.pair(group, ACCEPTED),
+                self.pair(member.email, self.pick((ACCEPTED, TENTATIVE, NEEDS_ACTION))),
             ),
+            transparent=True,
         )
 
     def after_hours_call(self, member: _Member, day: date, lo: int, hi: int) -> None:
@@ -1235,20 +1231,14 @@ class _Builder:
             self.pair(member.email, status),
         )
         member.busy.setdefault(day, []).append((start, start + duration))
-        self.add(
+        self.add_single(
             member,
             day,
             start,
-            SyntheticEvent(
-                uid=self.uid(member),
-                series_uid=None,
-                rrule=None,
-                summary=self.pick(("Cross-zone sync", "Handover", "Customer call")),
-                start=_at(day, start, member.tz),
-                end=_at(day, start + duration, member.tz),
-                organizer=ordered[0],
-                attendees=attendees,
-            ),
+            duration,
+            self.pick(("Cross-zone sync", "Handover", "Customer call")),
+            organizer=ordered[0],
+            attendees=attendees,
         )
 
     def weekend_event(self, member: _Member, day: date) -> None:
@@ -1257,21 +1247,13 @@ class _Builder:
             self.meeting(member, day, 10 * 60, 18 * 60)
             return
         start = rng.randrange(9 * 60, 19 * 60, 30)
-        self.add(
+        self.add_single(
             member,
             day,
             start,
-            SyntheticEvent(
-                uid=self.uid(member),
-                series_uid=None,
-                rrule=None,
-                summary=self.pick(("Family", "Football", "Errand")),
-                start=_at(day, start, member.tz),
-                end=_at(day, start + 90, member.tz),
-                organizer=member.email,
-                attendees=(),
-                transparent=rng.random() < 0.6,
-            ),
+            90,
+            self.pick(("Family", "Football", "Errand")),
+            transparent=rng.random() < 0.6,
         )
 
     # -- assembling -------------------------------------------------------------------------

@@ -86,6 +86,10 @@ class Store(Protocol):
         """Several hold records in batch writes."""
         ...
 
+    def create_hold(self, email: str, hold: Hold) -> bool:
+        """Record a hold unless one with its id is recorded already (a planned shared hold)."""
+        ...
+
     def add_journal(self, email: str, entry: JournalEntry) -> bool: ...
     def pending_journal(self, email: str) -> list[JournalEntry]: ...
     def mark_applied(self, email: str, entry: JournalEntry) -> None: ...
@@ -163,10 +167,12 @@ class SyncResult:
 
 @dataclass(frozen=True, slots=True)
 class CalendarWrite:
-    """One insert, patch (time and busy/free) or delete of a hold on a person's calendar."""
+    """One insert, patch (time and busy/free; the guest list too when ``attendees_changed``)
+    or delete of a hold on a person's calendar."""
 
     op: WriteOp
     hold: Hold
+    attendees_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from micromoments.adapters.dynamo import (
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import (
     PK,
+    ROUND_PART_GROUPS,
     SCAN_INDEX,
     SCAN_INDEX_PK,
     SCAN_INDEX_SK,
@@ -639,7 +640,7 @@ def test_pairing_history_is_pseudonymised_and_purged_both_ways(store: TableStore
     assert store.get_round("2026-W50") is None
 
     stored = [i for i in raw_items(store) if str(i[PK]).startswith("PAIRS#") or "ROUND#" in i[SK]]
-    assert len(stored) == 7
+    assert len(stored) == 6 + 2  # history both ways; the round's header and its one part
     assert "@" not in repr(stored)
 
     assert store.purge_pseudonym(ana) == 4 + 1  # two entries both ways, one round
@@ -651,6 +652,29 @@ def test_pairing_history_is_pseudonymised_and_purged_both_ways(store: TableStore
     assert [g.members for g in purged.groups] == [(dev,), (ben, cleo)]
     assert ana not in repr(raw_items(store))
     assert store.purge_pseudonym(ana) == 0
+
+
+def test_a_large_round_is_saved_in_parts_and_a_lost_race_leaves_nothing(
+    store: TableStore,
+) -> None:
+    pairs = [
+        PairingGroup((f"p{n:05d}a", f"p{n:05d}b"), at(THURSDAY, 11), at(THURSDAY, 11, 20))
+        for n in range(2 * ROUND_PART_GROUPS + 1)
+    ]
+    drop_in = PairingGroup(("t1", "t2", "t3"), kind=HoldKind.WATERCOOLER, team="Platform")
+    groups = (*pairs, drop_in)
+    pairing_round = PairingRound(iso_week="2026-W50", groups=groups, created_at=NOW)
+    assert store.create_round(pairing_round) is True
+    rounds = [i for i in raw_items(store) if str(i[SK]).startswith("ROUND#2026-W50")]
+    assert len(rounds) == 1 + 3  # the header and three parts, none near DynamoDB's 400 KB
+    assert max(len(repr(i)) for i in rounds) < 100_000
+    assert store.get_round("2026-W50") == pairing_round
+
+    rival = PairingRound(iso_week="2026-W50", groups=groups[:1], created_at=NOW)
+    assert store.create_round(rival) is False
+    assert store.get_round("2026-W50") == pairing_round
+    after = [i for i in raw_items(store) if str(i[SK]).startswith("ROUND#2026-W50")]
+    assert len(after) == len(rounds)  # the loser's parts are gone
 
 
 # -- digests, sign-in tokens, sessions -------------------------------------------------------------

@@ -60,6 +60,7 @@ from micromoments.domain.holds import (
     PERSONAL_KINDS,
     Hold,
     HoldKind,
+    conversation_prompt,
 )
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
@@ -202,11 +203,13 @@ def normalise(resource: Mapping[str, Any], email: str) -> MirrorEvent:
 
     declined = False
     others = False
+    declines = 0
     for attendee in _mappings(resource.get("attendees")):
         if _is_self(attendee, email):
             declined = declined or attendee.get("responseStatus") == "declined"
         elif not attendee.get("resource"):
             others = True  # rooms and equipment are not people
+            declines += attendee.get("responseStatus") == "declined"
     organizer = _mapping(resource.get("organizer"))
     if organizer and not _is_self(organizer, email) and organizer.get("email"):
         others = True
@@ -236,6 +239,7 @@ def normalise(resource: Mapping[str, Any], email: str) -> MirrorEvent:
         hold_id=hold[0] if hold else None,
         hold_kind=hold[1] if hold else None,
         etag=str(resource["etag"]) if resource.get("etag") else None,
+        declines=declines if hold is not None else 0,
     )
 
 
@@ -288,20 +292,18 @@ def _when(moment: datetime, timezone: str) -> dict[str, str]:
     return {"dateTime": moment.isoformat(), "timeZone": timezone}
 
 
-def hold_body(hold: Hold, timezone: str) -> dict[str, Any]:
+def hold_body(hold: Hold, timezone: str, organiser: str | None = None) -> dict[str, Any]:
     """The event to insert for ``hold``, written in ``timezone`` (an IANA name).
 
-    Personal holds carry private tags; shared kinds (coffee, watercooler) carry shared tags
-    so every attendee's scan recognises them.
+    Personal holds carry private tags. Shared kinds (coffee, watercooler) carry shared tags,
+    so every attendee's scan recognises them, and invite ``hold.attendees`` with the
+    ``organiser`` (whose calendar it is) as an accepted attendee.
     """
     scope = "private" if hold.kind in PERSONAL_KINDS else "shared"
-    return {
+    body: dict[str, Any] = {
         "id": hold.id,
         "summary": HOLD_TITLES[hold.kind],
-        "description": (
-            f"{HOLD_DESCRIPTIONS[hold.kind]} Placed by micromoments: "
-            "you may move or delete it as you like."
-        ),
+        "description": hold_description(hold),
         "start": _when(hold.start, timezone),
         "end": _when(hold.end, timezone),
         "transparency": "opaque" if hold.busy else "transparent",
@@ -315,15 +317,54 @@ def hold_body(hold: Hold, timezone: str) -> dict[str, Any]:
         },
         "reminders": {"useDefault": False},
     }
+    if hold.shared:
+        body["attendees"] = _attendees(hold, organiser)
+        body["guestsCanModify"] = False
+        body["guestsCanInviteOthers"] = False
+    return body
 
 
-def hold_patch_body(hold: Hold, timezone: str) -> dict[str, Any]:
-    """What a patch changes: the time and busy/free, nothing else."""
-    return {
+def hold_description(hold: Hold) -> str:
+    """What the event says. A coffee chat says who suggested it and offers an opener."""
+    if hold.kind is HoldKind.COFFEE:
+        everyone = "both of you" if len(hold.attendees) <= 1 else "all three of you"
+        return (
+            f"micromoments suggested this coffee chat for {everyone}: 20 minutes to talk about "
+            f"anything but work, if you like. An opener: {conversation_prompt(hold.id)} "
+            "Can't make it? Decline, and nobody is asked to find another time this week."
+        )
+    if hold.kind is HoldKind.WATERCOOLER:
+        return (
+            "micromoments suggested this team drop-in for the time most of you are free. "
+            "No agenda: come by if you can, leave when you like."
+        )
+    return (
+        f"{HOLD_DESCRIPTIONS[hold.kind]} Placed by micromoments: "
+        "you may move or delete it as you like."
+    )
+
+
+def _attendees(hold: Hold, organiser: str | None) -> list[dict[str, Any]]:
+    people: list[dict[str, Any]] = []
+    if organiser:
+        people.append({"email": organiser, "responseStatus": "accepted"})
+    people += [{"email": address} for address in hold.attendees]
+    return people
+
+
+def hold_patch_body(
+    hold: Hold, timezone: str, *, organiser: str | None = None, attendees: bool = False
+) -> dict[str, Any]:
+    """What a patch changes: the time and busy/free, and the guest list when ``attendees``
+    (a member left). Otherwise the guest list is left alone, so nobody's answer is reset."""
+    body: dict[str, Any] = {
         "start": _when(hold.start, timezone),
         "end": _when(hold.end, timezone),
         "transparency": "opaque" if hold.busy else "transparent",
     }
+    if attendees and hold.shared:
+        body["attendees"] = _attendees(hold, organiser)
+    return body
 
 
 def _send_updates(hold: Hold) -> str:
@@ -820,10 +861,12 @@ class GoogleCalendarGateway:
         events = self._events
         send_updates = _send_updates(hold)
         if write.op is WriteOp.INSERT:
-            body = hold_body(hold, _zone_name(hold.start))
+            body = hold_body(hold, _zone_name(hold.start), email)
             return events.insert(calendarId=email, body=body, sendUpdates=send_updates)
         if write.op is WriteOp.PATCH:
-            body = hold_patch_body(hold, _zone_name(hold.start))
+            body = hold_patch_body(
+                hold, _zone_name(hold.start), organiser=email, attendees=write.attendees_changed
+            )
             return events.patch(
                 calendarId=email, eventId=hold.id, body=body, sendUpdates=send_updates
             )

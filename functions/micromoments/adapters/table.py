@@ -9,12 +9,13 @@ whole. The key design is documented in docs/decisions.md ("Single-table keys").
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from micromoments.domain.access import SESSION_LIFETIME, Session, SignInToken
 from micromoments.domain.calendar import EventKind
@@ -28,6 +29,8 @@ from micromoments.domain.pairing import PairingGroup, PairingHistoryEntry, Pairi
 from micromoments.domain.people import Person, PersonStatus, Preferences
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import PersonNotFound, StoreError
+
+T = TypeVar("T")
 
 Item = dict[str, Any]
 
@@ -146,6 +149,7 @@ def hold_to_item(hold: Hold) -> Item:
         "generation": hold.generation,
         "status": hold.status.value,
         **({"etag": hold.etag} if hold.etag else {}),
+        **({"attendees": list(hold.attendees)} if hold.attendees else {}),
     }
 
 
@@ -160,6 +164,7 @@ def item_to_hold(item: Item) -> Hold:
         generation=int(item["generation"]),
         status=HoldStatus(item["status"]),
         etag=item.get("etag"),
+        attendees=tuple(item.get("attendees") or ()),
     )
 
 
@@ -183,6 +188,7 @@ def mirror_to_item(email: str, event: MirrorEvent) -> Item:
         "hold_id": event.hold_id,
         "hold_kind": event.hold_kind,
         "etag": event.etag,
+        "declines": event.declines or None,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     last = event.last_day()
@@ -207,6 +213,7 @@ def item_to_mirror(item: Item) -> MirrorEvent:
         hold_id=item.get("hold_id"),
         hold_kind=item.get("hold_kind"),
         etag=item.get("etag"),
+        declines=int(item.get("declines") or 0),
     )
 
 
@@ -426,6 +433,9 @@ class TableStore:
     def put_holds(self, email: str, holds: Sequence[Hold]) -> None:
         self.table.batch_put([self._hold_item(email, hold) for hold in holds])
 
+    def create_hold(self, email: str, hold: Hold) -> bool:
+        return self._create(self._hold_item(email, hold))
+
     def _hold_item(self, email: str, hold: Hold) -> Item:
         item = {PK: person_pk(email), SK: f"HOLD#{hold.id}", **hold_to_item(hold)}
         item[TTL_ATTRIBUTE] = _day_expiry(hold.day)
@@ -521,42 +531,55 @@ class TableStore:
 
     # coffee pairing
     def create_round(self, pairing_round: PairingRound) -> bool:
-        return self._create(
+        """Save a round once: its groups go in parts of `ROUND_PART_GROUPS` (an org's round
+        outgrows DynamoDB's 400 KB item), then a header naming the parts is created with a
+        condition. The header is the commit point: a run that loses the race deletes its own
+        parts, which no header names, and returns False."""
+        week = pairing_round.iso_week
+        run = uuid.uuid4().hex[:12]
+        expires = _epoch(pairing_round.created_at + PAST_DAYS_RETENTION)
+        parts = [
             {
                 PK: ORG_PK,
-                SK: f"ROUND#{pairing_round.iso_week}",
-                "iso_week": pairing_round.iso_week,
-                "status": pairing_round.status,
-                "created_at": pairing_round.created_at.isoformat(),
-                "groups": [
-                    {
-                        "members": list(group.members),
-                        "start": _when(group.start),
-                        "end": _when(group.end),
-                        "reason": group.reason,
-                    }
-                    for group in pairing_round.groups
-                ],
-                TTL_ATTRIBUTE: _epoch(pairing_round.created_at + PAST_DAYS_RETENTION),
+                SK: f"ROUND#{week}#{run}#{number:04d}",
+                "groups": [_group_to_item(group) for group in chunk],
+                TTL_ATTRIBUTE: expires,
             }
-        )
+            for number, chunk in enumerate(_chunks(pairing_round.groups, ROUND_PART_GROUPS))
+        ]
+        self.table.batch_put(parts)
+        header = {
+            PK: ORG_PK,
+            SK: f"ROUND#{week}",
+            "iso_week": week,
+            "status": pairing_round.status,
+            "created_at": pairing_round.created_at.isoformat(),
+            "run": run,
+            "parts": len(parts),
+            TTL_ATTRIBUTE: expires,
+        }
+        if self._create(header):
+            return True
+        self.table.batch_delete([(str(part[PK]), str(part[SK])) for part in parts])
+        return False
 
     def get_round(self, iso_week: str) -> PairingRound | None:
-        item = self.table.get(ORG_PK, f"ROUND#{iso_week}")
-        if item is None:
+        header = self.table.get(ORG_PK, f"ROUND#{iso_week}")
+        if header is None:
             return None
+        parts = list(self.table.query(ORG_PK, f"ROUND#{iso_week}#{header['run']}#"))
+        if len(parts) != int(header["parts"]):
+            raise StoreError(
+                f"pairing round {iso_week}: {len(parts)} of {header['parts']} parts found"
+            )
         return PairingRound(
-            iso_week=item["iso_week"],
-            status=item["status"],
-            created_at=_required_instant(item["created_at"]),
+            iso_week=header["iso_week"],
+            status=header["status"],
+            created_at=_required_instant(header["created_at"]),
             groups=tuple(
-                PairingGroup(
-                    members=tuple(group["members"]),
-                    start=_instant(group.get("start")),
-                    end=_instant(group.get("end")),
-                    reason=group.get("reason"),
-                )
-                for group in item["groups"]
+                _item_to_group(group)
+                for part in sorted(parts, key=lambda item: str(item[SK]))
+                for group in part["groups"]
             ),
         )
 
@@ -595,7 +618,7 @@ class TableStore:
         self.table.batch_delete(keys)
         rounds = 0
         for item in self.table.query(ORG_PK, "ROUND#"):
-            groups = item["groups"]
+            groups = item.get("groups") or []  # the parts of a round hold its groups
             if any(pseudonym in group["members"] for group in groups):
                 for group in groups:
                     group["members"] = [m for m in group["members"] if m != pseudonym]
@@ -693,3 +716,34 @@ class TableStore:
         except ConditionFailed:
             return False
         return True
+
+
+ROUND_PART_GROUPS = 400  # groups per item of a pairing round: well under 400 KB
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _group_to_item(group: PairingGroup) -> Item:
+    item: Item = {"members": list(group.members), "kind": group.kind.value}
+    optional = {
+        "start": _when(group.start),
+        "end": _when(group.end),
+        "reason": group.reason,
+        "team": group.team,
+    }
+    item.update({k: v for k, v in optional.items() if v is not None})
+    return item
+
+
+def _item_to_group(item: Item) -> PairingGroup:
+    return PairingGroup(
+        members=tuple(item["members"]),
+        start=_instant(item.get("start")),
+        end=_instant(item.get("end")),
+        reason=item.get("reason"),
+        kind=HoldKind(item.get("kind") or HoldKind.COFFEE.value),
+        team=item.get("team"),
+    )

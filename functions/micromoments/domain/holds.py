@@ -33,6 +33,27 @@ HOLD_DESCRIPTIONS = {
 
 SOCIAL_KINDS = frozenset({HoldKind.SOCIAL, HoldKind.COFFEE, HoldKind.WATERCOOLER})
 PERSONAL_KINDS = frozenset({HoldKind.BREATHER, HoldKind.SOCIAL})
+SHARED_KINDS = frozenset({HoldKind.COFFEE, HoldKind.WATERCOOLER})
+
+# Conversation openers for a coffee chat: one is picked from the event's id, so the same chat
+# always says the same thing and two chats in a row rarely repeat.
+CONVERSATION_PROMPTS = (
+    "What is something you learned recently that surprised you?",
+    "What did your first job teach you that you still use?",
+    "What is a small thing that made your week better?",
+    "Which part of your work would you like more people to know about?",
+    "What are you looking forward to this season?",
+    "What is a book, show or podcast you would recommend, and why?",
+    "If you could swap roles with someone for a day, who would it be?",
+    "What is a skill you are practising at the moment?",
+    "Where would you go on a free Friday afternoon?",
+    "What is a tool or habit that saves you time?",
+)
+
+
+def conversation_prompt(hold_id: str) -> str:
+    digest = hashlib.sha256(hold_id.encode()).digest()
+    return CONVERSATION_PROMPTS[digest[0] % len(CONVERSATION_PROMPTS)]
 
 
 class HoldStatus(StrEnum):
@@ -48,7 +69,11 @@ class HoldStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """A hold on one person's calendar. ``busy`` is false for free (transparent) holds."""
+    """A hold on one person's calendar. ``busy`` is false for free (transparent) holds.
+
+    A shared hold (coffee, watercooler) is recorded on its organiser only; ``attendees``
+    are the other members' addresses, the least a shared event needs to be managed.
+    """
 
     id: str
     kind: HoldKind
@@ -59,6 +84,11 @@ class Hold:
     generation: int = 0
     status: HoldStatus = HoldStatus.PLANNED
     etag: str | None = None  # the calendar's etag after our last write: a change is the person's
+    attendees: tuple[str, ...] = ()  # shared holds: the other members, sorted
+
+    @property
+    def shared(self) -> bool:
+        return self.kind in SHARED_KINDS
 
 
 # Google event ids: lowercase base32hex (0-9, a-v), 5 to 1024 characters.

@@ -38,6 +38,7 @@ class MirrorEvent:
     hold_id: str | None = None
     hold_kind: str | None = None
     etag: str | None = None
+    declines: int = 0  # our shared events: how many other attendees declined (no addresses)
 
     @property
     def all_day(self) -> bool:

@@ -22,12 +22,18 @@ from micromoments.domain.working_hours import WorkingHours, local_instant
 
 @dataclass(frozen=True, slots=True)
 class PairingGroup:
-    """Two (or, with an odd count, three) pseudonyms and the slot found for them."""
+    """The members of one shared moment of a round, as sorted pseudonyms, and its slot.
+
+    A coffee group is two people (three when a pool's count is odd); a watercooler group is
+    the members of ``team`` free at the drop-in. The first member organises the event.
+    """
 
     members: tuple[str, ...]
     start: datetime | None = None
     end: datetime | None = None
     reason: str | None = None  # why no slot was found, when none was
+    kind: HoldKind = HoldKind.COFFEE
+    team: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ Decisions the checks make where DESIGN.md needs reading:
 - The caps count the holds of the ISO week that already exist (non-cancelled HOLD events,
   one per id) plus the new ones; when the existing ones already reach a cap, nothing new may
   be placed that week.
+- Personal holds leave room each week for the coffee chat and watercooler the person wants
+  (the org's weekly caps of those kinds; docs/decisions.md "Room for shared moments").
 - "After the day's longest run": the breather starts at or after the end of that run. When
   two runs tie on span the one with more meetings is the longest (an implementation
   decision; DESIGN.md is silent), on a full tie the earlier one.
@@ -489,6 +491,16 @@ def check_plan(tz, hours, person, org, now, events, plan: CalendarPlan) -> None:
         assert old_total[week] + count <= total_cap, (week, old_total[week], count, total_cap)
     for week, count in new_social.items():
         assert old_social[week] + count <= org.social_per_week, (week, old_social[week], count)
+    # room for the shared kinds the person wants stays free (docs/decisions.md)
+    reserve = (org.coffee_per_week if "coffee" in prefs.moments else 0) + (
+        org.watercooler_per_week if "watercooler" in prefs.moments else 0
+    )
+    old_shared = Counter(
+        iso_week(day) for kind, day in live.values() if kind in {"coffee", "watercooler"}
+    )
+    for week, count in new_total.items():
+        personal = old_total[week] - old_shared[week] + count
+        assert personal <= total_cap - max(reserve, old_shared[week]), (week, personal, reserve)
     for hold in plan.holds:
         same_day = [k for k, d in live.values() if d == hold.day]
         if hold.kind.value == "breather":
@@ -632,6 +644,27 @@ def test_existing_holds_earlier_in_the_week_count_towards_the_cap() -> None:
     this_week = [h for h in plan.holds if iso_week(h.day) == iso_week(monday)]
     assert this_week == []
     assert plan.holds  # next week is still open
+
+
+def test_personal_holds_leave_room_for_the_shared_moments_wanted() -> None:
+    org = OrgSettings()  # 5 holds a week, 2 social, 1 coffee, 1 watercooler
+    monday = MONDAY_MORNING.date()
+    runs = [  # a run of three meetings every workday: five breathers and two socials wanted
+        meeting(start, end, day=monday + timedelta(days=d))
+        for d in range(5)
+        for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
+    ]
+    personal_only = berlin_person(moments=["breather", "social"])
+    everything = berlin_person()
+    week = iso_week(monday)
+    full = Counter(
+        iso_week(h.day) for h in plan_calendar(personal_only, runs, org, now=MONDAY_MORNING).holds
+    )
+    kept = Counter(
+        iso_week(h.day) for h in plan_calendar(everything, runs, org, now=MONDAY_MORNING).holds
+    )
+    assert full[week] == 5
+    assert kept[week] == 5 - 2
 
 
 def test_breather_falls_back_to_ten_minutes() -> None:

@@ -8,6 +8,7 @@ Rules, in order of precedence:
 - caps per person and ISO week: ``holds_per_week`` in all (the lower of the org's and the
   person's), ``social_per_week`` social holds; at most one social-kind hold a day; at most
   one breather a day, after the day's longest back-to-back run, on overloaded days only;
+  room for the coffee chat and watercooler the person wants stays reserved in every week;
 - a kind the person dismissed on a date is not placed on that date again;
 - ids come from (person, kind, date, generation), never from the slot.
 
@@ -25,7 +26,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from micromoments.domain.calendar import CalendarEvent, EventKind, zone
 from micromoments.domain.day_load import DayLoad, DaySchedule, OverloadRules, measure, schedule_days
 from micromoments.domain.free_slots import fit
-from micromoments.domain.holds import SOCIAL_KINDS, Hold, HoldKind, personal_hold_id
+from micromoments.domain.holds import (
+    SHARED_KINDS,
+    SOCIAL_KINDS,
+    Hold,
+    HoldKind,
+    personal_hold_id,
+)
 from micromoments.domain.intervals import Interval, intersect, subtract, total, union
 from micromoments.domain.people import PART_OF_DAY_MINUTES, PartOfDay, Person
 from micromoments.domain.settings import OrgSettings
@@ -89,11 +96,19 @@ def existing_holds(events: Sequence[CalendarEvent], tz: tzinfo) -> list[Existing
 
 @dataclass(slots=True)
 class _Budget:
-    """What each ISO week and each date still allows."""
+    """What each ISO week and each date still allows.
+
+    ``reserve`` is the room kept free each week for the shared kinds the person wants
+    (coffee, watercooler), which the weekly pairing places after the personal holds of
+    that week are planned: personal holds take at most ``total_cap`` minus the larger of
+    the reserve and the shared holds the week already has.
+    """
 
     total_cap: int
     social_cap: int
+    reserve: int = 0
     totals: Counter[IsoWeek] = field(default_factory=Counter)
+    shared: Counter[IsoWeek] = field(default_factory=Counter)
     socials: Counter[IsoWeek] = field(default_factory=Counter)
     social_days: set[date] = field(default_factory=set)
     breather_days: set[date] = field(default_factory=set)
@@ -102,6 +117,8 @@ class _Budget:
     def take(self, kind: HoldKind, day: date) -> None:
         week = iso_week(day)
         self.totals[week] += 1
+        if kind in SHARED_KINDS:
+            self.shared[week] += 1
         if kind is HoldKind.SOCIAL:
             self.socials[week] += 1
         if kind in SOCIAL_KINDS:
@@ -113,6 +130,10 @@ class _Budget:
         week = iso_week(day)
         if (kind, day) in self.dismissed or self.totals[week] >= self.total_cap:
             return False
+        if kind not in SHARED_KINDS:
+            room = self.total_cap - max(self.reserve, self.shared[week])
+            if self.totals[week] - self.shared[week] >= room:
+                return False
         if kind is HoldKind.BREATHER:
             return day not in self.breather_days
         if kind in SOCIAL_KINDS and day in self.social_days:
@@ -177,7 +198,10 @@ def plan_holds(
     total_cap = settings.holds_per_week
     if prefs.holds_per_week is not None:
         total_cap = min(total_cap, prefs.holds_per_week)
-    budget = _Budget(total_cap=total_cap, social_cap=settings.social_per_week)
+    reserve = (settings.coffee_per_week if prefs.wants(HoldKind.COFFEE) else 0) + (
+        settings.watercooler_per_week if prefs.wants(HoldKind.WATERCOOLER) else 0
+    )
+    budget = _Budget(total_cap=total_cap, social_cap=settings.social_per_week, reserve=reserve)
     seen: set[str] = set()
     for hold in existing:
         if hold.cancelled:

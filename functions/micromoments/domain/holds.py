@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from micromoments.domain.calendar import CalendarEvent, EventKind
+
 
 class HoldKind(StrEnum):
     BREATHER = "breather"
@@ -89,6 +91,18 @@ class Hold:
     @property
     def shared(self) -> bool:
         return self.kind in SHARED_KINDS
+
+    def occurrence(self) -> CalendarEvent:
+        """This hold as an event on its calendar (our tag: busy for planning, never a meeting)."""
+        return CalendarEvent(
+            uid=self.id,
+            start=self.start,
+            end=self.end,
+            kind=EventKind.HOLD,
+            busy=self.busy,
+            hold_id=self.id,
+            hold_kind=self.kind.value,
+        )
 
 
 # Google event ids: lowercase base32hex (0-9, a-v), 5 to 1024 characters.

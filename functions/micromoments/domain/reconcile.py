@@ -30,7 +30,7 @@ from micromoments.domain.day_load import (
     measure,
     schedule_days,
 )
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import SHARED_KINDS, Hold, HoldKind, HoldStatus
 from micromoments.domain.intervals import subtract, total, union
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
@@ -43,10 +43,12 @@ LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    """A Calendar write and the hold record to store once it succeeded."""
+    """A Calendar write and the hold record to store once it succeeded (with the guest
+    list of a shared event when ``attendees_changed``)."""
 
     op: WriteOp
     hold: Hold
+    attendees_changed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,8 @@ def reconcile(
 
     records: list[Hold] = []
     current: list[Hold] = []
+    shared = [h for h in stored if h.kind in SHARED_KINDS]  # their organiser's: `shared.py`
+    stored = [h for h in stored if h.kind not in SHARED_KINDS]
     for hold in stored:
         if hold.status not in LIVE or hold.end <= horizon:
             continue
@@ -164,6 +168,10 @@ def reconcile(
         ExistingHold(h.id, h.kind, h.day, cancelled=True)
         for h in list(stored) + records
         if h.status is HoldStatus.DISMISSED
+    ]
+    # planned shared holds are not on the calendar yet, but take their room already
+    existing += [
+        ExistingHold(h.id, h.kind, h.day) for h in shared if h.status is HoldStatus.PLANNED
     ]
     generations = _generations(stored)
     planned = plan_holds(

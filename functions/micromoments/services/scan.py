@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from micromoments.domain.calendar import CalendarEvent, zone
@@ -23,6 +23,8 @@ from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.planner import week_start
 from micromoments.domain.reconcile import Write, analysis_window, reconcile
 from micromoments.domain.settings import OrgSettings
+from micromoments.domain.shared import Members, member_view, reconcile_shared
+from micromoments.domain.working_hours import local_instant
 from micromoments.ports import CalendarGateway, CalendarWrite, Store, SubjectSuspended
 from micromoments.services.people import erase_if_requested, finish_opt_out
 
@@ -164,14 +166,39 @@ def _scan(
     if not dry_run:
         writes += _resolve_journal(email, store, calendar, report)
     leaving = person.status is PersonStatus.LEAVING
+    stored = store.holds(email)
+    # Shared events this person organises first: the personal planner then sees them where
+    # they will stand after this scan.
+    shared = reconcile_shared(
+        stored,
+        organiser=email,
+        remote=remote,
+        members=_members(person, settings, store, stored, events, now, expand),
+        now=now,
+        leaving=leaving,
+    )
+    after = {h.id: h for h in stored}
+    after.update((h.id, h) for h in shared.records)
+    after.update((w.hold.id, w.hold) for w in shared.writes)
+    organised = {h.id for h in after.values() if h.shared}
+    placed_shared = [
+        h.occurrence()
+        for h in after.values()
+        if h.shared and h.status in (HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED)
+    ]
     outcome = reconcile(
         person,
         settings,
         now=now,
-        events=events,
+        events=[e for e in events if e.hold_id not in organised] + placed_shared,
         remote_holds=remote,
-        stored=store.holds(email),
+        stored=list(after.values()),
         leaving=leaving,
+    )
+    outcome = dataclasses.replace(
+        outcome,
+        writes=shared.writes + outcome.writes,
+        records=shared.records + outcome.records,
     )
     today = now.astimezone(tz).date()
     report.overloaded_days = sum(
@@ -192,8 +219,7 @@ def _scan(
         store.put_day_loads(email, changed)
     for record in outcome.records:
         store.put_hold(email, record)
-        key = {HoldStatus.KEPT: "kept", HoldStatus.DISMISSED: "dismissed"}.get(record.status)
-        report.holds[key or "adopted"] += 1
+        report.holds[_RECORD_KEYS.get(record.status, "adopted")] += 1
 
     if not settings.paused:
         # Re-read opt-in right before writing: a person who left meanwhile gets no new hold.
@@ -209,6 +235,76 @@ def _scan(
         report.status = done.status.value
         if master_key is not None:
             erase_if_requested(store, done, master_key=master_key)
+
+
+_RECORD_KEYS = {
+    HoldStatus.KEPT: "kept",
+    HoldStatus.DISMISSED: "dismissed",
+    HoldStatus.REMOVED: "removed",  # a planned shared event that no longer fits anywhere
+    HoldStatus.ADOPTED: "adopted",
+}
+
+
+def _members(
+    person: Person,
+    settings: OrgSettings,
+    store: Store,
+    stored: Sequence[Hold],
+    events: Sequence[CalendarEvent],
+    now: datetime,
+    expand: Expander,
+) -> dict[str, Members]:
+    """What the organiser's scan needs of the members of each shared event still ahead:
+    their status, and their day as the slot search sees it, from their mirrors."""
+    tz = zone(person.zone_name(settings.timezone))
+    people: dict[str, Person | None] = {person.email: person}
+    calendars: dict[str, tuple[list[MirrorEvent], list[Hold]]] = {}
+    out: dict[str, Members] = {}
+    for hold in stored:
+        ahead = hold.status in (HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED)
+        if not hold.shared or not ahead or hold.end <= now:
+            continue
+        day = (
+            local_instant(hold.day, 0, tz),
+            local_instant(hold.day + timedelta(days=1), 0, tz),
+        )
+        minutes = (int(hold.end.timestamp()) - int(hold.start.timestamp())) // 60
+        views = {
+            person.email: member_view(
+                events,
+                stored,
+                tz=tz,
+                hours=person.hours(settings.working_hours),
+                within=day,
+                exclude=hold.id,
+                minutes=minutes,
+            )
+        }
+        active: set[str] = set()
+        for address in hold.attendees:
+            if address not in people:
+                people[address] = store.get_person(address)
+            member = people[address]
+            if member is None or member.status is not PersonStatus.ACTIVE:
+                continue
+            active.add(address)
+            if address not in calendars:
+                calendars[address] = (store.mirror(address), store.holds(address))
+            mirror, holds = calendars[address]
+            their_tz = zone(member.zone_name(settings.timezone))
+            lo = datetime.fromtimestamp(day[0], UTC) - timedelta(days=1)
+            hi = datetime.fromtimestamp(day[1], UTC) + timedelta(days=1)
+            views[address] = member_view(
+                expand(mirror, lo, hi),
+                holds,
+                tz=their_tz,
+                hours=member.hours(settings.working_hours),
+                within=day,
+                exclude=hold.id,
+                minutes=minutes,
+            )
+        out[hold.id] = Members(views=views, active=frozenset(active), day=day)
+    return out
 
 
 def _merge_into_mirror(
@@ -307,7 +403,9 @@ def _apply(
         if pending is None:
             store.add_journal(email, entry)
         journaled.append((write, entry))
-    results = calendar.write(email, [CalendarWrite(w.op, w.hold) for w, _ in journaled])
+    results = calendar.write(
+        email, [CalendarWrite(w.op, w.hold, w.attendees_changed) for w, _ in journaled]
+    )
     settled: list[Hold] = []
     applied: list[JournalEntry] = []
     for (write, entry), result in zip(journaled, results, strict=True):

@@ -14,6 +14,7 @@ class ScanReason(StrEnum):
     HOURLY = "hourly"
     OPT_IN = "opt_in"
     OPT_OUT = "opt_out"
+    PAIRING = "pairing"  # an organiser of the week's new coffee chats or drop-ins
 
 
 class MalformedMessage(DomainError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -46,6 +47,17 @@ def _instant(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 date and time") from None
     return value
+
+
+def _iso_week(text: str) -> date:
+    """``2026-W49`` -> the Monday of that ISO week."""
+    match = re.fullmatch(r"(\d{4})-W(\d{2})", text.strip())
+    try:
+        if match is None:
+            raise ValueError(text)
+        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO week like 2026-W49") from None
 
 
 def _positive(text: str) -> int:
@@ -175,6 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--json", action="store_true", help="print one JSON object")
 
+    pair = commands.add_parser(
+        "pair", help="pair coffee chats and pick team drop-ins for a week (or continue its round)"
+    )
+    pair.add_argument(
+        "--week",
+        type=_iso_week,
+        metavar="YYYY-Www",
+        help="the ISO week to pair (default: the coming week in the org's time zone)",
+    )
+    pair.add_argument("--json", action="store_true", help="print one JSON object")
+
     org = commands.add_parser("org", help="show or change the org settings")
     org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
     org_show = org_commands.add_parser("show", help="print the org settings")
@@ -240,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args, sys.stdout)
-        if args.command in ("init", "org", "people", "scan", "doctor", "uninstall"):
+        if args.command in ("init", "org", "people", "scan", "pair", "doctor", "uninstall"):
             from micromoments import operator_commands
 
             return operator_commands.run(args, sys.stdout)

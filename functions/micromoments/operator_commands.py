@@ -1,4 +1,5 @@
-"""The operators' commands: ``init``, ``org``, ``people``, ``scan``, ``doctor``, ``uninstall``.
+"""The operators' commands: ``init``, ``org``, ``people``, ``scan``, ``pair``, ``doctor``,
+``uninstall``.
 
 They work against whatever the standard AWS settings name (AWS itself, or any DynamoDB
 endpoint through AWS_ENDPOINT_URL); the table is ``MICROMOMENTS_TABLE_NAME``. Each
@@ -29,6 +30,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     store = _store()
     if args.command == "scan":
         return _scan(args, store, out)
+    if args.command == "pair":
+        return _pair(args, store, out)
     if args.command == "uninstall":
         return _uninstall(args, store, out)
     if args.command == "org":
@@ -89,6 +92,47 @@ def _scan(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
             f"{report.person}: {report.outcome}{' (dry run)' if args.dry_run else ''}; "
             f"{report.overloaded_days} overloaded days ahead; holds: {done}; "
             f"{report.google_requests} Google requests in {report.round_trips} round trips",
+            file=out,
+        )
+    return 0
+
+
+def _pair(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
+    from micromoments import wiring
+    from micromoments.services.pair import pair_week
+
+    master_key = wiring.master_key()
+    if master_key is None:
+        raise ConfigError(
+            "MICROMOMENTS_SIGNING_KEY_SECRET is not set: pairing keeps people as pseudonyms "
+            "keyed by it"
+        )
+    queue = wiring.scan_queue() if config().scan_queue_url else None
+    report = pair_week(
+        store,
+        wiring.calendar_gateway(table=store),
+        now=datetime.now(UTC),
+        master_key=master_key,
+        queue=queue,
+        monday=args.week,
+    )
+    if args.json:
+        print(json.dumps(report.to_json()), file=out)
+        return 0
+    unpaired = sum(report.unpaired.values())
+    how = "continued its saved round" if report.continued else "new round"
+    print(
+        f"{report.iso_week} ({how}): {report.pairs} pairs, {report.trios} groups of three, "
+        f"{unpaired} unpaired, {report.watercoolers} watercoolers; {report.planned} events "
+        f"planned, {report.organisers_queued} organisers queued for a scan",
+        file=out,
+    )
+    for reason, count in report.unpaired.items():
+        print(f"  unpaired: {count} - {reason}", file=out)
+    if queue is None and report.planned:
+        print(
+            "  no scan queue configured: the organisers' next scans place the events "
+            "(or run: micromoments scan --person EMAIL)",
             file=out,
         )
     return 0

@@ -1,0 +1,188 @@
+"""The weekly pairing use case on fakes: the in-memory Store and the in-memory calendar."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from micromoments.adapters.memory import MemoryTable
+from micromoments.adapters.memory_calendar import MemoryCalendar
+from micromoments.adapters.table import TableStore
+from micromoments.domain.calendar import EventKind
+from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.pairing import NO_PARTNER, NO_SLOT
+from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
+from micromoments.domain.scan_request import ScanReason, ScanRequest
+from micromoments.domain.settings import CoffeePool, OrgSettings
+from micromoments.services.pair import coming_week, pair_week, week_label
+
+KEY = b"p" * 32
+BERLIN = ZoneInfo("Europe/Berlin")
+THURSDAY = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
+MONDAY = date(2026, 11, 30)
+
+
+class ListQueue:
+    def __init__(self) -> None:
+        self.sent: list[ScanRequest] = []
+
+    def send(self, requests: list[ScanRequest]) -> None:
+        assert len(requests) <= 10
+        self.sent.extend(requests)
+
+
+def world(
+    count: int, *, pool: CoffeePool = CoffeePool.ORG, teams: int = 1
+) -> tuple[TableStore, MemoryCalendar, list[str]]:
+    store = TableStore(MemoryTable())
+    store.create_settings(
+        OrgSettings(timezone="Europe/Berlin", allowed_domains=("example.com",), coffee_pool=pool)
+    )
+    calendar = MemoryCalendar()
+    emails = [f"p{i:02d}@example.com" for i in range(count)]
+    for i, email in enumerate(emails):
+        calendar.add_calendar(email, "Europe/Berlin")
+        store.create_person(
+            Person(
+                email=email,
+                team=f"team{i % teams}",
+                preferences=Preferences(timezone="Europe/Berlin"),
+            )
+        )
+    return store, calendar, emails
+
+
+def busy_all_week(calendar: MemoryCalendar, email: str) -> None:
+    start = datetime.combine(MONDAY, datetime.min.time(), BERLIN)
+    calendar.put(email, MirrorEvent("wall", start, start + timedelta(days=7), EventKind.SOLO))
+
+
+def coffee_holds(store: TableStore, emails: list[str]) -> list[tuple[str, Hold]]:
+    return [(email, h) for email in emails for h in store.holds(email) if h.kind is HoldKind.COFFEE]
+
+
+def test_the_coming_week_is_paired_and_its_organisers_queued() -> None:
+    store, calendar, emails = world(6)
+    queue = ListQueue()
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY, queue=queue)
+    assert report.iso_week == week_label(MONDAY) == "2026-W49"
+    assert coming_week(THURSDAY, OrgSettings(timezone="Europe/Berlin")) == MONDAY
+    assert (report.pairs, report.trios, report.unpaired) == (3, 0, {})
+    chats = coffee_holds(store, emails)
+    assert len(chats) == 3
+    members = [m for organiser, h in chats for m in (organiser, *h.attendees)]
+    assert sorted(members) == emails  # everyone once
+    for organiser, hold in chats:
+        assert hold.status is HoldStatus.PLANNED and hold.busy
+        assert hold.start.astimezone(BERLIN).date() >= MONDAY
+        assert len(hold.attendees) == 1 and organiser not in hold.attendees
+    organisers = {organiser for organiser, _ in coffee_holds(store, emails)}
+    organisers |= {e for e in emails for h in store.holds(e) if h.kind is HoldKind.WATERCOOLER}
+    assert {r.person for r in queue.sent} == organisers
+    assert {r.reason for r in queue.sent} == {ScanReason.PAIRING}
+
+
+def test_a_rerun_continues_the_saved_round_and_plans_nothing_twice() -> None:
+    store, calendar, emails = world(5)
+    first = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    busy_all_week(calendar, emails[0])  # calendars changed since: the round still stands
+    again = pair_week(store, calendar, now=THURSDAY + timedelta(hours=3), master_key=KEY)
+    assert not first.continued and again.continued
+    assert (again.pairs, again.trios) == (first.pairs, first.trios) == (1, 1)
+    assert first.planned == 2 + 1 and again.planned == 0
+    assert len(coffee_holds(store, emails)) == 2
+
+
+def test_history_rotates_partners_across_weeks() -> None:
+    store, calendar, emails = world(6)
+    met: set[frozenset[str]] = set()
+    for week in range(5):  # six people can meet five new partners in five weeks
+        monday = MONDAY + timedelta(weeks=week)
+        pair_week(store, calendar, now=THURSDAY, master_key=KEY, monday=monday)
+        pairs = [
+            frozenset((organiser, *h.attendees))
+            for organiser, h in coffee_holds(store, emails)
+            if h.start.astimezone(BERLIN).date() >= monday
+        ]
+        fresh = {p for p in pairs if p not in met}
+        assert len(fresh) == 3, (week, pairs)
+        met |= fresh
+
+
+def test_no_common_slot_leaves_a_person_unpaired_with_the_reason() -> None:
+    store, calendar, emails = world(3)
+    busy_all_week(calendar, emails[1])
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    assert (report.pairs, report.trios) == (1, 0)
+    assert report.unpaired == {NO_SLOT: 1}
+    saved = store.get_round(report.iso_week)
+    assert saved is not None
+    alone = [g for g in saved.groups if g.start is None]
+    assert [g.members for g in alone] == [(pseudonym(KEY, emails[1]),)]
+    assert all(emails[1] not in (o, *h.attendees) for o, h in coffee_holds(store, emails))
+
+
+def test_a_lone_person_is_told_there_is_no_partner() -> None:
+    store, calendar, _ = world(1)
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    assert report.unpaired == {NO_PARTNER: 1} and report.planned == 0
+
+
+def test_the_dont_pair_list_is_honoured_and_never_shown() -> None:
+    store, calendar, emails = world(4)
+    ana, ben = emails[0], emails[1]
+    person = store.get_person(ana)
+    assert person is not None
+    blocked = person.preferences.model_copy(update={"dont_pair": {pseudonym(KEY, ben)}})
+    store.update_person(person.model_copy(update={"preferences": blocked}))
+    for week in range(4):
+        report = pair_week(
+            store, calendar, now=THURSDAY, master_key=KEY, monday=MONDAY + timedelta(weeks=week)
+        )
+        assert report.unpaired == {}
+        text = json.dumps(report.to_json())
+        assert "@" not in text and pseudonym(KEY, ben) not in text
+    for organiser, hold in coffee_holds(store, emails):
+        assert {ana, ben} - {organiser, *hold.attendees}, "a blocked pair met"
+
+
+def test_people_without_room_this_week_or_who_left_are_not_paired() -> None:
+    store, calendar, emails = world(4)
+    has_coffee = Hold(
+        id="mmexisting0",
+        kind=HoldKind.COFFEE,
+        start=datetime(2026, 12, 1, 10, tzinfo=BERLIN),
+        end=datetime(2026, 12, 1, 10, 20, tzinfo=BERLIN),
+        busy=True,
+        day=date(2026, 12, 1),
+        status=HoldStatus.PLACED,
+    )
+    store.put_hold(emails[0], has_coffee)
+    leaving = store.get_person(emails[1])
+    assert leaving is not None
+    store.update_person(leaving.model_copy(update={"status": PersonStatus.LEAVING}))
+    no_coffee = store.get_person(emails[2])
+    assert no_coffee is not None
+    prefs = no_coffee.preferences.model_copy(update={"moments": frozenset({HoldKind.SOCIAL})})
+    store.update_person(no_coffee.model_copy(update={"preferences": prefs}))
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    assert report.coffee_people == 1 and report.unpaired == {NO_PARTNER: 1}
+
+
+def test_team_pools_and_one_drop_in_per_team() -> None:
+    store, calendar, emails = world(8, pool=CoffeePool.TEAM, teams=2)
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    assert (report.pairs, report.watercoolers) == (4, 2)
+    teams = {e: f"team{i % 2}" for i, e in enumerate(emails)}
+    for organiser, hold in coffee_holds(store, emails):
+        assert {teams[m] for m in (organiser, *hold.attendees)} == {teams[organiser]}
+    drop_ins = [(e, h) for e in emails for h in store.holds(e) if h.kind is HoldKind.WATERCOOLER]
+    assert len(drop_ins) == 2
+    for organiser, hold in drop_ins:
+        assert not hold.busy and hold.end - hold.start == timedelta(minutes=15)
+        assert {teams[m] for m in (organiser, *hold.attendees)} == {teams[organiser]}
+        for member in (organiser, *hold.attendees):  # one social-kind hold a day
+            chats = [h for o, h in coffee_holds(store, emails) if member in (o, *h.attendees)]
+            assert hold.day not in {h.day for h in chats}

@@ -244,3 +244,45 @@ def test_misconfigured_delegation_fails_the_whole_batch(
         scan.handler({"Records": [record(body)]}, Context())  # type: ignore[arg-type]
     person = worker["store"].get_person("ana@example.com")
     assert person is not None and person.status is PersonStatus.ACTIVE  # nobody marked
+
+
+def test_pair_handler_pairs_the_scheduled_week_and_a_retry_changes_nothing(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from micromoments.adapters.secrets import ensure_master_key
+    from micromoments.handlers import pair
+
+    store: TableStore = aws["store"]
+    ensure_master_key("micromoments/signing")
+    monkeypatch.setenv("MICROMOMENTS_SIGNING_KEY_SECRET", "micromoments/signing")
+    config.cache_clear()
+    calendar = MemoryCalendar()
+    people = [f"p{i}@example.com" for i in range(5)]
+    for email in people:
+        store.create_person(Person(email=email, team="core"))
+        calendar.add_calendar(email, "Europe/Berlin")
+    monkeypatch.setattr(wiring, "default_calendar_gateway", lambda: calendar)
+    event = {"kind": "pair", "scheduled_time": "2026-11-26T12:00:00Z"}
+
+    first = pair.handler(event, Context())  # type: ignore[arg-type]
+    assert first["iso_week"] == "2026-W49" and not first["continued"]
+    assert (first["pairs"], first["trios"], first["watercoolers"]) == (1, 1, 1)
+    queued = drain(aws["sqs"], aws["url"])
+    assert {b["reason"] for b in queued} == {"pairing"} and len(queued) == first[
+        "organisers_queued"
+    ]
+
+    retry = pair.handler(event, Context())  # type: ignore[arg-type]
+    assert retry["continued"] and retry["planned"] == 0
+    assert (retry["pairs"], retry["trios"]) == (1, 1)
+    logged = capsys.readouterr().out
+    assert '"message":"paired"' in logged.replace(" ", "")
+    assert "@example.com" not in logged  # counts only: nobody's address, nobody's partner
+
+
+def test_pair_handler_without_a_signing_key_fails_loudly(aws: dict[str, Any]) -> None:
+    from micromoments.config import ConfigError
+    from micromoments.handlers import pair
+
+    with pytest.raises(ConfigError, match="SIGNING_KEY_SECRET"):
+        pair.handler({"kind": "pair"}, Context())  # type: ignore[arg-type]

@@ -418,7 +418,7 @@ def test_live_coffee_moves_only_to_a_slot_still_ahead_on_the_five_minute_grid() 
     known = members({ANA: view(), BEN: view(busy=[(berlin(11), berlin(12))])})
     write = only_write(run(hold, known, remote=on_calendar(hold), now=now))
     assert write.op is WriteOp.PATCH
-    assert write.hold.start == berlin(10, 5)  # not 09:00, which has passed
+    assert write.hold.start == berlin(10, 40)  # nearest 11:00 before Ben's meeting, still ahead
     assert epoch(write.hold.start) % 300 == 0
     late = berlin(16, 10).astimezone(UTC)  # free time left today: before 16:00 only
     known = members({ANA: view(), BEN: view(busy=[(berlin(16), berlin(17))])})
@@ -473,7 +473,7 @@ def test_live_trio_drops_a_leaver_and_moves_when_the_rest_no_longer_fit() -> Non
     assert write.attendees_changed is True
     assert write.hold.attendees == (BEN,)
     assert write.hold.status is HoldStatus.MOVED
-    assert write.hold.start == berlin(9)  # the day's earliest slot free for Ana and Ben
+    assert write.hold.start == berlin(9, 40)  # the free slot for Ana and Ben nearest 10:00
 
 
 def test_live_pair_whose_partner_left_is_deleted() -> None:
@@ -833,4 +833,4 @@ def test_member_views_feed_reconcile_shared() -> None:
     write = only_write(run(hold, known, remote=on_calendar(hold)))
     assert write.op is WriteOp.PATCH
     assert write.hold.status is HoldStatus.MOVED
-    assert write.hold.start == berlin(9)  # before Ben's new meeting, the day's first slot
+    assert write.hold.start == berlin(10, 30)  # right after Ben's new meeting: nearest 10:00

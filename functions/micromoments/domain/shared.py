@@ -14,7 +14,8 @@ mirrors (as `SlotView` per member, built by the scan), and
   nobody else is left;
 - moves it to another common free slot that day, or cancels it, when a member's new
   meeting lands on it. A watercooler stays while at least two members are free at it,
-  and otherwise moves to the slot most members are free that day.
+  and otherwise moves to the slot most members are free that day. A moved coffee chat
+  goes to the common free slot of that day nearest its old time.
 
 Pure: the scan service does the I/O around it.
 """
@@ -28,11 +29,12 @@ from datetime import UTC, datetime, tzinfo
 
 from micromoments.domain.calendar import CalendarEvent, EventKind
 from micromoments.domain.day_load import schedule_days
+from micromoments.domain.free_slots import Availability, common_free_slots, fit
 from micromoments.domain.holds import SHARED_KINDS, SOCIAL_KINDS, Hold, HoldKind, HoldStatus
 from micromoments.domain.intervals import Interval
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
-from micromoments.domain.pairing import SlotView, common_slot, slot_view
+from micromoments.domain.pairing import SlotView, slot_view
 from micromoments.domain.reconcile import Write
 from micromoments.domain.watercooler import MIN_FREE, drop_in_slot
 from micromoments.domain.working_hours import WorkingHours
@@ -193,9 +195,11 @@ def _where(hold: Hold, organiser: str, known: Members, now: datetime) -> Interva
         return drop_in.slot if drop_in is not None else None
     if len(views) != len(hold.attendees) + 1:
         return None
-    length = int(hold.end.timestamp()) - int(hold.start.timestamp())
-    sized = [dataclasses.replace(v, minutes=length // 60) for v in views.values()]
-    return common_slot(sized, within=within)
+    start, end = _slot(hold)
+    people = [Availability(v.working, [*v.busy, *v.excluded]) for v in views.values()]
+    free = common_free_slots(people, within=within, minimum=end - start)
+    # the free slot nearest the old time: people may have planned around it
+    return fit(free, end - start, earliest=within[0], anchor=start)
 
 
 def _free(view: SlotView, slot: Interval) -> bool:

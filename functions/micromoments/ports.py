@@ -7,7 +7,7 @@ Services depend on these; adapters implement them (`adapters.memory` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -115,6 +115,13 @@ class Store(Protocol):
     def add_pairing_history(self, entries: Sequence[PairingHistoryEntry]) -> None: ...
     def pairing_history(self, pseudonym: str) -> list[PairingHistoryEntry]: ...
     def purge_pseudonym(self, pseudonym: str) -> int: ...
+    def put_aliases(self, aliases: Mapping[str, str]) -> None:
+        """Record ``pseudonym -> address`` for members of shared events (erased with them)."""
+        ...
+
+    def address_of(self, alias: str) -> str | None:
+        """The address behind a member's pseudonym; None once they are erased."""
+        ...
 
     # -- sign-in tokens and sessions ---------------------------------------------------
     def create_sign_in_token(self, token: SignInToken) -> bool: ...
@@ -168,11 +175,13 @@ class SyncResult:
 @dataclass(frozen=True, slots=True)
 class CalendarWrite:
     """One insert, patch (time and busy/free; the guest list too when ``attendees_changed``)
-    or delete of a hold on a person's calendar."""
+    or delete of a hold on a person's calendar. ``guests``: the addresses behind a shared
+    hold's attendees (the Store keeps pseudonyms; the scan resolves them for the write)."""
 
     op: WriteOp
     hold: Hold
     attendees_changed: bool = False
+    guests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ against moto's DynamoDB server."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -79,13 +80,19 @@ class World:
         return pair_week(self.store, self.gateway, now=now, master_key=KEY, queue=self.queue)
 
     def shared(self, kind: HoldKind = HoldKind.COFFEE) -> dict[str, tuple[str, Hold]]:
-        """The shared holds by id, with their organiser."""
+        """The shared holds by id, with their organiser; attendees as addresses."""
         return {
-            h.id: (email, h)
+            h.id: (email, self.resolved(h))
             for email in self.people
             for h in self.store.holds(email)
             if h.kind is kind
         }
+
+    def resolved(self, hold: Hold) -> Hold:
+        """The hold with its attendees' addresses: the Store keeps pseudonyms only."""
+        assert all("@" not in a for a in hold.attendees)
+        found = [self.store.address_of(a) for a in hold.attendees]
+        return dataclasses.replace(hold, attendees=tuple(a for a in found if a))
 
     def copies(self, event_id: str) -> dict[str, dict[str, Any]]:
         """The event on every calendar that holds it (not cancelled), by calendar."""
@@ -276,7 +283,7 @@ def test_a_member_who_opts_out_is_dropped_from_the_group(moto_server_url: str) -
         assert person is not None
         world.store.update_person(person.model_copy(update={"status": PersonStatus.LEAVING}))
         world.scan(organiser, THURSDAY + timedelta(hours=1))
-        kept = {h.id: h for h in world.store.holds(organiser)}[event_id]
+        kept = world.resolved({h.id: h for h in world.store.holds(organiser)}[event_id])
         assert leaver not in kept.attendees and len(kept.attendees) == 1
         copies = world.copies(event_id)
         assert leaver not in copies and set(copies) == {organiser, *kept.attendees}

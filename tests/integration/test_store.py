@@ -323,18 +323,24 @@ def test_erasure_waits_for_opted_out_and_removes_every_item(store: TableStore) -
     # sign-in tokens and sessions carry the address under keys of their own
     store.create_sign_in_token(SignInToken(secret_hash("t-ana"), ANA, NOW + timedelta(minutes=15)))
     store.create_session(Session(secret_hash("s-ana"), ANA, NOW, NOW))
+    # so does the alias that lets an organiser's scan invite them to a shared event
+    store.put_aliases({"ana-pseudonym": ANA, "ben-pseudonym": BEN})
+    assert store.address_of("ana-pseudonym") == ANA
 
     stored = [i for i in raw_items(store) if i[PK] == person_pk(ANA)]
     assert len(stored) > 9
-    # the person's items, their membership, the token and the session
-    assert store.erase_person(ANA) == len(stored) + 3
+    # the person's items, their membership, the token, the session and the alias
+    assert store.erase_person(ANA) == len(stored) + 4
     assert [i for i in raw_items(store) if ANA in repr(i)] == []
+    assert store.address_of("ana-pseudonym") is None
+    assert store.address_of("ben-pseudonym") == BEN
     assert store.get_session(secret_hash("s-ana"), NOW) is None
     assert store.get_person(ANA) is None
     assert [p.email for p in store.list_people()] == [BEN]
     assert store.erase_person(ANA) == 0
-    # the other person is untouched
-    assert sorted((i[PK], i[SK]) for i in raw_items(store) if BEN in str(i[PK])) == ben_items
+    # the other person is untouched (but for their own new alias pointer)
+    bens = sorted((i[PK], i[SK]) for i in raw_items(store) if BEN in str(i[PK]))
+    assert bens == sorted([*ben_items, (person_pk(BEN), "ALIAS#ben-pseudonym")])
 
 
 # -- the lease -------------------------------------------------------------------------------------

@@ -292,12 +292,14 @@ def _when(moment: datetime, timezone: str) -> dict[str, str]:
     return {"dateTime": moment.isoformat(), "timeZone": timezone}
 
 
-def hold_body(hold: Hold, timezone: str, organiser: str | None = None) -> dict[str, Any]:
+def hold_body(
+    hold: Hold, timezone: str, organiser: str | None = None, guests: Sequence[str] = ()
+) -> dict[str, Any]:
     """The event to insert for ``hold``, written in ``timezone`` (an IANA name).
 
     Personal holds carry private tags. Shared kinds (coffee, watercooler) carry shared tags,
-    so every attendee's scan recognises them, and invite ``hold.attendees`` with the
-    ``organiser`` (whose calendar it is) as an accepted attendee.
+    so every attendee's scan recognises them, and invite ``guests`` (the addresses behind
+    ``hold.attendees``) with the ``organiser`` (whose calendar it is) as accepted.
     """
     scope = "private" if hold.kind in PERSONAL_KINDS else "shared"
     body: dict[str, Any] = {
@@ -318,7 +320,7 @@ def hold_body(hold: Hold, timezone: str, organiser: str | None = None) -> dict[s
         "reminders": {"useDefault": False},
     }
     if hold.shared:
-        body["attendees"] = _attendees(hold, organiser)
+        body["attendees"] = _attendees(organiser, guests)
         body["guestsCanModify"] = False
         body["guestsCanInviteOthers"] = False
     return body
@@ -344,16 +346,21 @@ def hold_description(hold: Hold) -> str:
     )
 
 
-def _attendees(hold: Hold, organiser: str | None) -> list[dict[str, Any]]:
+def _attendees(organiser: str | None, guests: Sequence[str]) -> list[dict[str, Any]]:
     people: list[dict[str, Any]] = []
     if organiser:
         people.append({"email": organiser, "responseStatus": "accepted"})
-    people += [{"email": address} for address in hold.attendees]
+    people += [{"email": address} for address in guests]
     return people
 
 
 def hold_patch_body(
-    hold: Hold, timezone: str, *, organiser: str | None = None, attendees: bool = False
+    hold: Hold,
+    timezone: str,
+    *,
+    organiser: str | None = None,
+    attendees: bool = False,
+    guests: Sequence[str] = (),
 ) -> dict[str, Any]:
     """What a patch changes: the time and busy/free, and the guest list when ``attendees``
     (a member left). Otherwise the guest list is left alone, so nobody's answer is reset."""
@@ -363,7 +370,7 @@ def hold_patch_body(
         "transparency": "opaque" if hold.busy else "transparent",
     }
     if attendees and hold.shared:
-        body["attendees"] = _attendees(hold, organiser)
+        body["attendees"] = _attendees(organiser, guests)
     return body
 
 
@@ -861,11 +868,15 @@ class GoogleCalendarGateway:
         events = self._events
         send_updates = _send_updates(hold)
         if write.op is WriteOp.INSERT:
-            body = hold_body(hold, _zone_name(hold.start), email)
+            body = hold_body(hold, _zone_name(hold.start), email, write.guests)
             return events.insert(calendarId=email, body=body, sendUpdates=send_updates)
         if write.op is WriteOp.PATCH:
             body = hold_patch_body(
-                hold, _zone_name(hold.start), organiser=email, attendees=write.attendees_changed
+                hold,
+                _zone_name(hold.start),
+                organiser=email,
+                attendees=write.attendees_changed,
+                guests=write.guests,
             )
             return events.patch(
                 calendarId=email, eventId=hold.id, body=body, sendUpdates=send_updates

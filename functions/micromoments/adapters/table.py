@@ -10,7 +10,7 @@ whole. The key design is documented in docs/decisions.md ("Single-table keys").
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -361,7 +361,7 @@ class TableStore:
         # sign-in tokens and sessions live under their own keys; the person keeps pointers
         for _, sk in list(keys):
             kind, _, secret = sk.partition("#")
-            if kind in ("TOKEN", "SESSION") and secret:
+            if kind in ("TOKEN", "SESSION", "ALIAS") and secret:
                 keys.append((sk, kind))
         # the profile last, so an interrupted erasure is still visible and can be retried
         keys.sort(key=lambda key: key[1] == "PROFILE")
@@ -625,6 +625,19 @@ class TableStore:
                 self.table.put(item)
                 rounds += 1
         return len(keys) + rounds
+
+    def put_aliases(self, aliases: Mapping[str, str]) -> None:
+        """``pseudonym -> address`` for the members of shared events: each item is its own
+        person's (as a token is), with a pointer under them so erasure removes it."""
+        items: list[Item] = []
+        for alias, email in aliases.items():
+            items.append({PK: f"ALIAS#{alias}", SK: "ALIAS", "email": email})
+            items.append({PK: person_pk(email), SK: f"ALIAS#{alias}"})
+        self.table.batch_put(items)
+
+    def address_of(self, alias: str) -> str | None:
+        item = self.table.get(f"ALIAS#{alias}", "ALIAS")
+        return str(item["email"]) if item else None
 
     # sign-in tokens and sessions
     def create_sign_in_token(self, token: SignInToken) -> bool:

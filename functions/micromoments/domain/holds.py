@@ -74,7 +74,8 @@ class Hold:
     """A hold on one person's calendar. ``busy`` is false for free (transparent) holds.
 
     A shared hold (coffee, watercooler) is recorded on its organiser only; ``attendees``
-    are the other members' addresses, the least a shared event needs to be managed.
+    are the other members as keyed pseudonyms (`people.pseudonym`), never addresses: the
+    scan resolves them through the Store's aliases when it writes the event.
     """
 
     id: str
@@ -86,7 +87,7 @@ class Hold:
     generation: int = 0
     status: HoldStatus = HoldStatus.PLANNED
     etag: str | None = None  # the calendar's etag after our last write: a change is the person's
-    attendees: tuple[str, ...] = ()  # shared holds: the other members, sorted
+    attendees: tuple[str, ...] = ()  # shared holds: the other members' pseudonyms, sorted
 
     @property
     def shared(self) -> bool:

@@ -53,8 +53,8 @@ class Members:
     """What the organiser's scan knows of one shared event's members.
 
     ``views``: each member's day as the slot search sees it (`pairing.SlotView`, the event
-    itself lifted off), keyed by address, the organiser's included; ``active``: the
-    attendees who are still opted in (status active).
+    itself lifted off), keyed as the hold names them (attendees by pseudonym, the organiser
+    by address); ``active``: the attendees who are still opted in (status active).
     """
 
     views: Mapping[str, SlotView]

@@ -5,6 +5,9 @@ who opted in to coffee chats, and one watercooler drop-in per team. Then each ev
 recorded as a ``planned`` hold on its organiser, and the organisers are sent to the scan
 queue: their scans create the events and keep them right from then on.
 
+The holds name their attendees by pseudonym; an alias item per member (their own, erased
+with them) lets the organiser's scan find the address when it writes the event.
+
 Safe to run again: the round (groups and slots) is saved with a conditional write before
 any hold is recorded, so a rerun or a redelivery continues the same round instead of
 making a new one; holds are recorded with conditional writes too, and pairing history
@@ -131,11 +134,16 @@ def pair_week(
     _count(pairing_round, report)
 
     organisers: list[str] = []
+    to_record: list[tuple[str, Hold]] = []
     for group in pairing_round.groups:
         hold = shared_hold(group, label, by_pseudonym, settings)
-        if hold is None:
-            continue
-        organiser = by_pseudonym[group.members[0]].email
+        if hold is not None:
+            to_record.append((by_pseudonym[group.members[0]].email, hold))
+    # The organisers' scans find their guests' addresses through these aliases.
+    store.put_aliases(
+        {alias: by_pseudonym[alias].email for _, hold in to_record for alias in hold.attendees}
+    )
+    for organiser, hold in to_record:
         if store.create_hold(organiser, hold):
             report.planned += 1
         organisers.append(organiser)
@@ -251,7 +259,8 @@ def shared_hold(
     members = [by_pseudonym.get(m) for m in group.members]
     if any(m is None for m in members):
         return None
-    organiser, *others = [m for m in members if m is not None]
+    organiser = members[0]
+    assert organiser is not None
     tz = zone(organiser.zone_name(settings.timezone))
     identity = group.team if group.kind is HoldKind.WATERCOOLER and group.team else None
     return Hold(
@@ -262,7 +271,7 @@ def shared_hold(
         busy=group.kind is HoldKind.COFFEE,  # watercoolers stay free
         day=group.start.astimezone(tz).date(),
         status=HoldStatus.PLANNED,
-        attendees=tuple(sorted(o.email for o in others)),
+        attendees=tuple(sorted(group.members[1:])),  # pseudonyms, never addresses
     )
 
 

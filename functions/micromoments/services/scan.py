@@ -9,7 +9,7 @@ between the two is resolved by the next scan, which GETs the event before re-sen
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -169,13 +169,9 @@ def _scan(
     stored = store.holds(email)
     # Shared events this person organises first: the personal planner then sees them where
     # they will stand after this scan.
+    members, addresses = _members(person, settings, store, stored, events, now, expand)
     shared = reconcile_shared(
-        stored,
-        organiser=email,
-        remote=remote,
-        members=_members(person, settings, store, stored, events, now, expand),
-        now=now,
-        leaving=leaving,
+        stored, organiser=email, remote=remote, members=members, now=now, leaving=leaving
     )
     after = {h.id: h for h in stored}
     after.update((h.id, h) for h in shared.records)
@@ -227,7 +223,7 @@ def _scan(
         if fresh is not None and fresh.status is person.status:
             resent = {write.hold.id for write, _ in writes}
             writes += [(write, None) for write in outcome.writes if write.hold.id not in resent]
-        _apply(email, writes, store, calendar, now, report)
+        _apply(email, writes, store, calendar, now, report, addresses)
 
     report.outcome = "scanned"
     if leaving:
@@ -253,12 +249,14 @@ def _members(
     events: Sequence[CalendarEvent],
     now: datetime,
     expand: Expander,
-) -> dict[str, Members]:
+) -> tuple[dict[str, Members], dict[str, str]]:
     """What the organiser's scan needs of the members of each shared event still ahead:
-    their status, and their day as the slot search sees it, from their mirrors."""
+    who is still opted in, and their day as the slot search sees it, from their mirrors;
+    and the addresses behind the active members' pseudonyms, for the writes."""
     tz = zone(person.zone_name(settings.timezone))
-    people: dict[str, Person | None] = {person.email: person}
+    found: dict[str, Person | None] = {}
     calendars: dict[str, tuple[list[MirrorEvent], list[Hold]]] = {}
+    addresses: dict[str, str] = {}
     out: dict[str, Members] = {}
     for hold in stored:
         ahead = hold.status in (HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED)
@@ -280,31 +278,32 @@ def _members(
                 minutes=minutes,
             )
         }
-        active: set[str] = set()
-        for address in hold.attendees:
-            if address not in people:
-                people[address] = store.get_person(address)
-            member = people[address]
+        for alias in hold.attendees:
+            if alias not in found:
+                address = store.address_of(alias)
+                found[alias] = store.get_person(address) if address else None
+            member = found[alias]
             if member is None or member.status is not PersonStatus.ACTIVE:
-                continue
-            active.add(address)
-            if address not in calendars:
-                calendars[address] = (store.mirror(address), store.holds(address))
-            mirror, holds = calendars[address]
-            their_tz = zone(member.zone_name(settings.timezone))
+                continue  # erased, or no longer opted in: dropped from the event
+            addresses[alias] = member.email
+            if alias not in calendars:
+                calendars[alias] = (store.mirror(member.email), store.holds(member.email))
+            mirror, holds = calendars[alias]
             lo = datetime.fromtimestamp(day[0], UTC) - timedelta(days=1)
             hi = datetime.fromtimestamp(day[1], UTC) + timedelta(days=1)
-            views[address] = member_view(
+            views[alias] = member_view(
                 expand(mirror, lo, hi),
                 holds,
-                tz=their_tz,
+                tz=zone(member.zone_name(settings.timezone)),
                 hours=member.hours(settings.working_hours),
                 within=day,
                 exclude=hold.id,
                 minutes=minutes,
             )
-        out[hold.id] = Members(views=views, active=frozenset(active), day=day)
-    return out
+        out[hold.id] = Members(
+            views=views, active=frozenset(addresses) & set(hold.attendees), day=day
+        )
+    return out, addresses
 
 
 def _merge_into_mirror(
@@ -393,6 +392,7 @@ def _apply(
     calendar: CalendarGateway,
     now: datetime,
     report: ScanReport,
+    addresses: Mapping[str, str],
 ) -> None:
     if not writes:
         return
@@ -404,7 +404,16 @@ def _apply(
             store.add_journal(email, entry)
         journaled.append((write, entry))
     results = calendar.write(
-        email, [CalendarWrite(w.op, w.hold, w.attendees_changed) for w, _ in journaled]
+        email,
+        [
+            CalendarWrite(
+                w.op,
+                w.hold,
+                w.attendees_changed,
+                tuple(addresses[a] for a in w.hold.attendees if a in addresses),
+            )
+            for w, _ in journaled
+        ],
     )
     settled: list[Hold] = []
     applied: list[JournalEntry] = []

@@ -1,6 +1,7 @@
 """`micromoments demo` end to end on a small org: moto's server and the Calendar API server
-in-process, the real handlers over HTTP, three runs, the page and the summary; and the
-clear messages for a second demo, a busy port and a missing local extra."""
+in-process, the real handlers over HTTP, four runs (the weekly pairing second), the page
+and the summary; and the clear messages for a second demo, a busy port and a missing local
+extra."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 
 from micromoments.cli import main
+from micromoments.local import demo as demo_module
 from micromoments.local.demo import DemoLock
 from micromoments.local.synthetic import generate_org
 
@@ -29,7 +31,13 @@ PEOPLE = 10
 SUMMARY_KEYS = {
     "people", "teams", "time_zones", "calendar_days", "people_scanned", "overloaded_days",
     "holds", "holds_on_calendar", "google_requests_per_person", "second_run_writes",
-    "second_run", "failed_messages", "dead_lettered", "runs", "week_shown", "seconds",
+    "second_run", "failed_messages", "dead_lettered", "runs", "connection", "week_shown",
+    "seconds",
+}  # fmt: skip
+CONNECTION_KEYS = {
+    "iso_week", "coffee_people", "pairs", "trios", "unpaired", "watercoolers",
+    "coffee_events_on_calendars", "watercooler_events_on_calendars", "attendee_copies",
+    "attendee_copies_missing", "statuses", "paired_share", "reported_by_handler",
 }  # fmt: skip
 TOUCHED = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "MICROMOMENTS_TABLE_NAME",
            "MICROMOMENTS_CALENDAR_API_URL", "MICROMOMENTS_SCAN_QUEUE_URL")  # fmt: skip
@@ -43,6 +51,7 @@ class Demo:
     out: Path
     environ_before: dict[str, str | None]
     environ_after: dict[str, str | None]
+    calendars: dict[str, list[dict[str, Any]]]  # every calendar as the runs left it
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -56,9 +65,19 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     out = tmp_path_factory.mktemp("demo") / "demo-out"
     before = {name: os.environ.get(name) for name in TOUCHED}
-    code, stdout, stderr = run_cli("demo", "--people", str(PEOPLE), "--out", str(out), "--json")
+    calendars: dict[str, list[dict[str, Any]]] = {}
+    collect = demo_module._connection
+
+    def snapshot(org: Any, runtime: Any, *args: Any) -> Any:
+        """The calendars on the Calendar server before the stand-ins stop."""
+        calendars.update({p.email: runtime.calendar.events(p.email) for p in org.people})
+        return collect(org, runtime, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo_module, "_connection", snapshot)
+        code, stdout, stderr = run_cli("demo", "--people", str(PEOPLE), "--out", str(out), "--json")
     after = {name: os.environ.get(name) for name in TOUCHED}
-    yield Demo(code, stdout, stderr, out, before, after)
+    yield Demo(code, stdout, stderr, out, before, after, calendars)
 
 
 def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
@@ -67,22 +86,29 @@ def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
     assert set(summary) == SUMMARY_KEYS
     assert json.loads((demo.out / "summary.json").read_text(encoding="utf-8")) == summary
 
-    # everyone active was scanned, in every run, through dispatch -> queue -> scan
+    # everyone active was scanned, in every run, through dispatch -> queue -> scan; the
+    # pairing run scanned the organisers it queued
     assert summary["people"] == summary["people_scanned"] == PEOPLE
-    first, echo, rescan = summary["runs"]
-    assert [run["run"] for run in summary["runs"]] == ["first", "echo", "rescan"]
-    for run in summary["runs"]:
+    first, pair, echo, rescan = summary["runs"]
+    assert [run["run"] for run in summary["runs"]] == ["first", "pair", "echo", "rescan"]
+    for run in (first, echo, rescan):
         assert run["people_scanned"] == PEOPLE
         assert run["dispatched"] + run["queued_by_demo"] == PEOPLE
+    for run in summary["runs"]:
         assert run["failed_messages"] == run["dead_lettered"] == 0
     assert summary["failed_messages"] == 0
+    organisers = summary["connection"]["reported_by_handler"]["organisers_queued"]
+    assert 0 < pair["people_scanned"] == pair["dispatched"] == organisers
+    assert pair["queued_by_demo"] == 0
 
     # holds were placed on the calendars, on the delegation path
     placed = sum(summary["holds"].values())
     assert placed > 0
     assert set(summary["holds"]) == {"breather", "social", "coffee", "watercooler"}
     assert summary["holds_on_calendar"] == placed
-    assert first["calendar_writes"] >= placed
+    assert first["calendar_writes"] + pair["calendar_writes"] >= placed
+    shared = summary["holds"]["coffee"] + summary["holds"]["watercooler"]
+    assert pair["calendar_writes"] >= shared > 0  # the organisers' scans placed them
     assert first["oauth_round_trips"] >= PEOPLE  # one delegated token per subject
     assert summary["overloaded_days"] > 0
 
@@ -96,8 +122,91 @@ def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
     assert summary["second_run"]["echo_absorbed"]["store_writes_beyond_leases"] > 0
 
     # progress on stderr, nothing but the JSON on stdout
-    assert "run 3/3 (rescan)" in demo.stderr
+    assert "run 2/4 (pair)" in demo.stderr
+    assert "run 4/4 (rescan)" in demo.stderr
     assert demo.stdout.count("\n") == 1
+
+
+def shared_tags(event: dict[str, Any]) -> dict[str, Any]:
+    """The shared tags of a live shared event of ours (empty otherwise)."""
+    tags = (event.get("extendedProperties") or {}).get("shared") or {}
+    live = event.get("status") != "cancelled" and tags.get("micromoments") == "1"
+    return tags if live and tags.get("mm_hold_id") == event["id"] else {}
+
+
+def test_the_week_s_coffee_chats_and_drop_ins_are_counted_from_the_calendars(
+    demo: Demo,
+) -> None:
+    assert demo.code == 0, demo.stderr
+    summary = json.loads(demo.stdout)
+    connection = summary["connection"]
+    assert set(connection) == CONNECTION_KEYS
+    assert connection["pairs"] > 0
+    assert connection["watercoolers"] > 0
+    paired = 2 * connection["pairs"] + 3 * connection["trios"]
+    assert paired + sum(connection["unpaired"].values()) == connection["coffee_people"]
+    assert connection["paired_share"] == round(paired / connection["coffee_people"], 2)
+    # the Store's round agrees with what the pair handler reported
+    handler = connection["reported_by_handler"]
+    for key in ("pairs", "trios", "watercoolers"):
+        assert handler[key] == connection[key]
+    assert (
+        handler["planned"] == connection["pairs"] + connection["trios"] + connection["watercoolers"]
+    )
+    assert set(connection["statuses"]) <= {"placed", "moved", "declined", "removed", "kept"}
+
+    # the coming ISO week, the week the page pictures
+    year, week = (int(part) for part in connection["iso_week"].split("-W"))
+    monday = datetime.fromisocalendar(year, week, 1).date()
+    assert summary["week_shown"] == monday.isoformat()
+
+    # on the calendars: each event on its organiser's, a copy on every guest's
+    organised: dict[str, int] = {"coffee": 0, "watercooler": 0}
+    copies = 0
+    for email, events in demo.calendars.items():
+        for event in events:
+            tags = shared_tags(event)
+            if not tags or event["organizer"]["email"] != email:
+                continue
+            organised[tags["mm_kind"]] += 1
+            guests = [a["email"] for a in event["attendees"] if a["email"] != email]
+            assert guests
+            start = datetime.fromisoformat(event["start"]["dateTime"])
+            assert start.date().isocalendar()[:2] == (year, week)
+            for guest in guests:
+                [copy] = [e for e in demo.calendars[guest] if e["id"] == event["id"]]
+                assert shared_tags(copy) == tags
+                assert copy["start"] == event["start"] and copy["end"] == event["end"]
+                copies += 1
+    assert organised["coffee"] == connection["coffee_events_on_calendars"]
+    assert organised["coffee"] == connection["pairs"] + connection["trios"]
+    assert organised["watercooler"] == connection["watercooler_events_on_calendars"]
+    assert organised["watercooler"] == connection["watercoolers"]
+    assert copies == connection["attendee_copies"] >= paired - organised["coffee"]
+    assert connection["attendee_copies_missing"] == 0
+
+
+def test_the_page_lists_the_pairs_groups_and_drop_ins(demo: Demo) -> None:
+    assert demo.code == 0, demo.stderr
+    summary = json.loads(demo.stdout)
+    connection = summary["connection"]
+    page = (demo.out / "index.html").read_text(encoding="utf-8")
+    assert page.count('<section class="connection"') == 1
+    assert "Coffee chats and watercoolers" in page
+    coffee_rows = re.findall(r'<tr class="chat coffee">(.*?)</tr>', page)
+    assert len(coffee_rows) == connection["pairs"] + connection["trios"]
+    assert len(re.findall(r'<tr class="chat watercooler">', page)) == connection["watercoolers"]
+    addresses = set(demo.calendars)
+    for row in coffee_rows:
+        members = [a for a in re.findall(r"[\w.+-]+@[\w.-]+", row) if a in addresses]
+        assert len(members) in (2, 3)
+        assert "(organiser)" in row
+        assert 'class="off"' not in row  # on the organiser's calendar and every guest's
+        assert any(status in row for status in ("placed", "moved", "declined", "removed"))
+    # drawn in the pictures too: on the organiser's and each guest's week
+    paired = 2 * connection["pairs"] + 3 * connection["trios"]
+    assert page.count('title="coffee chat ') >= paired
+    assert "Unpaired" in page
 
 
 def test_the_page_shows_kinds_and_times_never_titles(demo: Demo) -> None:

@@ -8,17 +8,22 @@ batches of 10 into the scan handler, SQS-shaped, deleting a message unless the h
 reports it in ``batchItemFailures``. Everything goes through the real boto3 and
 google-api-python-client over HTTP, Google's on the service-account delegation path.
 
-The pipeline runs three times in one process. The first run syncs and places holds. Our
-own inserts then come back through the next incremental sync, which stores them in the
-mirror (docs/decisions.md, "What unchanged means for a rescan"): the second run absorbs that
-echo. The third run is the unchanged rescan the summary's ``second_run_writes`` measures:
-Calendar writes (the server's write log) plus Store writes other than leases (counted on
-the Store's DynamoDB client). Off-days: dispatch sends only people whose local day is a
-workday; the demo queues the others itself, so every run scans everyone on any day.
+The pipeline runs four times in one process. The first run syncs and places holds. The
+second is the weekly pairing as its schedule invokes it: the pair handler plans the coming
+ISO week's coffee chats and team watercooler drop-ins and queues their organisers, whose
+scans (the queue drained as above) insert the shared events; the Calendar server copies
+them to the attendees' calendars. Our own inserts then come back through the next
+incremental sync, which stores them in the mirror (docs/decisions.md, "What unchanged
+means for a rescan"): the third run absorbs that echo. The fourth run is the unchanged
+rescan the summary's ``second_run_writes`` measures: Calendar writes (the server's write
+log) plus Store writes other than leases (counted on the Store's DynamoDB client).
+Off-days: dispatch sends only people whose local day is a workday; the demo queues the
+others itself, so every scan run scans everyone on any day.
 
 It writes ``index.html`` (per person, one week before and after, as a calendar picture:
-kinds and times only, never titles) and ``summary.json`` into the output directory, which
-a lock file keeps to one demo at a time.
+kinds and times only, never titles; and the week's coffee chats and drop-ins, by the
+demo's synthetic addresses) and ``summary.json`` into the output directory, which a lock
+file keeps to one demo at a time.
 """
 
 from __future__ import annotations
@@ -60,7 +65,9 @@ DEFAULT_OUT = Path("demo-out")
 SEED = 7
 DAYS = 14
 LOCK_NAME = ".lock"
-RUNS = ("first", "echo", "rescan")
+PAIR_RUN = "pair"
+RUNS = ("first", PAIR_RUN, "echo", "rescan")
+SHARED_KINDS = (HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value)
 LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 HOLD_KINDS = tuple(kind.value for kind in HoldKind)
 SQS_BATCH = 10
@@ -258,6 +265,11 @@ class RunReport:
         }
 
 
+def _scheduled(moment: datetime) -> str:
+    """A Scheduler ``scheduled_time``: ISO 8601 in UTC with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _sqs_record(message: MessageTypeDef, queue_arn: str) -> dict[str, Any]:
     """An SQS message as the Lambda event source delivers it."""
     from micromoments.local.runtime import REGION
@@ -298,6 +310,38 @@ class _Pipeline:
         )["Attributes"]
         return int(attributes.get("ApproximateNumberOfMessages", "0"))
 
+    def _begin(self) -> tuple[int, int, int, int, float]:
+        """The stand-ins' counters before a run (and the Store writes reset)."""
+        server = self.runtime.calendar
+        marks = (
+            len(server.write_log),
+            server.counters.requests,
+            server.counters.oauth_round_trips,
+            self._depth(self.runtime.scan_dlq_url),
+        )
+        self.writes.reset()
+        return (*marks, time.perf_counter())
+
+    def _finish(
+        self, report: RunReport, marks: tuple[int, int, int, int, float], scanned: set[str]
+    ) -> RunReport:
+        server = self.runtime.calendar
+        log_before, requests_before, oauth_before, dead_before, started = marks
+        report.people_scanned = len(scanned & self.writes.leases_released)
+        report.dead_lettered = self._depth(self.runtime.scan_dlq_url) - dead_before
+        report.calendar_writes = len(server.write_log) - log_before
+        report.store_writes = dict(self.writes.by_type)
+        report.google_requests = server.counters.requests - requests_before
+        report.oauth_round_trips = server.counters.oauth_round_trips - oauth_before
+        report.seconds = time.perf_counter() - started
+        self.progress(
+            f"  done in {report.seconds:.1f} s: {report.people_scanned} people scanned, "
+            f"{report.calendar_writes} Calendar writes, "
+            f"{report.store_writes_beyond_leases} Store writes beyond leases, "
+            f"{report.google_requests} Google requests"
+        )
+        return report
+
     def run(self, name: str, number: int, people: int) -> RunReport:
         from micromoments import wiring
         from micromoments.domain.scan_request import ScanReason, ScanRequest
@@ -305,18 +349,12 @@ class _Pipeline:
         from micromoments.handlers import dispatch
         from micromoments.services.dispatch import scan_request_for
 
-        server = self.runtime.calendar
         report = RunReport(name)
-        log_before = len(server.write_log)
-        requests_before = server.counters.requests
-        oauth_before = server.counters.oauth_round_trips
-        dead_before = self._depth(self.runtime.scan_dlq_url)
-        self.writes.reset()
-        started = time.perf_counter()
+        marks = self._begin()
 
         now = datetime.now(UTC)
         hour = now.replace(minute=0, second=0, microsecond=0)
-        event = {"kind": "dispatch", "scheduled_time": hour.isoformat().replace("+00:00", "Z")}
+        event = {"kind": "dispatch", "scheduled_time": _scheduled(hour)}
         sent = self.runtime.invoke(dispatch.handler, event, function="micromoments-dispatch")
         report.dispatched = int(sent.get("enqueued", 0))
         settings = self.store.get_settings() or OrgSettings()
@@ -338,22 +376,26 @@ class _Pipeline:
         self.progress(
             f"run {number}/{len(RUNS)} ({name}): dispatch queued {report.dispatched}{note}"
         )
+        return self._finish(report, marks, self._drain(report, name, people))
 
-        scanned = self._drain(report, name, people)
-        report.people_scanned = len(scanned & self.writes.leases_released)
-        report.dead_lettered = self._depth(self.runtime.scan_dlq_url) - dead_before
-        report.calendar_writes = len(server.write_log) - log_before
-        report.store_writes = dict(self.writes.by_type)
-        report.google_requests = server.counters.requests - requests_before
-        report.oauth_round_trips = server.counters.oauth_round_trips - oauth_before
-        report.seconds = time.perf_counter() - started
+    def pair(self, number: int) -> tuple[RunReport, dict[str, Any]]:
+        """The weekly pairing as its schedule invokes it (scheduled time: now), then the
+        organisers' scans it queued; the run and the handler's answer."""
+        from micromoments.handlers import pair
+
+        report = RunReport(PAIR_RUN)
+        marks = self._begin()
+        event = {"kind": "pair", "scheduled_time": _scheduled(datetime.now(UTC))}
+        answer = dict(self.runtime.invoke(pair.handler, event, function="micromoments-pair"))
+        report.dispatched = int(answer.get("organisers_queued", 0))
         self.progress(
-            f"  done in {report.seconds:.1f} s: {report.people_scanned} people scanned, "
-            f"{report.calendar_writes} Calendar writes, "
-            f"{report.store_writes_beyond_leases} Store writes beyond leases, "
-            f"{report.google_requests} Google requests"
+            f"run {number}/{len(RUNS)} ({PAIR_RUN}): the weekly pairing of "
+            f"{answer.get('iso_week')}: {_count(int(answer.get('pairs', 0)), 'pair')}, "
+            f"{_count(int(answer.get('trios', 0)), 'group')} of three, "
+            f"{_count(int(answer.get('watercoolers', 0)), 'watercooler')}; "
+            f"{_count(report.dispatched, 'organiser')} queued"
         )
-        return report
+        return self._finish(report, marks, self._drain(report, PAIR_RUN, report.dispatched)), answer
 
     def _drain(self, report: RunReport, name: str, people: int) -> set[str]:
         """Scan queue -> scan handler until the queue is empty; the people scanned."""
@@ -451,6 +493,7 @@ def _picture(
     store: TableStore,
     settings: OrgSettings,
     monday: date,
+    shared: Sequence[tuple[str, datetime, datetime]] = (),
 ) -> Picture:
     from micromoments.local.synthetic import normalised_events
 
@@ -487,6 +530,8 @@ def _picture(
     holds: list[Block] = []
     for hold in live_holds(store, synthetic.email):
         holds.extend(_blocks(hold.kind.value, hold.start, hold.end, tz, monday))
+    for kind, start, end in shared:  # invited to: on their calendar, recorded on the organiser
+        holds.extend(_blocks(kind, start, end, tz, monday))
     loads = {
         load.date: load
         for load in store.day_loads(synthetic.email, monday, monday + timedelta(days=6))
@@ -508,15 +553,231 @@ def live_holds(store: TableStore, email: str) -> list[Hold]:
     return [hold for hold in store.holds(email) if hold.status in LIVE]
 
 
+def _organised_here(resource: dict[str, Any], email: str) -> bool:
+    from micromoments.domain.calendar import same_address
+
+    organiser = resource.get("organizer")
+    address = organiser.get("email") if isinstance(organiser, dict) else None
+    return not isinstance(address, str) or same_address(address, email)
+
+
 def _holds_on_calendar(server: CalendarServer, email: str) -> int:
+    """Our events on this calendar that it organises (a shared event's copies on its
+    attendees' calendars are not holds of theirs)."""
     count = 0
     for event in server.events(email, include_cancelled=False):
         tags = event.get("extendedProperties", {})
-        if any(
+        if _organised_here(event, email) and any(
             isinstance(group, dict) and group.get("micromoments") == "1" for group in tags.values()
         ):
             count += 1
     return count
+
+
+def _shared_kind(resource: dict[str, Any]) -> str | None:
+    """``coffee`` or ``watercooler`` for a live shared event of ours (by its shared tags,
+    believed only on an event whose id they name), else None."""
+    if resource.get("status") == "cancelled":
+        return None
+    properties = resource.get("extendedProperties")
+    shared = properties.get("shared") if isinstance(properties, dict) else None
+    if not isinstance(shared, dict) or shared.get("micromoments") != "1":
+        return None
+    if shared.get("mm_hold_id") != resource.get("id"):
+        return None
+    kind = shared.get("mm_kind")
+    return kind if kind in SHARED_KINDS else None
+
+
+def _event_times(resource: dict[str, Any]) -> tuple[datetime, datetime] | None:
+    try:
+        start = datetime.fromisoformat(resource["start"]["dateTime"])
+        end = datetime.fromisoformat(resource["end"]["dateTime"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return start, end
+
+
+def _attendee_addresses(resource: dict[str, Any], organiser: str) -> list[str]:
+    from micromoments.domain.calendar import same_address
+
+    return [
+        str(a["email"]).strip().lower()
+        for a in resource.get("attendees") or ()
+        if isinstance(a, dict) and a.get("email") and not same_address(str(a["email"]), organiser)
+    ]
+
+
+# -- the week's coffee chats and drop-ins ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """One coffee group or team drop-in of the round, as the page lists it: the demo's
+    synthetic addresses (organiser first), the slot in the organiser's zone, the status of
+    the organiser's hold and what the Calendar server holds. Never a title."""
+
+    kind: str
+    members: tuple[str, ...]
+    zone: str
+    start: datetime | None
+    end: datetime | None
+    status: str
+    on_calendar: bool  # the organiser's event is there, live
+    copies: int  # attendees whose calendars hold a live copy
+    team: str | None = None
+    team_size: int = 0  # watercooler: the team's people
+
+
+@dataclass
+class Connection:
+    """The pairing round as the Store and the Calendar server hold it after the runs."""
+
+    iso_week: str
+    monday: date | None
+    chats: list[Chat] = field(default_factory=list)
+    unpaired: dict[str, int] = field(default_factory=dict)
+    coffee_people: int = 0
+    events: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SHARED_KINDS, 0))
+    copies: int = 0
+    copies_missing: int = 0
+    handler: dict[str, Any] = field(default_factory=dict)
+
+    def groups(self, kind: str) -> list[Chat]:
+        return [chat for chat in self.chats if chat.kind == kind]
+
+    def to_json(self) -> dict[str, Any]:
+        coffee = self.groups(HoldKind.COFFEE.value)
+        sizes = Counter(len(chat.members) for chat in coffee)
+        on_calendars = sum(len(chat.members) for chat in coffee if chat.on_calendar)
+        statuses = Counter(chat.status for chat in self.chats)
+        return {
+            "iso_week": self.iso_week,
+            "coffee_people": self.coffee_people,
+            "pairs": sizes[2],
+            "trios": sizes[3],
+            "unpaired": dict(sorted(self.unpaired.items())),
+            "watercoolers": len(self.groups(HoldKind.WATERCOOLER.value)),
+            "coffee_events_on_calendars": self.events[HoldKind.COFFEE.value],
+            "watercooler_events_on_calendars": self.events[HoldKind.WATERCOOLER.value],
+            "attendee_copies": self.copies,
+            "attendee_copies_missing": self.copies_missing,
+            "statuses": dict(sorted(statuses.items())),
+            "paired_share": round(on_calendars / self.coffee_people, 2)
+            if self.coffee_people
+            else 0.0,
+            "reported_by_handler": {
+                key: self.handler[key]
+                for key in ("pairs", "trios", "watercoolers", "planned", "organisers_queued")
+                if key in self.handler
+            },
+        }
+
+
+def _connection(
+    org: SyntheticOrg, runtime: LocalRuntime, store: TableStore, answer: dict[str, Any]
+) -> Connection:
+    """The round the pair handler saved, read back from the Store, with each group's hold
+    and its events on the Calendar server; and the shared events on every calendar."""
+    from micromoments import wiring
+    from micromoments.domain.people import pseudonym
+    from micromoments.services.pair import shared_hold
+
+    settings = store.get_settings() or org.settings
+    label = str(answer.get("iso_week") or "")
+    connection = Connection(label, None, handler=answer)
+    server = runtime.calendar
+    calendars = {
+        p.email.lower(): {str(r["id"]): r for r in server.events(p.email)} for p in org.people
+    }
+
+    # Every shared event organised on a calendar, and its copies on the attendees'.
+    for email, events in calendars.items():
+        for resource in events.values():
+            kind = _shared_kind(resource)
+            if kind is None or not _organised_here(resource, email):
+                continue
+            connection.events[kind] += 1
+            for attendee in _attendee_addresses(resource, email):
+                copy = calendars.get(attendee, {}).get(str(resource["id"]))
+                if copy is not None and _shared_kind(copy) == kind:
+                    connection.copies += 1
+                else:
+                    connection.copies_missing += 1
+
+    pairing_round = store.get_round(label) if label else None
+    key = wiring.master_key()
+    if pairing_round is None or key is None:
+        return connection
+    with suppress(ValueError):
+        year, week = label.split("-W")
+        connection.monday = date.fromisocalendar(int(year), int(week), 1)
+    people = {p.email: store.get_person(p.email) or p.person for p in org.people}
+    by_pseudonym = {pseudonym(key, email): person for email, person in people.items()}
+    team_sizes = Counter(person.team for person in people.values() if person.team)
+    for group in pairing_round.groups:
+        members = tuple(
+            by_pseudonym[m].email if m in by_pseudonym else "(left)" for m in group.members
+        )
+        if group.kind is HoldKind.COFFEE:
+            connection.coffee_people += len(group.members)
+            if group.start is None:
+                reason = group.reason or "unknown"
+                connection.unpaired[reason] = connection.unpaired.get(reason, 0) + len(members)
+                continue
+        organiser = by_pseudonym.get(group.members[0])
+        hold = shared_hold(group, label, by_pseudonym, settings)
+        zone_name = organiser.zone_name(settings.timezone) if organiser else settings.timezone
+        tz = zone(zone_name)
+        start, end = group.start, group.end
+        status, on_calendar, copies = "not planned", False, 0
+        if organiser is not None and hold is not None:
+            stored = {h.id: h for h in store.holds(organiser.email)}.get(hold.id)
+            status = stored.status.value if stored else "not recorded"
+            if stored is not None:  # where it stands now (a moved chat has moved)
+                start, end = stored.start, stored.end
+            event = calendars.get(organiser.email.lower(), {}).get(hold.id)
+            on_calendar = event is not None and _shared_kind(event) is not None
+            copies = sum(  # the guests, by address (the hold names them by pseudonym)
+                1
+                for guest in members[1:]
+                if (copy := calendars.get(guest.lower(), {}).get(hold.id)) is not None
+                and _shared_kind(copy) is not None
+            )
+        connection.chats.append(
+            Chat(
+                kind=group.kind.value,
+                members=members,
+                zone=zone_name,
+                start=start.astimezone(tz) if start else None,
+                end=end.astimezone(tz) if end else None,
+                status=status,
+                on_calendar=on_calendar,
+                copies=copies,
+                team=group.team,
+                team_size=team_sizes[group.team] if group.team else 0,
+            )
+        )
+    connection.chats.sort(
+        key=lambda c: (c.kind != "coffee", c.start or datetime.max.replace(tzinfo=UTC), c.members)
+    )
+    return connection
+
+
+def _shared_copies(server: CalendarServer, email: str) -> list[tuple[str, datetime, datetime]]:
+    """The shared events on this calendar that someone else organises (live, not declined):
+    kind, start and end."""
+    from micromoments.local.calendar_api.state import declined_by
+
+    copies: list[tuple[str, datetime, datetime]] = []
+    for resource in server.events(email, include_cancelled=False):
+        kind = _shared_kind(resource)
+        times = _event_times(resource)
+        if kind is None or times is None or _organised_here(resource, email):
+            continue
+        if not declined_by(resource, email):
+            copies.append((kind, *times))
+    return copies
 
 
 # -- the demo -------------------------------------------------------------------------------
@@ -537,9 +798,9 @@ def run_demo(
         raise DemoFailed("--people must be at least 1")
     with DemoLock(out):
         started = time.perf_counter()
-        summary, pictures = _run(people, seed, moto_port, calendar_port, progress)
+        summary, pictures, connection = _run(people, seed, moto_port, calendar_port, progress)
         summary["seconds"] = round(time.perf_counter() - started, 1)
-        _write_outputs(out, summary, pictures)
+        _write_outputs(out, summary, pictures, connection)
         summary["seconds"] = round(time.perf_counter() - started, 1)
         _write_json(out / "summary.json", summary)
     return summary
@@ -547,13 +808,19 @@ def run_demo(
 
 def _run(
     people: int, seed: int, moto_port: int, calendar_port: int, progress: Progress
-) -> tuple[dict[str, Any], list[Picture]]:
+) -> tuple[dict[str, Any], list[Picture], Connection]:
     from micromoments import wiring
     from micromoments.adapters.dynamo import DynamoTable
     from micromoments.local.synthetic import generate_org
 
     first_day = _monday(datetime.now(UTC).date())
     org = generate_org(people, seed=seed, start=first_day, days=DAYS)
+    # The calendars start on the Monday of the org's week, so the coming week (the one the
+    # pairing plans) is always their second.
+    org_monday = _monday(datetime.now(zone(org.settings.timezone)).date())
+    if org_monday != first_day:
+        first_day = org_monday
+        org = generate_org(people, seed=seed, start=first_day, days=DAYS)
     zones = sorted({p.person.timezone or org.settings.timezone for p in org.people})
     progress("starting the stand-ins: moto's server and the Calendar API server …")
     with LocalRuntime(moto_port=moto_port, calendar_port=calendar_port) as runtime:
@@ -579,12 +846,20 @@ def _run(
         writes = StoreWrites(table.client)
         try:
             pipeline = _Pipeline(runtime, store, writes, progress)
-            runs = [pipeline.run(name, i, len(org.people)) for i, name in enumerate(RUNS, 1)]
+            runs: list[RunReport] = []
+            answer: dict[str, Any] = {}
+            for number, name in enumerate(RUNS, 1):
+                if name == PAIR_RUN:
+                    report, answer = pipeline.pair(number)
+                    runs.append(report)
+                else:
+                    runs.append(pipeline.run(name, number, len(org.people)))
         finally:
             writes.close()
         progress("collecting the results …")
-        summary, pictures = _results(org, runtime, store, runs, zones, first_day)
-    return summary, pictures
+        connection = _connection(org, runtime, store, answer)
+        summary, pictures = _results(org, runtime, store, runs, zones, first_day, connection)
+    return summary, pictures, connection
 
 
 def _results(
@@ -594,6 +869,7 @@ def _results(
     runs: Sequence[RunReport],
     zones: Sequence[str],
     first_day: date,
+    connection: Connection,
 ) -> tuple[dict[str, Any], list[Picture]]:
     settings = store.get_settings() or org.settings
     now = datetime.now(UTC)
@@ -617,9 +893,19 @@ def _results(
     this_week = _monday(now.date())
     next_week = this_week + timedelta(weeks=1)
     shown = next_week if per_week[next_week] > per_week[this_week] else this_week
-    pictures = [_picture(p, store, settings, shown) for p in org.people]
+    paired = connection.monday
+    if (
+        paired is not None
+        and any(chat.start for chat in connection.chats)
+        and first_day <= paired < first_day + timedelta(days=DAYS)
+    ):
+        shown = paired  # the week of the coffee chats and drop-ins
+    pictures = [
+        _picture(p, store, settings, shown, _shared_copies(runtime.calendar, p.email))
+        for p in org.people
+    ]
 
-    first, echo, rescan = runs
+    first, echo, rescan = runs[0], runs[-2], runs[-1]
     scanned = first.people_scanned
     summary: dict[str, Any] = {
         "people": len(org.people),
@@ -649,6 +935,7 @@ def _results(
         "failed_messages": sum(run.failed_messages for run in runs),
         "dead_lettered": sum(run.dead_lettered for run in runs),
         "runs": [run.to_json() for run in runs],
+        "connection": connection.to_json(),
         "week_shown": shown.isoformat(),
         "seconds": 0.0,
     }
@@ -665,10 +952,12 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
         raise DemoFailed(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _write_outputs(out: Path, summary: dict[str, Any], pictures: Sequence[Picture]) -> None:
+def _write_outputs(
+    out: Path, summary: dict[str, Any], pictures: Sequence[Picture], connection: Connection
+) -> None:
     path = out / "index.html"
     try:
-        path.write_text(render_html(summary, pictures), encoding="utf-8")
+        path.write_text(render_html(summary, pictures, connection), encoding="utf-8")
     except OSError as exc:
         raise DemoFailed(f"cannot write {path}: {exc.strerror or exc}") from None
     _write_json(out / "summary.json", summary)
@@ -712,10 +1001,12 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"second run writes  {summary['second_run_writes']}: the unchanged rescan made "
         f"{second['calendar_writes']} Calendar writes and "
         f"{second['store_writes_beyond_leases']} Store writes beyond leases",
-        f"                   (the echo run before it stored our own first-run events coming "
-        f"back through sync: {echo['store_writes_beyond_leases']} Store writes, "
+        f"                   (the echo run before it stored our own new events (holds, "
+        f"coffee chats, drop-ins and their copies) coming back through sync: "
+        f"{echo['store_writes_beyond_leases']} Store writes, "
         f"{echo['calendar_writes']} Calendar writes)",
     ]
+    lines += _connection_lines(summary["connection"])
     if summary["failed_messages"] or summary["dead_lettered"]:
         lines.append(
             f"failures           {summary['failed_messages']} failed messages, "
@@ -727,6 +1018,28 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"{out / 'summary.json'} in {summary['seconds']} s",
     ]
     return "\n".join(lines)
+
+
+def _reasons(unpaired: dict[str, int]) -> str:
+    return "; ".join(f"{reason.replace('_', ' ')}: {count}" for reason, count in unpaired.items())
+
+
+def _connection_lines(connection: dict[str, Any]) -> list[str]:
+    if not connection["iso_week"]:
+        return ["coffee chats       the pairing did not run"]
+    unpaired = sum(connection["unpaired"].values())
+    detail = f" ({_reasons(connection['unpaired'])})" if unpaired else ""
+    return [
+        f"coffee chats       {connection['iso_week']}: {_count(connection['pairs'], 'pair')}, "
+        f"{_count(connection['trios'], 'group')} of three, {unpaired} of "
+        f"{connection['coffee_people']} people unpaired{detail}; "
+        f"paired share {connection['paired_share']}",
+        f"watercoolers       {_count(connection['watercoolers'], 'team drop-in')}; on the "
+        f"calendars {connection['coffee_events_on_calendars']} coffee and "
+        f"{connection['watercooler_events_on_calendars']} watercooler events, "
+        f"{connection['attendee_copies']} attendee copies "
+        f"({connection['attendee_copies_missing']} missing)",
+    ]
 
 
 # -- the picture ----------------------------------------------------------------------------
@@ -782,6 +1095,11 @@ background:repeating-linear-gradient(#fff 0 31px,#f0f0f0 31px 32px)}
 overflow:hidden;color:#fff;font-size:9px;padding:0 2px;white-space:nowrap}
 .b.edge{height:4px!important;border:none}
 .hold{border:2px solid #fff;box-shadow:0 0 0 1px rgba(0,0,0,.35)}
+.connection{border-top:1px solid #ddd;padding:16px 0}
+.connection h3{font-size:13px;margin:14px 0 4px}
+.chats{border-collapse:collapse}
+.chats td,.chats th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+.chats .off{color:#a4161a}
 """
 
 
@@ -895,9 +1213,107 @@ def _legend() -> str:
     return '<div class="legend">' + "".join(items) + "</div>"
 
 
-def render_html(summary: dict[str, Any], pictures: Sequence[Picture]) -> str:
-    """The demo's page: the figures, a legend and, per person, the shown week before and
-    after the pipeline ran. Only kinds and times: no event title ever reaches it."""
+def _slot(chat: Chat) -> str:
+    if chat.start is None or chat.end is None:
+        return "no slot"
+    return f"{chat.start:%a %d %b %H:%M}–{chat.end:%H:%M} ({chat.zone})"
+
+
+def _on_calendars(chat: Chat) -> str:
+    guests = len(chat.members) - 1
+    organiser = "organiser's calendar" if chat.on_calendar else "not on the organiser's calendar"
+    text = f"{organiser}, {chat.copies} of {_count(guests, 'guest')}"
+    complete = chat.on_calendar and chat.copies == guests
+    return text if complete else f'<span class="off">{html.escape(text)}</span>'
+
+
+def _members(chat: Chat) -> str:
+    first, *others = chat.members
+    return ", ".join(
+        [f"<b>{html.escape(first)}</b> (organiser)", *(html.escape(m) for m in others)]
+    )
+
+
+def _connection_html(summary: dict[str, Any], connection: Connection | None) -> str:
+    """The round's coffee chats, groups of three and drop-ins: who (the demo's synthetic
+    addresses), when in the organiser's zone, the hold's status and the calendars."""
+    figures = summary["connection"]
+    title = "Coffee chats and watercoolers"
+    if figures["iso_week"]:
+        title += f" · {figures['iso_week']}"
+    parts = [f'<section class="connection" id="connection"><h2>{html.escape(title)}</h2>']
+    if connection is None or not connection.iso_week:
+        parts.append('<p class="muted">The weekly pairing did not run.</p></section>')
+        return "".join(parts)
+    unpaired = sum(figures["unpaired"].values())
+    parts.append(
+        f'<p class="muted">The weekly pairing (run 2) planned the coming ISO week: '
+        f"{_count(figures['pairs'], 'pair')} and {_count(figures['trios'], 'group')} of three "
+        f"among {figures['coffee_people']} people who wanted a coffee chat and had room for "
+        f"one (paired share {figures['paired_share']}), and "
+        f"{_count(figures['watercoolers'], 'team drop-in')}. The organisers' scans placed "
+        "them; the Calendar server copied them to the guests' calendars. People are shown "
+        "by the demo's synthetic addresses; the Store keeps only pseudonyms.</p>"
+    )
+    coffee = connection.groups(HoldKind.COFFEE.value)
+    parts.append("<h3>Coffee chats</h3>")
+    if coffee:
+        parts.append(
+            '<table class="chats"><tr><th>who</th><th>when (organiser\'s zone)</th>'
+            "<th>status</th><th>on the calendars</th></tr>"
+        )
+        for chat in coffee:
+            size = "pair" if len(chat.members) == 2 else f"group of {len(chat.members)}"
+            parts.append(
+                f'<tr class="chat coffee"><td>{_members(chat)} <span class="muted">({size})'
+                f"</span></td><td>{html.escape(_slot(chat))}</td>"
+                f"<td>{html.escape(chat.status)}</td><td>{_on_calendars(chat)}</td></tr>"
+            )
+        parts.append("</table>")
+    else:
+        parts.append('<p class="muted">No coffee chat this week.</p>')
+    parts.append("<h3>Team watercoolers</h3>")
+    drop_ins = connection.groups(HoldKind.WATERCOOLER.value)
+    if drop_ins:
+        parts.append(
+            '<table class="chats"><tr><th>team</th><th>when (organiser\'s zone)</th>'
+            "<th>free and invited</th><th>status</th><th>on the calendars</th></tr>"
+        )
+        for chat in drop_ins:
+            parts.append(
+                f'<tr class="chat watercooler"><td>{html.escape(chat.team or "")}</td>'
+                f"<td>{html.escape(_slot(chat))}</td>"
+                f"<td>{len(chat.members)} of {chat.team_size} "
+                f'<span class="muted">({_members(chat)})</span></td>'
+                f"<td>{html.escape(chat.status)}</td><td>{_on_calendars(chat)}</td></tr>"
+            )
+        parts.append("</table>")
+    else:
+        parts.append('<p class="muted">No team drop-in this week.</p>')
+    parts.append("<h3>Unpaired</h3>")
+    if unpaired:
+        items = "".join(
+            f"<li>{html.escape(reason.replace('_', ' '))}: {_count(count, 'person', 'people')}</li>"
+            for reason, count in figures["unpaired"].items()
+        )
+        parts.append(f"<ul>{items}</ul>")
+    else:
+        parts.append('<p class="muted">Nobody: everyone who wanted a coffee chat has one.</p>')
+    parts.append(
+        f'<p class="muted">On the calendars: {figures["coffee_events_on_calendars"]} coffee '
+        f"and {figures['watercooler_events_on_calendars']} watercooler events organised, "
+        f"{figures['attendee_copies']} copies on the guests' calendars "
+        f"({figures['attendee_copies_missing']} missing).</p></section>"
+    )
+    return "".join(parts)
+
+
+def render_html(
+    summary: dict[str, Any], pictures: Sequence[Picture], connection: Connection | None = None
+) -> str:
+    """The demo's page: the figures, the week's coffee chats and drop-ins, a legend and,
+    per person, the shown week before and after the pipeline ran. Only kinds and times
+    (and the demo's synthetic addresses): no event title ever reaches it."""
     runs = summary["runs"]
     head = "".join(f"<th>{html.escape(run['run'])}</th>" for run in runs)
     rows = ""
@@ -925,11 +1341,13 @@ def render_html(summary: dict[str, Any], pictures: Sequence[Picture]) -> str:
         f"<p>{summary['people_scanned']} people scanned · {summary['overloaded_days']} "
         f"overloaded days ahead · holds: {html.escape(holds or 'none')} · "
         f"second run writes: <b>{summary['second_run_writes']}</b></p>",
-        '<p class="muted">Run 1 syncs every calendar and places holds; run 2 stores our own '
-        "new events as they come back through the incremental sync; run 3 is the rescan of "
-        "unchanged calendars that <i>second run writes</i> measures: Calendar writes plus "
-        "Store writes other than leases.</p>",
+        '<p class="muted">Run 1 syncs every calendar and places holds; run 2 is the weekly '
+        "pairing, whose organisers' scans place the coffee chats and drop-ins; run 3 stores "
+        "our own new events as they come back through the incremental sync; run 4 is the "
+        "rescan of unchanged calendars that <i>second run writes</i> measures: Calendar "
+        "writes plus Store writes other than leases.</p>",
         f'<table class="figures"><tr><th>run</th>{head}</tr>{rows}</table>',
+        _connection_html(summary, connection),
         _legend(),
     ]
     for picture in pictures:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from itertools import combinations
@@ -288,11 +289,31 @@ def test_load_aware_prefers_an_overloaded_day() -> None:
 def test_slot_finder_feeds_form_groups() -> None:
     pool = people(5)
     views = {c.id: slot_view(hours=NINE_TO_FIVE, tz=BERLIN, within=WEEK) for c in pool}
-    find = slot_finder(views, within=WEEK, earliest=WEEK[0] + 86_400)
+    find = slot_finder(views, within=WEEK, earliest=WEEK[0] + 86_400, spread=False)
     outcome = form_groups(pool, {}, slot_finder=find, seed=0)
     assert len(outcome.groups) == 2 and not outcome.unpaired
     for g in outcome.groups:
         assert g.start is not None and g.start.date() == date(2025, 1, 14)
+
+
+def test_a_weeks_chats_fan_out_over_its_days_near_midday() -> None:
+    pool = people(40)
+    views = {c.id: slot_view(hours=NINE_TO_FIVE, tz=BERLIN, within=WEEK) for c in pool}
+    outcome = form_groups(pool, {}, slot_finder=slot_finder(views, within=WEEK), seed=0)
+    assert len(outcome.groups) == 20
+    starts = [g.start.astimezone(BERLIN) for g in outcome.groups if g.start is not None]
+    days = Counter(start.date() for start in starts)
+    assert len(days) == 5 and max(days.values()) < 10  # Monday to Friday, none crowded
+    assert {(start.hour, start.minute) for start in starts} == {(13, 0)}  # mid working day
+    again = form_groups(pool, {}, slot_finder=slot_finder(views, within=WEEK), seed=0)
+    assert again.groups == outcome.groups  # drawn from the members: deterministic
+    # Berlin with New York: the middle of their two-hour overlap
+    berlin = slot_view(hours=NINE_TO_FIVE, tz=BERLIN, within=WEEK)
+    new_york = slot_view(hours=NINE_TO_FIVE, tz=NEW_YORK, within=WEEK)
+    slot = common_slot([berlin, new_york], within=WEEK, spread=3)
+    assert slot is not None
+    start = datetime.fromtimestamp(slot[0], BERLIN)
+    assert (start.hour, start.minute) == (16, 0)  # the middle of 15:00-17:00 Berlin
 
 
 # -- determinism and history -----------------------------------------------------------------

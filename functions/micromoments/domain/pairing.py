@@ -6,6 +6,7 @@ history can be kept without addresses and purged when a person's data is erased.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -223,11 +224,21 @@ def slot_view(
 
 
 def common_slot(
-    views: Sequence[SlotView], *, within: Interval, earliest: int | None = None
+    views: Sequence[SlotView],
+    *,
+    within: Interval,
+    earliest: int | None = None,
+    spread: int | None = None,
 ) -> Slot | None:
-    """The earliest slot free for every member, inside everyone's working hours, on nobody's
-    excluded day, on the 5-minute grid, as long as the shortest coffee any member chose;
-    one on a day where a member is overloaded wins over any other ("load-aware")."""
+    """A slot free for every member, inside everyone's working hours, on nobody's excluded
+    day, on the 5-minute grid, as long as the shortest coffee any member chose; a day where
+    a member is overloaded wins over any other ("load-aware").
+
+    Without ``spread``: the earliest such slot. With it (a number drawn from the group, see
+    `slot_finder`): one of the days that have such a slot, picked by ``spread``, and on it
+    the slot nearest the middle of the members' common working hours, so a week's chats
+    fan out over its days instead of piling up on Monday morning.
+    """
     if not views:
         return None
     length = min(v.minutes for v in views) * 60
@@ -235,18 +246,41 @@ def common_slot(
     people = [Availability(working=v.working, busy=[*v.busy, *v.excluded]) for v in views]
     free = common_free_slots(people, within=(lo, within[1]), minimum=length)
     loaded = union(d for v in views for d in v.overloaded)
-    return fit(intersect(free, loaded), length, earliest=lo) or fit(free, length, earliest=lo)
+    if spread is None:
+        return fit(intersect(free, loaded), length, earliest=lo) or fit(free, length, earliest=lo)
+    hours = [Availability(working=v.working, busy=()) for v in views]
+    days = common_free_slots(hours, within=(lo, within[1]), minimum=length)
+    for preferred in (intersect(free, loaded), free):
+        choices: list[Slot] = []
+        for day in days:
+            slot = fit(intersect(preferred, [day]), length, earliest=lo, anchor=sum(day) // 2)
+            if slot is not None:
+                choices.append(slot)
+        if choices:
+            return choices[spread % len(choices)]
+    return None
 
 
 def slot_finder(
-    views: Mapping[str, SlotView], *, within: Interval, earliest: int | None = None
+    views: Mapping[str, SlotView],
+    *,
+    within: Interval,
+    earliest: int | None = None,
+    spread: bool = True,
 ) -> SlotFinder:
-    """A ``slot_finder`` for `form_groups` over members' views keyed by pseudonym."""
+    """A ``slot_finder`` for `form_groups` over members' views keyed by pseudonym; with
+    ``spread``, each group's day is drawn from its members (`common_slot`)."""
 
     def find(members: tuple[str, ...]) -> Slot | None:
         if any(m not in views for m in members):
             return None
-        return common_slot([views[m] for m in members], within=within, earliest=earliest)
+        draw = None
+        if spread:
+            digest = hashlib.sha256("|".join(members).encode()).digest()
+            draw = int.from_bytes(digest[:4], "big")
+        return common_slot(
+            [views[m] for m in members], within=within, earliest=earliest, spread=draw
+        )
 
     return find
 

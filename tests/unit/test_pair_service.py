@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.memory_calendar import MemoryCalendar
 from micromoments.adapters.table import TableStore
+from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
@@ -135,7 +136,7 @@ def test_no_common_slot_leaves_a_person_unpaired_with_the_reason() -> None:
     saved = store.get_round(report.iso_week)
     assert saved is not None
     alone = [g for g in saved.groups if g.start is None]
-    assert [g.members for g in alone] == [(pseudonym(KEY, emails[1]),)]
+    assert [g.members for g in alone] == [(pseudonym(pseudonym_key(KEY), emails[1]),)]
     assert all(emails[1] not in (o, *h.attendees) for o, h in coffee_holds(store, emails))
 
 
@@ -150,7 +151,9 @@ def test_the_dont_pair_list_is_honoured_and_never_shown() -> None:
     ana, ben = emails[0], emails[1]
     person = store.get_person(ana)
     assert person is not None
-    blocked = person.preferences.model_copy(update={"dont_pair": {pseudonym(KEY, ben)}})
+    blocked = person.preferences.model_copy(
+        update={"dont_pair": {pseudonym(pseudonym_key(KEY), ben)}}
+    )
     store.update_person(person.model_copy(update={"preferences": blocked}))
     for week in range(4):
         report = pair_week(
@@ -158,7 +161,7 @@ def test_the_dont_pair_list_is_honoured_and_never_shown() -> None:
         )
         assert report.unpaired == {}
         text = json.dumps(report.to_json())
-        assert "@" not in text and pseudonym(KEY, ben) not in text
+        assert "@" not in text and pseudonym(pseudonym_key(KEY), ben) not in text
     for organiser, hold in coffee_holds(store, emails):
         assert {ana, ben} - {organiser, *hold.attendees}, "a blocked pair met"
 
@@ -201,3 +204,22 @@ def test_team_pools_and_one_drop_in_per_team() -> None:
         for member in (organiser, *hold.attendees):  # one social-kind hold a day
             chats = [h for o, h in coffee_holds(store, emails) if member in (o, *h.attendees)]
             assert hold.day not in {h.day for h in chats}
+
+
+def test_erasing_a_person_purges_them_from_rounds_history_and_aliases() -> None:
+    from micromoments.services.people import delete_person
+
+    store, calendar, emails = world(4)
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    gone = emails[3]
+    alias = pseudonym(pseudonym_key(KEY), gone)
+    assert store.pairing_history(alias)
+    # nothing of theirs left on a calendar: they can be erased at once
+    for email in emails:
+        for hold in store.holds(email):
+            store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.REMOVED))
+    assert delete_person(store, gone, master_key=KEY, now=THURSDAY) is True
+    assert store.pairing_history(alias) == []
+    assert store.address_of(alias) is None
+    saved = store.get_round(report.iso_week)
+    assert saved is not None and all(alias not in g.members for g in saved.groups)

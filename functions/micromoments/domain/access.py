@@ -21,6 +21,11 @@ def derive_key(master: bytes, purpose: str) -> bytes:
     return hmac.new(master, f"micromoments/{purpose}".encode(), hashlib.sha256).digest()
 
 
+def pseudonym_key(master: bytes) -> bytes:
+    """The key of every pseudonym (pairing history, don't-pair lists, aliases)."""
+    return derive_key(master, "pseudonym")
+
+
 def secret_hash(secret: str) -> str:
     """What is stored instead of a token or session id (SHA-256, hex)."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -50,3 +55,40 @@ class Session:
 
     def valid_at(self, now: datetime) -> bool:
         return now < self.expires_at
+
+
+# -- form tokens (CSRF) and purpose-scoped link tokens ---------------------------------------
+
+CSRF_PURPOSE = "csrf"
+UNSUBSCRIBE_PURPOSE = "unsubscribe"
+SESSION_COOKIE = "__Host-mm_session"
+BROWSER_COOKIE = "__Host-mm_browser"  # binds the forms shown before sign-in (double submit)
+
+
+def _mac(key: bytes, message: str) -> str:
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def form_token(master: bytes, binding: str) -> str:
+    """The CSRF token of every state-changing form: an HMAC of what the form is bound to
+    (the session's hash once signed in; the browser cookie before)."""
+    return _mac(derive_key(master, CSRF_PURPOSE), binding)
+
+
+def form_token_ok(master: bytes, binding: str, token: str) -> bool:
+    return bool(binding) and hmac.compare_digest(form_token(master, binding), token)
+
+
+def unsubscribe_token(master: bytes, alias: str) -> str:
+    """The one-click unsubscribe token of a person (by pseudonym): good for that one
+    purpose only, never for signing in."""
+    return f"{alias}.{_mac(derive_key(master, UNSUBSCRIBE_PURPOSE), alias)}"
+
+
+def read_unsubscribe_token(master: bytes, token: str) -> str | None:
+    """The pseudonym an unsubscribe token names, or None when it is not genuine."""
+    alias, dot, mac = token.partition(".")
+    if not dot or not alias or len(token) > 300:
+        return None
+    expected = _mac(derive_key(master, UNSUBSCRIBE_PURPOSE), alias)
+    return alias if hmac.compare_digest(expected, mac) else None

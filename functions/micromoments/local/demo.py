@@ -680,6 +680,7 @@ def _connection(
     """The round the pair handler saved, read back from the Store, with each group's hold
     and its events on the Calendar server; and the shared events on every calendar."""
     from micromoments import wiring
+    from micromoments.domain.access import pseudonym_key
     from micromoments.domain.people import pseudonym
     from micromoments.services.pair import shared_hold
 
@@ -713,7 +714,8 @@ def _connection(
         year, week = label.split("-W")
         connection.monday = date.fromisocalendar(int(year), int(week), 1)
     people = {p.email: store.get_person(p.email) or p.person for p in org.people}
-    by_pseudonym = {pseudonym(key, email): person for email, person in people.items()}
+    alias_key = pseudonym_key(key)
+    by_pseudonym = {pseudonym(alias_key, email): person for email, person in people.items()}
     team_sizes = Counter(person.team for person in people.values() if person.team)
     for group in pairing_round.groups:
         members = tuple(

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import zone
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus, shared_hold_id
 from micromoments.domain.pairing import (
@@ -110,8 +111,9 @@ def pair_week(
     monday = monday or coming_week(now, settings)
     label = week_label(monday)
     report = PairReport(iso_week=label)
+    key = pseudonym_key(master_key)
     active = [p for p in store.list_people() if p.status is PersonStatus.ACTIVE]
-    by_pseudonym = {pseudonym(master_key, p.email): p for p in active}
+    by_pseudonym = {pseudonym(key, p.email): p for p in active}
 
     pairing_round = store.get_round(label)
     if pairing_round is None:
@@ -200,8 +202,9 @@ def plan_week(
             minutes=minutes or person.preferences.coffee_minutes,
         )
 
-    coffee_pool = candidates(coffee_ok, master_key)
-    ids = {pseudonym(master_key, p.email): p for p in wanted.values()}
+    key = pseudonym_key(master_key)
+    coffee_pool = candidates(coffee_ok, key)
+    ids = {pseudonym(key, p.email): p for p in wanted.values()}
     # A failed freeBusy answer (None) leaves that person without a view: no slot, no pair.
     coffee_views = {
         c.id: view(ids[c.id]) for c in coffee_pool if busy.get(ids[c.id].email) is not None
@@ -225,7 +228,7 @@ def plan_week(
             coffee_at.setdefault(member, []).append(_sketch(group, tz))
     teams: dict[str, list[str]] = {}
     for p in water_ok:
-        pid = pseudonym(master_key, p.email)
+        pid = pseudonym(key, p.email)
         if busy.get(p.email) is not None and p.team:
             teams.setdefault(p.team, []).append(pid)
     for team in sorted(teams):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -28,6 +29,7 @@ _ENV = {
     "public_base_url": "MICROMOMENTS_PUBLIC_BASE_URL",
     "scan_queue_url": "MICROMOMENTS_SCAN_QUEUE_URL",
     "sender_address": "MICROMOMENTS_SENDER_ADDRESS",
+    "outbox_dir": "MICROMOMENTS_OUTBOX_DIR",
 }
 
 
@@ -47,6 +49,8 @@ class Config(BaseModel):
     public_base_url: str | None = None
     scan_queue_url: str | None = None
     sender_address: str | None = None
+    # Local runs: every sent message is also written here as .eml (+ .html/.txt).
+    outbox_dir: Path | None = None
 
     @field_validator("calendar_api_url")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.message import EmailMessage
 from typing import Protocol
 
 from micromoments.domain.access import Session, SignInToken
@@ -125,11 +126,20 @@ class Store(Protocol):
 
     # -- sign-in tokens and sessions ---------------------------------------------------
     def create_sign_in_token(self, token: SignInToken) -> bool: ...
+    def peek_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
+        """A valid token, unchanged (a page may show whom it signs in; mail scanners
+        prefetch links, so looking must not use it up)."""
+        ...
+
     def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         """Mark a valid token used and return it; None if missing, used or expired."""
         ...
 
     def create_session(self, session: Session) -> bool: ...
+    def hit(self, key: str, window: str, expires_at: datetime) -> int:
+        """Count a request against a rate-limit key (a hash) in a window; the new count."""
+        ...
+
     def get_session(self, session_hash: str, now: datetime) -> Session | None: ...
     def touch_session(self, session_hash: str, now: datetime) -> None: ...
     def delete_session(self, session_hash: str) -> None: ...
@@ -234,4 +244,21 @@ class CalendarGateway(Protocol):
         self, emails: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[tuple[datetime, datetime]] | None]:
         """Busy intervals per calendar (None where that calendar failed), 50 a request."""
+        ...
+
+
+# -- outbound email --------------------------------------------------------------------------
+
+
+class MailError(Exception):
+    """A message could not be sent (one clear line; never the body)."""
+
+
+class Mailer(Protocol):
+    """Outbound email: sign-in links and the weekly digest."""
+
+    def send(self, message: EmailMessage) -> str:
+        """Send one fully formed MIME message (From, To, Subject and any headers set by the
+        caller); return the provider's message id. Raises MailError (one clear line) on
+        failure."""
         ...

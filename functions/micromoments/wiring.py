@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from micromoments.adapters.sqs import SqsScanQueue
     from micromoments.adapters.table import TableStore
     from micromoments.domain.people import PersonStatus
+    from micromoments.ports import Mailer
 
 
 @cache
@@ -73,3 +74,15 @@ def scan_queue() -> SqsScanQueue:
     if not url:
         raise ConfigError("MICROMOMENTS_SCAN_QUEUE_URL is not set: name the scan queue")
     return SqsScanQueue(url)
+
+
+@cache
+def mailer() -> Mailer:
+    """SES; with MICROMOMENTS_OUTBOX_DIR set (local runs), every message is also written
+    there, so the demo and `serve` can show what was sent."""
+    from micromoments.adapters.mail import OutboxMailer, SesMailer, TeeMailer
+
+    outbox = config().outbox_dir
+    if outbox is None:
+        return SesMailer()
+    return TeeMailer(SesMailer(), OutboxMailer(outbox))

@@ -639,6 +639,29 @@ class TableStore:
         item = self.table.get(f"ALIAS#{alias}", "ALIAS")
         return str(item["email"]) if item else None
 
+    # rate limits
+    def hit(self, key: str, window: str, expires_at: datetime) -> int:
+        """Count one request against ``key`` (a hash, never an address) in ``window``; the
+        count so far, this one included. Optimistic: a lost race is retried."""
+        for _ in range(_OPTIMISTIC_TRIES * 2):
+            item = self.table.get(f"RATE#{key}", window)
+            count = int(item["count"]) if item else 0
+            fresh = {
+                PK: f"RATE#{key}",
+                SK: window,
+                "count": count + 1,
+                TTL_ATTRIBUTE: _epoch(expires_at),
+            }
+            condition = (
+                not_exists() if item is None else Cond(CondKind.MATCHES, value={"count": count})
+            )
+            try:
+                self.table.put(fresh, condition=condition)
+            except ConditionFailed:
+                continue
+            return count + 1
+        raise StoreError("rate limit: too many concurrent requests for one key")
+
     # sign-in tokens and sessions
     def create_sign_in_token(self, token: SignInToken) -> bool:
         until = _epoch(token.expires_at)
@@ -660,7 +683,7 @@ class TableStore:
         """A pointer under the person, so that erasing them finds their tokens/sessions."""
         self.table.put({PK: person_pk(email), SK: sk, TTL_ATTRIBUTE: until})
 
-    def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
+    def peek_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
         if item is None:
             return None
@@ -670,7 +693,12 @@ class TableStore:
             expires_at=datetime.fromtimestamp(int(item["token_until"]), UTC),
             used=bool(item["used"]),
         )
-        if not token.valid_at(now):
+        return token if token.valid_at(now) else None
+
+    def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
+        item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
+        token = self.peek_sign_in_token(token_hash, now)
+        if item is None or token is None:
             return None
         item["used"] = True
         try:

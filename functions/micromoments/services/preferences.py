@@ -1,0 +1,140 @@
+"""Use cases behind the opt-in site: opt in with preferences, change them, clear the
+don't-pair list, opt out, delete my data, one-click unsubscribe.
+
+The web function never talks to Google: these write the Store and enqueue work (a first
+scan on opt-in, the removal scan on opt-out). Changes apply from the next scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from micromoments.domain.access import pseudonym_key, read_unsubscribe_token
+from micromoments.domain.errors import DomainError
+from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
+from micromoments.domain.preference_form import FormResult, read_form
+from micromoments.domain.scan_request import ScanReason, ScanRequest
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import Store
+from micromoments.services import people as people_service
+
+
+class ScanQueue(Protocol):
+    def send(self, requests: list[ScanRequest]) -> None: ...
+
+
+class ChangeRefused(DomainError):
+    """The change cannot be made now (e.g. the data is being erased); nothing changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    result: FormResult
+    person: Person | None
+    opted_in: bool = False  # this save opted the person in (a first scan was queued)
+
+
+def settings_of(store: Store) -> OrgSettings:
+    return store.get_settings() or OrgSettings()
+
+
+def save(
+    store: Store,
+    queue: ScanQueue,
+    *,
+    email: str,
+    form: Mapping[str, Sequence[str]],
+    master_key: bytes,
+) -> Saved:
+    """Validate the form; if it is valid, store the preferences, opting the person in when
+    they are not (and queueing their first scan). An invalid form stores nothing."""
+    settings = settings_of(store)
+    person = store.get_person(email)
+    current = person.preferences if person else Preferences()
+    result = read_form(form, current, allowed_domains=settings.allowed_domains)
+    if result.preferences is None:
+        return Saved(result, person)
+    chosen = result.preferences
+    if result.dont_pair_addresses:
+        own = {email}
+        chosen = chosen.with_dont_pair(
+            pseudonym_key(master_key), [a for a in result.dont_pair_addresses if a not in own]
+        )
+    opted_in = False
+    if person is None:
+        person = people_service.admit(settings, people_service.NewPerson(email=email))
+        person = person.model_copy(update={"preferences": chosen})
+        if not store.create_person(person):
+            raise ChangeRefused("your profile was created meanwhile; please try again")
+        opted_in = True
+    else:
+        if store.erasure_requested(email):
+            raise ChangeRefused("your data is being deleted; sign in again once it is gone")
+        status = person.status
+        if status in (PersonStatus.OPTED_OUT, PersonStatus.LEAVING, PersonStatus.SUSPENDED):
+            status, opted_in = PersonStatus.ACTIVE, True
+        updated = person.model_copy(update={"preferences": chosen, "status": status})
+        if not store.update_person(updated, expected_status=person.status):
+            raise ChangeRefused("your profile changed meanwhile; please try again")
+        person = updated
+    # The unsubscribe link of the weekly email names the person by this alias.
+    store.put_aliases({pseudonym(pseudonym_key(master_key), email): email})
+    if opted_in:
+        queue.send([ScanRequest(email, ScanReason.OPT_IN)])
+    return Saved(result, person, opted_in)
+
+
+def clear_dont_pair(store: Store, email: str) -> Person | None:
+    person = store.get_person(email)
+    if person is None or not person.preferences.dont_pair:
+        return person
+    cleared = person.preferences.model_copy(update={"dont_pair": frozenset()})
+    updated = person.model_copy(update={"preferences": cleared})
+    if not store.update_person(updated, expected_status=person.status):
+        raise ChangeRefused("your profile changed meanwhile; please try again")
+    return updated
+
+
+def opt_out(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Person | None:
+    """``leaving``, and the removal scan queued (nothing to do for someone never in)."""
+    if store.get_person(email) is None:
+        return None
+    person = people_service.opt_out(store, email, now=now)
+    if person.status is PersonStatus.LEAVING:
+        queue.send([ScanRequest(email, ScanReason.OPT_OUT)])
+    return person
+
+
+def delete_my_data(
+    store: Store, queue: ScanQueue, *, email: str, master_key: bytes, now: datetime
+) -> bool:
+    """Opt out and erase everything once the holds are gone; True when already erased."""
+    if store.get_person(email) is None:
+        return True
+    erased = people_service.delete_person(store, email, master_key=master_key, now=now)
+    if not erased:
+        queue.send([ScanRequest(email, ScanReason.OPT_OUT)])
+    return erased
+
+
+def unsubscribe(store: Store, *, token: str, master_key: bytes) -> bool:
+    """Turn the weekly email off for the person the token names; False for a token that is
+    not genuine or names nobody (any more). Idempotent."""
+    alias = read_unsubscribe_token(master_key, token)
+    address = store.address_of(alias) if alias else None
+    person = store.get_person(address) if address else None
+    if person is None:
+        return False
+    if person.preferences.weekly_email:
+        quiet = person.preferences.model_copy(update={"weekly_email": False})
+        store.update_person(person.model_copy(update={"preferences": quiet}))
+    return True
+
+
+def unsubscribe_target(store: Store, *, token: str, master_key: bytes) -> str | None:
+    """The address an unsubscribe link is for (shown on its confirmation page)."""
+    alias = read_unsubscribe_token(master_key, token)
+    return store.address_of(alias) if alias else None

@@ -1,0 +1,299 @@
+"""The opt-in site through its Lambda handler, on fakes: the in-memory Store, a mailer that
+keeps messages, a list for the scan queue. Requests go in as API Gateway v2 events
+(`local.web_bridge`), as deployed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from micromoments.adapters.mail import MemoryMailer
+from micromoments.adapters.memory import MemoryTable
+from micromoments.adapters.table import TableStore
+from micromoments.domain.access import pseudonym_key, unsubscribe_token
+from micromoments.domain.people import PersonStatus, pseudonym
+from micromoments.domain.scan_request import ScanReason, ScanRequest
+from micromoments.domain.settings import OrgSettings
+from micromoments.handlers import web
+from micromoments.local.web_bridge import HttpResponse, call
+
+KEY = b"w" * 32
+ANA = "ana@example.com"
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class ListQueue:
+    sent: list[ScanRequest] = field(default_factory=list)
+
+    def send(self, requests: list[ScanRequest]) -> None:
+        self.sent.extend(requests)
+
+
+class Browser:
+    """Keeps cookies like a browser; sends forms like one."""
+
+    def __init__(self) -> None:
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, target: str, form: dict[str, str | list[str]] | None = None,
+                *, source_ip: str = "127.0.0.1") -> HttpResponse:  # fmt: skip
+        parts = urlsplit(target)
+        headers = [("host", "localhost"), ("user-agent", "test")]
+        if self.cookies:
+            headers.append(("cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items())))
+        body = b""
+        if form is not None:
+            headers.append(("content-type", "application/x-www-form-urlencoded"))
+            body = urlencode(form, doseq=True).encode()
+        response = call(web.handler, method, parts.path, query=parts.query, headers=headers,
+                        body=body, source_ip=source_ip)  # fmt: skip
+        for cookie in response.set_cookies:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in cookie or not value:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return response
+
+    def get(self, target: str) -> HttpResponse:
+        return self.request("GET", target)
+
+    def post(self, target: str, form: dict[str, str | list[str]] | None = None) -> HttpResponse:
+        return self.request("POST", target, form or {})
+
+
+@dataclass
+class Site:
+    store: TableStore
+    mailer: MemoryMailer
+    queue: ListQueue
+    clock: list[datetime]
+
+    def link(self, to: str = ANA) -> str:
+        message = self.mailer.latest(to)
+        assert message is not None
+        body = message.get_body(("plain",))
+        assert body is not None
+        found = re.search(r"https?://\S+/auth\?token=\S+", body.get_content())
+        assert found is not None
+        return found.group(0)
+
+
+@pytest.fixture
+def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    store = TableStore(MemoryTable())
+    store.create_settings(OrgSettings(timezone="Europe/Berlin", allowed_domains=("example.com",)))
+    mailer = MemoryMailer()
+    queue = ListQueue()
+    clock = [NOW]
+    deps = web.Services(store, mailer, queue, KEY, "https://mm.example.com", "mm@example.com",
+                        lambda: clock[0])  # fmt: skip
+    monkeypatch.setattr(web, "services", lambda: deps)
+    yield Site(store, mailer, queue, clock)
+
+
+def csrf(response: HttpResponse) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', response.text)
+    assert found is not None, response.text[:500]
+    return found.group(1)
+
+
+def sign_in(site: Site, browser: Browser, email: str = ANA) -> HttpResponse:
+    home = browser.get("/")
+    browser.post("/login", {"csrf": csrf(home), "email": email})
+    link = urlsplit(site.link(email))
+    page = browser.get(f"/auth?{link.query}")
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None
+    return browser.post("/auth", {"csrf": csrf(page), "token": token.group(1)})
+
+
+PREFERENCES = {
+    "moments": ["breather", "coffee"],
+    "breather_minutes": "10",
+    "social_minutes": "20",
+    "coffee_minutes": "30",
+    "holds_per_week": "3",
+    "part_of_day": "afternoon",
+    "working_hours": "Mon-Thu 09:00-17:30, Fri 09:00-13:00",
+    "timezone": "America/New_York",
+    "quiet_days": ["Wed"],
+    "weekly_email": "on",
+    "dont_pair_add": "ben@example.com\ncleo@example.com",
+}
+
+
+def test_every_response_has_the_security_headers(site: Site) -> None:
+    for path in ("/", "/privacy", "/nope", "/auth?token=x", "/health", "/preferences"):
+        response = Browser().get(path)
+        csp = response.header("Content-Security-Policy") or ""
+        for part in ("default-src 'self'", "object-src 'none'", "base-uri 'none'",
+                     "frame-ancestors 'none'"):  # fmt: skip
+            assert part in csp, path
+        assert response.header("Strict-Transport-Security"), path
+        assert response.header("X-Content-Type-Options") == "nosniff", path
+        assert response.header("Referrer-Policy"), path
+
+
+def test_sign_in_opt_in_and_change_preferences(site: Site) -> None:
+    browser = Browser()
+    signed = sign_in(site, browser)
+    assert signed.status == 303 and signed.header("Location") == "/preferences"
+    cookie = next(c for c in signed.set_cookies if c.startswith("__Host-mm_session="))
+    for attribute in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+        assert attribute in cookie
+    page = browser.get("/preferences")
+    assert page.status == 200 and "not opted in yet" in page.text
+    assert site.store.get_person(ANA) is None  # nothing stored before the form is saved
+
+    saved = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
+    assert saved.status == 200 and "You are in" in saved.text
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.ACTIVE
+    prefs = person.preferences
+    assert {k.value for k in prefs.moments} == {"breather", "coffee"}
+    assert (prefs.breather_minutes, prefs.coffee_minutes, prefs.holds_per_week) == (10, 30, 3)
+    assert str(prefs.working_hours) == "Mon-Thu 09:00-17:30, Fri 09:00-13:00"
+    assert prefs.timezone == "America/New_York" and prefs.quiet_days == {2}
+    assert len(prefs.dont_pair) == 2 and "@" not in repr(prefs.dont_pair)
+    assert site.queue.sent == [ScanRequest(ANA, ScanReason.OPT_IN)]
+    assert "It holds 2 entries" in saved.text and "ben@example.com" not in saved.text
+
+    again = browser.post("/preferences", {"csrf": csrf(saved), **PREFERENCES, "weekly_email": ""})
+    assert "Saved" in again.text and len(site.queue.sent) == 1  # no second first scan
+    person = site.store.get_person(ANA)
+    assert person is not None and person.preferences.weekly_email is False
+    cleared = browser.post("/preferences/dont-pair/clear", {"csrf": csrf(again)})
+    person = site.store.get_person(ANA)
+    assert person is not None and person.preferences.dont_pair == frozenset()
+    assert "It holds 0 entries" in cleared.text
+
+
+def test_an_invalid_form_shows_each_error_and_stores_nothing(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    bad = {**PREFERENCES, "working_hours": "Mon-Fri 9-5", "timezone": "Mars/Olympus",
+           "holds_per_week": "-1"}  # fmt: skip
+    answer = browser.post("/preferences", {"csrf": csrf(page), **bad})
+    assert answer.status == 400
+    for name in ("working_hours", "timezone", "holds_per_week"):
+        assert f'id="{name}-error"' in answer.text
+    assert "Mon-Fri 9-5" in answer.text  # what was typed is shown again
+    assert site.store.get_person(ANA) is None and site.queue.sent == []
+
+
+def test_get_auth_changes_nothing_and_tokens_work_once(site: Site) -> None:
+    browser = Browser()
+    home = browser.get("/")
+    browser.post("/login", {"csrf": csrf(home), "email": ANA})
+    link = urlsplit(site.link())
+    for _ in range(3):  # a mail scanner prefetching the link
+        assert "Sign in as ana@example.com" in Browser().get(f"/auth?{link.query}").text
+    page = browser.get(f"/auth?{link.query}")
+    token = link.query.split("=", 1)[1]
+    assert browser.post("/auth", {"csrf": csrf(page), "token": token}).status == 303
+    replay = Browser()
+    replay_page = replay.get("/")
+    replayed = replay.post("/auth", {"csrf": csrf(replay_page), "token": token})
+    assert replayed.status == 400 and "no longer works" in replayed.text
+    assert "no longer works" in Browser().get(f"/auth?{link.query}").text
+
+
+def test_forged_and_expired_tokens_get_a_friendly_page(site: Site) -> None:
+    browser = Browser()
+    page = browser.get("/")
+    forged = browser.post("/auth", {"csrf": csrf(page), "token": "A" * 43})
+    assert forged.status == 400 and "Send me a new link" in forged.text
+    browser.post("/login", {"csrf": csrf(page), "email": ANA})
+    link = urlsplit(site.link())
+    site.clock[0] = NOW + timedelta(minutes=16)
+    assert "no longer works" in browser.get(f"/auth?{link.query}").text
+
+
+def test_the_login_answer_is_the_same_for_any_address(site: Site) -> None:
+    answers = set()
+    for address in (ANA, "nobody@example.com", "eve@elsewhere.org", "not an address"):
+        browser = Browser()
+        page = browser.get("/")
+        response = browser.post("/login", {"csrf": csrf(page), "email": address})
+        answers.add((response.status, response.text))
+    assert len(answers) == 1
+    assert [m["To"] for m in site.mailer.sent] == [ANA, "nobody@example.com"]
+
+
+def test_sign_in_links_are_rate_limited_per_address(site: Site) -> None:
+    for _ in range(8):
+        browser = Browser()
+        page = browser.get("/")
+        browser.post("/login", {"csrf": csrf(page), "email": ANA})
+    assert len(site.mailer.sent) == 5
+
+
+def test_csrf_is_required_on_every_state_changing_form(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    for path in ("/preferences", "/preferences/dont-pair/clear", "/optout",
+                 "/delete-my-data", "/logout"):  # fmt: skip
+        refused = browser.post(path, {"csrf": "0" * 64, **PREFERENCES})
+        assert refused.status == 403, path
+    assert site.store.get_person(ANA) is None
+    stranger = Browser()
+    stranger.get("/")
+    assert stranger.post("/login", {"csrf": csrf(page), "email": ANA}).status == 403
+
+
+def test_opt_out_queues_the_removal_and_ends_the_session(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    saved = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
+    left = browser.post("/optout", {"csrf": csrf(saved)})
+    assert left.status == 200 and "You are out" in left.text
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status in (PersonStatus.LEAVING, PersonStatus.OPTED_OUT)
+    assert browser.get("/preferences").status == 303  # signed out
+
+
+def test_delete_my_data_erases_once_nothing_is_left(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    saved = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
+    gone = browser.post("/delete-my-data", {"csrf": csrf(saved)})
+    assert gone.status == 200 and "35 days" in gone.text
+    assert site.store.get_person(ANA) is None  # no hold was placed yet: erased at once
+
+
+def test_one_click_unsubscribe(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
+    token = unsubscribe_token(KEY, pseudonym(pseudonym_key(KEY), ANA))
+    stranger = Browser()  # a mail client: no session, no CSRF token
+    confirm = stranger.get(f"/unsubscribe?token={token}")
+    person = site.store.get_person(ANA)
+    assert confirm.status == 200 and person is not None and person.preferences.weekly_email
+    done = stranger.post(f"/unsubscribe?token={token}", {"List-Unsubscribe": "One-Click"})
+    person = site.store.get_person(ANA)
+    assert done.status == 200 and person is not None and not person.preferences.weekly_email
+    forged = stranger.post(f"/unsubscribe?token={token[:-1]}0", {})
+    assert forged.status == 400
+
+
+def test_logout_ends_the_session(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    assert browser.post("/logout", {"csrf": csrf(page)}).status == 303
+    assert browser.get("/preferences").status == 303

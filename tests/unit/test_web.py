@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from micromoments.adapters.mail import MemoryMailer
 from micromoments.adapters.memory import MemoryTable
@@ -297,3 +299,72 @@ def test_logout_ends_the_session(site: Site) -> None:
     page = browser.get("/preferences")
     assert browser.post("/logout", {"csrf": csrf(page)}).status == 303
     assert browser.get("/preferences").status == 303
+
+
+# -- every field, invalid values: never a 500, nothing stored --------------------------------
+
+FIELD_NAMES = sorted(PREFERENCES) + ["csrf", "unknown_field"]
+NASTY = st.one_of(
+    st.text(max_size=80),
+    st.sampled_from(["", " ", "-1", "0", "999999999999", "1e3", "NaN", "on", "off", "Mon",
+                     "Mon-Fri 25:00-26:00", "Europe/Nowhere", "../../etc/passwd",
+                     "<script>alert(1)</script>", "ben@", "a" * 3000, "\x00", "é" * 40]),
+)  # fmt: skip
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(FIELD_NAMES), values=st.lists(NASTY, min_size=0, max_size=3))
+def test_invalid_values_in_any_field_never_500_and_store_nothing(
+    site: Site, field: str, values: list[str]
+) -> None:
+    browser = site_browser(site)
+    page = browser.get("/preferences")
+    before = site.store.get_person(ANA)
+    form: dict[str, str | list[str]] = {"csrf": csrf(page), **PREFERENCES}
+    if field in ("moments", "quiet_days"):
+        form[field] = values
+    elif values:
+        form[field] = values if len(values) > 1 else values[0]
+    else:
+        form.pop(field, None)
+    answer = browser.post("/preferences", form)
+    assert answer.status in (200, 400, 403), answer.text[:300]
+    assert "Traceback" not in answer.text
+    if answer.status != 200:
+        assert site.store.get_person(ANA) == before
+        assert "Nothing was" in answer.text or "nothing was" in answer.text.lower()
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(["/", "/login", "/auth", "/preferences", "/optout", "/unsubscribe",
+                          "/delete-my-data", "/logout", "/nope"]),
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    query=st.text(max_size=60),
+    body=st.binary(max_size=300),
+    cookie=st.text(max_size=80),
+)  # fmt: skip
+def test_arbitrary_requests_never_500(
+    site: Site, path: str, method: str, query: str, body: bytes, cookie: str
+) -> None:
+    from urllib.parse import quote
+
+    headers = [("host", "localhost"), ("content-type", "application/x-www-form-urlencoded"),
+               ("cookie", cookie)]  # fmt: skip
+    answer = call(web.handler, method, path, query=quote(query, safe="=&"), headers=headers,
+                  body=body)  # fmt: skip
+    assert answer.status < 500 or answer.status == 503, (answer.status, answer.text[:300])
+    assert site.store.get_person(ANA) is None
+
+
+_BROWSERS: dict[int, Browser] = {}
+
+
+def site_browser(site: Site) -> Browser:
+    """One signed-in browser per site (hypothesis runs many examples on one fixture)."""
+    browser = _BROWSERS.get(id(site))
+    if browser is None or browser.get("/preferences").status != 200:
+        browser = Browser()
+        sign_in(site, browser)
+        _BROWSERS[id(site)] = browser
+    return browser

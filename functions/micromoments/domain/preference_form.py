@@ -73,13 +73,14 @@ def read_form(
         raise FormRefused(f"unexpected form fields: {', '.join(unknown[:5])}")
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    long_errors: dict[str, str] = {}
     for name, shape in FIELDS.items():
         given = list(form.get(name, ()))
-        if any(len(v) > MAX_FIELD_LENGTH for v in given):
-            errors[name] = "This value is too long."
-            continue
         if shape == "one" and len(given) > 1:
             raise FormRefused(f"the field {name} was sent more than once")
+        if any(len(v) > MAX_FIELD_LENGTH for v in given):
+            long_errors[name] = "This value is too long."
+            given = []
         values[name] = given if shape == "many" else (given[0].strip() if given else "")
 
     update: dict[str, Any] = {}
@@ -157,6 +158,7 @@ def read_form(
     if len(addresses) > MAX_DONT_PAIR_ADDED:
         errors["dont_pair_add"] = f"At most {MAX_DONT_PAIR_ADDED} addresses at a time."
 
+    errors.update(long_errors)  # the reason that matters for a value that was too long
     if errors:
         return FormResult(None, errors)
     try:

@@ -174,7 +174,10 @@ def request_cookies() -> dict[str, str]:
 
 def form() -> dict[str, list[str]]:
     """The urlencoded body; too large or unreadable is refused whole."""
-    body = app.current_event.decoded_body or ""
+    try:
+        body = app.current_event.decoded_body or ""
+    except (UnicodeDecodeError, ValueError):
+        raise FormRefused("the form could not be read") from None
     if len(body.encode()) > MAX_BODY_BYTES:
         raise FormRefused("the form is too large")
     try:

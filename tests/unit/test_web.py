@@ -303,7 +303,7 @@ def test_logout_ends_the_session(site: Site) -> None:
 
 # -- every field, invalid values: never a 500, nothing stored --------------------------------
 
-FIELD_NAMES = sorted(PREFERENCES) + ["csrf", "unknown_field"]
+FIELD_NAMES = [*sorted(PREFERENCES), "csrf", "unknown_field"]
 NASTY = st.one_of(
     st.text(max_size=80),
     st.sampled_from(["", " ", "-1", "0", "999999999999", "1e3", "NaN", "on", "off", "Mon",

@@ -234,6 +234,18 @@ def session_binding(session: Session) -> str:
     return f"session:{session.session_hash}"
 
 
+def signed_in_form(deps: Services) -> tuple[Session, dict[str, list[str]]] | Response[str]:
+    """The session and the submitted form of a signed-in page's POST; otherwise the answer
+    (back to the start without a session, 403 without a valid CSRF token)."""
+    session = signed_in(deps)
+    if session is None:
+        return redirect("/")
+    fields = checked_form(deps, session_binding(session))
+    if isinstance(fields, Response):
+        return fields
+    return session, fields
+
+
 # -- routes ----------------------------------------------------------------------------------
 
 
@@ -337,12 +349,10 @@ def logout() -> Response[str]:
     from micromoments.services.sign_in import sign_out
 
     deps = services()
-    session = signed_in(deps)
-    if session is None:
-        return redirect("/")
-    fields = checked_form(deps, session_binding(session))
-    if isinstance(fields, Response):
-        return fields
+    checked = signed_in_form(deps)
+    if isinstance(checked, Response):
+        return checked
+    session, _fields = checked
     sign_out(deps.store, session)
     return redirect("/", cookies=[_cookie(SESSION_COOKIE, "", max_age=0)])
 
@@ -422,12 +432,10 @@ def save_preferences() -> Response[str]:
     from micromoments.services.preferences import save
 
     deps = services()
-    session = signed_in(deps)
-    if session is None:
-        return redirect("/")
-    fields = checked_form(deps, session_binding(session))
-    if isinstance(fields, Response):
-        return fields
+    checked = signed_in_form(deps)
+    if isinstance(checked, Response):
+        return checked
+    session, fields = checked
     saved = save(
         deps.store, deps.queue, email=session.email, form=fields, master_key=deps.master_key
     )
@@ -450,12 +458,10 @@ def clear_dont_pair() -> Response[str]:
     from micromoments.services.preferences import clear_dont_pair as clear
 
     deps = services()
-    session = signed_in(deps)
-    if session is None:
-        return redirect("/")
-    fields = checked_form(deps, session_binding(session))
-    if isinstance(fields, Response):
-        return fields
+    checked = signed_in_form(deps)
+    if isinstance(checked, Response):
+        return checked
+    session, _fields = checked
     clear(deps.store, session.email)
     return _preferences(deps, session, saved="Your never-pair list is empty now.")
 
@@ -466,12 +472,10 @@ def opt_out() -> Response[str]:
     from micromoments.services.sign_in import sign_out
 
     deps = services()
-    session = signed_in(deps)
-    if session is None:
-        return redirect("/")
-    fields = checked_form(deps, session_binding(session))
-    if isinstance(fields, Response):
-        return fields
+    checked = signed_in_form(deps)
+    if isinstance(checked, Response):
+        return checked
+    session, _fields = checked
     leave(deps.store, deps.queue, email=session.email, now=deps.now())
     sign_out(deps.store, session)
     metrics.add_metric(name="OptedOut", unit=MetricUnit.Count, value=1)
@@ -493,12 +497,10 @@ def delete_my_data() -> Response[str]:
     from micromoments.services.sign_in import sign_out
 
     deps = services()
-    session = signed_in(deps)
-    if session is None:
-        return redirect("/")
-    fields = checked_form(deps, session_binding(session))
-    if isinstance(fields, Response):
-        return fields
+    checked = signed_in_form(deps)
+    if isinstance(checked, Response):
+        return checked
+    session, _fields = checked
     sign_out(deps.store, session)
     erased = delete(
         deps.store, deps.queue, email=session.email, master_key=deps.master_key, now=deps.now()

@@ -1,0 +1,370 @@
+"""The weekly digest as an email: the numbers of `domain.digest` in words, an HTML part that
+shows in Gmail and Outlook, a plain-text part with the same facts, and the headers of a
+one-click unsubscribe (RFC 8058).
+
+Both parts are rendered from one `DigestView`: every sentence and number is computed here
+once, the templates (``templates/email/digest.html`` and ``digest.txt``) only lay it out,
+so the two parts cannot tell different stories. The HTML is email-safe: tables and inline
+styles only, no images, no SVG, no external resources, a 600 px column that shrinks to the
+screen, and a per-weekday bar chart drawn with table cells whose widths are percentages.
+
+Links go to ``MICROMOMENTS_PUBLIC_BASE_URL`` only: ``/preferences`` and the one-click
+``/unsubscribe?token=…`` route. Callers pass the person's unsubscribe *token*
+(`domain.access.unsubscribe_token`); the link is made here (`unsubscribe_url`). RFC 8058
+wants that link to be https; a local http base (``micromoments demo``/``serve``) still gets
+the ``List-Unsubscribe`` header, so the flow can be tried end to end, and mailbox
+providers simply ignore it there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from functools import cache
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+from micromoments.domain.digest import Digest, Outcome, monday_of
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+BAR_TEXT_WIDTH = 20  # characters of the longest bar in the plain-text chart
+MIN_BAR_PERCENT = 2  # a day with any meeting shows at least this much bar
+SAME_TREND_MINUTES = 30  # a change smaller than this is "about the same"
+
+BAR_COLOUR = "#0b5d6b"
+OVERLOADED_COLOUR = "#b45309"
+TRACK_COLOUR = "#ece7dc"
+
+
+# -- links ------------------------------------------------------------------------------------
+
+
+def unsubscribe_url(base_url: str, token: str) -> str:
+    """The one-click unsubscribe link of a token (`domain.access.unsubscribe_token`)."""
+    return f"{_base(base_url)}/unsubscribe?token={quote(token, safe='')}"
+
+
+def _base(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"the public base URL must be an http(s) URL, not {base_url!r}")
+    return base_url.rstrip("/")
+
+
+def _unsubscribe_link(base_url: str, token: str) -> str:
+    if not token or token != token.strip():
+        raise ValueError("an unsubscribe token is needed for the unsubscribe link")
+    return unsubscribe_url(base_url, token)
+
+
+# -- the words and numbers of one digest ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One line of a section: "Meetings: 14.5 h (2.5 h more than last week's 12 h)"."""
+
+    label: str
+    value: str
+    note: str = ""  # never in parentheses: the text part puts it in some
+
+    @property
+    def line(self) -> str:
+        return f"{self.label}: {self.value}" + (f" ({self.note})" if self.note else "")
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One weekday of the chart."""
+
+    label: str  # "Mon 24"
+    hours: str  # "3.5 h"
+    percent: int  # of the week's busiest day; 0 without meetings, at least 2 with any
+    overloaded: bool
+    note: str  # "overloaded", "away" or ""
+    text_bar: str  # the bar of the plain-text chart
+
+    @property
+    def line(self) -> str:
+        note = f", {self.note}" if self.note else ""
+        return f"{self.label:<7} {self.text_bar} {self.hours}{note}"
+
+    @property
+    def colour(self) -> str:
+        return OVERLOADED_COLOUR if self.overloaded else BAR_COLOUR
+
+
+@dataclass(frozen=True, slots=True)
+class DigestView:
+    """Everything both parts show, already in words."""
+
+    subject: str
+    week: str  # "24–30 November 2026"
+    timezone: str
+    intro: str
+    person: str
+    numbers: tuple[Fact, ...]
+    bars: tuple[Bar, ...]
+    any_overloaded: bool
+    moments: tuple[Fact, ...]
+    outlook: tuple[Fact, ...]
+    suggestion: str
+    preferences_url: str
+    unsubscribe_url: str
+
+
+def view(digest: Digest, *, base_url: str, unsubscribe: str) -> DigestView:
+    monday = monday_of(digest.iso_week)
+    this, m = digest.this_week, digest.moments
+    bars = _bars(digest, monday)
+    return DigestView(
+        subject=subject(digest),
+        week=_week_span(monday),
+        timezone=digest.timezone,
+        intro=(
+            "It was a quiet one: no meetings, and nothing for micromoments to do."
+            if digest.quiet
+            else "Here is how it went, and what is ahead. Only you get this email."
+        ),
+        person=digest.person,
+        numbers=(
+            Fact("Meetings", _decimal_hours(this.meeting_minutes), _trend(digest)),
+            Fact(
+                "Longest back-to-back run",
+                _duration(this.longest_run_minutes) if this.longest_run_minutes else "none",
+            ),
+            Fact(
+                "Focus time",
+                _decimal_hours(this.focus_minutes),
+                "free stretches of 2 h or more in your working hours",
+            ),
+            Fact(
+                "Meetings outside working hours",
+                _duration(this.after_hours_minutes) if this.after_hours_minutes else "none",
+            ),
+            Fact(
+                "Overloaded days",
+                str(this.overloaded_days) if this.overloaded_days else "none",
+                _names([b.date for b in this.days if b.overloaded]),
+            ),
+        ),
+        bars=bars,
+        any_overloaded=any(b.overloaded for b in bars),
+        moments=(
+            Fact(
+                "Breathers",
+                f"{m.breathers_placed} placed" if m.breathers_placed else "none this week",
+                f"you kept {m.breathers_kept} and removed {m.breathers_dismissed}"
+                if m.breathers_placed
+                else "",
+            ),
+            Fact(
+                "Social time",
+                f"{m.social_placed} placed" if m.social_placed else "none this week",
+                f"you kept {m.social_kept}" if m.social_placed else "",
+            ),
+            Fact("Coffee chat", _COFFEE[m.coffee]),
+            Fact("Watercooler", _WATERCOOLER[m.watercooler]),
+        ),
+        outlook=_outlook(digest),
+        suggestion=digest.suggestion.text,
+        preferences_url=f"{_base(base_url)}/preferences",
+        unsubscribe_url=_unsubscribe_link(base_url, unsubscribe),
+    )
+
+
+def subject(digest: Digest) -> str:
+    """Warm and specific: "Your week: 14.5 h of meetings, 3 breathers"."""
+    if digest.quiet:
+        return "Your week: a quiet one"
+    this, m = digest.this_week, digest.moments
+    meetings = (
+        f"{_decimal_hours(this.meeting_minutes)} of meetings"
+        if this.meeting_minutes
+        else "no meetings"
+    )
+    if m.breathers_placed:
+        extra = f"{m.breathers_placed} breather{'s' if m.breathers_placed != 1 else ''}"
+    elif m.coffee is Outcome.HAPPENED:
+        extra = "a coffee chat"
+    elif m.social_placed:
+        extra = "some social time"
+    else:
+        return f"Your week: {meetings}"
+    return f"Your week: {meetings}, {extra}"
+
+
+_COFFEE = {
+    Outcome.NONE: "none this week",
+    Outcome.AHEAD: "still ahead",
+    Outcome.HAPPENED: "it happened",
+    Outcome.DECLINED: "it did not happen this time",
+}
+_WATERCOOLER = {
+    Outcome.NONE: "none this week",
+    Outcome.AHEAD: "still ahead",
+    Outcome.HAPPENED: "it took place",
+    Outcome.DECLINED: "it did not happen this time",
+}
+
+
+def _trend(digest: Digest) -> str:
+    trend = digest.trend_minutes
+    if trend is None:
+        return ""
+    last = _decimal_hours(digest.last_week.meeting_minutes)
+    if abs(trend) < SAME_TREND_MINUTES:
+        return f"about the same as last week's {last}"
+    more = "more" if trend > 0 else "less"
+    return f"{_decimal_hours(abs(trend))} {more} than last week's {last}"
+
+
+def _bars(digest: Digest, monday: date) -> tuple[Bar, ...]:
+    """Monday to Sunday; a day without a load had no meetings."""
+    by_date = {b.date: b for b in digest.this_week.days}
+    most = max((b.meeting_minutes for b in by_date.values()), default=0)
+    bars = []
+    for offset in range(7):
+        day = monday + timedelta(days=offset)
+        found = by_date.get(day)
+        minutes = found.meeting_minutes if found else 0
+        overloaded = bool(found and found.overloaded)
+        away = bool(found and not found.available)
+        percent = max(MIN_BAR_PERCENT, round(100 * minutes / most)) if minutes else 0
+        length = max(1, round(BAR_TEXT_WIDTH * minutes / most)) if minutes else 0
+        bars.append(
+            Bar(
+                label=f"{day:%a} {day.day}",
+                hours=_decimal_hours(minutes),
+                percent=percent,
+                overloaded=overloaded,
+                note="overloaded" if overloaded else "away" if away else "",
+                text_bar=("#" * length).ljust(BAR_TEXT_WIDTH),
+            )
+        )
+    return tuple(bars)
+
+
+def _outlook(digest: Digest) -> tuple[Fact, ...]:
+    o = digest.outlook
+    heaviest = (
+        Fact(
+            "Busiest day",
+            _long_date(o.heaviest_day),
+            f"{_duration(o.heaviest_minutes)} of meetings",
+        )
+        if o.heaviest_day
+        else Fact("Busiest day", "none yet", "no meetings on your calendar so far")
+    )
+    planned = Fact(
+        "Moments already planned",
+        str(o.holds_planned) if o.holds_planned else "none yet",
+        "breathers, social time or shared moments on your calendar" if o.holds_planned else "",
+    )
+    return heaviest, planned
+
+
+def _decimal_hours(minutes: int) -> str:
+    """Whole and half hours read best as decimals: 870 -> "14.5 h", 720 -> "12 h"."""
+    hours = round(minutes / 60, 1)
+    return f"{hours:g} h"
+
+
+def _duration(minutes: int) -> str:
+    """As the suggestion texts say it: "2 h 30 min", "45 min", "3 h"."""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def _long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def _names(days: list[date]) -> str:
+    names = [f"{d:%A}" for d in days]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _week_span(monday: date) -> str:
+    sunday = monday + timedelta(days=6)
+    if monday.month == sunday.month:
+        return f"{monday.day}–{sunday.day} {sunday:%B %Y}"
+    if monday.year == sunday.year:
+        return f"{monday.day} {monday:%B} – {sunday.day} {sunday:%B %Y}"
+    return f"{monday.day} {monday:%B %Y} – {sunday.day} {sunday:%B %Y}"
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+@cache
+def templates() -> Environment:
+    """The email templates; Jinja is imported on first use (cold starts, STYLE.md 2)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("micromoments", "templates/email"),
+        autoescape=select_autoescape(["html"], default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_html(digest: Digest, *, base_url: str, unsubscribe: str) -> str:
+    """The HTML part. ``unsubscribe`` is the person's unsubscribe token
+    (`domain.access.unsubscribe_token`); the link is made here (`unsubscribe_url`)."""
+    return (
+        templates()
+        .get_template("digest.html")
+        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe))
+    )
+
+
+def render_text(digest: Digest, *, base_url: str, unsubscribe: str) -> str:
+    """The plain-text part: the same facts as the HTML part."""
+    return (
+        templates()
+        .get_template("digest.txt")
+        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe))
+    )
+
+
+def compose(
+    digest: Digest,
+    *,
+    to: str,
+    sender: str,
+    base_url: str,
+    unsubscribe: str,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """The whole message: multipart/alternative, text/plain first, then text/html, with
+    ``List-Unsubscribe`` (the one-click link in angle brackets) and
+    ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; ``Auto-Submitted:
+    auto-generated`` (RFC 3834) keeps auto-responders from answering it."""
+    link = _unsubscribe_link(base_url, unsubscribe)
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject(digest)
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    message["Message-ID"] = make_msgid(idstring="digest", domain=domain or None)
+    message["List-Unsubscribe"] = f"<{link}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    # Quoted-printable: readable in the raw message, 7-bit safe on every hop.
+    text = render_text(digest, base_url=base_url, unsubscribe=unsubscribe)
+    html = render_html(digest, base_url=base_url, unsubscribe=unsubscribe)
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
+    return message

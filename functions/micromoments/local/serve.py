@@ -1,0 +1,529 @@
+"""``micromoments serve``: the opt-in site on the local stand-ins, in a browser.
+
+`SiteServer` puts the real web Lambda handler behind a loopback HTTP server, the way API
+Gateway does deployed: each request becomes an HTTP API (payload 2.0) event
+(`local.web_bridge`) and the handler's answer goes back as HTTP. Next to it a worker drains
+the scan queue into the real scan handler, as the queue's event source does deployed, so
+the work the site enqueues (the first scan on opting in, the removal scan on opting out)
+runs while the site is up. Sign-in emails go through SES (moto) and are teed into an
+outbox directory; the link of each new one is printed.
+
+Handlers run one invocation at a time (a lock): a Lambda environment runs one at a time
+too, and the handlers share process-wide singletons (logger, metrics, caches) that were
+never meant for threads.
+
+`serve` is the command: the stand-ins of the demo, the synthetic organisation seeded and
+scanned once, the environment exports for other commands, then the site until Ctrl-C.
+
+The site's address is ``http://127.0.0.1:PORT``: Chromium (and other browsers) treat
+loopback addresses as secure contexts, so the site's ``Secure`` / ``__Host-`` cookies work
+over plain HTTP there.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from micromoments.local.runtime import HOST, REGION, LocalRuntime, _listen, require_local_extra
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+    from werkzeug.serving import BaseWSGIServer
+
+    from micromoments.local.synthetic import SyntheticOrg
+
+DEFAULT_PORT = 8765
+DEFAULT_PEOPLE = 12
+DEFAULT_OUTBOX = Path("demo-out") / "outbox"
+SEED = 7
+DAYS = 14
+SQS_BATCH = 10
+POLL_SECONDS = 0.25
+MAX_REQUEST_BYTES = 1024 * 1024  # the handler refuses forms over 16 KiB itself
+SHOWN_PEOPLE = 3
+
+_SIGN_IN_LINK = re.compile(r"https?://\S+/auth\?token=[A-Za-z0-9_-]+")
+
+Progress = Callable[[str], None]
+
+
+def stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def sign_in_link(text: str) -> str | None:
+    """The first sign-in link in an email's text, if any."""
+    found = _SIGN_IN_LINK.search(text)
+    return found.group(0) if found else None
+
+
+class SiteServer:
+    """The web handler on ``http://127.0.0.1:PORT`` and a scan worker, on a started
+    `LocalRuntime` (or one it starts and stops itself when none is given).
+
+    ``port`` 0 means a free one. `start` points the runtime's environment at the site
+    (``MICROMOMENTS_PUBLIC_BASE_URL``, ``MICROMOMENTS_SENDER_ADDRESS``,
+    ``MICROMOMENTS_OUTBOX_DIR``); `stop` stops the worker, then the HTTP server (safe to
+    call twice). Links of new sign-in emails are printed on ``out`` (None: not at all).
+    """
+
+    def __init__(
+        self,
+        runtime: LocalRuntime | None = None,
+        *,
+        port: int = 0,
+        outbox: Path = DEFAULT_OUTBOX,
+        out: TextIO | None = None,
+        progress: Progress = stderr_progress,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self._own_runtime = runtime is None
+        self.runtime = runtime or LocalRuntime()
+        self.requested_port = port
+        self.outbox = Path(outbox)
+        self.out = out
+        self.progress = progress
+        self.poll_seconds = poll_seconds
+        self.messages_scanned = 0
+        self._invocations = threading.Lock()  # one handler invocation at a time
+        self._draining = threading.Lock()  # one receiver at a time: worker or `drain`
+        self._stopping = threading.Event()
+        self._server: BaseWSGIServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._announced: set[str] = set()
+        self._queue_arn = ""
+        self._client: SQSClient | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> SiteServer:
+        if self._server is not None:
+            return self
+        require_local_extra()
+        if self._own_runtime:
+            self.runtime.start()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                return  # no line per request
+
+        # Bound here, not by werkzeug, which answers a busy port with sys.exit(1).
+        listener = _listen(HOST, self.requested_port, "the site")
+        try:
+            server = make_server(
+                HOST, self.requested_port, self._wsgi, True,
+                request_handler=Quiet, fd=listener.fileno(),
+            )  # fmt: skip
+        finally:
+            listener.close()  # the server holds its own duplicate
+        self._server = server
+        self.runtime.use_environment(
+            {
+                "MICROMOMENTS_PUBLIC_BASE_URL": self.url,
+                "MICROMOMENTS_SENDER_ADDRESS": self.runtime.sender,
+                "MICROMOMENTS_OUTBOX_DIR": str(self.outbox.resolve()),
+            }
+        )
+        self._warm_up()
+        self._announced = {path.name for path in self._outbox_messages()}
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(
+                target=lambda: server.serve_forever(poll_interval=0.05),
+                name=f"site:{server.port}",
+                daemon=True,
+            ),
+            threading.Thread(target=self._work, name="scan-worker", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _warm_up(self) -> None:
+        """Build the process's clients now, on one thread (creating boto3 clients from the
+        default session is not thread-safe), and fail now if something is missing."""
+        from micromoments import wiring
+
+        wiring.store()
+        wiring.scan_queue()
+        wiring.mailer()
+        if wiring.master_key() is None:  # pragma: no cover - the runtime always names one
+            raise RuntimeError("the local runtime has no signing key")
+        self._sqs()
+
+    def stop(self) -> None:
+        """Stop the scan worker, then the HTTP server; the runtime too if it is ours."""
+        self._stopping.set()
+        server, self._server = self._server, None
+        threads, self._threads = self._threads, []
+        try:
+            for thread in threads:
+                if thread.name == "scan-worker":
+                    thread.join(timeout=30)
+            if server is not None:
+                if threads:  # shutdown waits for serve_forever: only once it was started
+                    server.shutdown()
+                server.server_close()
+            for thread in threads:
+                thread.join(timeout=5)
+        finally:
+            if self._own_runtime:
+                self.runtime.stop()
+
+    def __enter__(self) -> SiteServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the site is not started")
+        return int(self._server.port)
+
+    @property
+    def url(self) -> str:
+        """The site's address, without a trailing slash."""
+        return f"http://{HOST}:{self.port}"
+
+    # -- HTTP -> the web handler -------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        from werkzeug.exceptions import RequestEntityTooLarge
+        from werkzeug.wrappers import Request, Response
+
+        from micromoments.handlers import web
+        from micromoments.local.web_bridge import from_result, to_event
+
+        request = Request(environ)
+        request.max_content_length = MAX_REQUEST_BYTES
+        try:
+            body = request.get_data(cache=False)
+        except RequestEntityTooLarge as exc:
+            return exc(environ, start_response)
+        event = to_event(
+            request.method,
+            request.path,
+            query=environ.get("QUERY_STRING", ""),
+            headers=list(request.headers.items()),
+            body=body,
+            source_ip=request.remote_addr or HOST,
+        )
+        try:
+            with self._invocations:
+                result = self.runtime.invoke(web.handler, event, function="micromoments-web")
+                self._announce_new_mail()
+            answer = from_result(result)
+            response = Response(answer.body, status=answer.status, headers=answer.headers)
+        except Exception as exc:  # a handler bug: one line here, a plain 500 there
+            print(f"micromoments serve: {request.method} {request.path}: {exc!r}", file=sys.stderr)
+            response = Response("internal error\n", status=500, mimetype="text/plain")
+        return response(environ, start_response)
+
+    # -- sign-in emails ------------------------------------------------------------------------
+
+    def _outbox_messages(self) -> list[Path]:
+        from micromoments.adapters.mail import OutboxMailer
+
+        return OutboxMailer(self.outbox).messages()
+
+    def _announce_new_mail(self) -> None:
+        """Print the sign-in link (or the file) of every message new in the outbox."""
+        from email import policy
+        from email.parser import BytesParser
+
+        for path in self._outbox_messages():
+            if path.name in self._announced:
+                continue
+            self._announced.add(path.name)
+            if self.out is None:
+                continue
+            message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            body = message.get_body(preferencelist=("plain",))
+            text = body.get_content() if body is not None else ""
+            link = sign_in_link(text if isinstance(text, str) else "")
+            to = message.get("To", "?")
+            if link:
+                print(f"sign-in link for {to}: {link}", file=self.out, flush=True)
+            else:
+                print(f"email to {to}: {path}", file=self.out, flush=True)
+
+    # -- the scan queue -> the scan handler -------------------------------------------------------
+
+    def _sqs(self) -> SQSClient:
+        """The worker's SQS client (built once, in `start`: boto3 clients are thread-safe,
+        creating them is not)."""
+        if self._client is None:
+            import boto3
+
+            client = boto3.client("sqs")
+            attributes = client.get_queue_attributes(
+                QueueUrl=self.runtime.scan_queue_url, AttributeNames=["QueueArn"]
+            )
+            self._queue_arn = attributes["Attributes"]["QueueArn"]
+            self._client = client
+        return self._client
+
+    def _work(self) -> None:
+        """Drain the scan queue while the site is up; an idle queue is polled."""
+        while not self._stopping.is_set():
+            try:
+                handled = self._drain_batch()
+            except Exception as exc:
+                if self._stopping.is_set():
+                    return
+                print(f"micromoments serve: scan worker: {exc}", file=sys.stderr, flush=True)
+                handled = 0
+                self._stopping.wait(1.0)
+            if not handled:
+                self._stopping.wait(self.poll_seconds)
+
+    def drain(self, *, expected: int = 0) -> int:
+        """Run queued scans here until the queue is empty (the worker may take some of
+        them meanwhile); the messages handled here. A failed message goes back to the
+        queue at once; redrive ends a poisoned one."""
+        handled = 0
+        budget = 10 + 6 * (max(expected, 1) // SQS_BATCH + 1)
+        for _ in range(budget):
+            got = self._drain_batch()
+            if not got:
+                break
+            handled += got
+        return handled
+
+    def _drain_batch(self) -> int:
+        """One receive (up to 10 messages) through the scan handler; how many it got."""
+        from micromoments.handlers import scan
+
+        with self._draining:
+            client = self._sqs()
+            url = self.runtime.scan_queue_url
+            messages = client.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=SQS_BATCH,
+                WaitTimeSeconds=0,
+                AttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                return 0
+            event = {"Records": [_sqs_record(m, self._queue_arn) for m in messages]}
+            with self._invocations:
+                response = self.runtime.invoke(scan.handler, event, function="micromoments-scan")
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+            succeeded = [m for m in messages if m["MessageId"] not in failed]
+            if succeeded:
+                client.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(succeeded)
+                    ],
+                )
+            for message in messages:
+                if message["MessageId"] in failed:  # back to the queue at once, as a retry
+                    client.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+            self.messages_scanned += len(succeeded)
+            self._report(succeeded, len(failed))
+            return len(messages)
+
+    def _report(self, done: list[MessageTypeDef], failed: int) -> None:
+        """One line on stderr per batch: the scans done, by reason."""
+        from micromoments.domain.scan_request import MalformedMessage, ScanRequest
+
+        reasons: Counter[str] = Counter()
+        for message in done:
+            try:
+                reasons[ScanRequest.from_body(message["Body"]).reason.value] += 1
+            except MalformedMessage:
+                reasons["malformed"] += 1
+        detail = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
+        failures = f"; {failed} failed, back to the queue" if failed else ""
+        self.progress(f"  scans done: {len(done)} ({detail}){failures}")
+
+
+def _sqs_record(message: MessageTypeDef, queue_arn: str) -> dict[str, Any]:
+    """An SQS message as the Lambda event source delivers it."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+# -- the synthetic organisation ---------------------------------------------------------------
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def seed_organisation(
+    runtime: LocalRuntime, *, people: int, seed: int = SEED, progress: Progress = stderr_progress
+) -> SyntheticOrg:
+    """The demo's synthetic organisation: calendars on the Calendar server, org settings
+    and people (opted in) in the Store. Its calendars start on the Monday of the org's
+    week, as in the demo."""
+    from micromoments import wiring
+    from micromoments.domain.calendar import zone
+    from micromoments.local.synthetic import generate_org
+
+    first_day = _monday(datetime.now(UTC).date())
+    org = generate_org(people, seed=seed, start=first_day, days=DAYS)
+    org_monday = _monday(datetime.now(zone(org.settings.timezone)).date())
+    if org_monday != first_day:
+        org = generate_org(people, seed=seed, start=org_monday, days=DAYS)
+    events = sum(len(p.events) for p in org.people)
+    progress(
+        f"seeding {len(org.people)} people in {len(org.teams)} teams: {events} events over "
+        f"{DAYS} days"
+    )
+    runtime.calendar.seed_org(org)
+    store = wiring.store()
+    store.create_settings(org.settings)
+    for synthetic in org.people:
+        store.create_person(synthetic.person)
+    return org
+
+
+def queue_everyone(runtime: LocalRuntime) -> int:
+    """The hourly dispatch as its schedule invokes it, plus the people whose local day is
+    not a workday (queued here, as the demo does, so everyone is scanned on any day);
+    how many scans were queued."""
+    from micromoments import wiring
+    from micromoments.domain.scan_request import ScanReason, ScanRequest
+    from micromoments.domain.settings import OrgSettings
+    from micromoments.handlers import dispatch
+    from micromoments.services.dispatch import scan_request_for
+
+    now = datetime.now(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    scheduled = hour.isoformat().replace("+00:00", "Z")
+    event = {"kind": "dispatch", "scheduled_time": scheduled}
+    sent = runtime.invoke(dispatch.handler, event, function="micromoments-dispatch")
+    store = wiring.store()
+    settings = store.get_settings() or OrgSettings()
+    off = [
+        email
+        for email in store.scannable_people()
+        if scan_request_for(store, email, settings, now) is None
+    ]
+    if off:
+        wiring.scan_queue().send([ScanRequest(email, ScanReason.OPT_IN) for email in off])
+    return int(sent.get("enqueued", 0)) + len(off)
+
+
+def with_holds(org: SyntheticOrg, limit: int = SHOWN_PEOPLE) -> list[str]:
+    """Up to ``limit`` seeded people who have holds now (the first people otherwise)."""
+    from micromoments import wiring
+
+    store = wiring.store()
+    chosen = [p.email for p in org.people if store.holds(p.email)][:limit]
+    for person in org.people:
+        if len(chosen) >= limit:
+            break
+        if person.email not in chosen:
+            chosen.append(person.email)
+    return chosen
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def serve(
+    *,
+    port: int = DEFAULT_PORT,
+    people: int = DEFAULT_PEOPLE,
+    outbox: Path = DEFAULT_OUTBOX,
+    out: TextIO = sys.stdout,
+    progress: Progress = stderr_progress,
+) -> int:
+    """``micromoments serve``: returns 0 once Ctrl-C (or SIGTERM) stops it; Ctrl-C before
+    the site is up is a KeyboardInterrupt, as for any command."""
+    require_local_extra()
+    if port:
+        _listen(HOST, port, "the site").close()  # busy: one clear line before any work
+    previous = _stop_on_sigterm()
+    try:
+        progress("starting the stand-ins: moto's server and the Calendar API server …")
+        with LocalRuntime() as runtime:
+            org = seed_organisation(runtime, people=people, progress=progress)
+            queued = queue_everyone(runtime)
+            progress(f"running the pipeline once: {queued} scans queued")
+            with SiteServer(runtime, port=port, outbox=outbox, out=out, progress=progress) as site:
+                site.drain(expected=queued)
+                _introduce(site, runtime, org, out)
+                try:
+                    while True:
+                        time.sleep(1)
+                except KeyboardInterrupt:
+                    progress("stopping …")
+    finally:
+        _restore_sigterm(previous)
+    progress("stopped")
+    return 0
+
+
+def _introduce(site: SiteServer, runtime: LocalRuntime, org: SyntheticOrg, out: TextIO) -> None:
+    lines = [
+        "# other micromoments commands use these stand-ins after:",
+        *(
+            f"export {name}={shlex.quote(value)}"
+            for name, value in sorted(runtime.environment().items())
+        ),
+        "",
+        f"the sign-in form: {site.url}/",
+        "sign in as one of the seeded people, e.g. "
+        + ", ".join(with_holds(org))
+        + f"; sign-in emails land in {site.outbox}/ and their links are printed here",
+        "Ctrl-C stops",
+    ]
+    print("\n".join(lines), file=out, flush=True)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)

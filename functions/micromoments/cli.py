@@ -171,6 +171,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
 
+    serve = commands.add_parser(
+        "serve",
+        help="the opt-in site on local stand-ins, until Ctrl-C",
+        description="Start the demo's stand-ins, seed the synthetic organisation, run the "
+        "pipeline once, then serve the web handler on 127.0.0.1 (with a worker running the "
+        "scans it queues) until Ctrl-C. Prints the environment exports that let other "
+        "micromoments commands use the same stand-ins, and the link of each sign-in email.",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=8765,
+        metavar="N",
+        help="the site's port (8765; 0: a free one)",
+    )
+    serve.add_argument(
+        "--people", type=_positive, default=12, metavar="N", help="people in the org (12)"
+    )
+    serve.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path("demo-out") / "outbox",
+        metavar="DIR",
+        help="where sent emails are written (demo-out/outbox)",
+    )
+
     commands.add_parser(
         "init", help="create the table (from template.yaml) and default org settings"
     )
@@ -197,6 +223,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="the ISO week to pair (default: the coming week in the org's time zone)",
     )
     pair.add_argument("--json", action="store_true", help="print one JSON object")
+
+    digest = commands.add_parser(
+        "digest",
+        help="preview one person's weekly digest email as HTML",
+        description="Render one person's weekly digest from the table, as the digest "
+        "function would send it, into an HTML file and print its path. Sending is the "
+        "deployed digest function's job: this command never sends.",
+    )
+    digest.add_argument("--person", required=True, metavar="EMAIL")
+    digest.add_argument(
+        "--week",
+        type=_iso_week,
+        metavar="YYYY-Www",
+        help="the ISO week (default: the current week in the person's time zone)",
+    )
+    digest.add_argument(
+        "--preview", action="store_true", help="write the HTML (required: nothing is sent)"
+    )
+    digest.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-out"),
+        metavar="DIR",
+        help="where to write digest-<week>-<person>.html (demo-out)",
+    )
 
     org = commands.add_parser("org", help="show or change the org settings")
     org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
@@ -263,7 +314,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args, sys.stdout)
-        if args.command in ("init", "org", "people", "scan", "pair", "doctor", "uninstall"):
+        if args.command == "serve":
+            from micromoments.local.serve import serve
+
+            return serve(port=args.port, people=args.people, outbox=args.outbox, out=sys.stdout)
+        if args.command in (
+            "init",
+            "org",
+            "people",
+            "scan",
+            "pair",
+            "digest",
+            "doctor",
+            "uninstall",
+        ):
             from micromoments import operator_commands
 
             return operator_commands.run(args, sys.stdout)

@@ -28,6 +28,7 @@ _ENV = {
     "signing_key_secret": "MICROMOMENTS_SIGNING_KEY_SECRET",
     "public_base_url": "MICROMOMENTS_PUBLIC_BASE_URL",
     "scan_queue_url": "MICROMOMENTS_SCAN_QUEUE_URL",
+    "digest_queue_url": "MICROMOMENTS_DIGEST_QUEUE_URL",
     "sender_address": "MICROMOMENTS_SENDER_ADDRESS",
     "outbox_dir": "MICROMOMENTS_OUTBOX_DIR",
 }
@@ -48,6 +49,7 @@ class Config(BaseModel):
     signing_key_secret: str | None = None
     public_base_url: str | None = None
     scan_queue_url: str | None = None
+    digest_queue_url: str | None = None
     sender_address: str | None = None
     # Local runs: every sent message is also written here as .eml (+ .html/.txt).
     outbox_dir: Path | None = None

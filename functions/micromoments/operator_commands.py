@@ -1,5 +1,5 @@
-"""The operators' commands: ``init``, ``org``, ``people``, ``scan``, ``pair``, ``doctor``,
-``uninstall``.
+"""The operators' commands: ``init``, ``org``, ``people``, ``scan``, ``pair``, ``digest``,
+``doctor``, ``uninstall``.
 
 They work against whatever the standard AWS settings name (AWS itself, or any DynamoDB
 endpoint through AWS_ENDPOINT_URL); the table is ``MICROMOMENTS_TABLE_NAME``. Each
@@ -15,6 +15,7 @@ from typing import TextIO
 
 from micromoments.adapters.table import TableStore
 from micromoments.config import ConfigError, config
+from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
@@ -27,6 +28,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         return _init(out)
     if args.command == "doctor":
         return _doctor(args, out)
+    if args.command == "digest":
+        return _digest(args, out)
     store = _store()
     if args.command == "scan":
         return _scan(args, store, out)
@@ -135,6 +138,50 @@ def _pair(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
             "(or run: micromoments scan --person EMAIL)",
             file=out,
         )
+    return 0
+
+
+class DigestRefused(DomainError):
+    """``micromoments digest`` without ``--preview``, or its file cannot be written."""
+
+
+def _digest(args: argparse.Namespace, out: TextIO) -> int:
+    """One person's weekly digest as HTML (``--preview``): written, and its path printed."""
+    import re
+
+    from micromoments import wiring
+    from micromoments.domain.digest import iso_label
+    from micromoments.services import digest as digest_service
+
+    if not args.preview:
+        raise DigestRefused(
+            "this command only previews: add --preview to write the HTML (sending is the "
+            "deployed digest function's job)"
+        )
+    store = _store()
+    person = people_service.find_person(store, args.person)
+    now = datetime.now(UTC)
+    label = (
+        iso_label(args.week) if args.week else digest_service.current_week(store, person.email, now)
+    )
+    settings = config()
+    master_key = wiring.master_key() if settings.signing_key_secret else None
+    html = digest_service.preview(
+        store,
+        person.email,
+        label,
+        now=now,
+        base_url=settings.public_base_url or "http://localhost:8765",
+        master_key=master_key,
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", person.email).strip("-")
+    path = args.out / f"digest-{label}-{slug}.html"
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise DigestRefused(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(path, file=out)
     return 0
 
 

@@ -13,7 +13,7 @@ from micromoments.config import Config, config
 
 if TYPE_CHECKING:
     from micromoments.adapters.google_calendar import GoogleCalendarGateway
-    from micromoments.adapters.sqs import SqsScanQueue
+    from micromoments.adapters.sqs import SqsDigestQueue, SqsScanQueue
     from micromoments.adapters.table import TableStore
     from micromoments.domain.people import PersonStatus
     from micromoments.ports import Mailer
@@ -74,6 +74,17 @@ def scan_queue() -> SqsScanQueue:
     if not url:
         raise ConfigError("MICROMOMENTS_SCAN_QUEUE_URL is not set: name the scan queue")
     return SqsScanQueue(url)
+
+
+@cache
+def digest_queue() -> SqsDigestQueue:
+    from micromoments.adapters.sqs import SqsDigestQueue
+    from micromoments.config import ConfigError
+
+    url = config().digest_queue_url
+    if not url:
+        raise ConfigError("MICROMOMENTS_DIGEST_QUEUE_URL is not set: name the digest queue")
+    return SqsDigestQueue(url)
 
 
 @cache

@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ SUMMARY_KEYS = {
     "people", "teams", "time_zones", "calendar_days", "people_scanned", "overloaded_days",
     "holds", "holds_on_calendar", "google_requests_per_person", "second_run_writes",
     "second_run", "failed_messages", "dead_lettered", "runs", "connection", "week_shown",
-    "seconds",
+    "seconds", "digests",
 }  # fmt: skip
 CONNECTION_KEYS = {
     "iso_week", "coffee_people", "pairs", "trios", "unpaired", "watercoolers",
@@ -184,6 +187,39 @@ def test_the_week_s_coffee_chats_and_drop_ins_are_counted_from_the_calendars(
     assert organised["watercooler"] == connection["watercoolers"]
     assert copies == connection["attendee_copies"] >= paired - organised["coffee"]
     assert connection["attendee_copies_missing"] == 0
+
+
+def test_the_weekly_digests_went_through_ses_and_into_the_outbox(demo: Demo) -> None:
+    assert demo.code == 0, demo.stderr
+    summary = json.loads(demo.stdout)
+    digests = summary["digests"]
+    # everyone is opted in with the email on: each got one, or had a quiet week
+    assert digests["sent"] + digests["quiet"] == PEOPLE
+    assert digests["sent"] > 0
+    assert digests["skipped"] == digests["failed"] == digests["failed_messages"] == 0
+    assert digests["dispatched"] + digests["queued_by_demo"] == PEOPLE
+    # the unchanged rescan was measured before: the digests' writes are not in it
+    assert summary["second_run_writes"] == 0
+
+    outbox = demo.out / "outbox"
+    emails = sorted(outbox.glob("*.eml"))
+    assert len(emails) == digests["sent"] == digests["in_outbox"]
+    recipients = set()
+    for path in emails:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        assert message.get_content_type() == "multipart/alternative"
+        text, html = message.get_body(("plain",)), message.get_body(("html",))
+        assert text is not None and html is not None
+        assert str(message["Subject"]).startswith("Your week")
+        assert str(message["List-Unsubscribe"]).startswith("<http://127.0.0.1:")
+        assert b"\nList-Unsubscribe: <http://127.0.0.1:" in path.read_bytes()  # not encoded
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert path.with_suffix(".html").read_text(encoding="utf-8") == html.get_content()
+        recipients.update(address for _, address in getaddresses(message.get_all("To", [])))
+    assert len(recipients) == len(emails)  # one each
+    assert recipients <= set(demo.calendars)
+    assert "weekly digests" in demo.stderr
 
 
 def test_the_page_lists_the_pairs_groups_and_drop_ins(demo: Demo) -> None:

@@ -1,5 +1,6 @@
-"""SQS: the scan queue. SendMessageBatch takes 10 messages; failed entries are retried
-with backoff, and what still fails is an error (the dispatch is retried by its schedule)."""
+"""SQS: the scan queue and the digest queue. SendMessageBatch takes 10 messages; failed
+entries are retried with backoff, and what still fails is an error (the dispatch is retried
+by its schedule)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from micromoments.domain.scan_request import ScanRequest
 from micromoments.ports import StoreError
 
 if TYPE_CHECKING:
@@ -27,7 +27,17 @@ class QueueError(StoreError):
     """Messages could not be enqueued (one clear line)."""
 
 
-class SqsScanQueue:
+class QueueMessage(Protocol):
+    """A request with a JSON body: `ScanRequest`, `services.digest.DigestRequest`."""
+
+    def to_body(self) -> str: ...
+
+
+class SqsQueue:
+    """One queue's sender; ``noun`` names its messages in errors."""
+
+    noun = "messages"
+
     def __init__(
         self,
         url: str,
@@ -39,11 +49,11 @@ class SqsScanQueue:
         self.client = client or boto3.client("sqs")
         self._sleep = sleep
 
-    def send(self, requests: Sequence[ScanRequest]) -> None:
+    def send(self, requests: Sequence[QueueMessage]) -> None:
         for start in range(0, len(requests), SQS_BATCH):
             self._send_batch(list(requests[start : start + SQS_BATCH]))
 
-    def _send_batch(self, requests: list[ScanRequest]) -> None:
+    def _send_batch(self, requests: list[QueueMessage]) -> None:
         pending: list[SendMessageBatchRequestEntryTypeDef] = [
             {"Id": uuid.uuid4().hex, "MessageBody": request.to_body()} for request in requests
         ]
@@ -61,4 +71,12 @@ class SqsScanQueue:
             if not pending:
                 return
             self._sleep(min(2.0, 0.05 * 2**attempt) * random.random())
-        raise QueueError(f"{len(pending)} scan requests could not be enqueued")
+        raise QueueError(f"{len(pending)} {self.noun} could not be enqueued")
+
+
+class SqsScanQueue(SqsQueue):
+    noun = "scan requests"
+
+
+class SqsDigestQueue(SqsQueue):
+    noun = "digest requests"

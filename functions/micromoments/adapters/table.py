@@ -498,6 +498,11 @@ class TableStore:
             email, iso_week, DigestState(item["state"]), _required_instant(item["at"])
         )
 
+    def release_digest(self, email: str, iso_week: str) -> None:
+        claimed = Cond(CondKind.MATCHES, value={"state": DigestState.CLAIMED.value})
+        with suppress(ConditionFailed):  # absent or sent: nothing to release
+            self.table.delete(person_pk(email), f"DIGEST#{iso_week}", condition=claimed)
+
     def _digest_item(self, email: str, iso_week: str, state: DigestState, now: datetime) -> Item:
         return {
             PK: person_pk(email),

@@ -443,6 +443,121 @@ class _Pipeline:
         return done
 
 
+# -- the weekly digests --------------------------------------------------------------------
+
+
+def send_digests(
+    runtime: LocalRuntime,
+    store: TableStore,
+    emails: Sequence[str],
+    outbox: Path,
+    progress: Progress,
+) -> dict[str, Any]:
+    """The weekly digest, after the runs: the digest dispatch handler queues whoever's send
+    time has come, the demo queues the others for their current week (so everyone's digest
+    goes out on any day), and the digest queue is drained into the send handler. Mail goes
+    through SES (moto's) and into ``outbox`` as .eml and .html. What became of it, from
+    SES's own count and the digest records."""
+    import boto3
+
+    from micromoments import wiring
+    from micromoments.adapters.mail import OutboxMailer
+    from micromoments.domain.digest import DigestState
+    from micromoments.handlers import digest as digest_handlers
+    from micromoments.local.serve import DEFAULT_PORT
+    from micromoments.services.digest import DigestRequest, current_week, due_people
+
+    started = time.perf_counter()
+    runtime.use_environment(
+        {
+            "MICROMOMENTS_OUTBOX_DIR": str(outbox.resolve()),
+            "MICROMOMENTS_PUBLIC_BASE_URL": f"http://127.0.0.1:{DEFAULT_PORT}",
+            "MICROMOMENTS_SENDER_ADDRESS": runtime.sender,
+        }
+    )
+    ses, sqs = boto3.client("ses"), boto3.client("sqs")
+    ses_before = int(ses.get_send_quota()["SentLast24Hours"])
+    outbox_before = len(OutboxMailer(outbox).messages())
+
+    now = datetime.now(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    weeks = dict(due_people(store, hour))  # what the dispatch handler is about to queue
+    event = {"kind": "digest", "scheduled_time": _scheduled(hour)}
+    answer = runtime.invoke(digest_handlers.dispatch_handler, event, function="micromoments-digest")
+    dispatched = int(answer.get("enqueued", 0))
+    others = [DigestRequest(e, current_week(store, e, now)) for e in emails if e not in weeks]
+    if others:
+        wiring.digest_queue().send(others)
+    weeks.update((request.person, request.iso_week) for request in others)
+    settings = store.get_settings()
+    send_time = settings.digest_send if settings else "Fri 15:00"
+    note = (
+        f" (+{len(others)} queued by the demo: their send time, {send_time} local, has not "
+        "come yet this week)"
+        if others
+        else ""
+    )
+    progress(f"weekly digests: dispatch queued {dispatched}{note}")
+
+    url = runtime.digest_queue_url
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    messages = failed_messages = 0
+    for _ in range(10 + 6 * (len(weeks) // SQS_BATCH + 1)):
+        got = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=SQS_BATCH, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not got:
+            break
+        batch = {"Records": [_sqs_record(m, arn) for m in got]}
+        response = runtime.invoke(
+            digest_handlers.send_handler, batch, function="micromoments-digest-send"
+        )
+        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        done = [m for m in got if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
+            )
+        for message in got:
+            if message["MessageId"] in failed:  # back to the queue at once, as a retry
+                sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+        messages += len(got)
+        failed_messages += len(failed)
+
+    records = {email: store.get_digest(email, week) for email, week in weeks.items()}
+    marked = sum(1 for r in records.values() if r is not None and r.state is DigestState.SENT)
+    unsent = sum(1 for r in records.values() if r is None)
+    left = int(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+            "Attributes"
+        ].get("ApproximateNumberOfMessages", "0")
+    )
+    sent = int(ses.get_send_quota()["SentLast24Hours"]) - ses_before
+    report = {
+        "sent": sent,
+        "quiet": marked - sent,
+        "skipped": unsent - left,
+        "failed": left,
+        "dispatched": dispatched,
+        "queued_by_demo": len(others),
+        "in_outbox": len(OutboxMailer(outbox).messages()) - outbox_before,
+        "failed_messages": failed_messages,
+    }
+    progress(
+        f"  done in {time.perf_counter() - started:.1f} s: {report['sent']} sent through SES "
+        f"and written to {outbox}, {report['quiet']} quiet weeks (no email), "
+        f"{report['skipped']} skipped, {report['failed']} failed"
+    )
+    return report
+
+
 # -- what the runs left behind --------------------------------------------------------------
 
 
@@ -800,7 +915,9 @@ def run_demo(
         raise DemoFailed("--people must be at least 1")
     with DemoLock(out):
         started = time.perf_counter()
-        summary, pictures, connection = _run(people, seed, moto_port, calendar_port, progress)
+        summary, pictures, connection = _run(
+            people, seed, moto_port, calendar_port, progress, out / "outbox"
+        )
         summary["seconds"] = round(time.perf_counter() - started, 1)
         _write_outputs(out, summary, pictures, connection)
         summary["seconds"] = round(time.perf_counter() - started, 1)
@@ -809,7 +926,7 @@ def run_demo(
 
 
 def _run(
-    people: int, seed: int, moto_port: int, calendar_port: int, progress: Progress
+    people: int, seed: int, moto_port: int, calendar_port: int, progress: Progress, outbox: Path
 ) -> tuple[dict[str, Any], list[Picture], Connection]:
     from micromoments import wiring
     from micromoments.adapters.dynamo import DynamoTable
@@ -858,9 +975,13 @@ def _run(
                     runs.append(pipeline.run(name, number, len(org.people)))
         finally:
             writes.close()
+        # After the unchanged rescan was measured: the digests write their records apart.
+        emails = [synthetic.email for synthetic in org.people]
+        digests = send_digests(runtime, store, emails, outbox, progress)
         progress("collecting the results …")
         connection = _connection(org, runtime, store, answer)
         summary, pictures = _results(org, runtime, store, runs, zones, first_day, connection)
+        summary["digests"] = digests
     return summary, pictures, connection
 
 
@@ -1009,15 +1130,25 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"{echo['calendar_writes']} Calendar writes)",
     ]
     lines += _connection_lines(summary["connection"])
+    digests = summary["digests"]
+    lines.append(
+        f"weekly digests     {digests['sent']} sent through SES (moto) and written to "
+        f"{out / 'outbox'} (.eml, .html), {digests['quiet']} quiet weeks without an email, "
+        f"{digests['skipped']} skipped, {digests['failed']} failed"
+    )
     if summary["failed_messages"] or summary["dead_lettered"]:
         lines.append(
             f"failures           {summary['failed_messages']} failed messages, "
             f"{summary['dead_lettered']} dead-lettered"
         )
+    from micromoments.local.serve import DEFAULT_PORT
+
     lines += [
         "",
         f"wrote {out / 'index.html'} (week of {summary['week_shown']}) and "
         f"{out / 'summary.json'} in {summary['seconds']} s",
+        f"the sign-in form: run `micromoments serve` (make serve), then open "
+        f"http://127.0.0.1:{DEFAULT_PORT}/",
     ]
     return "\n".join(lines)
 

@@ -195,16 +195,19 @@ class LocalRuntime:
         self.table_name = f"micromoments-local-{suffix}"
         self.scan_queue_name = f"micromoments-scan-{suffix}"
         self.scan_dlq_name = f"micromoments-scan-dlq-{suffix}"
+        self.digest_queue_name = f"micromoments-digest-{suffix}"
         self.google_key_secret = f"micromoments/local-{suffix}/google-service-account"
         self.signing_key_secret = f"micromoments/local-{suffix}/signing-key"
         self.schedule_name = f"micromoments-dispatch-{suffix}"
         self.sender = f"micromoments@{domain}"
         self.scan_queue_url = ""
         self.scan_dlq_url = ""
+        self.digest_queue_url = ""
         self._moto = _MotoServer(HOST, moto_port)
         self._calendar_port = calendar_port
         self._calendar: CalendarServer | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._extra_env: dict[str, str] = {}
         self._saved_log: tuple[int, IO[str] | None] | None = None
         self._started = False
 
@@ -252,6 +255,7 @@ class LocalRuntime:
             self._moto.stop()
         finally:
             self._calendar = None
+            self._extra_env.clear()
             self._restore_environment()
 
     def __enter__(self) -> LocalRuntime:
@@ -304,7 +308,17 @@ class LocalRuntime:
             "MICROMOMENTS_GOOGLE_KEY_SECRET": self.google_key_secret,
             "MICROMOMENTS_SIGNING_KEY_SECRET": self.signing_key_secret,
             "MICROMOMENTS_SCAN_QUEUE_URL": self.scan_queue_url,
+            "MICROMOMENTS_DIGEST_QUEUE_URL": self.digest_queue_url,
+            **self._extra_env,
         }
+
+    def use_environment(self, values: Mapping[str, str]) -> None:
+        """Set more variables for these stand-ins (the site's address, the outbox): part
+        of `environment` from now on, put back by `stop` like the others."""
+        if not self._started:
+            raise RuntimeError("the local runtime is not started")
+        self._extra_env.update(values)
+        self._apply_environment(values)
 
     def invoke(
         self, handler: Callable[[Any, LambdaContext], _R], event: Any, *, function: str
@@ -389,6 +403,9 @@ class LocalRuntime:
         self.scan_queue_url = sqs.create_queue(
             QueueName=self.scan_queue_name,
             Attributes={"VisibilityTimeout": "60", "RedrivePolicy": json.dumps(redrive)},
+        )["QueueUrl"]
+        self.digest_queue_url = sqs.create_queue(
+            QueueName=self.digest_queue_name, Attributes={"VisibilityTimeout": "60"}
         )["QueueUrl"]
 
         boto3.client("ses").verify_email_identity(EmailAddress=self.sender)
@@ -484,5 +501,8 @@ def _reset_caches() -> None:
     from micromoments.config import config
 
     boto3.DEFAULT_SESSION = None
-    for cached in (config, wiring.store, wiring.scan_queue, wiring.default_calendar_gateway):
-        cached.cache_clear()
+    config.cache_clear()
+    for built in vars(wiring).values():  # every adapter and key wiring caches
+        clear = getattr(built, "cache_clear", None)
+        if callable(clear):
+            clear()

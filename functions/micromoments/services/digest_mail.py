@@ -18,6 +18,7 @@ providers simply ignore it there.
 
 from __future__ import annotations
 
+import email.policy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -352,7 +353,9 @@ def compose(
     ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; ``Auto-Submitted:
     auto-generated`` (RFC 3834) keeps auto-responders from answering it."""
     link = _unsubscribe_link(base_url, unsubscribe)
-    message = EmailMessage()
+    # RFC 5322's 998-character lines: the long one-click link must stay one header line, not
+    # RFC 2047 encoded-words (which mail programs do not read as a link, RFC 2369).
+    message = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject(digest)

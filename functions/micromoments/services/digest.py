@@ -1,0 +1,288 @@
+"""Use case: the weekly digest email.
+
+The hourly dispatch (`dispatch_digests`) sends to the digest queue everyone opted in, with
+the weekly email on, whose local time has reached the org's send time (default Friday
+15:00) and who has no digest record for that ISO week yet (`due_people`). The worker
+(`send_digest`) re-checks the person, claims the week with a conditional create, builds
+the digest from the Store (day loads, holds, shared events in the mirror), sends it as one
+raw MIME message, and marks the week sent.
+
+At most once per person and week: a lost email is preferred over a duplicate. A failure
+known to have sent nothing (the Store while gathering, the mailer refusing the message)
+releases the claim so the queue's retry, or the next hourly dispatch, sends it; a crash
+after SES accepted the message and before the week is marked leaves the record
+``claimed``, and a redelivery or a later dispatch finds it and sends nothing more. A quiet
+week (no meeting, no hold, no shared moment) gets no email: its record is marked sent so
+it is not picked up again (docs/deploy.md, "The weekly digest").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
+from typing import Any, Protocol
+
+from micromoments.domain.access import pseudonym_key, unsubscribe_token
+from micromoments.domain.calendar import zone
+from micromoments.domain.digest import Digest, build_digest, due_week, iso_label, monday_of
+from micromoments.domain.errors import DomainError
+from micromoments.domain.holds import HoldKind
+from micromoments.domain.people import Person, PersonStatus, pseudonym, validate_email
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import Mailer, PersonNotFound, Store, StoreError
+
+BATCH = 10
+SHARED_KINDS = frozenset({HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value})
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class MalformedDigestRequest(DomainError):
+    """A digest-queue message that is not a digest request: rejected, logged, never retried."""
+
+
+def parse_week(text: str) -> str:
+    """``2026-W48`` as given, or `DomainError` when it is not an ISO week."""
+    match = _WEEK.match(text.strip()) if isinstance(text, str) else None
+    try:
+        if match is None:
+            raise ValueError(text)
+        date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError:
+        raise DomainError(f"{text!r} is not an ISO week like 2026-W48") from None
+    return f"{match[1]}-W{match[2]}"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestRequest:
+    """The digest queue's message: whose digest, for which ISO week (their local one)."""
+
+    person: str
+    iso_week: str
+
+    def to_body(self) -> str:
+        return json.dumps({"person": self.person, "week": self.iso_week})
+
+    @classmethod
+    def from_body(cls, body: str) -> DigestRequest:
+        try:
+            data = json.loads(body)
+        except (TypeError, ValueError):
+            raise MalformedDigestRequest("the message body is not JSON") from None
+        if not isinstance(data, dict) or set(data) != {"person", "week"}:
+            raise MalformedDigestRequest("expected an object with 'person' and 'week'")
+        person, week = data["person"], data["week"]
+        if not isinstance(person, str) or not isinstance(week, str):
+            raise MalformedDigestRequest("'person' and 'week' must be strings")
+        try:
+            return cls(validate_email(person), parse_week(week))
+        except DomainError as exc:
+            raise MalformedDigestRequest(str(exc)) from None
+
+
+class DigestQueue(Protocol):
+    def send(self, requests: list[DigestRequest]) -> None:
+        """Enqueue digest requests (at most 10 per call, as SQS SendMessageBatch takes)."""
+        ...
+
+
+# -- who is due --------------------------------------------------------------------------------
+
+
+def person_zone(person: Person, settings: OrgSettings) -> tuple[str, tzinfo]:
+    """The person's time zone (their choice, else Google's, else the org's)."""
+    name = person.zone_name(settings.timezone)
+    try:
+        return name, zone(name)
+    except DomainError:
+        return settings.timezone, zone(settings.timezone)
+
+
+def _wants_email(person: Person | None) -> bool:
+    if person is None or person.status is not PersonStatus.ACTIVE:
+        return False
+    return person.preferences.weekly_email
+
+
+def _due(store: Store, email: str, settings: OrgSettings, now: datetime) -> str | None:
+    person = store.get_person(email)
+    if not _wants_email(person):
+        return None
+    assert person is not None
+    _, tz = person_zone(person, settings)
+    label = due_week(now, tz, settings.digest_weekday, settings.digest_minute)
+    if label is None or store.get_digest(email, label) is not None:
+        return None
+    return label
+
+
+def due_people(store: Store, now: datetime) -> Iterator[tuple[str, str]]:
+    """``(email, ISO week)`` of every active person with the weekly email on whose local
+    time has reached the org's send time this week, and who has no digest record for it
+    (claimed or sent). The week is their local ISO week."""
+    settings = store.get_settings() or OrgSettings()
+    for email in store.scannable_people():
+        label = _due(store, email, settings, now)
+        if label is not None:
+            yield email, label
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDispatchReport:
+    people_seen: int
+    enqueued: int
+    batches: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"people_seen": self.people_seen, "enqueued": self.enqueued, "batches": self.batches}
+
+
+def dispatch_digests(store: Store, queue: DigestQueue, *, now: datetime) -> DigestDispatchReport:
+    """The due people (`due_people`) to the digest queue, in batches of 10."""
+    settings = store.get_settings() or OrgSettings()
+    seen = enqueued = batches = 0
+    batch: list[DigestRequest] = []
+    for email in store.scannable_people():
+        seen += 1
+        label = _due(store, email, settings, now)
+        if label is None:
+            continue
+        batch.append(DigestRequest(email, label))
+        if len(batch) == BATCH:
+            queue.send(batch)
+            enqueued, batches, batch = enqueued + len(batch), batches + 1, []
+    if batch:
+        queue.send(batch)
+        enqueued, batches = enqueued + len(batch), batches + 1
+    return DigestDispatchReport(people_seen=seen, enqueued=enqueued, batches=batches)
+
+
+# -- one person's digest -----------------------------------------------------------------------
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"
+    SKIPPED_NOT_OPTED_IN = "skipped_not_opted_in"  # unknown, leaving, opted out, suspended
+    SKIPPED_EMAIL_OFF = "skipped_email_off"  # the person turned the weekly email off
+    SKIPPED_QUIET = "skipped_quiet"  # nothing to report: no email, the week marked done
+    ALREADY_CLAIMED = "already_claimed"  # sent, or being (or was, then crashed) sent
+
+
+def gather_digest(
+    store: Store, person: Person, settings: OrgSettings, label: str, now: datetime
+) -> Digest:
+    """The person's digest of ISO week ``label`` from what the Store holds: day loads from
+    the week before through the week after, their hold records, and the shared events
+    (coffee chats, drop-ins) in their mirror, organised by them or by someone else."""
+    monday = monday_of(label)
+    zone_name, _ = person_zone(person, settings)
+    loads = store.day_loads(person.email, monday - timedelta(days=7), monday + timedelta(days=13))
+    holds = store.holds(person.email)
+    shared = [e for e in store.mirror(person.email) if e.hold_kind in SHARED_KINDS]
+    return build_digest(
+        person=person.email,
+        timezone=zone_name,
+        label=label,
+        loads=loads,
+        holds=holds,
+        shared=shared,
+        now=now,
+    )
+
+
+def unsubscribe_for(store: Store, email: str, master_key: bytes, *, record: bool) -> str:
+    """The one-click unsubscribe token of ``email``: it names them by their alias, which the
+    web site resolves through the alias item (written here when ``record``; idempotent)."""
+    alias = pseudonym(pseudonym_key(master_key), email)
+    if record:
+        store.put_aliases({alias: email})
+    return unsubscribe_token(master_key, alias)
+
+
+def send_digest(
+    store: Store,
+    mailer: Mailer,
+    *,
+    email: str,
+    label: str,
+    now: datetime,
+    master_key: bytes,
+    base_url: str,
+    sender: str,
+) -> SendOutcome:
+    """Send ``email``'s digest of ISO week ``label`` at most once (see the module's doc).
+
+    Raises `MailError` when the mailer refused the message (the claim is released first,
+    so a retry sends it); any other failure before the send releases it too."""
+    from micromoments.services.digest_mail import compose
+
+    person = store.get_person(email)
+    if person is None or person.status is not PersonStatus.ACTIVE:
+        return SendOutcome.SKIPPED_NOT_OPTED_IN
+    if not person.preferences.weekly_email:
+        return SendOutcome.SKIPPED_EMAIL_OFF
+    if not store.claim_digest(person.email, label, now):
+        return SendOutcome.ALREADY_CLAIMED
+    try:
+        settings = store.get_settings() or OrgSettings()
+        digest = gather_digest(store, person, settings, label, now)
+        if digest.quiet:
+            store.mark_digest_sent(person.email, label, now)
+            return SendOutcome.SKIPPED_QUIET
+        token = unsubscribe_for(store, person.email, master_key, record=True)
+        message = compose(
+            digest,
+            to=person.email,
+            sender=sender,
+            base_url=base_url,
+            unsubscribe=token,
+            now=now,
+        )
+        mailer.send(message)
+    except Exception:
+        with suppress(StoreError):  # the original error is what matters
+            store.release_digest(person.email, label)  # nothing went out: may be retried
+        raise
+    # SES accepted it. Should this write fail (or the function die first), the record stays
+    # claimed and nothing is sent again for this week.
+    store.mark_digest_sent(person.email, label, now)
+    return SendOutcome.SENT
+
+
+def current_week(store: Store, email: str, now: datetime) -> str:
+    """The ISO week ``now`` falls in, in the person's time zone."""
+    person = store.get_person(email)
+    settings = store.get_settings() or OrgSettings()
+    if person is None:
+        return iso_label(now.astimezone(zone(settings.timezone)).date())
+    _, tz = person_zone(person, settings)
+    return iso_label(now.astimezone(tz).date())
+
+
+def preview(
+    store: Store,
+    email: str,
+    label: str,
+    *,
+    now: datetime,
+    base_url: str,
+    master_key: bytes | None,
+) -> str:
+    """The HTML of ``email``'s digest of week ``label`` as it would be sent (quiet or not,
+    opted in or not). Writes nothing: without a stored alias or a signing key the
+    unsubscribe link in it does not work."""
+    from micromoments.services.digest_mail import render_html
+
+    person = store.get_person(email)
+    if person is None:
+        raise PersonNotFound(f"no person {email!r}")
+    settings = store.get_settings() or OrgSettings()
+    digest = gather_digest(store, person, settings, label, now)
+    token = (
+        unsubscribe_for(store, person.email, master_key, record=False) if master_key else "preview"
+    )
+    return render_html(digest, base_url=base_url, unsubscribe=token)

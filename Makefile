@@ -5,17 +5,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | sha256sum | cut -c1-12)
 PIP := $(BIN)/python -m pip --disable-pip-version-check
+# checkov has a venv of its own: its pins (boto3 1.35, packaging 23, networkx 2) would
+# drag the dev venv and the Lambda requirements back by years.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat requirements-checkov.lock | sha256sum | cut -c1-12)
+# --skip-download: no call to Prisma Cloud (CI reaches only the package registries).
+CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov -f template.yaml \
+	--framework cloudformation --compact --quiet --skip-download
 # The browser tests drive Debian's Chromium (Playwright downloads no browser).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help venv demo serve test lint typecheck unit browser-deps bench lock clean
+.PHONY: help venv demo serve test lint security typecheck unit browser-deps bench lock clean
 
 help:
 	@echo "make demo   run the serverless pipeline on local stand-ins (moto, Calendar server)"
 	@echo "make serve  the opt-in site on the same stand-ins, http://127.0.0.1:8765/ (Ctrl-C stops)"
-	@echo "make test   lint, type-check and run every test"
+	@echo "make test   lint (ruff, cfn-lint, checkov), type-check and run every test"
+	@echo "make security  checkov on template.yaml: fails on any check not fixed or skipped"
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
-	@echo "make lock   re-resolve requirements-dev.lock and functions/requirements.txt"
+	@echo "make lock   re-resolve the locks: dev, functions/requirements.txt and checkov"
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "micromoments needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -23,6 +31,12 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	$(PIP) install --quiet -r requirements-dev.lock
 	$(PIP) install --quiet --no-build-isolation --no-deps -e .
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+$(CHECKOV_STAMP): requirements-checkov.lock
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV) || { echo "cannot create $(CHECKOV_VENV): install python3-venv (apt-get install -y python3-venv)"; exit 1; }
+	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check install --quiet -r requirements-checkov.lock
+	@rm -f $(CHECKOV_VENV)/.installed-*
 	@touch $@
 
 venv: $(STAMP)
@@ -33,10 +47,16 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/micromoments serve
 
-lint: $(STAMP)
+lint: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check functions tests bench
 	$(BIN)/ruff format --check functions tests bench
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV)
+
+# Every failed check is either fixed in template.yaml or skipped there, on its resource,
+# with the reason (Metadata.checkov.skip; docs/deploy.md "Security checks").
+security: $(CHECKOV_STAMP)
+	$(CHECKOV)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -69,6 +89,7 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock -q
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -c requirements-dev.lock \
 		-o functions/requirements.txt -q --no-header
+	echo 'checkov>=3.3' | $(BIN)/uv pip compile - --python-version 3.11 -o requirements-checkov.lock -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-out test-artifacts
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-out test-artifacts

@@ -189,6 +189,35 @@ def test_people_without_room_this_week_or_who_left_are_not_paired() -> None:
     assert report.coffee_people == 1 and report.unpaired == {NO_PARTNER: 1}
 
 
+def test_a_week_with_room_for_one_more_hold_gets_the_coffee_chat_not_the_drop_in() -> None:
+    """Four breathers leave one hold of the week's five: the coffee chat takes it, and the
+    drop-in goes to the others only (the caps hold for every member)."""
+    store, calendar, emails = world(4)
+    full = emails[0]
+    for offset in range(4):
+        day = MONDAY + timedelta(days=offset)
+        start = datetime.combine(day, datetime.min.time(), BERLIN) + timedelta(hours=12)
+        store.put_hold(
+            full,
+            Hold(
+                id=f"mmbreather{offset}",
+                kind=HoldKind.BREATHER,
+                start=start,
+                end=start + timedelta(minutes=10),
+                busy=True,
+                day=day,
+                status=HoldStatus.PLACED,
+            ),
+        )
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    assert report.pairs == 2 and report.watercoolers == 1
+    chats = coffee_holds(store, emails)
+    assert any(full in (organiser, *hold.attendees) for organiser, hold in chats)
+    [(organiser, drop_in)] = shared_holds(store, emails, HoldKind.WATERCOOLER)
+    assert full not in (organiser, *drop_in.attendees)
+    assert len(drop_in.attendees) == 2  # the three others
+
+
 def test_team_pools_and_one_drop_in_per_team() -> None:
     store, calendar, emails = world(8, pool=CoffeePool.TEAM, teams=2)
     report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)

@@ -14,13 +14,21 @@ Decisions the checks make where DESIGN.md needs reading:
 - The caps count the holds of the ISO week that already exist (non-cancelled HOLD events,
   one per id) plus the new ones; when the existing ones already reach a cap, nothing new may
   be placed that week.
-- Personal holds leave room each week for the coffee chat and watercooler the person wants
-  (the org's weekly caps of those kinds; docs/decisions.md "Room for shared moments").
+- Personal holds leave room for the coffee chat and watercooler the person wants (the org's
+  weekly caps of those kinds; docs/decisions.md "Room for shared moments") in every week
+  that has not begun: a week's pairing round is planned before the week begins, so a
+  week that has begun keeps no room for it.
+  Against a breather, that room is one shared moment, not two: a breather comes before a
+  second social moment in a week full of runs.
+- Breathers leave room for one social-kind hold in a week that has none, when the person
+  wants social time (and the org allows some): breathers come first, but never take a
+  week's only social moment.
 - "After the day's longest run": the breather starts at or after the end of that run. When
   two runs tie on span the one with more meetings is the longest (an implementation
   decision; DESIGN.md is silent), on a full tie the earlier one.
 - A breather is the preferred length, or 10 minutes when that does not fit (DESIGN.md:
-  "10-15 min").
+  "10-15 min"). Social time is the preferred length, or 15 minutes ("15-30 min") in a week
+  where the preferred length fits nowhere and no other social-kind hold is.
 """
 
 from __future__ import annotations
@@ -475,7 +483,7 @@ def check_plan(tz, hours, person, org, now, events, plan: CalendarPlan) -> None:
             assert run_end is not None, where
             assert s >= run_end, f"{where} before the end of the longest run"
         else:
-            assert e - s == prefs.social_minutes, where
+            assert e - s in {prefs.social_minutes, 15}, where
 
     # ids: one per (kind, day), distinct
     keys = [(h.kind, h.day) for h in plan.holds]
@@ -498,9 +506,32 @@ def check_plan(tz, hours, person, org, now, events, plan: CalendarPlan) -> None:
     old_shared = Counter(
         iso_week(day) for kind, day in live.values() if kind in {"coffee", "watercooler"}
     )
-    for week, count in new_total.items():
+    current = iso_week(today)
+    for week in new_social:
+        # social time (planned after the breathers) leaves the whole reserve free
+        personal = old_total[week] - old_shared[week] + new_total[week]
+        kept = max(reserve if week > current else 0, old_shared[week])
+        assert personal <= total_cap - kept, (week, personal, reserve)
+    # breathers leave room for one social-kind hold in a week without one
+    keep_social = "social" in prefs.moments and org.social_per_week > 0
+    new_breathers = Counter(iso_week(h.day) for h in plan.holds if h.kind.value == "breather")
+    old_social_kinds = Counter(iso_week(day) for kind, day in live.values() if kind in SOCIAL_KINDS)
+    for week, count in new_breathers.items():
+        kept = max(min(reserve, 1) if week > current else 0, old_shared[week])
+        if keep_social and not old_social_kinds[week]:
+            kept = max(kept, 1)
+        # the breathers placed and every personal hold before them
         personal = old_total[week] - old_shared[week] + count
-        assert personal <= total_cap - max(reserve, old_shared[week]), (week, personal, reserve)
+        assert personal <= total_cap - kept, (week, personal, "room for a social moment")
+    # a short (15-minute) social hold only in a week with no other social-kind hold
+    for hold in plan.holds:
+        if hold.kind.value == "social" and hold.end - hold.start < timedelta(
+            minutes=prefs.social_minutes
+        ):
+            week = iso_week(hold.day)
+            others = [kind for kind, day in live.values() if iso_week(day) == week]
+            others += [h.kind.value for h in plan.holds if iso_week(h.day) == week and h != hold]
+            assert not SOCIAL_KINDS & set(others), f"short social time in {week} beside {others}"
     for hold in plan.holds:
         same_day = [k for k, d in live.values() if d == hold.day]
         if hold.kind.value == "breather":
@@ -649,22 +680,103 @@ def test_existing_holds_earlier_in_the_week_count_towards_the_cap() -> None:
 def test_personal_holds_leave_room_for_the_shared_moments_wanted() -> None:
     org = OrgSettings()  # 5 holds a week, 2 social, 1 coffee, 1 watercooler
     monday = MONDAY_MORNING.date()
+    next_monday = monday + timedelta(weeks=1)
     runs = [  # a run of three meetings every workday: five breathers and two socials wanted
-        meeting(start, end, day=monday + timedelta(days=d))
+        meeting(start, end, day=first + timedelta(days=d))
+        for first in (monday, next_monday)
         for d in range(5)
         for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
     ]
     personal_only = berlin_person(moments=["breather", "social"])
     everything = berlin_person()
-    week = iso_week(monday)
+    # planned on the Sunday before: both weeks are still to be paired
+    sunday = MONDAY_MORNING - timedelta(days=1)
     full = Counter(
-        iso_week(h.day) for h in plan_calendar(personal_only, runs, org, now=MONDAY_MORNING).holds
+        h.kind.value
+        for h in plan_calendar(personal_only, runs, org, now=sunday).holds
+        if iso_week(h.day) == iso_week(monday)
     )
     kept = Counter(
-        iso_week(h.day) for h in plan_calendar(everything, runs, org, now=MONDAY_MORNING).holds
+        h.kind.value
+        for h in plan_calendar(everything, runs, org, now=sunday).holds
+        if iso_week(h.day) == iso_week(monday)
     )
-    assert full[week] == 5
-    assert kept[week] == 5 - 2
+    assert full == {"breather": 4, "social": 1}
+    # breathers come before the second shared moment; social time after both
+    assert kept == {"breather": 5 - 1}
+    light = [meeting("09:00", "10:00", day=monday)]
+    few = Counter(h.kind.value for h in plan_calendar(everything, light, org, now=sunday).holds)
+    assert few == {"social": 2}  # social time leaves room for the coffee chat and the drop-in
+
+
+def test_a_week_that_has_begun_keeps_no_room_for_a_round_already_planned() -> None:
+    """The pairing plans the coming week; once a week has begun, its round is done and
+    the room kept for it would never be used."""
+    org = OrgSettings()
+    monday = MONDAY_MORNING.date()
+    next_monday = monday + timedelta(weeks=1)
+    runs = [
+        meeting(start, end, day=first + timedelta(days=d))
+        for first in (monday, next_monday)
+        for d in range(5)
+        for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
+    ]
+    plan = plan_calendar(berlin_person(), runs, org, now=MONDAY_MORNING)
+    kinds = {
+        week: Counter(h.kind.value for h in plan.holds if iso_week(h.day) == week)
+        for week in (iso_week(monday), iso_week(next_monday))
+    }
+    # this week: four breathers and the week's social moment fill the cap of five
+    assert kinds[iso_week(monday)] == {"breather": 4, "social": 1}
+    # next week: room for its coffee chat stays free
+    assert kinds[iso_week(next_monday)] == {"breather": 4}
+
+
+def test_breathers_leave_room_for_the_week_s_social_moment() -> None:
+    org = OrgSettings()
+    monday = MONDAY_MORNING.date()
+    runs = [
+        meeting(start, end, day=monday + timedelta(days=d))
+        for d in range(5)
+        for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
+    ]
+    week = iso_week(monday)
+    social = berlin_person(moments=["breather", "social"])
+    plan = plan_calendar(social, runs, org, now=MONDAY_MORNING)
+    assert Counter(h.kind.value for h in plan.holds if iso_week(h.day) == week) == {
+        "breather": 4,
+        "social": 1,
+    }
+    # without social time wanted, breathers may take the whole week
+    breathers_only = berlin_person(moments=["breather"])
+    plan = plan_calendar(breathers_only, runs, org, now=MONDAY_MORNING)
+    assert Counter(h.kind.value for h in plan.holds if iso_week(h.day) == week) == {"breather": 5}
+
+
+def test_a_packed_week_still_gets_a_short_social_moment() -> None:
+    """Only 20 free minutes in the whole window: a 15-minute social hold, not none."""
+    person = berlin_person(moments=["social"], social_minutes=30)
+    org = OrgSettings(planning_weeks=1)
+    monday = MONDAY_MORNING.date()
+    packed = [
+        meeting(
+            "09:00",
+            "12:00" if d == 2 else "17:00",
+            day=monday + timedelta(days=d),
+            kind=EventKind.SOLO,
+        )
+        for d in range(5)
+    ]
+    packed.append(meeting("12:20", "17:00", day=monday + timedelta(days=2), kind=EventKind.SOLO))
+    (social,) = plan_calendar(person, packed, org, now=MONDAY_MORNING).holds
+    assert social.kind is HoldKind.SOCIAL
+    assert social.day == monday + timedelta(days=2)
+    assert social.end - social.start == timedelta(minutes=15)
+    # with room for the preferred length somewhere, no short one
+    roomy = [m for m in packed if m.start.date() != monday + timedelta(days=4)]
+    holds = plan_calendar(person, roomy, org, now=MONDAY_MORNING).holds
+    assert [h.end - h.start for h in holds] == [timedelta(minutes=30)] * len(holds)
+    assert holds
 
 
 def test_breather_falls_back_to_ten_minutes() -> None:

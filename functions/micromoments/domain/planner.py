@@ -8,12 +8,18 @@ Rules, in order of precedence:
 - caps per person and ISO week: ``holds_per_week`` in all (the lower of the org's and the
   person's), ``social_per_week`` social holds; at most one social-kind hold a day; at most
   one breather a day, after the day's longest back-to-back run, on overloaded days only;
-  room for the coffee chat and watercooler the person wants stays reserved in every week;
+  room for the coffee chat and watercooler the person wants stays reserved in every week
+  that has not begun (its pairing is still to come), but breathers come before the second
+  of them: against a breather a week keeps room for one shared moment only (the pairing
+  gives a drop-in only to people whose week still has room after their coffee chat);
+  breathers leave room for one social-kind hold in a week that has none, when the person
+  wants social time;
 - a kind the person dismissed on a date is not placed on that date again;
 - ids come from (person, kind, date, generation), never from the slot.
 
 Breathers are planned first (they answer a need), then social time on the days that need
-it most: overloaded days first, then by meeting minutes, then by date.
+it most: overloaded days first, then by meeting minutes, then by date; a week where the
+preferred length fits nowhere still gets a social moment of ``SOCIAL_MIN_MINUTES`` (15).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from micromoments.domain.working_hours import local_instant
 
 BREATHER_SEARCH_SECONDS = 60 * 60
 BREATHER_MIN_MINUTES = 10
+SOCIAL_MIN_MINUTES = 15
 
 # Where in a part of the day a social slot is anchored (local minute).
 _ANCHOR_MINUTE = {
@@ -98,18 +105,32 @@ def existing_holds(events: Sequence[CalendarEvent], tz: tzinfo) -> list[Existing
 class _Budget:
     """What each ISO week and each date still allows.
 
-    ``reserve`` is the room kept free each week for the shared kinds the person wants
-    (coffee, watercooler), which the weekly pairing places after the personal holds of
-    that week are planned: personal holds take at most ``total_cap`` minus the larger of
-    the reserve and the shared holds the week already has.
+    ``reserve`` is the room kept free for the shared kinds the person wants (coffee,
+    watercooler), which the weekly pairing places after the personal holds of that week
+    are planned: personal holds take at most ``total_cap`` minus the larger of the reserve
+    and the shared holds the week already has. Only weeks after ``current`` keep it: the
+    round of a week is planned before the week begins (the pairing runs for the coming
+    week), so room kept in a week that has begun could never be used.
+
+    Breathers answer a need, so against them the reserve is one shared moment, not two:
+    in a week full of back-to-back runs a breather comes before a second social moment
+    (the pairing then leaves the drop-in to people whose week has room after their coffee
+    chat, `services.pair`).
+
+    ``keep_social``: the person wants social time, so breathers leave room for one
+    social-kind hold in a week that has none yet; breathers come first, but never take the
+    last hold of a week from the person's only social moment.
     """
 
     total_cap: int
     social_cap: int
     reserve: int = 0
+    current: IsoWeek = (0, 0)
+    keep_social: bool = False
     totals: Counter[IsoWeek] = field(default_factory=Counter)
     shared: Counter[IsoWeek] = field(default_factory=Counter)
     socials: Counter[IsoWeek] = field(default_factory=Counter)
+    social_kinds: Counter[IsoWeek] = field(default_factory=Counter)
     social_days: set[date] = field(default_factory=set)
     breather_days: set[date] = field(default_factory=set)
     dismissed: set[tuple[HoldKind, date]] = field(default_factory=set)
@@ -123,15 +144,26 @@ class _Budget:
             self.socials[week] += 1
         if kind in SOCIAL_KINDS:
             self.social_days.add(day)
+            self.social_kinds[week] += 1
         if kind is HoldKind.BREATHER:
             self.breather_days.add(day)
+
+    def kept_free(self, kind: HoldKind, week: IsoWeek) -> int:
+        """Holds of ``week`` that a new personal hold of ``kind`` must leave to others."""
+        reserve = self.reserve if week > self.current else 0
+        if kind is HoldKind.BREATHER:
+            reserve = min(reserve, 1)
+        kept = max(reserve, self.shared[week])
+        if kind is HoldKind.BREATHER and self.keep_social and not self.social_kinds[week]:
+            kept = max(kept, 1)
+        return kept
 
     def allows(self, kind: HoldKind, day: date) -> bool:
         week = iso_week(day)
         if (kind, day) in self.dismissed or self.totals[week] >= self.total_cap:
             return False
         if kind not in SHARED_KINDS:
-            room = self.total_cap - max(self.reserve, self.shared[week])
+            room = self.total_cap - self.kept_free(kind, week)
             if self.totals[week] - self.shared[week] >= room:
                 return False
         if kind is HoldKind.BREATHER:
@@ -201,7 +233,13 @@ def plan_holds(
     reserve = (settings.coffee_per_week if prefs.wants(HoldKind.COFFEE) else 0) + (
         settings.watercooler_per_week if prefs.wants(HoldKind.WATERCOOLER) else 0
     )
-    budget = _Budget(total_cap=total_cap, social_cap=settings.social_per_week, reserve=reserve)
+    budget = _Budget(
+        total_cap=total_cap,
+        social_cap=settings.social_per_week,
+        reserve=reserve,
+        current=iso_week(now.astimezone(tz).date()),
+        keep_social=prefs.wants(HoldKind.SOCIAL) and settings.social_per_week > 0,
+    )
     seen: set[str] = set()
     for hold in existing:
         if hold.cancelled:
@@ -262,23 +300,31 @@ def plan_holds(
     if prefs.wants(HoldKind.SOCIAL) and settings.social_per_week > 0:
         part_lo, part_hi = PART_OF_DAY_MINUTES[prefs.part_of_day]
         anchor_minute = _ANCHOR_MINUTE[prefs.part_of_day]
-        length = prefs.social_minutes * 60
         ranked = sorted(
             candidates, key=lambda c: (not c[1].overloaded, -c[1].meeting_minutes, c[0].date)
         )
-        for day, _load in ranked:
-            if not budget.allows(HoldKind.SOCIAL, day.date):
-                continue
+
+        def place_social(day: DaySchedule, minutes: int) -> None:
             free = free_time(day)
             part = [(local_instant(day.date, part_lo, tz), local_instant(day.date, part_hi, tz))]
             anchor = local_instant(day.date, anchor_minute, tz)
+            length = minutes * 60
             slot = fit(intersect(free, part), length, earliest=now_ts, anchor=anchor)
             if slot is None:
                 slot = fit(free, length, earliest=now_ts, anchor=anchor)
-            if slot is None:
-                continue
-            remaining = total(subtract(free, [slot])) // 60
-            place(HoldKind.SOCIAL, day, slot, busy=remaining < settings.flex_free_minutes)
+            if slot is not None:
+                remaining = total(subtract(free, [slot])) // 60
+                place(HoldKind.SOCIAL, day, slot, busy=remaining < settings.flex_free_minutes)
+
+        for day, _load in ranked:
+            if budget.allows(HoldKind.SOCIAL, day.date):
+                place_social(day, prefs.social_minutes)
+        if prefs.social_minutes > SOCIAL_MIN_MINUTES:
+            # A packed week still gets a short social moment (DESIGN.md: 15-30 minutes).
+            for day, _load in ranked:
+                week = iso_week(day.date)
+                if not budget.social_kinds[week] and budget.allows(HoldKind.SOCIAL, day.date):
+                    place_social(day, SOCIAL_MIN_MINUTES)
 
     holds.sort(key=lambda hold: (hold.start, hold.kind.value))
     return holds

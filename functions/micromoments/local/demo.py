@@ -23,7 +23,9 @@ others itself, so every scan run scans everyone on any day.
 It writes ``index.html`` (per person, one week before and after, as a calendar picture:
 kinds and times only, never titles; and the week's coffee chats and drop-ins, by the
 demo's synthetic addresses) and ``summary.json`` into the output directory, which a lock
-file keeps to one demo at a time.
+file keeps to one demo at a time. Both carry the care outcomes of the runs (breathers
+after back-to-back runs, social moments every week, the coffee pool paired, misplaced
+holds; `micromoments.local.care` defines them), measured from the first run's start.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from micromoments.domain.day_load import DayLoad
     from micromoments.domain.settings import OrgSettings
     from micromoments.local.calendar_api import CalendarServer
+    from micromoments.local.care import CareOutcomes
     from micromoments.local.synthetic import SyntheticOrg, SyntheticPerson
 
 DEFAULT_PEOPLE = 36
@@ -69,6 +72,8 @@ PAIR_RUN = "pair"
 RUNS = ("first", PAIR_RUN, "echo", "rescan")
 SHARED_KINDS = (HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value)
 LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
+CARE_LIVE = LIVE | {HoldStatus.KEPT}  # for the care outcomes, a hold whose time passed counts
+CARE_LIVE_STATUSES = frozenset(status.value for status in CARE_LIVE)
 HOLD_KINDS = tuple(kind.value for kind in HoldKind)
 SQS_BATCH = 10
 # The picture: rows 07:00 to 20:00, i.e. [07:00, 21:00).
@@ -881,6 +886,47 @@ def _connection(
     return connection
 
 
+def care_figures(
+    org: SyntheticOrg,
+    runtime: LocalRuntime,
+    store: TableStore,
+    connection: Connection,
+    now: datetime,
+) -> CareOutcomes:
+    """The care outcomes (`micromoments.local.care`) of what the runs left: each person
+    as the Store has them, their seeded calendar, the live holds on it (their own and the
+    shared ones they organise, from the Store; the shared ones they are invited to, from
+    their calendar) and the round's coffee groups."""
+    from micromoments.local.care import CareHold, CarePerson, CoffeeGroup, care_outcomes
+    from micromoments.local.synthetic import normalised_events
+
+    settings = store.get_settings() or org.settings
+    people: list[CarePerson] = []
+    for synthetic in org.people:
+        holds = [
+            CareHold(hold.kind, hold.start, hold.end)
+            for hold in store.holds(synthetic.email)
+            if hold.status in CARE_LIVE
+        ]
+        holds += [
+            CareHold(HoldKind(kind), start, end)
+            for kind, start, end in _shared_copies(runtime.calendar, synthetic.email)
+        ]
+        person = store.get_person(synthetic.email) or synthetic.person
+        people.append(CarePerson(person, normalised_events(synthetic), holds))
+    groups = [
+        CoffeeGroup(
+            tuple(m for m in chat.members if "@" in m),
+            live=chat.on_calendar and chat.status in CARE_LIVE_STATUSES,
+        )
+        for chat in connection.groups(HoldKind.COFFEE.value)
+        if chat.start is not None
+    ]
+    return care_outcomes(
+        people, settings, now=now, coffee_groups=groups, coffee_week=connection.monday
+    )
+
+
 def _shared_copies(server: CalendarServer, email: str) -> list[tuple[str, datetime, datetime]]:
     """The shared events on this calendar that someone else organises (live, not declined):
     kind, start and end."""
@@ -967,6 +1013,7 @@ def _run(
             pipeline = _Pipeline(runtime, store, writes, progress)
             runs: list[RunReport] = []
             answer: dict[str, Any] = {}
+            first_scan = datetime.now(UTC)  # when run 1 began: the care outcomes' "now"
             for number, name in enumerate(RUNS, 1):
                 if name == PAIR_RUN:
                     report, answer = pipeline.pair(number)
@@ -981,6 +1028,7 @@ def _run(
         progress("collecting the results …")
         connection = _connection(org, runtime, store, answer)
         summary, pictures = _results(org, runtime, store, runs, zones, first_day, connection)
+        summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
         summary["digests"] = digests
     return summary, pictures, connection
 
@@ -1130,6 +1178,7 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"{echo['calendar_writes']} Calendar writes)",
     ]
     lines += _connection_lines(summary["connection"])
+    lines += _care_lines(summary["care"])
     digests = summary["digests"]
     lines.append(
         f"weekly digests     {digests['sent']} sent through SES (moto) and written to "
@@ -1151,6 +1200,59 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"http://127.0.0.1:{DEFAULT_PORT}/",
     ]
     return "\n".join(lines)
+
+
+def _care_rows(care: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
+    """Each care outcome: its name, value, the counts behind it, the target, and whether
+    it is met."""
+    targets = care["targets"]
+    misplaced = care["misplaced_by_reason"]
+    why = f": {_reasons(misplaced)}" if misplaced else ""
+    return [
+        (
+            "breather coverage",
+            str(care["breather_coverage"]),
+            f"{care['breather_days_covered']} of {care['breather_days_eligible']} overloaded "
+            "workdays with a back-to-back run and a free 10 minutes in the hour after it got "
+            f"a breather ({care['breather_days_without_gap']} more had no such gap)",
+            f"at least {targets['breather_coverage']}",
+            care["breather_coverage"] >= targets["breather_coverage"],
+        ),
+        (
+            "social every week",
+            str(care["social_weekly_share"]),
+            f"{care['social_people_every_week']} of {care['social_people']} people who want "
+            "social moments have one in every week of the planning window that had room",
+            f"at least {targets['social_weekly_share']}",
+            care["social_weekly_share"] >= targets["social_weekly_share"],
+        ),
+        (
+            "coffee paired",
+            str(care["coffee_paired_share"]),
+            f"{care['coffee_paired']} of {care['coffee_pool']} people in the coffee pool are "
+            "in a live pair or group",
+            f"at least {targets['coffee_paired_share']}",
+            care["coffee_paired_share"] >= targets["coffee_paired_share"],
+        ),
+        (
+            "misplaced holds",
+            str(care["misplaced_holds"]),
+            f"{care['misplaced_holds']} of {care['holds_checked']} live holds (each member's "
+            "copy of a shared one) are outside working hours, on unavailable days, over busy "
+            f"time or past a cap{why}",
+            f"{targets['misplaced_holds']}",
+            care["misplaced_holds"] <= targets["misplaced_holds"],
+        ),
+    ]
+
+
+def _care_lines(care: dict[str, Any]) -> list[str]:
+    lines = []
+    for index, (name, value, counts, target, met) in enumerate(_care_rows(care)):
+        label = "care outcomes" if index == 0 else ""
+        verdict = "" if met else " — MISSED"
+        lines.append(f"{label:<19}{name} {value} (target {target}{verdict}): {counts}")
+    return lines
 
 
 def _reasons(unpaired: dict[str, int]) -> str:
@@ -1233,6 +1335,7 @@ overflow:hidden;color:#fff;font-size:9px;padding:0 2px;white-space:nowrap}
 .chats{border-collapse:collapse}
 .chats td,.chats th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 .chats .off{color:#a4161a}
+.care .figures td:last-child{text-align:left;color:#555}.care .missed td{color:#a4161a}
 """
 
 
@@ -1441,6 +1544,21 @@ def _connection_html(summary: dict[str, Any], connection: Connection | None) -> 
     return "".join(parts)
 
 
+def _care_html(care: dict[str, Any]) -> str:
+    """The care outcomes: what the product exists for, with the counts behind each."""
+    rows = "".join(
+        f'<tr class="outcome{"" if met else " missed"}"><td>{html.escape(name)}</td>'
+        f"<td>{html.escape(value)}</td><td>{html.escape(target)}</td>"
+        f"<td>{'met' if met else 'missed'}</td><td>{html.escape(counts)}</td></tr>"
+        for name, value, counts, target, met in _care_rows(care)
+    )
+    return (
+        '<section class="care" id="care"><h2>Care outcomes</h2>'
+        '<table class="figures"><tr><th>outcome</th><th>value</th><th>target</th>'
+        f"<th></th><th>behind it</th></tr>{rows}</table></section>"
+    )
+
+
 def render_html(
     summary: dict[str, Any], pictures: Sequence[Picture], connection: Connection | None = None
 ) -> str:
@@ -1480,6 +1598,7 @@ def render_html(
         "rescan of unchanged calendars that <i>second run writes</i> measures: Calendar "
         "writes plus Store writes other than leases.</p>",
         f'<table class="figures"><tr><th>run</th>{head}</tr>{rows}</table>',
+        _care_html(summary["care"]),
         _connection_html(summary, connection),
         _legend(),
     ]

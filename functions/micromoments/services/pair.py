@@ -229,6 +229,9 @@ def plan_week(
     teams: dict[str, list[str]] = {}
     for p in water_ok:
         pid = pseudonym(key, p.email)
+        chats = len(coffee_at.get(pid, ()))
+        if chats and not _room_for(p, HoldKind.WATERCOOLER, holds[p.email], week, settings, chats):
+            continue  # the coffee chat just planned takes the week's last hold
         if busy.get(p.email) is not None and p.team:
             teams.setdefault(p.team, []).append(pid)
     for team in sorted(teams):
@@ -279,9 +282,15 @@ def shared_hold(
 
 
 def _room_for(
-    person: Person, kind: HoldKind, holds: Sequence[Hold], week: tuple[int, int], s: OrgSettings
+    person: Person,
+    kind: HoldKind,
+    holds: Sequence[Hold],
+    week: tuple[int, int],
+    s: OrgSettings,
+    planned: int = 0,
 ) -> bool:
-    """Wants the kind, and that week's caps still have room for it."""
+    """Wants the kind, and that week's caps still have room for it (after ``planned``
+    holds of this round: a coffee chat just planned for them)."""
     if not person.preferences.wants(kind):
         return False
     cap = s.coffee_per_week if kind is HoldKind.COFFEE else s.watercooler_per_week
@@ -290,7 +299,7 @@ def _room_for(
         total_cap = min(total_cap, person.preferences.holds_per_week)
     live = [h for h in holds if h.status in LIVE and iso_week(h.day) == week]
     kinds = Counter(h.kind for h in live)
-    return kinds[kind] < cap and len(live) < total_cap
+    return kinds[kind] < cap and len(live) + planned < total_cap
 
 
 def _quiet_days(person: Person, monday: date) -> list[date]:

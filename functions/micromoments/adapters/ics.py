@@ -276,6 +276,7 @@ class _BadEvent(Exception):
 _TIME_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID")
 _LIST_PROPERTIES = ("EXDATE", "RDATE")
 _CHECKED_PROPERTIES = (*_TIME_PROPERTIES, *_LIST_PROPERTIES, "DURATION", "RRULE")
+_SINGLE_PROPERTIES = (*_TIME_PROPERTIES, "DURATION")  # at most once in an event
 _TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY"})
 
 
@@ -290,6 +291,14 @@ def _values(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _per_day(rule: Any) -> int:
+    """How many occurrences an RRULE can make in one day, from its time lists."""
+    hourly = any(str(f).upper() == "HOURLY" for f in rule.get("FREQ", []))
+    hours = len(set(rule.get("BYHOUR", []))) or (24 if hourly else 1)
+    minutes = len(set(rule.get("BYMINUTE", []))) or 1
+    return hours * minutes * (len(set(rule.get("BYSECOND", []))) or 1)
+
+
 class _Preparer:
     """Makes a copy of a VEVENT whose date-times are all timezone-aware, or says why not."""
 
@@ -301,10 +310,23 @@ class _Preparer:
         for name in _CHECKED_PROPERTIES:
             if any(isinstance(v, vBroken) for v in _values(_get(component, name))):
                 raise _BadEvent(f"unreadable {name}")
+        for name in _SINGLE_PROPERTIES:
+            if isinstance(_get(component, name), list):
+                raise _BadEvent(f"more than one {name}")
+        for name in _TIME_PROPERTIES:
+            if not isinstance(getattr(_get(component, name), "dt", date.min), date):
+                raise _BadEvent(f"unreadable {name}")  # a period or a duration, not a time
         if _get(component, "DTSTART") is None:
             raise _BadEvent("an event with no start (no DTSTART)")
+        duration = _get(component, "DURATION")
+        if duration is not None and not isinstance(duration.dt, timedelta):
+            raise _BadEvent("unreadable DURATION")
         for rule in _values(_get(component, "RRULE")):
             if any(str(f).upper() in _TOO_FREQUENT for f in rule.get("FREQ", [])):
+                raise _BadEvent("it recurs more often than hourly")
+            if any(not isinstance(n, int) or n < 1 for n in rule.get("INTERVAL", [])):
+                raise _BadEvent("its RRULE has an INTERVAL below 1")  # (0 repeats one instant)
+            if _per_day(rule) > 24:  # BYMINUTE/BYSECOND lists make a minutely rule hourly
                 raise _BadEvent("it recurs more often than hourly")
         prepared = component.copy()
         for name in _TIME_PROPERTIES:
@@ -336,9 +358,13 @@ class _Preparer:
             zone_info = self._resolve(str(tzid))
             if zone_info is None:
                 raise _BadEvent(f"unknown time zone {str(tzid)!r}")
-            return value.replace(tzinfo=zone_info)
-        if value.tzinfo is None:
-            return value.replace(tzinfo=self._floating)
+            value = value.replace(tzinfo=zone_info)
+        elif value.tzinfo is None:
+            value = value.replace(tzinfo=self._floating)
+        try:
+            value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01 00:00 in a zone east of UTC
+            raise _BadEvent(f"a time outside the calendar ({value.isoformat()})") from None
         return value
 
     @staticmethod
@@ -470,7 +496,7 @@ def _skip_instance(
     value = _get(component, "RECURRENCE-ID")
     when = ""
     with_slot = False
-    if not isinstance(value, vBroken):
+    if not isinstance(value, vBroken | list) and isinstance(value.dt, date):
         try:
             original = prepare.aware(value.dt, value.params.get("TZID"))
         except _BadEvent:

@@ -33,7 +33,7 @@ class ScanRequest:
     def from_body(cls, body: str) -> ScanRequest:
         try:
             data = json.loads(body)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # nested past the decoder's limit
             raise MalformedMessage("the message body is not JSON") from None
         if not isinstance(data, dict) or set(data) - {"person", "reason"}:
             raise MalformedMessage("expected an object with 'person' and 'reason'")

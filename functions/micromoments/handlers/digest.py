@@ -55,6 +55,12 @@ def _hash(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:12]
 
 
+# A scheduled time outside these years came from no schedule (and week arithmetic on it
+# could overflow): it is ignored like an unreadable one.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def scheduled_time(event: Any) -> datetime:
     """The Scheduler's scheduled time (a retry stands for the hour it was meant for), else now."""
     value = event.get("scheduled_time") if isinstance(event, dict) else None
@@ -65,7 +71,14 @@ def scheduled_time(event: Any) -> datetime:
             logger.warning("ignored an unreadable scheduled_time")
         else:
             if moment.tzinfo is not None:
-                return moment.astimezone(UTC)
+                try:
+                    moment = moment.astimezone(UTC)
+                except OverflowError:  # at the very edge of the calendar
+                    pass
+                else:
+                    if _EARLIEST <= moment < _LATEST:
+                        return moment
+                logger.warning("ignored a scheduled_time no schedule can have")
     return datetime.now(UTC)
 
 
@@ -107,7 +120,7 @@ def send_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
     for record in event.get("Records", []):
         try:
             requests[record["messageId"]] = DigestRequest.from_body(record.get("body", ""))
-        except MalformedDigestRequest as exc:
+        except (MalformedDigestRequest, RecursionError) as exc:  # (nested past json's limit)
             logger.error("rejected malformed message", message_id=record.get("messageId"),
                          reason=str(exc))  # fmt: skip
             metrics.add_metric(name="MalformedMessages", unit=MetricUnit.Count, value=1)

@@ -35,6 +35,12 @@ def run(now: datetime) -> dict[str, Any]:
     return report.to_json()
 
 
+# A scheduled time outside these years came from no schedule (and week arithmetic on it
+# could overflow): it is ignored like an unreadable one.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def scheduled_time(event: dict[str, Any]) -> datetime:
     """The Scheduler's scheduled time (a retry pairs the week it stands for), else now."""
     value = event.get("scheduled_time") if isinstance(event, dict) else None
@@ -45,7 +51,14 @@ def scheduled_time(event: dict[str, Any]) -> datetime:
             logger.warning("ignored an unreadable scheduled_time")
         else:
             if moment.tzinfo is not None:
-                return moment.astimezone(UTC)
+                try:
+                    moment = moment.astimezone(UTC)
+                except OverflowError:  # at the very edge of the calendar
+                    pass
+                else:
+                    if _EARLIEST <= moment < _LATEST:
+                        return moment
+                logger.warning("ignored a scheduled_time no schedule can have")
     return datetime.now(UTC)
 
 

@@ -367,6 +367,16 @@ def _resolve_journal(
         landed = (remote.start, remote.end, remote.busy) == (target.start, target.end, target.busy)
         before = stored.get(entry.hold_id)
         untouched = before is not None and (remote.start, remote.end) == (before.start, before.end)
+        if (
+            entry.op is WriteOp.PATCH
+            and before is not None
+            and target.attendees != before.attendees
+            and (target.start, target.end, target.busy) == (before.start, before.end, before.busy)
+        ):
+            # Only the guest list was to change, which a GET cannot show (the mirror keeps no
+            # addresses): take it as not landed. The stored hold keeps the old list, so
+            # reconcile sends the change again (the same patch: harmless if it did land).
+            landed = False
         if landed:
             store.put_hold(email, dataclasses.replace(target, etag=remote.etag))
         elif entry.op is WriteOp.INSERT or not untouched:

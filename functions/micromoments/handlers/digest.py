@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
 from micromoments.config import ConfigError, config
+from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import MetricUnit, logger, metrics, tracer
 from micromoments.ports import MailError
 from micromoments.services.digest import (
@@ -53,33 +54,6 @@ class DigestFailed(Exception):
 
 def _hash(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:12]
-
-
-# A scheduled time outside these years came from no schedule (and week arithmetic on it
-# could overflow): it is ignored like an unreadable one.
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def scheduled_time(event: Any) -> datetime:
-    """The Scheduler's scheduled time (a retry stands for the hour it was meant for), else now."""
-    value = event.get("scheduled_time") if isinstance(event, dict) else None
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            logger.warning("ignored an unreadable scheduled_time")
-        else:
-            if moment.tzinfo is not None:
-                try:
-                    moment = moment.astimezone(UTC)
-                except OverflowError:  # at the very edge of the calendar
-                    pass
-                else:
-                    if _EARLIEST <= moment < _LATEST:
-                        return moment
-                logger.warning("ignored a scheduled_time no schedule can have")
-    return datetime.now(UTC)
 
 
 def _sending_settings() -> tuple[str, str] | None:

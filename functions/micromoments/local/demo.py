@@ -49,12 +49,11 @@ from typing import TYPE_CHECKING, Any
 from micromoments.domain.calendar import EventKind, zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
-from micromoments.local.runtime import LocalRuntime, require_local_extra
+from micromoments.local.runtime import LocalRuntime, require_local_extra, sqs_record
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
     from micromoments.adapters.table import TableStore
     from micromoments.domain.day_load import DayLoad
@@ -275,23 +274,6 @@ def _scheduled(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _sqs_record(message: MessageTypeDef, queue_arn: str) -> dict[str, Any]:
-    """An SQS message as the Lambda event source delivers it."""
-    from micromoments.local.runtime import REGION
-
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {},
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }
-
-
 class _Pipeline:
     def __init__(
         self, runtime: LocalRuntime, store: TableStore, writes: StoreWrites, progress: Progress
@@ -420,7 +402,7 @@ class _Pipeline:
             if not got:
                 break
             messages = list(got)
-            event = {"Records": [_sqs_record(m, self.queue_arn) for m in messages]}
+            event = {"Records": [sqs_record(m, self.queue_arn) for m in messages]}
             response = self.runtime.invoke(scan.handler, event, function="micromoments-scan")
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
             succeeded = [m for m in messages if m["MessageId"] not in failed]
@@ -515,7 +497,7 @@ def send_digests(
         ).get("Messages", [])
         if not got:
             break
-        batch = {"Records": [_sqs_record(m, arn) for m in got]}
+        batch = {"Records": [sqs_record(m, arn) for m in got]}
         response = runtime.invoke(
             digest_handlers.send_handler, batch, function="micromoments-digest-send"
         )

@@ -36,6 +36,7 @@ from micromoments.domain.errors import DomainError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
     from werkzeug.serving import BaseWSGIServer
 
     from micromoments.local.calendar_api import CalendarServer
@@ -428,6 +429,21 @@ class LocalRuntime:
             SecretString=json.dumps(self.calendar.service_account_key()),
         )
         ensure_master_key(self.signing_key_secret, client=secrets)
+
+
+def sqs_record(message: MessageTypeDef, queue_arn: str) -> dict[str, Any]:
+    """An SQS message as the Lambda event source delivers it to a consumer."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": dict(message.get("Attributes", {})),
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
 
 
 def lambda_context(function: str) -> LambdaContext:

@@ -35,7 +35,13 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from micromoments.local.runtime import HOST, REGION, LocalRuntime, _listen, require_local_extra
+from micromoments.local.runtime import (
+    HOST,
+    LocalRuntime,
+    _listen,
+    require_local_extra,
+    sqs_record,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -332,7 +338,7 @@ class SiteServer:
             ).get("Messages", [])
             if not messages:
                 return 0
-            event = {"Records": [_sqs_record(m, self._queue_arn) for m in messages]}
+            event = {"Records": [sqs_record(m, self._queue_arn) for m in messages]}
             with self._invocations:
                 response = self.runtime.invoke(scan.handler, event, function="micromoments-scan")
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
@@ -367,21 +373,6 @@ class SiteServer:
         detail = ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
         failures = f"; {failed} failed, back to the queue" if failed else ""
         self.progress(f"  scans done: {len(done)} ({detail}){failures}")
-
-
-def _sqs_record(message: MessageTypeDef, queue_arn: str) -> dict[str, Any]:
-    """An SQS message as the Lambda event source delivers it."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {},
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": REGION,
-    }
 
 
 # -- the synthetic organisation ---------------------------------------------------------------

@@ -156,6 +156,26 @@ def race(*calls: Callable[[], _T]) -> list[_T]:
     return results
 
 
+class ReadThen:
+    """A `Table` whose first `get` runs ``between`` before it answers: the interleaving a
+    race only sometimes hits (this writer reads, another writes, this writer writes on
+    what it read), forced on every backend."""
+
+    def __init__(self, table: Any, between: Callable[[], object]) -> None:
+        self.table = table
+        self.between: Callable[[], object] | None = between
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        found = self.table.get(pk, sk)
+        if self.between is not None:
+            between, self.between = self.between, None
+            between()
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.table, name)
+
+
 def hold(email: str, day: date, kind: HoldKind = HoldKind.BREATHER, **changes: Any) -> Hold:
     values: dict[str, Any] = {
         "id": personal_hold_id(email, kind, day),
@@ -252,6 +272,35 @@ def test_two_writers_racing_on_the_status_exactly_one_wins(store: TableStore) ->
         assert sorted(results) == [False, True]
         winner = leaving if results[0] else suspended
         assert store.get_person(ANA) == winner
+
+
+def test_a_status_write_on_a_stale_read_loses_to_the_writer_in_between(
+    store: TableStore,
+) -> None:
+    ana = Person(email=ANA)
+    store.create_person(ana)
+    leaving = ana.model_copy(update={"status": PersonStatus.LEAVING})
+    suspended = ana.model_copy(update={"status": PersonStatus.SUSPENDED})
+    other = reopened(store)
+    between: list[bool] = []
+    late = TableStore(
+        ReadThen(
+            store.table,
+            lambda: between.append(
+                other.update_person(suspended, expected_status=PersonStatus.ACTIVE)
+            ),
+        )
+    )
+    # read `active`, lose the write to the other writer, read again: no longer active
+    assert late.update_person(leaving, expected_status=PersonStatus.ACTIVE) is False
+    assert between == [True]
+    assert store.get_person(ANA) == suspended
+
+    # without an expected status the late writer retries on the fresh read and wins
+    erasing = TableStore(ReadThen(store.table, lambda: other.request_erasure(ANA)))
+    assert erasing.update_person(leaving) is True
+    assert store.get_person(ANA) == leaving
+    assert raw_item(store, person_pk(ANA), "PROFILE")["erase_requested"] is True  # type: ignore[index]
 
 
 def test_list_people_and_the_sparse_scannable_index(store: TableStore) -> None:
@@ -722,6 +771,21 @@ def test_two_requests_racing_with_one_token_only_one_signs_in(store: TableStore)
         consume = partial(store.consume_sign_in_token, token.token_hash, NOW)
         results = race(consume, consume)
         assert sorted(r is None for r in results) == [False, True]
+
+
+def test_a_token_read_before_another_request_used_it_signs_nobody_in(store: TableStore) -> None:
+    token = SignInToken(secret_hash("interleaved"), ANA, NOW + timedelta(minutes=15))
+    store.create_sign_in_token(token)
+    other = reopened(store)
+    between: list[SignInToken | None] = []
+    late = TableStore(
+        ReadThen(
+            store.table,
+            lambda: between.append(other.consume_sign_in_token(token.token_hash, NOW)),
+        )
+    )
+    assert late.consume_sign_in_token(token.token_hash, NOW) is None
+    assert between == [token]
 
 
 def test_sessions_expire_when_idle_or_old_and_can_be_deleted(store: TableStore) -> None:

@@ -271,6 +271,19 @@ def item_to_person(item: Item) -> Person:
     )
 
 
+def _valid_sign_in_token(token_hash: str, item: Item | None, now: datetime) -> SignInToken | None:
+    """The stored sign-in token, if it is unused and unexpired at ``now``."""
+    if item is None:
+        return None
+    token = SignInToken(
+        token_hash=token_hash,
+        email=item["email"],
+        expires_at=datetime.fromtimestamp(int(item["token_until"]), UTC),
+        used=bool(item["used"]),
+    )
+    return token if token.valid_at(now) else None
+
+
 # -- the Store ---------------------------------------------------------------------------
 
 
@@ -690,19 +703,11 @@ class TableStore:
 
     def peek_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
-        if item is None:
-            return None
-        token = SignInToken(
-            token_hash=token_hash,
-            email=item["email"],
-            expires_at=datetime.fromtimestamp(int(item["token_until"]), UTC),
-            used=bool(item["used"]),
-        )
-        return token if token.valid_at(now) else None
+        return _valid_sign_in_token(token_hash, item, now)
 
     def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
-        token = self.peek_sign_in_token(token_hash, now)
+        token = _valid_sign_in_token(token_hash, item, now)
         if item is None or token is None:
             return None
         item["used"] = True

@@ -33,6 +33,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from micromoments.domain.errors import DomainError
+from micromoments.local.atomic_moto import serialise_dynamodb
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -114,6 +115,7 @@ class _MotoServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        serialise_dynamodb()  # conditional writes atomic, as in DynamoDB
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,

@@ -202,13 +202,15 @@ class CalendarWrite:
 class WriteResult:
     """What became of one write. ``status``: ``ok``; ``conflict`` (409: the id exists,
     e.g. kept as cancelled after a delete); ``gone`` (404/410 on patch or delete);
-    ``failed`` (after retries; ``message`` says why)."""
+    ``failed`` (after retries; ``message`` says why). ``retried``: the write was sent more
+    than once, so an earlier copy may still be applied after this answer."""
 
     hold_id: str
     op: WriteOp
     status: str
     etag: str | None = None
     message: str = ""
+    retried: bool = False
 
 
 @dataclass(slots=True)

@@ -1091,3 +1091,16 @@ def test_holds_and_journal_settle_in_batches(store: TableStore) -> None:
     store.mark_all_applied(ANA, entries)
     assert store.pending_journal(ANA) == []
     assert {h.id: h.status for h in store.holds(ANA)} == {h.id: HoldStatus.PLACED for h in holds}
+
+
+def test_a_hold_keeps_every_field_and_stores_the_late_copy_flag_only_when_set(
+    store: TableStore,
+) -> None:
+    store.create_person(Person(email=ANA))
+    plain = hold(ANA, TUESDAY, status=HoldStatus.PLACED, etag='"3"')
+    settling = hold(ANA, THURSDAY, status=HoldStatus.MOVED, etag='"7"', late_copy_possible=True)
+    store.put_holds(ANA, [plain, settling])
+    assert {h.id: h for h in store.holds(ANA)} == {plain.id: plain, settling.id: settling}
+    assert "late_copy_possible" not in raw_item(store, person_pk(ANA), f"HOLD#{plain.id}")  # type: ignore[operator]
+    store.put_hold(ANA, dataclasses.replace(settling, late_copy_possible=False))
+    assert not {h.id: h for h in store.holds(ANA)}[settling.id].late_copy_possible

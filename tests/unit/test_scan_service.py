@@ -242,6 +242,79 @@ def test_a_crash_between_journal_and_apply_is_settled_once(world: Any, applied: 
     assert len({e[2] for e in inserts}) == len(holds)
 
 
+class RetriedCalendar:
+    """Answers every write as the Google gateway does after a retry: it landed, but an
+    earlier copy of it may still be applied later."""
+
+    def __init__(self, inner: MemoryCalendar) -> None:
+        self.inner = inner
+        self.counters = inner.counters
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def write(self, email: str, writes: Sequence[CalendarWrite]) -> list[WriteResult]:
+        return [dataclasses.replace(r, retried=True) for r in self.inner.write(email, writes)]
+
+
+def late_copy(calendar: MemoryCalendar, hold_id: str) -> None:
+    """Google applies the event again as it stands: a new etag, nothing else changed (the
+    same call is the person saving it unchanged, or editing what the mirror does not keep)."""
+    event = calendar.event(ANA, hold_id)
+    assert event is not None
+    calendar.put(ANA, event)
+
+
+def test_a_late_copy_of_a_retried_patch_is_ours_and_a_later_change_the_persons(
+    world: Any,
+) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    calendar.put(ANA, meeting("lunch", 23, "12:00", "12:30"))  # lands on the breather
+    scan(store, RetriedCalendar(calendar), NOW + timedelta(hours=1))
+    moved = live(store)[breather.id]
+    assert moved.status is HoldStatus.MOVED and moved.late_copy_possible
+
+    late_copy(calendar, breather.id)  # the first copy of our patch lands after the retry
+    report = scan(store, calendar, NOW + timedelta(hours=2))
+    settled = live(store)[breather.id]
+    assert report.holds["adopted"] == 0
+    assert settled.status is HoldStatus.MOVED and not settled.late_copy_possible
+    assert settled.etag == on_calendar(calendar)[breather.id].etag
+    log = len(calendar.write_log)
+    assert scan(store, calendar, NOW + timedelta(hours=3)).holds["adopted"] == 0
+    assert len(calendar.write_log) == log, "settled: the rescan writes nothing"
+
+    late_copy(calendar, breather.id)  # settled: now an etag change is the person's edit
+    assert scan(store, calendar, NOW + timedelta(hours=4)).holds["adopted"] == 1
+    assert live(store)[breather.id].status is HoldStatus.ADOPTED
+
+
+def test_after_a_retried_patch_a_change_of_busy_is_still_the_persons(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    calendar.put(ANA, meeting("lunch", 23, "12:00", "12:30"))
+    scan(store, RetriedCalendar(calendar), NOW + timedelta(hours=1))
+    assert live(store)[breather.id].late_copy_possible
+    event = calendar.event(ANA, breather.id)
+    assert event is not None and event.busy
+    calendar.put(ANA, dataclasses.replace(event, busy=False))  # the person marks it free
+    assert scan(store, calendar, NOW + timedelta(hours=2)).holds["adopted"] == 1
+    assert live(store)[breather.id].status is HoldStatus.ADOPTED
+
+
+def test_without_a_retry_an_etag_change_is_the_persons_edit(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    scan(store, calendar, NOW + timedelta(minutes=30))  # the echo of our inserts
+    breather = next(h for h in live(store).values() if h.kind is HoldKind.BREATHER)
+    assert not breather.late_copy_possible
+    late_copy(calendar, breather.id)
+    assert scan(store, calendar, NOW + timedelta(hours=1)).holds["adopted"] == 1
+
+
 def test_two_scans_at_once_one_holds_the_lease(world: Any) -> None:
     store, _, calendar = world
     from micromoments.domain.lease import Lease

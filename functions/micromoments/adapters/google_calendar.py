@@ -945,7 +945,9 @@ def _write_result(write: CalendarWrite, outcome: _Outcome, attempts: int) -> Wri
     failure = outcome.failure
     if failure is None:
         etag = _mapping(outcome.response).get("etag")
-        return WriteResult(hold_id, op, "ok", etag=str(etag) if etag else None)
+        return WriteResult(
+            hold_id, op, "ok", etag=str(etag) if etag else None, retried=attempts > 1
+        )
     if failure.status == 409:
         note = " (after a retry: the first attempt may have created it)" if attempts > 1 else ""
         return WriteResult(hold_id, op, "conflict", message=failure.describe() + note)

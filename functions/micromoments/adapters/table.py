@@ -150,6 +150,7 @@ def hold_to_item(hold: Hold) -> Item:
         "status": hold.status.value,
         **({"etag": hold.etag} if hold.etag else {}),
         **({"attendees": list(hold.attendees)} if hold.attendees else {}),
+        **({"late_copy_possible": True} if hold.late_copy_possible else {}),
     }
 
 
@@ -165,6 +166,7 @@ def item_to_hold(item: Item) -> Hold:
         status=HoldStatus(item["status"]),
         etag=item.get("etag"),
         attendees=tuple(item.get("attendees") or ()),
+        late_copy_possible=bool(item.get("late_copy_possible", False)),
     )
 
 

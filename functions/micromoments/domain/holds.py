@@ -88,6 +88,9 @@ class Hold:
     status: HoldStatus = HoldStatus.PLANNED
     etag: str | None = None  # the calendar's etag after our last write: a change is the person's
     attendees: tuple[str, ...] = ()  # shared holds: the other members' pseudonyms, sorted
+    # our last patch went out more than once (a retry, or a journaled patch settled by a
+    # GET): Google may still apply an earlier copy, which changes the etag and nothing else
+    late_copy_possible: bool = False
 
     @property
     def shared(self) -> bool:

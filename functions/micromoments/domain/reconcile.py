@@ -6,7 +6,9 @@ For each hold the Store records as live (placed, moved, adopted):
   are explained by the journal, which the scan resolves first); that kind is not placed
   again on that date;
 - its time or content changed (times or etag differ from our last write) -> ``adopted``:
-  ours still, but never changed again;
+  ours still, but never changed again. After a write that went out more than once, the
+  next scan takes a new etag with times and busy/free as written for a late copy of that
+  write landing (DESIGN.md allows no other writer of our events), not for an edit;
 - its time has passed intact -> ``kept``;
 - a new meeting or solo block lands on it, its day became unavailable or quiet, or the
   person no longer wants that kind -> it moves to another free slot that day (same id, a
@@ -92,24 +94,30 @@ def reconcile(
     current: list[Hold] = []
     shared = [h for h in stored if h.kind in SHARED_KINDS]  # their organiser's: `shared.py`
     stored = [h for h in stored if h.kind not in SHARED_KINDS]
-    for hold in stored:
-        if hold.status not in LIVE or hold.end <= horizon:
+    for known in stored:
+        if known.status not in LIVE or known.end <= horizon:
             continue
-        remote = remote_holds.get(hold.id)
+        remote = remote_holds.get(known.id)
         if remote is None or remote.cancelled:
-            records.append(dataclasses.replace(hold, status=HoldStatus.DISMISSED))
+            records.append(dataclasses.replace(known, status=HoldStatus.DISMISSED))
             continue
-        if hold.status is not HoldStatus.ADOPTED and _edited(hold, remote):
+        if known.status is not HoldStatus.ADOPTED and _edited(known, remote):
             adopted = dataclasses.replace(
-                hold,
+                known,
                 status=HoldStatus.ADOPTED,
-                start=_instant(remote.start, hold.start),
-                end=_instant(remote.end, hold.end),
+                start=_instant(remote.start, known.start),
+                end=_instant(remote.end, known.end),
                 etag=remote.etag,
+                late_copy_possible=False,
             )
             records.append(adopted)
             current.append(adopted)
             continue
+        hold = known
+        if known.late_copy_possible:  # settled: from now on any etag change is the person's
+            hold = dataclasses.replace(known, etag=remote.etag, late_copy_possible=False)
+            if hold.end > now:
+                records.append(hold)
         if hold.end <= now:
             if hold.status is not HoldStatus.ADOPTED:
                 records.append(dataclasses.replace(hold, status=HoldStatus.KEPT))
@@ -234,6 +242,8 @@ def _flex(
 def _edited(hold: Hold, remote: MirrorEvent) -> bool:
     if remote.start != hold.start or remote.end != hold.end:
         return True
+    if hold.late_copy_possible:
+        return remote.busy != hold.busy
     return hold.etag is not None and remote.etag is not None and remote.etag != hold.etag
 
 

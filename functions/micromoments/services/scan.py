@@ -215,7 +215,8 @@ def _scan(
         store.put_day_loads(email, changed)
     for record in outcome.records:
         store.put_hold(email, record)
-        report.holds[_RECORD_KEYS.get(record.status, "adopted")] += 1
+        if record.status in _RECORD_KEYS:  # not a live hold whose etag was only settled
+            report.holds[_RECORD_KEYS[record.status]] += 1
 
     if not settings.paused:
         # Re-read opt-in right before writing: a person who left meanwhile gets no new hold.
@@ -378,7 +379,11 @@ def _resolve_journal(
             # reconcile sends the change again (the same patch: harmless if it did land).
             landed = False
         if landed:
-            store.put_hold(email, dataclasses.replace(target, etag=remote.etag))
+            # sent before a crash, maybe more than once: a late copy of a patch may follow
+            # (a late copy of an insert is refused with 409 and changes nothing)
+            late = entry.op is WriteOp.PATCH and not target.shared
+            settled_hold = dataclasses.replace(target, etag=remote.etag, late_copy_possible=late)
+            store.put_hold(email, settled_hold)
         elif entry.op is WriteOp.INSERT or not untouched:
             # Not as we wrote it: the person moved or edited it. Adopt it as it is.
             base = before or target
@@ -430,7 +435,8 @@ def _apply(
     for (write, entry), result in zip(journaled, results, strict=True):
         hold = write.hold
         if result.status == "ok":
-            settled.append(dataclasses.replace(hold, etag=result.etag))
+            late = result.retried and write.op is WriteOp.PATCH and not hold.shared
+            settled.append(dataclasses.replace(hold, etag=result.etag, late_copy_possible=late))
             key = {WriteOp.INSERT: "placed", WriteOp.DELETE: "removed"}.get(write.op)
             if key is None and hold.status is HoldStatus.MOVED:
                 key = "moved"  # (a flex patch only turns busy/free: not a move)

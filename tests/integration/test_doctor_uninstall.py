@@ -99,27 +99,33 @@ def deployment(moto_server_url: str, server: CalendarServer) -> Iterator[Deploym
     )
 
     sqs = client("sqs", url)
-    dead = sqs.create_queue(QueueName=f"{prefix}-scan-dlq")["QueueUrl"]
-    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
-    redrive = {"deadLetterTargetArn": dead_arn["Attributes"]["QueueArn"], "maxReceiveCount": 5}
-    queue = sqs.create_queue(
-        QueueName=f"{prefix}-scan", Attributes={"RedrivePolicy": json.dumps(redrive)}
-    )["QueueUrl"]
+
+    def queue_with_dead_letters(name: str) -> str:
+        dead = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+        dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
+        redrive = {"deadLetterTargetArn": dead_arn["Attributes"]["QueueArn"], "maxReceiveCount": 5}
+        attributes = {"RedrivePolicy": json.dumps(redrive)}
+        return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+
+    queue = queue_with_dead_letters(f"{prefix}-scan")
+    digest_queue = queue_with_dead_letters(f"{prefix}-digest")
     schedule_dead = sqs.create_queue(QueueName=f"{prefix}-schedule-dlq")["QueueUrl"]
     schedule_dead_arn = sqs.get_queue_attributes(
         QueueUrl=schedule_dead, AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
-    client("scheduler", url).create_schedule(
-        Name=f"{prefix}-dispatch",
-        ScheduleExpression="cron(0 * * * ? *)",
-        FlexibleTimeWindow={"Mode": "OFF"},
-        State="ENABLED",
-        Target={
-            "Arn": f"arn:aws:lambda:{REGION}:123456789012:function:{prefix}-dispatch",
-            "RoleArn": "arn:aws:iam::123456789012:role/dispatch-scheduler",
-            "DeadLetterConfig": {"Arn": schedule_dead_arn},
-        },
-    )
+    for function, cron in (("dispatch", "0 * * * ? *"), ("pair", "0 12 ? * THU *"),
+                           ("digest", "0 * * * ? *")):  # fmt: skip
+        client("scheduler", url).create_schedule(
+            Name=f"{prefix}-{function}",
+            ScheduleExpression=f"cron({cron})",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            State="ENABLED",
+            Target={
+                "Arn": f"arn:aws:lambda:{REGION}:123456789012:function:{prefix}-{function}",
+                "RoleArn": f"arn:aws:iam::123456789012:role/{function}-scheduler",
+                "DeadLetterConfig": {"Arn": schedule_dead_arn},
+            },
+        )
     client("sesv2", url).create_email_identity(EmailIdentity="example.com")
 
     for email in (ANA, BEN, CY):
@@ -136,6 +142,7 @@ def deployment(moto_server_url: str, server: CalendarServer) -> Iterator[Deploym
         MICROMOMENTS_SIGNING_KEY_SECRET=f"{prefix}/signing-key",
         MICROMOMENTS_GOOGLE_KEY_SECRET=f"{prefix}/google-key",
         MICROMOMENTS_SCAN_QUEUE_URL=queue,
+        MICROMOMENTS_DIGEST_QUEUE_URL=digest_queue,
         MICROMOMENTS_SENDER_ADDRESS="micromoments@example.com",
         MICROMOMENTS_CALENDAR_API_URL=server.base_url,
         MICROMOMENTS_GOOGLE_TOKEN_URI=server.token_uri,
@@ -180,7 +187,11 @@ def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> Non
         "org settings",
         "scan queue",
         "scan dead-letter queue",
+        "digest queue",
+        "digest dead-letter queue",
         "dispatch schedule",
+        "pair schedule",
+        "digest schedule",
         "schedule dead-letter queue",
         "SES identity",
         "signing key",
@@ -220,6 +231,58 @@ def test_doctor_fails_a_missing_table_and_queue(deployment: Deployment) -> None:
     assert any(line.startswith("FAIL table: ") for line in text.stdout.splitlines())
 
 
+def test_doctor_fails_a_disabled_schedule_and_one_without_dead_letters(
+    deployment: Deployment,
+) -> None:
+    d = deployment
+    scheduler = client("scheduler", d.moto_url)
+    pair = scheduler.get_schedule(Name=f"{d.prefix}-pair")
+    scheduler.update_schedule(
+        Name=f"{d.prefix}-pair",
+        ScheduleExpression=pair["ScheduleExpression"],
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target=pair["Target"],
+        State="DISABLED",
+    )
+    digest = scheduler.get_schedule(Name=f"{d.prefix}-digest")
+    target = {k: v for k, v in digest["Target"].items() if k != "DeadLetterConfig"}
+    scheduler.update_schedule(
+        Name=f"{d.prefix}-digest",
+        ScheduleExpression=digest["ScheduleExpression"],
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target=target,
+        State="ENABLED",
+    )
+    code, checks = doctor_json(d)
+    assert code == 1
+    assert checks["pair schedule"] == (
+        f"fail {d.prefix}-pair is DISABLED: no weekly coffee chats or watercoolers are paired"
+    )
+    assert checks["digest schedule"].startswith("ok ")
+    assert checks["schedule dead-letter queue"] == (f"fail {d.prefix}-digest: no dead-letter queue")
+    assert checks["dispatch schedule"].startswith("ok ")
+
+
+def test_doctor_skips_the_schedules_where_none_has_the_prefix(deployment: Deployment) -> None:
+    done = mm(deployment.env, "doctor", "--json", "--schedule-prefix", "elsewhere")
+    checks = {c["name"]: c for c in json.loads(done.stdout)["checks"]}
+    names = ("dispatch schedule", "pair schedule", "digest schedule", "schedule dead-letter queue")
+    assert {checks[name]["status"] for name in names} == {"skip"}
+    assert "--schedule-prefix <stack name>" in checks["pair schedule"]["detail"]
+    assert done.returncode == 0, done.stdout
+
+
+def test_doctor_fails_a_missing_digest_queue_naming_its_setting(deployment: Deployment) -> None:
+    url = f"{deployment.moto_url}/123456789012/no-digest-queue"
+    code, checks = doctor_json(deployment, dict(deployment.env, MICROMOMENTS_DIGEST_QUEUE_URL=url))
+    assert code == 1
+    assert checks["digest queue"] == (
+        f"fail {url} does not exist: check MICROMOMENTS_DIGEST_QUEUE_URL (DigestQueueUrl)"
+    )
+    assert checks["digest dead-letter queue"] == "skip no digest queue"
+    assert checks["scan queue"].startswith("ok ")
+
+
 def test_doctor_fails_misconfigured_delegation(deployment: Deployment) -> None:
     deployment.server.misconfigure_delegation()
     code, checks = doctor_json(deployment)
@@ -239,12 +302,13 @@ def test_doctor_without_google_key_or_queue_skips_them(deployment: Deployment) -
         not in (
             "MICROMOMENTS_GOOGLE_KEY_SECRET",
             "MICROMOMENTS_SCAN_QUEUE_URL",
+            "MICROMOMENTS_DIGEST_QUEUE_URL",
             "MICROMOMENTS_SENDER_ADDRESS",
         )
     }
     code, checks = doctor_json(deployment, env)
     assert code == 0, checks
-    for name in ("scan queue", "SES identity", "token exchange", "scopes"):
+    for name in ("scan queue", "digest queue", "SES identity", "token exchange", "scopes"):
         assert checks[name].startswith("skip "), checks[name]
     # no key: the local server accepts the X-Goog-User header instead
     assert checks["calendar settings"].startswith("ok ")

@@ -6,8 +6,9 @@ order and never raises: whatever goes wrong inside a check (an AWS error, a refu
 a missing setting) becomes that check's ``fail``. The command prints the results.
 
 What is checked: the table (ACTIVE, keys, the ``scannable`` index, TTL, point-in-time
-recovery), the org settings, the scan queue and its dead-letter queue, the dispatch
-schedule and its dead-letter queue, the SES identity of the sender, the signing key, and
+recovery), the org settings, the scan and digest queues and their dead-letter queues, the
+dispatch, pair and digest schedules and their dead-letter queue, the SES identity of the
+sender, the signing key, and
 Google: a delegated token for one opted-in person with exactly the three narrow scopes,
 then ``settings.get timezone`` as that person through the gateway.
 """
@@ -18,6 +19,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from micromoments.adapters.table import (
@@ -49,7 +51,7 @@ __all__ = [
     "check_calendar_settings",
     "check_delegation",
     "check_org_settings",
-    "check_scan_queue",
+    "check_queue",
     "check_schedules",
     "check_sender_identity",
     "check_signing_key",
@@ -240,34 +242,36 @@ def _dead_letter_check(name: str, sqs: SQSClient, arn: str) -> Check:
     return ok(name, f"{queue} exists and is empty")
 
 
-def check_scan_queue(sqs: SQSClient, url: str) -> list[Check]:
-    """The scan queue exists, and its redrive policy names a dead-letter queue that does."""
+def check_queue(sqs: SQSClient, label: str, url: str, setting: str) -> list[Check]:
+    """The ``label`` queue (scan, digest) exists, and its redrive policy names a dead-letter
+    queue that does. ``setting`` names where its URL comes from, for the failure line."""
+    name, dead_name = f"{label} queue", f"{label} dead-letter queue"
     try:
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
     except Exception as exc:
         if _error_code(exc) in _MISSING_QUEUE:
-            reason = f"{url} does not exist: check MICROMOMENTS_SCAN_QUEUE_URL (ScanQueueUrl)"
+            reason = f"{url} does not exist: check {setting}"
         else:
             reason = f"{url}: {describe_error(exc)}"
-        return [fail("scan queue", reason), skip("scan dead-letter queue", "no scan queue")]
+        return [fail(name, reason), skip(dead_name, f"no {label} queue")]
     values = attributes.get("Attributes") or {}
     waiting = values.get("ApproximateNumberOfMessages", "0")
     in_flight = values.get("ApproximateNumberOfMessagesNotVisible", "0")
-    name = url.rstrip("/").rsplit("/", 1)[-1]
-    queue = ok("scan queue", f"{name} exists; {waiting} waiting, {in_flight} in flight")
+    queue_name = url.rstrip("/").rsplit("/", 1)[-1]
+    queue = ok(name, f"{queue_name} exists; {waiting} waiting, {in_flight} in flight")
     text = values.get("RedrivePolicy")
     if not text:
         return [
             queue,
-            fail("scan dead-letter queue", "no redrive policy: a failing scan would retry forever"),
+            fail(dead_name, f"no redrive policy: a failing {label} message would retry forever"),
         ]
     try:
         policy = json.loads(text)
         arn = str(policy["deadLetterTargetArn"])
         receives = policy.get("maxReceiveCount")
     except (ValueError, KeyError, TypeError):
-        return [queue, fail("scan dead-letter queue", f"unreadable redrive policy {text!r}")]
-    dead = _dead_letter_check("scan dead-letter queue", sqs, arn)
+        return [queue, fail(dead_name, f"unreadable redrive policy {text!r}")]
+    dead = _dead_letter_check(dead_name, sqs, arn)
     if dead.status is Status.OK:
         dead = ok(dead.name, f"{dead.detail}; after {receives} receives")
     return [queue, dead]
@@ -287,45 +291,74 @@ def _schedules(scheduler: EventBridgeSchedulerClient, prefix: str) -> Iterator[M
             return
 
 
+# The schedules of template.yaml: ``<prefix>-<function>``, each targeting the function of
+# the same name; what a disabled one stops.
+SCHEDULES = (
+    ("dispatch", "no hourly scans are queued"),
+    ("pair", "no weekly coffee chats or watercoolers are paired"),
+    ("digest", "no weekly emails are queued"),
+)
+SCHEDULE_DEAD_LETTER = "schedule dead-letter queue"
+
+
 def check_schedules(
     scheduler: EventBridgeSchedulerClient, sqs: SQSClient, prefix: str
 ) -> list[Check]:
-    """The dispatch schedule ``<prefix>-dispatch`` exists, is enabled, targets the
-    function of the same name, and has a dead-letter queue that exists."""
-    name, dead = "dispatch schedule", "schedule dead-letter queue"
+    """Each schedule of `SCHEDULES` exists as ``<prefix>-<name>``, is enabled and targets
+    the function of the same name; then their dead-letter queue (one check: template.yaml
+    gives them one): every schedule has one, and it exists."""
     found = {str(s.get("Name")): s for s in _schedules(scheduler, prefix)}
     if not found:
-        return [
-            skip(
-                name,
-                f"no EventBridge Scheduler schedule is named {prefix}*; the local stand-ins "
-                "have none (deployed, pass --schedule-prefix <stack name>)",
-            ),
-            skip(dead, "no schedule"),
+        why = (
+            f"no EventBridge Scheduler schedule is named {prefix}*; the local stand-ins have "
+            "none of these (deployed, pass --schedule-prefix <stack name>)"
+        )
+        return [skip(f"{name} schedule", why) for name, _ in SCHEDULES] + [
+            skip(SCHEDULE_DEAD_LETTER, "no schedule")
         ]
-    expected = f"{prefix}-dispatch"
-    summary = found.get(expected)
-    if summary is None:
-        others = ", ".join(sorted(found))
-        return [fail(name, f"no schedule {expected} (found: {others})"), skip(dead, "no schedule")]
-    group = str(summary.get("GroupName") or "default")
-    schedule = scheduler.get_schedule(Name=expected, GroupName=group)
+    checks: list[Check] = []
+    dead_letters: set[str] = set()  # the schedules' dead-letter queue ARNs
+    without: list[str] = []  # schedules with none
+    for name, stops in SCHEDULES:
+        expected = f"{prefix}-{name}"
+        summary = found.get(expected)
+        if summary is None:
+            others = ", ".join(sorted(found))
+            checks.append(fail(f"{name} schedule", f"no schedule {expected} (found: {others})"))
+            continue
+        group = str(summary.get("GroupName") or "default")
+        schedule = scheduler.get_schedule(Name=expected, GroupName=group)
+        checks.append(_schedule_check(f"{name} schedule", expected, schedule, stops))
+        target = schedule.get("Target") or {}
+        arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+        if arn:
+            dead_letters.add(str(arn))
+        else:
+            without.append(expected)
+    if without:
+        checks.append(fail(SCHEDULE_DEAD_LETTER, f"{', '.join(without)}: no dead-letter queue"))
+    elif not dead_letters:
+        checks.append(skip(SCHEDULE_DEAD_LETTER, "no schedule"))
+    else:
+        queues = [_dead_letter_check(SCHEDULE_DEAD_LETTER, sqs, a) for a in sorted(dead_letters)]
+        failed = [q for q in queues if q.status is not Status.OK]
+        details = "; ".join(q.detail for q in queues)
+        checks.append(failed[0] if failed else ok(SCHEDULE_DEAD_LETTER, details))
+    return checks
+
+
+def _schedule_check(name: str, expected: str, schedule: Mapping[str, Any], stops: str) -> Check:
     target = schedule.get("Target") or {}
     arn = str(target.get("Arn", ""))
     parts = arn.split(":")
     function = parts[6] if len(parts) > 6 and parts[2] == "lambda" else None
     if schedule.get("State") != "ENABLED":
-        check = fail(name, f"{expected} is {schedule.get('State')}: no hourly dispatch runs")
-    elif function != expected:
-        check = fail(name, f"{expected} targets {arn or 'nothing'}, not the function {expected}")
-    else:
-        when = schedule.get("ScheduleExpression", "?")
-        zone = schedule.get("ScheduleExpressionTimezone", "UTC")
-        check = ok(name, f"{expected} is ENABLED, {when} ({zone}), targets {function}")
-    dead_arn = (target.get("DeadLetterConfig") or {}).get("Arn")
-    if not dead_arn:
-        return [check, fail(dead, f"{expected} has no dead-letter queue")]
-    return [check, _dead_letter_check(dead, sqs, str(dead_arn))]
+        return fail(name, f"{expected} is {schedule.get('State')}: {stops}")
+    if function != expected:
+        return fail(name, f"{expected} targets {arn or 'nothing'}, not the function {expected}")
+    when = schedule.get("ScheduleExpression", "?")
+    zone = schedule.get("ScheduleExpressionTimezone", "UTC")
+    return ok(name, f"{expected} is ENABLED, {when} ({zone}), targets {function}")
 
 
 # -- email and secrets -------------------------------------------------------------------
@@ -538,15 +571,25 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
     else:
         add([skip("org settings", "no table")])
 
-    url = settings.scan_queue_url
-    if url:
-        add(_guarded("scan queue", lambda: check_scan_queue(clients.sqs(), url)))
-    else:
-        add([skip("scan queue", "MICROMOMENTS_SCAN_QUEUE_URL is not set (ScanQueueUrl)")])
+    queues = (
+        ("scan", settings.scan_queue_url, "MICROMOMENTS_SCAN_QUEUE_URL", "ScanQueueUrl"),
+        ("digest", settings.digest_queue_url, "MICROMOMENTS_DIGEST_QUEUE_URL", "DigestQueueUrl"),
+    )
+    for label, url, variable, output in queues:
+        setting = f"{variable} ({output})"
+        if url:
+            add(
+                _guarded(
+                    f"{label} queue",
+                    partial(check_queue, clients.sqs(), label, url, setting),
+                )
+            )
+        else:
+            add([skip(f"{label} queue", f"{variable} is not set ({output})")])
     prefix = target.schedule_prefix
     add(
         _guarded(
-            "dispatch schedule",
+            "schedules",
             lambda: check_schedules(clients.scheduler(), clients.sqs(), prefix),
         )
     )

@@ -6,9 +6,9 @@ For each hold the Store records as live (placed, moved, adopted):
   are explained by the journal, which the scan resolves first); that kind is not placed
   again on that date;
 - its time or content changed (times or etag differ from our last write) -> ``adopted``:
-  ours still, but never changed again. After a write that went out more than once, the
-  next scan takes a new etag with times and busy/free as written for a late copy of that
-  write landing (DESIGN.md allows no other writer of our events), not for an edit;
+  ours still, but never changed again. After a patch that went out more than once, the
+  next scan takes one new etag with times and busy/free as written for a late copy of
+  that patch landing, not for an edit (docs/decisions.md "A late copy of our own patch");
 - its time has passed intact -> ``kept``;
 - a new meeting or solo block lands on it, its day became unavailable or quiet, or the
   person no longer wants that kind -> it moves to another free slot that day (same id, a

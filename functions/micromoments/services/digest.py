@@ -35,8 +35,8 @@ from micromoments.domain.holds import HoldKind
 from micromoments.domain.people import Person, PersonStatus, pseudonym, validate_email
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import Mailer, PersonNotFound, Store, StoreError
+from micromoments.services.dispatch import send_in_batches
 
-BATCH = 10
 SHARED_KINDS = frozenset({HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value})
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -144,20 +144,12 @@ class DigestDispatchReport:
 def dispatch_digests(store: Store, queue: DigestQueue, *, now: datetime) -> DigestDispatchReport:
     """The due people (`due_people`) to the digest queue, in batches of 10."""
     settings = store.get_settings() or OrgSettings()
-    seen = enqueued = batches = 0
-    batch: list[DigestRequest] = []
-    for email in store.scannable_people():
-        seen += 1
+
+    def request_for(email: str) -> DigestRequest | None:
         label = _due(store, email, settings, now)
-        if label is None:
-            continue
-        batch.append(DigestRequest(email, label))
-        if len(batch) == BATCH:
-            queue.send(batch)
-            enqueued, batches, batch = enqueued + len(batch), batches + 1, []
-    if batch:
-        queue.send(batch)
-        enqueued, batches = enqueued + len(batch), batches + 1
+        return None if label is None else DigestRequest(email, label)
+
+    seen, enqueued, batches = send_in_batches(store.scannable_people(), request_for, queue.send)
     return DigestDispatchReport(people_seen=seen, enqueued=enqueued, batches=batches)
 
 

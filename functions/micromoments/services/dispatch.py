@@ -4,9 +4,10 @@ A leaving person is sent on any day: their holds must go."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
@@ -15,7 +16,9 @@ from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import Store
 
-BATCH = 10
+BATCH = 10  # SQS SendMessageBatch takes at most 10 messages
+
+_R = TypeVar("_R")
 
 
 class ScanQueue(Protocol):
@@ -52,20 +55,35 @@ def scan_request_for(
     return None
 
 
-def dispatch(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
-    settings = store.get_settings() or OrgSettings()
+def send_in_batches(
+    emails: Iterable[str],
+    request_for: Callable[[str], _R | None],
+    send: Callable[[list[_R]], None],
+) -> tuple[int, int, int]:
+    """Each person's request (None: nothing to send) to ``send`` in batches of `BATCH`, as
+    they come: (people seen, requests sent, batches sent)."""
     seen = enqueued = batches = 0
-    batch: list[ScanRequest] = []
-    for email in store.scannable_people():
+    batch: list[_R] = []
+    for email in emails:
         seen += 1
-        request = scan_request_for(store, email, settings, now)
+        request = request_for(email)
         if request is None:
             continue
         batch.append(request)
         if len(batch) == BATCH:
-            queue.send(batch)
+            send(batch)
             enqueued, batches, batch = enqueued + len(batch), batches + 1, []
     if batch:
-        queue.send(batch)
+        send(batch)
         enqueued, batches = enqueued + len(batch), batches + 1
+    return seen, enqueued, batches
+
+
+def dispatch(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
+    settings = store.get_settings() or OrgSettings()
+    seen, enqueued, batches = send_in_batches(
+        store.scannable_people(),
+        lambda email: scan_request_for(store, email, settings, now),
+        queue.send,
+    )
     return DispatchReport(people_seen=seen, enqueued=enqueued, batches=batches)

@@ -73,12 +73,11 @@ def drain(sqs: Any, url: str) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def test_dispatch_pages_through_people_and_sends_batches_of_ten(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from micromoments.handlers import dispatch as handler_module
+WEDNESDAY_10_BERLIN = "2026-12-02T09:00:00Z"
+SATURDAY_10_BERLIN = "2026-12-05T09:00:00Z"
 
-    store: TableStore = aws["store"]
+
+def _dispatch_population(store: TableStore) -> None:
     for i in range(23):
         store.create_person(Person(email=f"p{i:02d}@example.com"))
     # a weekend worker is skipped on a Wednesday; a leaving person is always sent
@@ -86,12 +85,22 @@ def test_dispatch_pages_through_people_and_sends_batches_of_ten(
     store.create_person(Person(email="weekend@example.com", preferences=weekend))
     store.create_person(Person(email="gone@example.com", status=PersonStatus.LEAVING))
     store.create_person(Person(email="out@example.com", status=PersonStatus.OPTED_OUT))
+
+
+def test_dispatch_pages_through_people_and_sends_batches_of_ten(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from micromoments.handlers import dispatch as handler_module
+
+    store: TableStore = aws["store"]
+    _dispatch_population(store)
     sent: list[int] = []
     real = wiring.scan_queue().send
     monkeypatch.setattr(
         wiring.scan_queue(), "send", lambda batch: (sent.append(len(batch)), real(batch))
     )
-    result = handler_module.handler({"kind": "dispatch"}, Context())  # type: ignore[arg-type]
+    event = {"kind": "dispatch", "scheduled_time": WEDNESDAY_10_BERLIN}
+    result = handler_module.handler(event, Context())  # type: ignore[arg-type]
     assert result == {"people_seen": 25, "enqueued": 24, "batches": 3}
     assert sent == [10, 10, 4]
     bodies = drain(aws["sqs"], aws["url"])
@@ -99,6 +108,21 @@ def test_dispatch_pages_through_people_and_sends_batches_of_ten(
     assert len(bodies) == 24
     assert "weekend@example.com" not in people and "out@example.com" not in people
     assert {b["reason"] for b in bodies if b["person"] == "gone@example.com"} == {"opt_out"}
+
+
+def test_dispatch_reads_the_day_from_the_scheduled_time_not_the_wall_clock(
+    aws: dict[str, Any],
+) -> None:
+    """The same people on a Saturday: only the weekend worker and the leaving person. The
+    wall clock plays no part, so this holds on any day the suite runs."""
+    from micromoments.handlers import dispatch as handler_module
+
+    _dispatch_population(aws["store"])
+    event = {"kind": "dispatch", "scheduled_time": SATURDAY_10_BERLIN}
+    result = handler_module.handler(event, Context())  # type: ignore[arg-type]
+    assert result == {"people_seen": 25, "enqueued": 2, "batches": 1}
+    people = {b["person"] for b in drain(aws["sqs"], aws["url"])}
+    assert people == {"weekend@example.com", "gone@example.com"}
 
 
 class PoisonedCalendar(MemoryCalendar):

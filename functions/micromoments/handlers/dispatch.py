@@ -1,14 +1,17 @@
 """The hourly dispatch: active and leaving people whose local day is a workday -> the
-scan queue, in batches of 10. Never talks to Google (it cannot: no key, no client)."""
+scan queue, in batches of 10. Never talks to Google (it cannot: no key, no client).
+
+The day and hour are the Scheduler's ``scheduled_time`` (a retry stands for the hour it was
+meant for), never the wall clock unless the event carries none."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
+from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import MetricUnit, logger, metrics, tracer
 from micromoments.services.dispatch import dispatch
 
@@ -17,7 +20,7 @@ from micromoments.services.dispatch import dispatch
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = dispatch(wiring.store(), wiring.scan_queue(), now=datetime.now(UTC))
+    report = dispatch(wiring.store(), wiring.scan_queue(), now=scheduled_time(event))
     metrics.add_metric(name="PeopleDispatched", unit=MetricUnit.Count, value=report.enqueued)
     logger.info("dispatched", extra=report.to_json())
     return report.to_json()

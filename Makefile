@@ -15,12 +15,13 @@ CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov -f tem
 # The browser tests drive Debian's Chromium (Playwright downloads no browser).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help venv demo serve test lint security typecheck unit browser-deps bench lock clean
+.PHONY: help venv demo serve test test-clocks lint security typecheck unit browser-deps bench lock clean
 
 help:
 	@echo "make demo   run the serverless pipeline on local stand-ins (moto, Calendar server)"
 	@echo "make serve  the opt-in site on the same stand-ins, http://127.0.0.1:8765/ (Ctrl-C stops)"
 	@echo "make test   lint (ruff, cfn-lint, checkov), type-check and run every test"
+	@echo "make test-clocks  every test again on a Saturday, a Sunday night, a DST night, New Year's Eve"
 	@echo "make security  checkov on template.yaml: fails on any check not fixed or skipped"
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
 	@echo "make lock   re-resolve the locks: dev, functions/requirements.txt and checkov"
@@ -81,6 +82,16 @@ browser-deps:
 	test -x $(CHROMIUM) || { echo "chromium is installed but $(CHROMIUM) is missing" >&2; exit 1; }
 
 test: lint typecheck unit
+
+# The whole suite again with the wall clock of pytest and of every Python process it starts
+# moved to the next Saturday noon, Sunday night, night Europe's clocks change and New Year's
+# Eve (tests/clock): no test may pass or fail by the day it runs on. CI runs it after test.
+test-clocks: $(STAMP) browser-deps
+	@for clock in $$($(BIN)/python tests/clock/moments.py); do \
+		echo "== make test-clocks: every test with the clock at $$clock"; \
+		PYTHONPATH=tests/clock MICROMOMENTS_TEST_CLOCK=$$clock $(BIN)/pytest -q -p no:cacheprovider \
+			|| { echo "make test-clocks: failed with the clock at $$clock" >&2; exit 1; }; \
+	done
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

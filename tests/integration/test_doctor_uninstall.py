@@ -381,12 +381,17 @@ def _next_monday() -> date:
     return today + timedelta(days=7 - today.weekday())
 
 
+def _berlin(day: date, hour: int) -> str:
+    """``hour`` o'clock on ``day`` in Berlin, with the offset that day really has."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN).isoformat()
+
+
 def _meetings(day: date) -> list[dict[str, Any]]:
     return [
         {
             "id": f"meeting{uuid.uuid4().hex[:10]}",
-            "start": {"dateTime": f"{day}T{h:02d}:00:00+01:00", "timeZone": "Europe/Berlin"},
-            "end": {"dateTime": f"{day}T{h + 1:02d}:00:00+01:00", "timeZone": "Europe/Berlin"},
+            "start": {"dateTime": _berlin(day, h), "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": _berlin(day, h + 1), "timeZone": "Europe/Berlin"},
             "attendees": [
                 {"email": ANA, "self": True, "responseStatus": "accepted"},
                 {"email": BEN, "responseStatus": "accepted"},

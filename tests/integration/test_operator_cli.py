@@ -11,11 +11,14 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 CLI = str(Path(sys.executable).with_name("micromoments"))
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
@@ -104,14 +107,21 @@ def test_scan_command_against_the_local_calendar_server(cli_env: dict[str, str])
 
     with CalendarServer() as server:
         server.add_calendar("ana@example.com", timezone="Europe/Berlin")
-        day = "2026-12-07"  # a Monday ahead: six hours of meetings in two runs
+        # next Monday in Berlin (the CLI plans from the wall clock): six hours of meetings
+        # in two runs
+        today = datetime.now(BERLIN).date()
+        day = today + timedelta(days=7 - today.weekday())
+
+        def at(hour: int) -> str:
+            return datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN).isoformat()
+
         server.seed(
             "ana@example.com",
             [
                 {
                     "id": f"meeting{i}",
-                    "start": {"dateTime": f"{day}T{h:02d}:00:00+01:00"},
-                    "end": {"dateTime": f"{day}T{h + 1:02d}:00:00+01:00"},
+                    "start": {"dateTime": at(h)},
+                    "end": {"dateTime": at(h + 1)},
                     "attendees": [
                         {"email": "ana@example.com", "self": True, "responseStatus": "accepted"},
                         {"email": "ben@example.com", "responseStatus": "accepted"},

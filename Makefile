@@ -89,7 +89,8 @@ test: lint typecheck unit
 test-clocks: $(STAMP) browser-deps
 	@for clock in $$($(BIN)/python tests/clock/moments.py); do \
 		echo "== make test-clocks: every test with the clock at $$clock"; \
-		PYTHONPATH=tests/clock MICROMOMENTS_TEST_CLOCK=$$clock $(BIN)/pytest -q -p no:cacheprovider \
+		PYTHONPATH=tests/clock TEST_CLOCK=$$clock $(BIN)/pytest -q -p no:cacheprovider \
+			-W "ignore:Module already imported:pytest.PytestAssertRewriteWarning" \
 			|| { echo "make test-clocks: failed with the clock at $$clock" >&2; exit 1; }; \
 	done
 

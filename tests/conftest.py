@@ -8,7 +8,7 @@ moto: every test process serialises moto's DynamoDB requests (`local/atomic_moto
 moto, unlike DynamoDB, does not apply a conditional write atomically and the race tests
 would otherwise test moto's race rather than ours.
 
-The test clock: under ``make test-clocks`` (MICROMOMENTS_TEST_CLOCK set) the run refuses to
+The test clock: under ``make test-clocks`` (TEST_CLOCK set) the run refuses to
 start unless the wall clock really stands there, so a sweep can never pass on today's date.
 """
 
@@ -30,14 +30,14 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else "micromoments"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    target = os.environ.get("MICROMOMENTS_TEST_CLOCK")
+    target = os.environ.get("TEST_CLOCK")
     if not target:
         return
     wanted = datetime.fromisoformat(target.replace("Z", "+00:00"))
     now = datetime.now(UTC)
     if not wanted <= now < wanted + timedelta(minutes=5):
         raise pytest.UsageError(
-            f"MICROMOMENTS_TEST_CLOCK={target} but the clock says {now:%Y-%m-%dT%H:%M:%SZ}: "
+            f"TEST_CLOCK={target} but the clock says {now:%Y-%m-%dT%H:%M:%SZ}: "
             "run the sweep through `make test-clocks` (PYTHONPATH=tests/clock)"
         )
     config.stash[_clock_key] = target

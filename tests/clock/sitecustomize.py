@@ -1,10 +1,10 @@
 """The test clock (``make test-clocks``): moves the wall clock of every Python process of a
-test run to ``MICROMOMENTS_TEST_CLOCK``, an ISO instant, and lets it tick from there.
+test run to ``TEST_CLOCK``, an ISO instant, and lets it tick from there.
 
 ``make test-clocks`` puts this folder on PYTHONPATH, so Python imports this module at the
 start of pytest and of every Python subprocess a test starts (the CLI, ``serve``, the demo).
 The first process turns the target into an offset from the real clock and hands it down in
-``MICROMOMENTS_TEST_CLOCK_OFFSET``, so all of them share one clock, as processes on one
+``TEST_CLOCK_OFFSET``, so all of them share one clock, as processes on one
 machine do. Only the wall clock moves (time-machine leaves monotonic clocks and sleeps
 alone), so timeouts and servers behave as usual. Outside that target nothing imports it.
 """
@@ -15,8 +15,8 @@ import os
 import time
 from datetime import datetime
 
-_TARGET = "MICROMOMENTS_TEST_CLOCK"
-_OFFSET = "MICROMOMENTS_TEST_CLOCK_OFFSET"
+_TARGET = "TEST_CLOCK"
+_OFFSET = "TEST_CLOCK_OFFSET"
 
 
 def _start() -> None:

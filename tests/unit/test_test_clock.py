@@ -34,8 +34,8 @@ def _moments() -> ModuleType:
 
 
 def test_the_clock_moves_a_process_and_every_python_process_it_starts() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROMOMENTS_TEST_CLOCK")}
-    env |= {"PYTHONPATH": str(CLOCK), "MICROMOMENTS_TEST_CLOCK": "2031-12-31T23:30:00Z"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEST_CLOCK")}
+    env |= {"PYTHONPATH": str(CLOCK), "TEST_CLOCK": "2031-12-31T23:30:00Z"}
     done = subprocess.run(
         [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=False
     )
@@ -48,8 +48,8 @@ def test_the_clock_moves_a_process_and_every_python_process_it_starts() -> None:
 
 
 def test_a_clock_without_a_zone_is_refused() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROMOMENTS_TEST_CLOCK")}
-    env |= {"PYTHONPATH": str(CLOCK), "MICROMOMENTS_TEST_CLOCK": "2031-12-31T23:30:00"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TEST_CLOCK")}
+    env |= {"PYTHONPATH": str(CLOCK), "TEST_CLOCK": "2031-12-31T23:30:00"}
     done = subprocess.run(
         [sys.executable, "-c", "pass"], env=env, capture_output=True, text=True, check=False
     )

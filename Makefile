@@ -26,17 +26,20 @@ help:
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
 	@echo "make lock   re-resolve the locks: dev, functions/requirements.txt and checkov"
 
+# The lock installs with --require-hashes; the project itself (editable, built here) has no
+# hash to check, so it is a second call that resolves nothing (--no-deps).
 $(STAMP): requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "micromoments needs Python 3.11 or newer; found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "cannot create $(VENV): install python3-venv (apt-get install -y python3-venv)"; exit 1; }
-	$(PIP) install --quiet -r requirements-dev.lock
+	$(PIP) install --quiet --require-hashes -r requirements-dev.lock
 	$(PIP) install --quiet --no-build-isolation --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.lock
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV) || { echo "cannot create $(CHECKOV_VENV): install python3-venv (apt-get install -y python3-venv)"; exit 1; }
-	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check install --quiet -r requirements-checkov.lock
+	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check install --quiet \
+		--require-hashes -r requirements-checkov.lock
 	@rm -f $(CHECKOV_VENV)/.installed-*
 	@touch $@
 
@@ -98,10 +101,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock -q
-	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -c requirements-dev.lock \
-		-o functions/requirements.txt -q --no-header
-	echo 'checkov>=3.3' | $(BIN)/uv pip compile - --python-version 3.11 -o requirements-checkov.lock -q
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes \
+		-o requirements-dev.lock -q
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
+		-c requirements-dev.lock -o functions/requirements.txt -q --no-header
+	echo 'checkov>=3.3' | $(BIN)/uv pip compile - --python-version 3.11 --generate-hashes \
+		-o requirements-checkov.lock -q
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-out test-artifacts

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.memory_calendar import MemoryCalendar
 from micromoments.adapters.table import TableStore
-from micromoments.domain.access import pseudonym_key
+from micromoments.domain.access import never_pair_key, pairing_history_key, pseudonym_key
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
@@ -242,13 +242,130 @@ def test_erasing_a_person_purges_them_from_rounds_history_and_aliases() -> None:
     report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
     gone = emails[3]
     alias = pseudonym(pseudonym_key(KEY), gone)
-    assert store.pairing_history(alias)
+    in_history = pseudonym(pairing_history_key(KEY), gone)
+    assert store.pairing_history(in_history)
     # nothing of theirs left on a calendar: they can be erased at once
     for email in emails:
         for hold in store.holds(email):
             store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.REMOVED))
     assert delete_person(store, gone, master_key=KEY, now=THURSDAY) is True
-    assert store.pairing_history(alias) == []
+    assert store.pairing_history(in_history) == []
     assert store.address_of(alias) is None
     saved = store.get_round(report.iso_week)
     assert saved is not None and all(alias not in g.members for g in saved.groups)
+
+
+# -- never-pair lists and the history stay confidential to a reader of the table -------------
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [s for v in value for s in _strings(v)]
+    return [str(value)]
+
+
+def _dump(store: TableStore) -> tuple[set[str], set[str], list[str], list[str]]:
+    """From every stored item and no key: the never-pair entries, the history's pseudonyms,
+    and the text of everything else (with and without the history's items)."""
+    assert isinstance(store.table, MemoryTable)
+    never_pair: set[str] = set()
+    history: set[str] = set()
+    elsewhere: list[str] = []
+    in_history: list[str] = []
+    for item in store.table.items():
+        if str(item["pk"]).startswith("PAIRS#"):
+            history.add(str(item["pk"]).removeprefix("PAIRS#"))
+            history.add(str(item["sk"]).split("#", 1)[1])
+            in_history += _strings(item)
+            continue
+        rest = dict(item)
+        preferences = dict(rest.pop("preferences", None) or {})
+        never_pair |= set(preferences.pop("dont_pair", ()))
+        elsewhere += _strings(rest) + _strings(preferences)
+    return never_pair, history, elsewhere, in_history
+
+
+FORM = {
+    "moments": ["coffee"],
+    "breather_minutes": ["15"],
+    "social_minutes": ["30"],
+    "coffee_minutes": ["20"],
+    "part_of_day": ["any"],
+    "timezone": ["Europe/Berlin"],
+}
+
+
+def test_no_stored_item_resolves_a_never_pair_or_history_entry() -> None:
+    from micromoments.services.preferences import save
+
+    store, calendar, emails = world(4)
+    queue = ListQueue()
+    ana, ben = emails[0], emails[1]
+    for email in emails:  # each saves their preferences (their alias item is written)
+        form = {**FORM, "dont_pair_add": [ben if email == ana else ""]}
+        saved = save(store, queue, email=email, form=form, master_key=KEY)
+        assert not saved.result.errors, saved.result.errors
+    for week in range(3):
+        monday = MONDAY + timedelta(weeks=week)
+        pair_week(store, calendar, now=THURSDAY, master_key=KEY, monday=monday)
+    for organiser, hold in coffee_holds(store, emails):
+        assert {ana, ben} - {organiser, *hold.attendees}, "a blocked pair met"
+
+    never_pair, history, elsewhere, in_history = _dump(store)
+    assert len(never_pair) == 1 and len(history) == 4
+    assert any(text.startswith("ALIAS#") for text in elsewhere)  # aliases resolve others
+    for entry in never_pair:
+        assert not any(entry in text for text in elsewhere + in_history), (
+            "a never-pair entry resolves"
+        )
+    for entry in history:
+        assert not any(entry in text for text in elsewhere), "a history entry resolves"
+
+
+def test_a_never_pair_list_stored_under_the_alias_key_still_counts_and_moves_on_save() -> None:
+    from micromoments.services.preferences import save
+
+    store, calendar, emails = world(4)
+    ana, ben = emails[0], emails[1]
+    old_entry = pseudonym(pseudonym_key(KEY), ben)  # as lists were stored before
+    store.put_aliases({old_entry: ben})
+    person = store.get_person(ana)
+    assert person is not None
+    listed = person.preferences.model_copy(update={"dont_pair": {old_entry}})
+    store.update_person(person.model_copy(update={"preferences": listed}))
+    for week in range(3):
+        monday = MONDAY + timedelta(weeks=week)
+        pair_week(store, calendar, now=THURSDAY, master_key=KEY, monday=monday)
+    for organiser, hold in coffee_holds(store, emails):
+        assert {ana, ben} - {organiser, *hold.attendees}, "a blocked pair met"
+
+    saved = save(store, ListQueue(), email=ana, form=FORM, master_key=KEY)
+    assert not saved.result.errors, saved.result.errors
+    person = store.get_person(ana)
+    assert person is not None
+    assert person.preferences.dont_pair == {pseudonym(never_pair_key(KEY), ben)}
+
+
+def test_history_stored_under_the_alias_key_moves_to_its_own_and_still_counts() -> None:
+    from micromoments.domain.pairing import PairingHistoryEntry
+
+    store, calendar, emails = world(4)
+    alias = {email: pseudonym(pseudonym_key(KEY), email) for email in emails}
+    named = {email: pseudonym(pairing_history_key(KEY), email) for email in emails}
+    met = [(emails[0], emails[1]), (emails[2], emails[3]), (emails[0], emails[2])]
+    store.add_pairing_history(
+        [PairingHistoryEntry(alias[a], alias[b], f"2026-W{40 + i}") for i, (a, b) in enumerate(met)]
+    )
+    pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+
+    assert all(store.pairing_history(alias[email]) == [] for email in emails)
+    assert {(e.partner, e.iso_week) for e in store.pairing_history(named[emails[0]])} >= {
+        (named[emails[1]], "2026-W40"),
+        (named[emails[2]], "2026-W42"),
+    }
+    pairs = {frozenset((o, *h.attendees)) for o, h in coffee_holds(store, emails)}
+    assert pairs == {frozenset((emails[0], emails[3])), frozenset((emails[1], emails[2]))}

@@ -628,14 +628,19 @@ class TableStore:
             for item in self.table.query(f"PAIRS#{pseudonym}")
         ]
 
-    def purge_pseudonym(self, pseudonym: str) -> int:
-        """Remove a pseudonym from the history (both directions) and from every round."""
+    def purge_pairing_history(self, pseudonym: str) -> int:
+        """Remove a pseudonym from the pairing history (both directions)."""
         keys = []
         for item in self.table.query(f"PAIRS#{pseudonym}"):
             week, partner = item[SK].split("#", 1)
             keys.append((item[PK], item[SK]))
             keys.append((f"PAIRS#{partner}", f"{week}#{pseudonym}"))
         self.table.batch_delete(keys)
+        return len(keys)
+
+    def purge_pseudonym(self, pseudonym: str) -> int:
+        """Remove a pseudonym from the history (both directions) and from every round."""
+        removed = self.purge_pairing_history(pseudonym)
         rounds = 0
         for item in self.table.query(ORG_PK, "ROUND#"):
             groups = item.get("groups") or []  # the parts of a round hold its groups
@@ -644,7 +649,7 @@ class TableStore:
                     group["members"] = [m for m in group["members"] if m != pseudonym]
                 self.table.put(item)
                 rounds += 1
-        return len(keys) + rounds
+        return removed + rounds
 
     def put_aliases(self, aliases: Mapping[str, str]) -> None:
         """``pseudonym -> address`` for the members of shared events: each item is its own

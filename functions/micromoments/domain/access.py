@@ -22,8 +22,19 @@ def derive_key(master: bytes, purpose: str) -> bytes:
 
 
 def pseudonym_key(master: bytes) -> bytes:
-    """The key of every pseudonym (pairing history, don't-pair lists, aliases)."""
+    """The key of the pseudonyms that alias items resolve to addresses (aliases, the
+    members of a pairing round, a shared hold's attendees, unsubscribe links)."""
     return derive_key(master, "pseudonym")
+
+
+def never_pair_key(master: bytes) -> bytes:
+    """The key of the never-pair lists' pseudonyms: no stored item maps them to anyone."""
+    return derive_key(master, "never-pair")
+
+
+def pairing_history_key(master: bytes) -> bytes:
+    """The key of the pairing history's pseudonyms: no stored item maps them to anyone."""
+    return derive_key(master, "pairing-history")
 
 
 def secret_hash(secret: str) -> str:

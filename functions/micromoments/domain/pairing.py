@@ -1,7 +1,10 @@
 """Coffee pairing. For now: the records a round and the pairing history keep.
 
 People appear only as keyed pseudonyms (HMAC of the address, `people.pseudonym`), so the
-history can be kept without addresses and purged when a person's data is erased.
+history can be kept without addresses and purged when a person's data is erased. A round
+names people by the key their alias items resolve (the scan needs the addresses); the
+never-pair lists and the history use keys of their own (`domain.access`), so no stored
+item resolves them.
 """
 
 from __future__ import annotations
@@ -102,17 +105,24 @@ def wants_coffee(person: Person) -> bool:
     return person.status is PersonStatus.ACTIVE and person.preferences.wants(HoldKind.COFFEE)
 
 
-def candidates(people: Iterable[Person], key: bytes) -> list[Candidate]:
-    """The people who opted in to coffee chats, as pseudonymous candidates."""
+def candidates(
+    people: Iterable[Person], key: bytes, never_pair: bytes | None = None
+) -> list[Candidate]:
+    """The people who opted in to coffee chats, as pseudonymous candidates (``key``: the
+    round's pseudonyms). Never-pair lists name people under their own key (``never_pair``):
+    an entry naming someone of the pool becomes that candidate's id; an entry stored under
+    ``key`` before the lists had a key of their own is already one."""
+    wanted = [p for p in people if wants_coffee(p)]
+    ids = {p.email: pseudonym(key, p.email) for p in wanted}
+    named = {pseudonym(never_pair, e): i for e, i in ids.items()} if never_pair else {}
     return [
         Candidate(
-            id=pseudonym(key, p.email),
+            id=ids[p.email],
             team=p.team,
             across_teams=p.preferences.coffee_across_teams,
-            blocked=p.preferences.dont_pair,
+            blocked=frozenset(named.get(entry, entry) for entry in p.preferences.dont_pair),
         )
-        for p in people
-        if wants_coffee(p)
+        for p in wanted
     ]
 
 

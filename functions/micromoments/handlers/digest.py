@@ -139,13 +139,13 @@ def send_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def dispatch_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dispatch(scheduled_time(event))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def send_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return send_batch(event, context)

@@ -18,7 +18,7 @@ from micromoments.services.dispatch import dispatch
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = dispatch(wiring.store(), wiring.scan_queue(), now=scheduled_time(event))
     metrics.add_metric(name="PeopleDispatched", unit=MetricUnit.Count, value=report.enqueued)

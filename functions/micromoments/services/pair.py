@@ -11,7 +11,9 @@ with them) lets the organiser's scan find the address when it writes the event.
 Safe to run again: the round (groups and slots) is saved with a conditional write before
 any hold is recorded, so a rerun or a redelivery continues the same round instead of
 making a new one; holds are recorded with conditional writes too, and pairing history
-writes are idempotent. People appear in the round and the history only as pseudonyms.
+writes are idempotent. People appear in the round and the history only as pseudonyms:
+the round's resolve through alias items (the scan needs the addresses); the history and the
+never-pair lists have keys of their own (`domain.access`), which no stored item resolves.
 
 Common slots come from freeBusy (many people a request) plus each person's holds from the
 Store (freeBusy omits free events) and their day loads (unavailable and overloaded days).
@@ -26,11 +28,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from micromoments.domain.access import pseudonym_key
+from micromoments.domain.access import never_pair_key, pairing_history_key, pseudonym_key
 from micromoments.domain.calendar import zone
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus, shared_hold_id
 from micromoments.domain.pairing import (
     PairingGroup,
+    PairingHistoryEntry,
     PairingRound,
     SlotView,
     candidates,
@@ -112,11 +115,14 @@ def pair_week(
     label = week_label(monday)
     report = PairReport(iso_week=label)
     key = pseudonym_key(master_key)
-    active = [p for p in store.list_people() if p.status is PersonStatus.ACTIVE]
+    everyone = list(store.list_people())
+    active = [p for p in everyone if p.status is PersonStatus.ACTIVE]
     by_pseudonym = {pseudonym(key, p.email): p for p in active}
+    history_names = _history_names(everyone, master_key)
 
     pairing_round = store.get_round(label)
     if pairing_round is None:
+        _move_old_history(store, history_names)
         planned = plan_week(
             store,
             active,
@@ -132,7 +138,7 @@ def pair_week(
         pairing_round = planned
     else:
         report.continued = True
-    store.add_pairing_history(history_entries(_coffee_only(pairing_round)))
+    store.add_pairing_history(_renamed(history_entries(_coffee_only(pairing_round)), history_names))
     _count(pairing_round, report)
 
     organisers: list[str] = []
@@ -203,13 +209,21 @@ def plan_week(
         )
 
     key = pseudonym_key(master_key)
-    coffee_pool = candidates(coffee_ok, key)
+    coffee_pool = candidates(coffee_ok, key, never_pair_key(master_key))
     ids = {pseudonym(key, p.email): p for p in wanted.values()}
+    to_history = _history_names(wanted.values(), master_key)
+    from_history = {named: pid for pid, named in to_history.items()}
     # A failed freeBusy answer (None) leaves that person without a view: no slot, no pair.
     coffee_views = {
         c.id: view(ids[c.id]) for c in coffee_pool if busy.get(ids[c.id].email) is not None
     }
-    history = history_weights(entry for c in coffee_pool for entry in store.pairing_history(c.id))
+    history = history_weights(
+        entry
+        for c in coffee_pool
+        for entry in _renamed(
+            store.pairing_history(to_history[c.id]), from_history, keep_unknown=True
+        )
+    )
     outcome = plan_round(
         coffee_pool,
         settings.coffee_pool,
@@ -344,3 +358,40 @@ def _count(pairing_round: PairingRound, report: PairReport) -> None:
             report.trios += len(group.members) == 3
             report.coffee_people += len(group.members)
     report.unpaired = dict(sorted(reasons.items()))
+
+
+# -- the pairing history's own pseudonyms ------------------------------------------------------
+
+
+def _history_names(people: Iterable[Person], master_key: bytes) -> dict[str, str]:
+    """Each person's round pseudonym -> their pseudonym in the pairing history."""
+    key, history = pseudonym_key(master_key), pairing_history_key(master_key)
+    return {pseudonym(key, p.email): pseudonym(history, p.email) for p in people}
+
+
+def _renamed(
+    entries: Iterable[PairingHistoryEntry], names: Mapping[str, str], *, keep_unknown: bool = False
+) -> list[PairingHistoryEntry]:
+    """The entries with both sides renamed through ``names``; an entry naming someone not
+    in ``names`` is dropped (or, with ``keep_unknown``, keeps that side as it is)."""
+    out = []
+    for entry in entries:
+        person, partner = names.get(entry.person), names.get(entry.partner)
+        if keep_unknown:
+            person, partner = person or entry.person, partner or entry.partner
+        if person is not None and partner is not None:
+            out.append(
+                PairingHistoryEntry(person, partner, iso_week=entry.iso_week, kinds=entry.kinds)
+            )
+    return out
+
+
+def _move_old_history(store: Store, history_names: Mapping[str, str]) -> None:
+    """History stored before it had a key of its own (under the round's pseudonyms, which
+    alias items resolve) moves to the history's pseudonyms; entries naming someone no
+    longer stored are dropped. A no-op once moved: one Query a person a week."""
+    for old in history_names:
+        entries = store.pairing_history(old)
+        if entries:
+            store.add_pairing_history(_renamed(entries, history_names))
+            store.purge_pairing_history(old)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from micromoments.domain.access import pseudonym_key
+from micromoments.domain.access import pairing_history_key, pseudonym_key
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import HoldStatus
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
@@ -166,6 +166,9 @@ def erase_if_requested(store: Store, person: Person, *, master_key: bytes) -> bo
     """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included."""
     if person.status is not PersonStatus.OPTED_OUT or not store.erasure_requested(person.email):
         return False
+    # rounds name people by their alias pseudonym (as did the history, once); the history
+    # has its own
     store.purge_pseudonym(pseudonym(pseudonym_key(master_key), person.email))
+    store.purge_pairing_history(pseudonym(pairing_history_key(master_key), person.email))
     store.erase_person(person.email)
     return True

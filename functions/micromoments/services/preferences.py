@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from micromoments.domain.access import pseudonym_key, read_unsubscribe_token
+from micromoments.domain.access import never_pair_key, pseudonym_key, read_unsubscribe_token
 from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.preference_form import FormResult, read_form
@@ -57,11 +57,11 @@ def save(
     result = read_form(form, current, allowed_domains=settings.allowed_domains)
     if result.preferences is None:
         return Saved(result, person)
-    chosen = result.preferences
+    chosen = _rekeyed_never_pair(store, result.preferences, master_key)
     if result.dont_pair_addresses:
         own = {email}
         chosen = chosen.with_dont_pair(
-            pseudonym_key(master_key), [a for a in result.dont_pair_addresses if a not in own]
+            never_pair_key(master_key), [a for a in result.dont_pair_addresses if a not in own]
         )
     opted_in = False
     if person is None:
@@ -85,6 +85,19 @@ def save(
     if opted_in:
         queue.send([ScanRequest(email, ScanReason.OPT_IN)])
     return Saved(result, person, opted_in)
+
+
+def _rekeyed_never_pair(store: Store, chosen: Preferences, master_key: bytes) -> Preferences:
+    """Entries stored before the never-pair list had a key of its own are alias pseudonyms,
+    which an alias item resolves: each such entry is rewritten under the never-pair key."""
+    if not chosen.dont_pair:
+        return chosen
+    key = never_pair_key(master_key)
+    entries = set()
+    for entry in chosen.dont_pair:
+        address = store.address_of(entry)
+        entries.add(pseudonym(key, address) if address else entry)
+    return chosen.model_copy(update={"dont_pair": frozenset(entries)})
 
 
 def clear_dont_pair(store: Store, email: str) -> Person | None:

@@ -18,11 +18,13 @@ import pytest
 from micromoments.adapters.dynamo import DynamoTable, create_table
 from micromoments.adapters.table import TableStore
 from micromoments.config import Config
+from micromoments.domain.digest import Outcome
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.people import Person, PersonStatus, Preferences
 from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.calendar_api import CalendarServer
+from micromoments.services.digest import gather_digest
 from micromoments.services.pair import PairReport, pair_week
 from micromoments.services.scan import ScanReport, scan_person
 from micromoments.wiring import calendar_gateway
@@ -292,3 +294,44 @@ def test_a_member_who_opts_out_is_dropped_from_the_group(moto_server_url: str) -
 def _monday(start_hour: int, end_hour: int) -> tuple[datetime, datetime]:
     day = datetime(2026, 11, 30, tzinfo=BERLIN)
     return day.replace(hour=start_hour), day.replace(hour=end_hour)
+
+
+def test_a_guests_digest_counts_the_chat_they_were_invited_to(world: World) -> None:
+    # The guest holds no record of the chat (its organiser does): their digest finds it on
+    # their calendar, as the copy their own scan mirrored, in "already planned" and, once
+    # it happened, in "what micromoments did".
+    world.scan_all(THURSDAY)
+    world.pair()
+    for organiser in {r.person for r in world.queue.sent}:
+        world.scan(organiser, THURSDAY + timedelta(minutes=5))
+    event_id, (organiser, chat) = next(iter(world.shared().items()))
+    (guest,) = chat.attendees
+    world.scan(guest, THURSDAY + timedelta(minutes=10))
+    assert event_id not in {h.id for h in world.store.holds(guest)}
+    person = world.store.get_person(guest)
+    assert person is not None
+    settings = OrgSettings(timezone="Europe/Berlin")
+
+    monday = datetime(2026, 11, 30, tzinfo=BERLIN)  # the week the pairing planned
+    own = {
+        h.id
+        for h in world.store.holds(guest)
+        if h.kind not in (HoldKind.COFFEE, HoldKind.WATERCOOLER)
+        and h.status in (HoldStatus.PLANNED, HoldStatus.PLACED)
+        and monday.date() <= h.day < monday.date() + timedelta(days=7)
+    }
+    organised_here = {h.id for h in world.store.holds(guest) if h.shared}
+    on_calendar = {
+        e["id"]
+        for e in world.server.events(guest, include_cancelled=False)
+        if e.get("extendedProperties", {}).get("shared", {}).get("mm_hold_id") == e["id"]
+    }
+    invited = on_calendar - organised_here
+    assert event_id in invited
+    digest = gather_digest(world.store, person, settings, "2026-W48", THURSDAY)
+    assert digest.outlook.holds_planned == len(own) + len(on_calendar)
+
+    after = chat.end + timedelta(hours=1)
+    world.scan(guest, after)
+    done = gather_digest(world.store, person, settings, "2026-W49", after)
+    assert done.moments.coffee is Outcome.HAPPENED

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from micromoments.domain.calendar import EventKind
-from micromoments.domain.day_load import DayLoad
+from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.day_load import DayLoad, day_loads
 from micromoments.domain.digest import (
     DayBar,
+    Digest,
     Moments,
     Outcome,
     Outlook,
@@ -25,6 +26,7 @@ from micromoments.domain.digest import (
 )
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.working_hours import WorkingHours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)  # 2026-W48
@@ -52,8 +54,9 @@ def hold(kind: HoldKind, day: date, status: HoldStatus, hour: int = 14) -> Hold:
                 start + timedelta(minutes=15), True, day, status=status)  # fmt: skip
 
 
-# A hand-built week: Mon 6 h (a 3-hour run, overloaded), Tue 2 h, Wed 4 h with 90 minutes
-# after hours, Thu 1 h and 3 h of focus, Fri nothing and 6 h of focus; the week before: 8 h.
+# A hand-built week: Mon 6 h (a 3-hour run, overloaded), Tue 2 h, Wed 4 h in working hours
+# and 90 minutes after, Thu 1 h and 3 h of focus, Fri nothing and 6 h of focus; the week
+# before: 8 h.
 THIS_WEEK = [
     load(MONDAY, 360, run=180, overloaded=True),
     load(MONDAY + timedelta(days=1), 120, focus=120),
@@ -69,14 +72,16 @@ NEXT_WEEK = [load(MONDAY + timedelta(days=7 + d), m) for d, m in enumerate([60, 
 
 def test_the_numbers_of_a_hand_built_week() -> None:
     numbers = week_numbers(THIS_WEEK + LAST_WEEK + NEXT_WEEK, MONDAY)
-    assert numbers.meeting_minutes == 360 + 120 + 240 + 60 == 780
-    assert numbers.meeting_hours == 13.0
+    # a day's meeting time is every meeting minute of it, in working hours or not
+    assert numbers.meeting_minutes == 360 + 120 + (240 + 90) + 60 == 870
+    assert numbers.meeting_hours == 14.5
     assert numbers.longest_run_minutes == 180
     assert numbers.focus_minutes == 660 and numbers.focus_hours == 11.0
     assert numbers.after_hours_minutes == 90
     assert numbers.overloaded_days == 1
     assert [bar.date for bar in numbers.days] == [MONDAY + timedelta(days=d) for d in range(7)]
-    assert [bar.meeting_minutes for bar in numbers.days] == [360, 120, 240, 60, 0, 0, 0]
+    assert [bar.meeting_minutes for bar in numbers.days] == [360, 120, 330, 60, 0, 0, 0]
+    assert sum(bar.meeting_minutes for bar in numbers.days) == numbers.meeting_minutes
 
 
 def test_trend_outlook_and_moments() -> None:
@@ -118,7 +123,7 @@ def test_trend_outlook_and_moments() -> None:
         now=FRIDAY_EVENING,
     )
     assert digest.last_week.meeting_minutes == 480
-    assert digest.trend_minutes == 780 - 480
+    assert digest.trend_minutes == 870 - 480
     moments = digest.moments
     assert (moments.breathers_placed, moments.breathers_kept, moments.breathers_dismissed) == (
         2, 1, 1,
@@ -199,3 +204,104 @@ def test_iso_labels_round_trip() -> None:
     for day in (date(2026, 1, 1), date(2026, 12, 31), date(2027, 1, 3), MONDAY):
         label = iso_label(day)
         assert monday_of(label) <= day < monday_of(label) + timedelta(days=7)
+
+
+# -- what is on the person's calendar -------------------------------------------------------
+
+
+def _copy(event_id: str, kind: str, start: datetime, **flags: bool) -> MirrorEvent:
+    """A shared event as a calendar shows it (the organiser's, or a guest's copy)."""
+    return MirrorEvent(event_id, start, start + timedelta(minutes=20), EventKind.HOLD,
+                       hold_id=event_id, hold_kind=kind, **flags)  # fmt: skip
+
+
+def _digest(**changes: object) -> Digest:
+    values: dict[str, object] = {
+        "person": "ana@example.com", "timezone": "Europe/Berlin", "label": "2026-W48",
+        "loads": THIS_WEEK + LAST_WEEK + NEXT_WEEK, "holds": [], "shared": [],
+        "now": FRIDAY_EVENING,
+    }  # fmt: skip
+    values.update(changes)
+    return build_digest(**values)  # type: ignore[arg-type]
+
+
+def test_a_guests_shared_moments_count_as_planned_and_as_done() -> None:
+    # Ana is a guest: the organisers hold the records, her calendar holds the copies.
+    wednesday = datetime(2026, 11, 25, 13, tzinfo=BERLIN)
+    next_tuesday = datetime(2026, 12, 1, 11, tzinfo=BERLIN)
+    mirror = [
+        _copy("mmdrop", "watercooler", wednesday),  # this week, over by Friday
+        _copy("mmchat", "coffee", next_tuesday),  # next week
+        _copy("mmnope", "coffee", next_tuesday + timedelta(days=1), declined=True),
+        _copy("mmgone", "watercooler", next_tuesday + timedelta(days=2), cancelled=True),
+    ]
+    own = [hold(HoldKind.BREATHER, MONDAY + timedelta(days=8), HoldStatus.PLACED)]
+    digest = _digest(holds=own, shared=mirror)
+    assert digest.moments.watercooler is Outcome.HAPPENED
+    assert digest.moments.coffee is Outcome.NONE  # next week's is not this week's
+    # her breather and the chat she was invited to; not the declined or cancelled ones
+    assert digest.outlook.holds_planned == 2
+
+
+def test_an_organisers_shared_moment_counts_once() -> None:
+    # Ana organises: her hold record and her calendar's event are the same moment.
+    chat = hold(HoldKind.COFFEE, MONDAY + timedelta(days=8), HoldStatus.PLACED)
+    planned = hold(HoldKind.WATERCOOLER, MONDAY + timedelta(days=9), HoldStatus.PLANNED)
+    gone = hold(HoldKind.COFFEE, MONDAY + timedelta(days=10), HoldStatus.REMOVED)
+    mirror = [_copy(chat.id, "coffee", chat.start), _copy(gone.id, "coffee", gone.start)]
+    digest = _digest(holds=[chat, planned, gone], shared=mirror)
+    # the chat once, the drop-in not placed yet; the removed one not (its record says so)
+    assert digest.outlook.holds_planned == 2
+
+
+def test_the_busiest_day_counts_meeting_time_as_the_bars_do() -> None:
+    # Next Monday: 4 h in working hours and 2 h after them; next Tuesday: 5 h, all inside.
+    following = MONDAY + timedelta(days=7)
+    ahead = [load(following, 240, after=120), load(following + timedelta(days=1), 300)]
+    # This Saturday: a 3-hour meeting, all of it outside working hours (a weekend).
+    saturday = load(MONDAY + timedelta(days=5), 0, after=180)
+    digest = _digest(loads=[*THIS_WEEK[:5], saturday, *ahead])
+    bars = {bar.date: bar.meeting_minutes for bar in digest.this_week.days}
+    assert bars[MONDAY + timedelta(days=5)] == 180  # not an empty bar
+    assert digest.this_week.meeting_minutes == sum(bars.values())
+    assert (digest.outlook.heaviest_day, digest.outlook.heaviest_minutes) == (following, 360)
+
+
+def test_a_week_before_the_first_scan_has_no_numbers() -> None:
+    # Ana's first scan was this Wednesday: last week's loads (read from her calendar, all
+    # zero here) were never observed by micromoments, so there is no "0 h" trend.
+    zeros = [load(MONDAY - timedelta(days=7 - d)) for d in range(7)]
+    wednesday = datetime(2026, 11, 25, 10, tzinfo=BERLIN)
+    first = _digest(loads=THIS_WEEK + zeros, observed_since=wednesday)
+    assert first.first_week and first.last_week.empty and first.trend_minutes is None
+    assert first.this_week.meeting_minutes == 870  # this week was observed
+    # scanned since before last week ended: the trend is real, whatever the numbers
+    earlier = _digest(loads=THIS_WEEK + zeros, observed_since=wednesday - timedelta(days=7))
+    assert not earlier.first_week and earlier.trend_minutes == 870
+    # not recorded (people scanned before it was): every stored week counts
+    assert _digest(loads=THIS_WEEK + zeros).trend_minutes == 870
+
+
+def test_little_focus_allows_for_days_away() -> None:
+    # Four days out of office have no focus time: two hours on the one day in is not little.
+    days = [DayBar(MONDAY + timedelta(days=d), 0, False, available=d == 4) for d in range(5)]
+    away = WeekNumbers(60, 0, 120, 0, 0, tuple(days))
+    assert suggestion(away, _week(), NOTHING, CALM).rule == "steady"
+    present = WeekNumbers(60, 0, 120, 0, 0, tuple(DayBar(b.date, 0, False, True) for b in days))
+    assert suggestion(present, _week(), NOTHING, CALM).rule == "little_focus"
+
+
+def test_an_out_of_office_day_adds_no_focus_to_the_week() -> None:
+    holiday = CalendarEvent("away", MONDAY, MONDAY + timedelta(days=4), EventKind.OUT_OF_OFFICE,
+                            busy=False)  # fmt: skip
+    loads = day_loads([holiday], BERLIN, WorkingHours.parse("Mon-Fri 09:00-17:00"), MONDAY, 7)
+    digest = _digest(loads=loads)
+    assert digest.this_week.focus_minutes == 8 * 60  # Friday only
+
+
+def test_a_chat_only_planned_never_happened() -> None:
+    # the organiser's record of a chat that never reached a calendar (its time passed first)
+    never = hold(HoldKind.COFFEE, MONDAY + timedelta(days=1), HoldStatus.PLANNED)
+    assert _digest(holds=[never]).moments.coffee is Outcome.DECLINED
+    placed = hold(HoldKind.COFFEE, MONDAY + timedelta(days=1), HoldStatus.KEPT)
+    assert _digest(holds=[placed]).moments.coffee is Outcome.HAPPENED

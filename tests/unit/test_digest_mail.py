@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micromoments.domain.access import pseudonym_key, read_unsubscribe_token, unsubscribe_token
 from micromoments.domain.calendar import EventKind
@@ -88,7 +90,7 @@ def busy_week(person: str = PERSON) -> Digest:
         load(day(0), 180),
         load(day(1), 330, overloaded=True, run=150),
         load(day(2), 120),
-        load(day(3), 240, after=45),
+        load(day(3), 195, after=45),  # 4 h of meetings, 45 min of them after hours
         load(day(5), 0, focus=0, run=0),
         load(day(6), 0, focus=0, run=0),
     ]
@@ -316,7 +318,7 @@ def test_both_parts_tell_the_facts_of_the_week(message: EmailMessage) -> None:
         "it happened",  # the coffee chat
         "still ahead",  # the watercooler
         "Tuesday 1 December",  # next week's busiest day
-        "4 h 30 min of meetings",
+        "4.5 h of meetings",  # counted as the bars count a day
         "Manage your preferences",
         "Stop these emails",
         "Only you get this email",
@@ -399,3 +401,92 @@ def test_a_week_across_new_year_names_both_years() -> None:
         render_text(digest, base_url=BASE, unsubscribe=TOKEN),
     ):
         assert "28 December 2026 – 3 January 2027" in rendered
+
+
+# -- the numbers agree --------------------------------------------------------------------------
+
+BAR_LINE = re.compile(r"^  (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d+ +#* +(\d+(?:\.\d)?) h", re.M)
+TOTAL_LINE = re.compile(r"^- Meetings: (\d+(?:\.\d)?) h", re.M)
+
+
+def week_of(minutes: list[int], *, after: list[int] | None = None) -> Digest:
+    after = after or [0] * len(minutes)
+    loads = [
+        load(day(i), m, after=a, focus=0, run=0)
+        for i, (m, a) in enumerate(zip(minutes, after, strict=True))
+    ]
+    return build_digest(person=PERSON, timezone="UTC", label="2026-W48", loads=loads, holds=[],
+                        shared=[], now=NOW)  # fmt: skip
+
+
+def shown_numbers(digest: Digest) -> tuple[float, list[float]]:
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN)
+    (total,) = TOTAL_LINE.findall(text)
+    bars = [float(hours) for _, hours in BAR_LINE.findall(text)]
+    assert len(bars) == 7, text
+    return float(total), bars
+
+
+def test_the_days_add_up_to_the_week_as_shown() -> None:
+    # 50 minutes a day is 0.83 h: three days of "0.8 h" would not add up to the 2.5 h shown
+    total, bars = shown_numbers(week_of([50, 50, 50]))
+    assert total == 2.5
+    assert bars == [0.9, 0.8, 0.8, 0, 0, 0, 0]
+
+
+MINUTES = st.lists(st.integers(0, 14 * 60), min_size=7, max_size=7)
+AFTER = st.lists(st.integers(0, 300), min_size=7, max_size=7)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MINUTES, AFTER)
+def test_shown_days_always_add_up_to_the_shown_total(inside: list[int], after: list[int]) -> None:
+    digest = week_of(inside, after=after)
+    total, bars = shown_numbers(digest)
+    # in tenths of an hour, as shown: the days add up to the week
+    assert sum(round(b * 10) for b in bars) == round(total * 10)
+    for shown, i, a in zip(bars, inside, after, strict=True):
+        assert abs(round(shown * 60) - (i + a)) < 6  # each day to the displayed precision
+    assert abs(round(total * 60) - sum(inside + after)) <= 3  # the week rounded
+
+
+def test_a_weekend_meeting_has_a_bar_and_counts_in_the_total() -> None:
+    # Saturday: two hours, all outside working hours (a weekend has none)
+    digest = week_of([60, 0, 0, 0, 0, 0], after=[0, 0, 0, 0, 0, 120])
+    total, bars = shown_numbers(digest)
+    assert (total, bars[5]) == (3, 2)
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN)
+    assert "Meetings outside working hours: 2 h (counted in the meetings above)" in text
+
+
+def test_an_overloaded_day_says_why_in_plain_words() -> None:
+    loads = [
+        DayLoad(day(0), True, 200, 0, 150, 4, 0, True, ("back_to_back",)),
+        DayLoad(day(2), True, 330, 90, 60, 2, 0, True, ("meeting_hours", "after_hours")),
+    ]
+    digest = build_digest(person=PERSON, timezone="UTC", label="2026-W48", loads=loads,
+                          holds=[], shared=[], now=NOW)  # fmt: skip
+    why = (
+        "Monday: back-to-back meetings without a break; "
+        "Wednesday: many hours of meetings and meetings outside working hours"
+    )
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN)
+    html = render_html(digest, base_url=BASE, unsubscribe=TOKEN)
+    assert why in flat(text)
+    assert why in visible_text(html)
+
+
+def test_a_first_week_says_so_instead_of_a_zero_trend() -> None:
+    zeros = [load(day(-7 + i), 0) for i in range(7)]
+    digest = build_digest(
+        person=PERSON, timezone="UTC", label="2026-W48",
+        loads=[load(day(0), 180), load(day(1), 90), *zeros], holds=[], shared=[], now=NOW,
+        observed_since=datetime(2026, 11, 24, 9, tzinfo=UTC),  # Tuesday: the first scan
+    )  # fmt: skip
+    for part in (
+        flat(render_text(digest, base_url=BASE, unsubscribe=TOKEN)),
+        visible_text(render_html(digest, base_url=BASE, unsubscribe=TOKEN)),
+    ):
+        assert "4.5 h" in part  # this week's meetings
+        assert "first week with micromoments" in part
+        assert "last week" not in part

@@ -29,7 +29,7 @@ from micromoments.domain.calendar import EventKind
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestState
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
-from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.people import Person, PersonStatus, Preferences
 from micromoments.domain.settings import OrgSettings
 from micromoments.handlers import digest as handler
@@ -78,8 +78,9 @@ def hold(kind: HoldKind, day: date, status: HoldStatus, hour: int = 14) -> Hold:
                 start + timedelta(minutes=15), True, day, status=status)  # fmt: skip
 
 
-# The hand-built week: Mon 6 h (a 3-hour run, overloaded), Tue 2 h, Wed 4 h with 90 minutes
-# after hours, Thu 1 h; 11 h of focus. The week before: 8 h. The week after: Tue 7 h.
+# The hand-built week: Mon 6 h (a 3-hour run, overloaded), Tue 2 h, Wed 4 h in working hours
+# and 90 minutes after (5.5 h), Thu 1 h; 11 h of focus. The week before: 8 h. The week
+# after: Tue 7 h.
 THIS_WEEK = [
     load(MONDAY, 360, run=180, overloaded=True),
     load(MONDAY + timedelta(days=1), 120, focus=120),
@@ -179,7 +180,7 @@ def test_the_numbers_of_a_hand_built_week_reach_the_email() -> None:
     digest = gather_digest(store, person, OrgSettings(timezone="Europe/Berlin"), LABEL,
                            FRIDAY_SEND)  # fmt: skip
     this = digest.this_week
-    assert this.meeting_minutes == 360 + 120 + 240 + 60 == 780
+    assert this.meeting_minutes == 360 + 120 + (240 + 90) + 60 == 870
     assert this.longest_run_minutes == 180
     assert this.focus_minutes == 120 + 180 + 360 == 660
     assert this.after_hours_minutes == 90 and this.overloaded_days == 1
@@ -194,10 +195,10 @@ def test_the_numbers_of_a_hand_built_week_reach_the_email() -> None:
 
     assert send(store, mailer) is SendOutcome.SENT
     [message] = mailer.sent
-    assert message["Subject"] == "Your week: 13 h of meetings, 2 breathers"
+    assert message["Subject"] == "Your week: 14.5 h of meetings, 2 breathers"
     text, html = bodies(message)
     for body in (text, html):
-        assert "13 h" in body  # the week's meetings
+        assert "14.5 h" in body  # the week's meetings
         assert "11 h" in body  # focus
         assert "1 h 30 min" in body  # outside working hours
     assert store.get_digest(ANA, LABEL).state is DigestState.SENT  # type: ignore[union-attr]
@@ -209,7 +210,7 @@ def test_the_trend_against_last_week() -> None:
     assert send(store, mailer) is SendOutcome.SENT
     text, html = bodies(mailer.sent[0])
     for body in (text, html):
-        assert re.search(r"5 h more than last week.{0,8}8 h", body), body  # 780 - 480 minutes
+        assert re.search(r"6.5 h more than last week.{0,8}8 h", body), body  # 870 - 480 min
 
     # a lighter week than the one before: "less"
     store.put_day_loads(ANA, [load(MONDAY - timedelta(days=7), 1200)])
@@ -218,7 +219,7 @@ def test_the_trend_against_last_week() -> None:
     person = store.get_person(ANA)
     assert person is not None
     digest = gather_digest(store, person, OrgSettings(), LABEL, FRIDAY_SEND)
-    assert digest.trend_minutes == 780 - (1200 + 3 * 120)
+    assert digest.trend_minutes == 870 - (1200 + 3 * 120)
 
 
 def test_the_suggestion_rule_chosen_from_the_week() -> None:
@@ -457,7 +458,7 @@ def test_preview_renders_without_writing() -> None:
     add_ana(store)
     before = dict(store.table._items)  # type: ignore[attr-defined]
     html = preview(store, ANA, LABEL, now=FRIDAY_SEND, base_url=BASE_URL, master_key=MASTER_KEY)
-    assert "13 h" in html and "/unsubscribe?token=" in html
+    assert "14.5 h" in html and "/unsubscribe?token=" in html
     assert store.table._items == before  # type: ignore[attr-defined]
 
 
@@ -545,3 +546,34 @@ def test_the_dispatch_handler_waits_for_the_site_url(
     monkeypatch.setattr(handler, "config", Config)
     answer = handler.dispatch(FRIDAY_SEND)
     assert answer["enqueued"] == 0 and answer["waiting"] is True
+
+
+# -- what is on the person's calendar, since when ----------------------------------------------
+
+
+def test_a_guests_coffee_chat_next_week_is_already_planned() -> None:
+    store = new_store()
+    person = add_ana(store)
+    # next Tuesday's chat someone else organised: only the copy on Ana's calendar knows it
+    chat = datetime(2026, 12, 1, 11, tzinfo=BERLIN)
+    copy = MirrorEvent("mmnext", chat, chat + timedelta(minutes=20), EventKind.HOLD,
+                       hold_id="mmnext", hold_kind="coffee")  # fmt: skip
+    store.update_mirror(ANA, [copy])
+    assert "mmnext" not in {h.id for h in store.holds(ANA)}
+    digest = gather_digest(store, person, OrgSettings(), LABEL, FRIDAY_SEND)
+    assert digest.outlook.holds_planned == 2  # her breather and the chat
+    assert digest.moments.coffee.value == "happened"  # this week's, as a guest too
+
+
+def test_the_first_scan_decides_which_week_was_observed() -> None:
+    store, mailer = new_store(), MemoryMailer()
+    add_ana(store)
+    # her first scan was this Tuesday: last week's 8 h were read, never observed
+    store.put_sync(
+        ANA, SyncState(token="t", observed_since=datetime(2026, 11, 24, 9, tzinfo=BERLIN))
+    )
+    assert send(store, mailer) is SendOutcome.SENT
+    text, html = bodies(mailer.sent[0])
+    for body in (text, html):
+        assert "first week with micromoments" in body
+        assert "last week" not in body

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -411,6 +412,8 @@ def oracle_day(
     covered_by_ooo = bool(working) and (all_day_out_of_office or working <= out_of_office)
     available = not all_day_busy and not covered_by_ooo
     reasons = []
+    if not available:
+        focus = 0  # "on an unavailable day ... focus_minutes is 0"
     if available:
         if meeting_minutes >= MEETING_MINUTES_MAX:
             reasons.append("meeting_hours")
@@ -482,6 +485,7 @@ def test_day_loads_match_minute_by_minute_oracle(scenario) -> None:
 # ---------------------------------------------------------------------------------------
 
 BERLIN = ZoneInfo("Europe/Berlin")
+WORKDAY = date(2026, 6, 16)  # a Tuesday
 
 
 def timed(
@@ -643,6 +647,36 @@ def test_unavailable_day_is_never_overloaded() -> None:
     assert (load["overloaded"], load["reasons"]) == (False, [])
 
 
+@pytest.mark.parametrize(
+    "away",
+    [
+        # a free all-day out-of-office event: the whole working day is otherwise free
+        CalendarEvent(
+            "o", WORKDAY, WORKDAY + timedelta(days=1), EventKind.OUT_OF_OFFICE, busy=False
+        ),
+        # an all-day opaque event
+        CalendarEvent("x", WORKDAY, WORKDAY + timedelta(days=1), EventKind.ALL_DAY, busy=True),
+        # a free timed out-of-office event over the working hours
+        timed("t", WORKDAY, "08:00", "18:00", BERLIN, EventKind.OUT_OF_OFFICE, busy=False),
+    ],
+    ids=["all-day-ooo", "all-day-busy", "timed-ooo"],
+)
+def test_unavailable_day_has_no_focus_time(away: CalendarEvent) -> None:
+    # DESIGN.md "Day metrics": on an unavailable day the metrics are computed as usual, but
+    # focus_minutes is 0 (an out-of-office day is not "8 h focus"), overloaded is false and
+    # reasons are empty. Meetings still count.
+    meetings = [timed(f"m{h}", WORKDAY, f"{h:02d}:00", f"{h + 1:02d}:00", BERLIN)
+                for h in (9, 10, 11)]  # fmt: skip
+    for events in ([away], [away, *meetings]):
+        load = one_day(events, WORKDAY, BERLIN)
+        assert load["available"] is False
+        assert load["focus_minutes"] == 0
+        assert (load["overloaded"], load["reasons"]) == (False, [])
+    assert one_day([away, *meetings], WORKDAY, BERLIN)["back_to_back_meetings"] == 3
+    # the same day without the absence: 12:00-17:00 is five hours of focus
+    assert one_day(meetings, WORKDAY, BERLIN)["focus_minutes"] == 300
+
+
 def test_out_of_office_covering_working_hours_makes_day_unavailable() -> None:
     day = date(2026, 6, 16)
     covering = timed("o", day, "08:00", "18:00", BERLIN, EventKind.OUT_OF_OFFICE)
@@ -664,3 +698,34 @@ def test_all_day_transparent_out_of_office_makes_day_unavailable() -> None:
     timed_free = timed("t", day, "00:00", "23:59", BERLIN, EventKind.OUT_OF_OFFICE, busy=False)
     assert one_day([timed_free], day, BERLIN)["available"] is False
     assert one_day([all_day], day, BERLIN)["available"] is False
+
+
+def test_an_out_of_office_day_shows_no_focus_in_the_table_and_the_json(tmp_path) -> None:
+    # Every consumer reads the domain's day load: `analyze`'s table and its --json.
+    from micromoments.report import render_loads
+    from micromoments.services.calendar_file import analyse_calendar_file
+
+    ics = tmp_path / "away.ics"
+    ics.write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        b"X-WR-TIMEZONE:Europe/Berlin\r\n"
+        b"BEGIN:VEVENT\r\nUID:away@test\r\nDTSTAMP:20260601T000000Z\r\n"
+        b"DTSTART;VALUE=DATE:20260616\r\nDTEND;VALUE=DATE:20260617\r\n"
+        b"SUMMARY:Holiday\r\nTRANSP:TRANSPARENT\r\nX-MICROSOFT-CDO-BUSYSTATUS:OOF\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    plan = analyse_calendar_file(
+        ics,
+        me="ana@example.com",
+        now=datetime(2026, 6, 15, 8, tzinfo=BERLIN),
+        start=date(2026, 6, 15),
+        days=2,
+    ).plan
+    monday, tuesday = plan.loads
+    assert (monday.available, monday.focus_minutes) == (True, 480)
+    assert (tuesday.available, tuesday.to_json()["focus_minutes"]) == (False, 0)
+    table = render_loads(plan).splitlines()
+    (row,) = [line for line in table if line.startswith("Tue 2026-06-16")]
+    assert "8h" not in row and "unavailable" in row
+    (row,) = [line for line in table if line.startswith("Mon 2026-06-15")]
+    assert "8h" in row

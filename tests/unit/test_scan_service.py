@@ -460,3 +460,15 @@ def test_an_adopted_future_hold_keeps_an_opt_out_waiting_for_its_removal(world: 
     assert opt_out(store, ANA, now=NOW + timedelta(minutes=45)).status is PersonStatus.LEAVING
     scan(store, calendar, NOW + timedelta(minutes=50))
     assert social.id not in on_calendar(calendar)
+
+
+def test_the_first_sync_records_since_when_the_calendar_is_observed(world: Any) -> None:
+    # The digest shows no numbers for a week that ended before this (never "0 h").
+    store, _, calendar = world
+    scan(store, calendar)
+    state = store.get_sync(ANA)
+    assert state is not None and state.observed_since == NOW
+    scan(store, calendar, NOW + timedelta(days=8))
+    later = store.get_sync(ANA)
+    assert later is not None and later.observed_since == NOW  # never moved on
+    assert later.synced_at is not None and later.synced_at > NOW

@@ -394,6 +394,7 @@ class TableStore:
             synced_at=_instant(item.get("synced_at")),
             timezone=item.get("timezone"),
             timezone_checked_at=_instant(item.get("timezone_checked_at")),
+            observed_since=_instant(item.get("observed_since")),
         )
 
     def put_sync(self, email: str, state: SyncState) -> None:
@@ -403,6 +404,7 @@ class TableStore:
             "synced_at": _when(state.synced_at),
             "timezone": state.timezone,
             "timezone_checked_at": _when(state.timezone_checked_at),
+            "observed_since": _when(state.observed_since),
         }
         item.update({k: v for k, v in values.items() if v is not None})
         self.table.put(item)

@@ -202,12 +202,12 @@ def measure(day: DaySchedule, rules: OverloadRules) -> DayLoad:
     longest_minutes = best[0] // 60
     run_meetings = best[1]
 
-    free = subtract(day.working, day.busy())
-    focus = sum(end - start for start, end in free if end - start >= FOCUS_GAP_SECONDS) // 60
-
     available = day.available
+    focus = 0  # nobody is focusing on a day off (DESIGN.md "Day metrics")
     reasons: list[str] = []
     if available:
+        free = subtract(day.working, day.busy())
+        focus = sum(end - start for start, end in free if end - start >= FOCUS_GAP_SECONDS) // 60
         if meeting_minutes >= rules.meeting_minutes_max:
             reasons.append(MEETING_HOURS)
         if (

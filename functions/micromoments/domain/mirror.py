@@ -86,13 +86,16 @@ class SyncState:
 
     ``token`` is Google's ``nextSyncToken``, saved only after the last page of a sync.
     ``timezone`` is the zone read from Google settings and ``timezone_checked_at`` when it
-    was last read (at the first scan, then weekly).
+    was last read (at the first scan, then weekly). ``observed_since`` is the person's
+    first sync, never changed after: a week that ended before it was never observed, and
+    the digest shows no numbers for it (None for people synced before it was recorded).
     """
 
     token: str | None = None
     synced_at: datetime | None = None
     timezone: str | None = None
     timezone_checked_at: datetime | None = None
+    observed_since: datetime | None = None
 
 
 def mirror_changes(changed: list[MirrorEvent]) -> tuple[list[MirrorEvent], list[str]]:

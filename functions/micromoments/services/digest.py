@@ -168,13 +168,15 @@ def gather_digest(
     store: Store, person: Person, settings: OrgSettings, label: str, now: datetime
 ) -> Digest:
     """The person's digest of ISO week ``label`` from what the Store holds: day loads from
-    the week before through the week after, their hold records, and the shared events
-    (coffee chats, drop-ins) in their mirror, organised by them or by someone else."""
+    the week before through the week after, their hold records, the shared events
+    (coffee chats, drop-ins) in their mirror, organised by them or by someone else (a
+    guest's copy carries the shared tags), and since when their calendar is observed."""
     monday = monday_of(label)
     zone_name, _ = person_zone(person, settings)
     loads = store.day_loads(person.email, monday - timedelta(days=7), monday + timedelta(days=13))
     holds = store.holds(person.email)
     shared = [e for e in store.mirror(person.email) if e.hold_kind in SHARED_KINDS]
+    sync = store.get_sync(person.email)
     return build_digest(
         person=person.email,
         timezone=zone_name,
@@ -183,6 +185,7 @@ def gather_digest(
         holds=holds,
         shared=shared,
         now=now,
+        observed_since=sync.observed_since if sync else None,
     )
 
 

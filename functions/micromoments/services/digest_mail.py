@@ -4,9 +4,11 @@ one-click unsubscribe (RFC 8058).
 
 Both parts are rendered from one `DigestView`: every sentence and number is computed here
 once, the templates (``templates/email/digest.html`` and ``digest.txt``) only lay it out,
-so the two parts cannot tell different stories. The HTML is email-safe: tables and inline
-styles only, no images, no SVG, no external resources, a 600 px column that shrinks to the
-screen, and a per-weekday bar chart drawn with table cells whose widths are percentages.
+so the two parts cannot tell different stories. Hours are shown to a tenth, and the days'
+tenths add up to the week's (`Tenths`): a reader who sums the bars gets the total. The
+HTML is email-safe: tables and inline styles only, no images, no SVG, no external
+resources, a 600 px column that shrinks to the screen, and a per-weekday bar chart drawn
+with table cells whose widths are percentages.
 
 Links go to ``MICROMOMENTS_PUBLIC_BASE_URL`` only: ``/preferences`` and the one-click
 ``/unsubscribe?token=…`` route. Callers pass the person's unsubscribe *token*
@@ -19,6 +21,7 @@ providers simply ignore it there.
 from __future__ import annotations
 
 import email.policy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -27,7 +30,8 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from micromoments.domain.digest import Digest, Outcome, monday_of
+from micromoments.domain.day_load import AFTER_HOURS, BACK_TO_BACK, MEETING_HOURS
+from micromoments.domain.digest import Digest, Outcome, WeekNumbers, monday_of
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -60,6 +64,46 @@ def _unsubscribe_link(base_url: str, token: str) -> str:
     if not token or token != token.strip():
         raise ValueError("an unsubscribe token is needed for the unsubscribe link")
     return unsubscribe_url(base_url, token)
+
+
+# -- hours to a tenth, adding up ---------------------------------------------------------------
+
+MINUTES_PER_TENTH = 6
+
+
+def tenths(minutes: int) -> int:
+    """Minutes in tenths of an hour, rounded half up: 3 min -> 1, 87 min -> 15."""
+    return (minutes + MINUTES_PER_TENTH // 2) // MINUTES_PER_TENTH
+
+
+@dataclass(frozen=True, slots=True)
+class Tenths:
+    """A total and its parts in tenths of an hour, the parts adding up to the total.
+
+    The total is rounded half up; each part is its minutes rounded down or up to a tenth,
+    the tenths left over going to the parts with the largest remainders (the earlier day on
+    a tie), so no part is off by a tenth or more and the shown parts sum to the shown total.
+    """
+
+    total: int
+    parts: tuple[int, ...]
+
+    @classmethod
+    def of(cls, minutes: Sequence[int]) -> Tenths:
+        total = tenths(sum(minutes))
+        parts = [m // MINUTES_PER_TENTH for m in minutes]
+        by_remainder = sorted(
+            range(len(minutes)), key=lambda i: (-(minutes[i] % MINUTES_PER_TENTH), i)
+        )
+        for i in by_remainder[: total - sum(parts)]:
+            parts[i] += 1
+        return cls(total, tuple(parts))
+
+
+def _shown(count: int) -> str:
+    """Tenths of an hour as shown: 145 -> "14.5 h", 120 -> "12 h"."""
+    whole, tenth = divmod(count, 10)
+    return f"{whole}.{tenth} h" if tenth else f"{whole} h"
 
 
 # -- the words and numbers of one digest ------------------------------------------------------
@@ -121,7 +165,8 @@ class DigestView:
 def view(digest: Digest, *, base_url: str, unsubscribe: str) -> DigestView:
     monday = monday_of(digest.iso_week)
     this, m = digest.this_week, digest.moments
-    bars = _bars(digest, monday)
+    week = _week_tenths(this, monday)
+    bars = _bars(digest, monday, week)
     return DigestView(
         subject=subject(digest),
         week=_week_span(monday),
@@ -133,7 +178,7 @@ def view(digest: Digest, *, base_url: str, unsubscribe: str) -> DigestView:
         ),
         person=digest.person,
         numbers=(
-            Fact("Meetings", _decimal_hours(this.meeting_minutes), _trend(digest)),
+            Fact("Meetings", _shown(week.total), _trend(digest, week.total)),
             Fact(
                 "Longest back-to-back run",
                 _duration(this.longest_run_minutes) if this.longest_run_minutes else "none",
@@ -146,11 +191,12 @@ def view(digest: Digest, *, base_url: str, unsubscribe: str) -> DigestView:
             Fact(
                 "Meetings outside working hours",
                 _duration(this.after_hours_minutes) if this.after_hours_minutes else "none",
+                "counted in the meetings above" if this.after_hours_minutes else "",
             ),
             Fact(
                 "Overloaded days",
                 str(this.overloaded_days) if this.overloaded_days else "none",
-                _names([b.date for b in this.days if b.overloaded]),
+                _why_overloaded(this),
             ),
         ),
         bars=bars,
@@ -183,11 +229,8 @@ def subject(digest: Digest) -> str:
     if digest.quiet:
         return "Your week: a quiet one"
     this, m = digest.this_week, digest.moments
-    meetings = (
-        f"{_decimal_hours(this.meeting_minutes)} of meetings"
-        if this.meeting_minutes
-        else "no meetings"
-    )
+    total = _week_tenths(this, monday_of(digest.iso_week)).total
+    meetings = f"{_shown(total)} of meetings" if this.meeting_minutes else "no meetings"
     if m.breathers_placed:
         extra = f"{m.breathers_placed} breather{'s' if m.breathers_placed != 1 else ''}"
     elif m.coffee is Outcome.HAPPENED:
@@ -213,18 +256,52 @@ _WATERCOOLER = {
 }
 
 
-def _trend(digest: Digest) -> str:
+FIRST_WEEK = "your first week with micromoments: nothing to compare with yet"
+
+
+def _trend(digest: Digest, shown_total: int) -> str:
+    """This week against last in words, with the numbers as shown (the difference of the
+    two shown totals); nothing for a week never observed, "first week" for a newcomer."""
     trend = digest.trend_minutes
     if trend is None:
-        return ""
-    last = _decimal_hours(digest.last_week.meeting_minutes)
+        return FIRST_WEEK if digest.first_week else ""
+    last = _week_tenths(digest.last_week, monday_of(digest.iso_week) - timedelta(days=7)).total
     if abs(trend) < SAME_TREND_MINUTES:
-        return f"about the same as last week's {last}"
+        return f"about the same as last week's {_shown(last)}"
     more = "more" if trend > 0 else "less"
-    return f"{_decimal_hours(abs(trend))} {more} than last week's {last}"
+    return f"{_shown(abs(shown_total - last))} {more} than last week's {_shown(last)}"
 
 
-def _bars(digest: Digest, monday: date) -> tuple[Bar, ...]:
+def _week_tenths(week: WeekNumbers, monday: date) -> Tenths:
+    """The week's meeting time and its seven days' (Monday first), in tenths that add up."""
+    by_date = {b.date: b.meeting_minutes for b in week.days}
+    return Tenths.of([by_date.get(monday + timedelta(days=i), 0) for i in range(7)])
+
+
+REASON_WORDS = {
+    MEETING_HOURS: "many hours of meetings",
+    BACK_TO_BACK: "back-to-back meetings without a break",
+    AFTER_HOURS: "meetings outside working hours",
+}
+
+
+def _why_overloaded(week: WeekNumbers) -> str:
+    """Each overloaded day and why, in plain words: "Monday: back-to-back meetings without
+    a break; Wednesday: many hours of meetings and meetings outside working hours"."""
+    return "; ".join(
+        f"{b.date:%A}: {_and([REASON_WORDS.get(r, r.replace('_', ' ')) for r in b.reasons])}"
+        for b in week.days
+        if b.overloaded
+    )
+
+
+def _and(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _bars(digest: Digest, monday: date, week: Tenths) -> tuple[Bar, ...]:
     """Monday to Sunday; a day without a load had no meetings."""
     by_date = {b.date: b for b in digest.this_week.days}
     most = max((b.meeting_minutes for b in by_date.values()), default=0)
@@ -240,7 +317,7 @@ def _bars(digest: Digest, monday: date) -> tuple[Bar, ...]:
         bars.append(
             Bar(
                 label=f"{day:%a} {day.day}",
-                hours=_decimal_hours(minutes),
+                hours=_shown(week.parts[offset]),
                 percent=percent,
                 overloaded=overloaded,
                 note="overloaded" if overloaded else "away" if away else "",
@@ -256,7 +333,7 @@ def _outlook(digest: Digest) -> tuple[Fact, ...]:
         Fact(
             "Busiest day",
             _long_date(o.heaviest_day),
-            f"{_duration(o.heaviest_minutes)} of meetings",
+            f"{_shown(tenths(o.heaviest_minutes))} of meetings",
         )
         if o.heaviest_day
         else Fact("Busiest day", "none yet", "no meetings on your calendar so far")
@@ -271,8 +348,7 @@ def _outlook(digest: Digest) -> tuple[Fact, ...]:
 
 def _decimal_hours(minutes: int) -> str:
     """Whole and half hours read best as decimals: 870 -> "14.5 h", 720 -> "12 h"."""
-    hours = round(minutes / 60, 1)
-    return f"{hours:g} h"
+    return _shown(tenths(minutes))
 
 
 def _duration(minutes: int) -> str:
@@ -285,13 +361,6 @@ def _duration(minutes: int) -> str:
 
 def _long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
-
-
-def _names(days: list[date]) -> str:
-    names = [f"{d:%A}" for d in days]
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _week_span(monday: date) -> str:

@@ -151,6 +151,9 @@ def _scan(
     mirror = _merge_into_mirror(email, store, result.events, full=result.full)
     if result.token != state.token:
         new_state = dataclasses.replace(new_state, token=result.token, synced_at=now)
+    if state.token is None and state.observed_since is None:
+        # The first sync: weeks that ended before it were never observed (the digest).
+        new_state = dataclasses.replace(new_state, observed_since=now)
     if new_state != state:
         store.put_sync(email, new_state)
 

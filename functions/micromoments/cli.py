@@ -7,14 +7,16 @@ user can cause is one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, cast
 
 from micromoments import __version__
 from micromoments.domain.calendar import zone
@@ -25,6 +27,7 @@ from micromoments.ports import CalendarError, StoreError
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
+EXIT_BROKEN_PIPE = 128 + 13  # as the shell reports a command that SIGPIPE ended
 
 SAMPLE_PERSON = "alex@example.com"
 SAMPLE_NOW = "2026-11-23T08:00:00+01:00"
@@ -309,15 +312,76 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OutputFailed(Exception):
+    """Writing the command's output (stdout) failed: a closed pipe, a full disk."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output(io.TextIOBase):
+    """Standard output, whose write errors are told apart from every other OSError."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputFailed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputFailed(exc) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; its exit code. Output that cannot be written ends it quietly: a
+    closed pipe (``micromoments analyze ... --json | head -c1``) with 141, as a command
+    killed by SIGPIPE, and any other write error (a full disk) with one line and 1."""
+    out = cast(TextIO, _Output(sys.stdout))
+    try:
+        try:
+            return _main(argv, out)
+        finally:
+            out.flush()  # what is still buffered fails here, not at the interpreter's exit
+    except OutputFailed as failed:
+        return _output_failed(failed.error)
+
+
+def _output_failed(error: OSError) -> int:
+    # Python's advice for SIGPIPE: point stdout at devnull, so the interpreter's last flush
+    # of what is still buffered cannot fail again at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a file (a test's capture): nothing is flushed at exit
+    if isinstance(error, BrokenPipeError):
+        return EXIT_BROKEN_PIPE
+    reason = error.strerror or type(error).__name__
+    print(f"micromoments: error: cannot write the output: {reason}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _main(argv: Sequence[str] | None, out: TextIO) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            return _demo(args, sys.stdout)
+            return _demo(args, out)
         if args.command == "serve":
             from micromoments.local.serve import serve
 
-            return serve(port=args.port, people=args.people, outbox=args.outbox, out=sys.stdout)
+            return serve(port=args.port, people=args.people, outbox=args.outbox, out=out)
         if args.command in (
             "init",
             "org",
@@ -330,8 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             from micromoments import operator_commands
 
-            return operator_commands.run(args, sys.stdout)
-        return _calendar_command(args, sys.stdout)
+            return operator_commands.run(args, out)
+        return _calendar_command(args, out)
     except (DomainError, StoreError, CalendarError) as exc:
         print(f"micromoments: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -204,3 +205,36 @@ def test_demo_runs_as_a_console_script() -> None:
     assert doc["person"] == "alex@example.com"
     assert any(day["overloaded"] for day in doc["days"])
     assert doc["holds"]
+
+
+def _console_script() -> Path:
+    return Path(sys.executable).with_name("micromoments")
+
+
+def test_a_closed_pipe_ends_quietly(heavy_calendar: Path) -> None:
+    """``micromoments analyze ... --json | head -c1``: the reader is gone before the
+    output is written. No traceback, and the exit code of a command SIGPIPE ended."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: every write fails with EPIPE
+    try:
+        done = subprocess.run(
+            [_console_script(), "analyze", str(heavy_calendar), "--me", ME, "--json",
+             "--start", "2026-11-23", "--days", "60", "--now", NOW],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, check=False, timeout=120,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_full_disk_is_one_line_and_exit_1(heavy_calendar: Path) -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [_console_script(), "analyze", str(heavy_calendar), "--me", ME, "--json",
+             "--now", NOW],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr == "micromoments: error: cannot write the output: No space left on device\n"

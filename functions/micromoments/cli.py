@@ -130,21 +130,46 @@ def _calendar_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="micromoments", description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--version", action="version", version=f"micromoments {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+DESCRIPTION = (
+    "Calendar care for teams: find meeting overload in a calendar and give back small "
+    "moments (breathers, social time, coffee chats). Analyse or plan an exported .ics "
+    "calendar on this machine, run the whole pipeline locally (moto and a local Calendar "
+    "API), or operate a deployment."
+)
 
-    analyze = commands.add_parser("analyze", help="meeting load per day of an .ics calendar")
+Commands = argparse._SubParsersAction  # what add_subparsers returns
+
+
+def _command(
+    group: Commands[_Parser], name: str, *, help: str, description: str | None = None
+) -> _Parser:
+    """A subcommand: ``help`` is its one line in its parent's list; its own help starts
+    with ``description``, else that line as a sentence."""
+    return group.add_parser(name, help=help, description=description or _sentence(help))
+
+
+def _sentence(line: str) -> str:
+    return line[:1].upper() + line[1:] + ("" if line.endswith(".") else ".")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="micromoments", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"micromoments {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
+
+    analyze = _command(commands, "analyze", help="meeting load per day of an .ics calendar")
     _calendar_options(analyze)
 
-    plan = commands.add_parser("plan", help="the holds micromoments would place")
+    plan = _command(commands, "plan", help="the holds micromoments would place")
     _calendar_options(plan)
     plan.add_argument(
         "--out", type=Path, metavar="HOLDS.ics", help="write the holds as an .ics file to import"
     )
 
-    demo = commands.add_parser(
+    demo = _command(
+        commands,
         "demo",
         help="run the serverless pipeline end to end on local stand-ins",
         description="Start moto's server and the local Calendar API server, seed a synthetic "
@@ -174,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
 
-    serve = commands.add_parser(
+    serve = _command(
+        commands,
         "serve",
         help="the opt-in site on local stand-ins, until Ctrl-C",
         description="Start the demo's stand-ins, seed the synthetic organisation, run the "
@@ -200,12 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where sent emails are written (demo-out/outbox)",
     )
 
-    commands.add_parser(
-        "init", help="create the table (from template.yaml) and default org settings"
+    _command(
+        commands, "init", help="create the table (from template.yaml) and default org settings"
     )
 
-    scan = commands.add_parser("scan", help="scan one opted-in person's Google calendar")
-    scan.add_argument("--person", required=True, metavar="EMAIL")
+    scan = _command(commands, "scan", help="scan one opted-in person's Google calendar")
+    scan.add_argument("--person", required=True, metavar="EMAIL", help="whom to scan")
     scan.add_argument(
         "--calendar-api",
         metavar="URL",
@@ -216,8 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--json", action="store_true", help="print one JSON object")
 
-    pair = commands.add_parser(
-        "pair", help="pair coffee chats and pick team drop-ins for a week (or continue its round)"
+    pair = _command(
+        commands,
+        "pair",
+        help="pair coffee chats and pick team drop-ins for a week (or continue its round)",
     )
     pair.add_argument(
         "--week",
@@ -227,14 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pair.add_argument("--json", action="store_true", help="print one JSON object")
 
-    digest = commands.add_parser(
+    digest = _command(
+        commands,
         "digest",
         help="preview one person's weekly digest email as HTML",
         description="Render one person's weekly digest from the table, as the digest "
         "function would send it, into an HTML file and print its path. Sending is the "
         "deployed digest function's job: this command never sends.",
     )
-    digest.add_argument("--person", required=True, metavar="EMAIL")
+    digest.add_argument("--person", required=True, metavar="EMAIL", help="whose digest")
     digest.add_argument(
         "--week",
         type=_iso_week,
@@ -252,39 +281,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write digest-<week>-<person>.html (demo-out)",
     )
 
-    org = commands.add_parser("org", help="show or change the org settings")
-    org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
-    org_show = org_commands.add_parser("show", help="print the org settings")
+    org = _command(commands, "org", help="show or change the org settings")
+    org_commands = org.add_subparsers(
+        dest="org_command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
+    org_show = _command(org_commands, "show", help="print the org settings")
     org_show.add_argument("--json", action="store_true", help="print one JSON object")
-    org_set = org_commands.add_parser("set", help="change settings: KEY=VALUE ...")
-    org_set.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    org_set = _command(org_commands, "set", help="change settings: KEY=VALUE ...")
+    org_set.add_argument(
+        "assignments",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="a setting and its new value, e.g. timezone=Europe/Berlin (see org show)",
+    )
 
-    people = commands.add_parser("people", help="add, list, opt out or delete people")
+    people = _command(commands, "people", help="add, list, opt out or delete people")
     people_commands = people.add_subparsers(
-        dest="people_command", required=True, parser_class=_Parser
+        dest="people_command",
+        required=True,
+        parser_class=_Parser,
+        title="commands",
+        metavar="COMMAND",
     )
-    add = people_commands.add_parser("add", help="opt a person in with default preferences")
-    add.add_argument("email")
-    add.add_argument("--tz", type=_zone_name, metavar="ZONE")
-    add.add_argument("--team", metavar="NAME")
-    add.add_argument("--working-hours", type=_working_hours, metavar="SPEC")
-    imported = people_commands.add_parser(
-        "import", help="add people from a CSV (email,team,timezone,working_hours)"
+    add = _command(people_commands, "add", help="opt a person in with default preferences")
+    add.add_argument("email", help="their work address, in one of the allowed domains")
+    add.add_argument(
+        "--tz", type=_zone_name, metavar="ZONE", help="IANA time zone (default: the org's)"
     )
-    imported.add_argument("file", type=Path, metavar="FILE.csv")
-    listing = people_commands.add_parser("list", help="everyone, with their status")
+    add.add_argument("--team", metavar="NAME", help="their team, for the drop-ins")
+    add.add_argument(
+        "--working-hours",
+        type=_working_hours,
+        metavar="SPEC",
+        help="e.g. 'Mon-Thu 09:00-17:30, Fri 09:00-13:00' (default: the org's)",
+    )
+    imported = _command(
+        people_commands, "import", help="add people from a CSV (email,team,timezone,working_hours)"
+    )
+    imported.add_argument(
+        "file", type=Path, metavar="FILE.csv", help="a CSV with a header row naming its columns"
+    )
+    listing = _command(people_commands, "list", help="everyone, with their status")
     listing.add_argument("--json", action="store_true", help="print one JSON object")
-    show = people_commands.add_parser("show", help="one person's profile and preferences")
-    show.add_argument("email")
+    show = _command(people_commands, "show", help="one person's profile and preferences")
+    show.add_argument("email", help="the person's address")
     show.add_argument("--json", action="store_true", help="print one JSON object")
-    optout = people_commands.add_parser("optout", help="stop; future holds are removed")
-    optout.add_argument("email")
-    delete = people_commands.add_parser(
-        "delete", help="opt out and erase the person's data once their holds are gone"
+    optout = _command(people_commands, "optout", help="stop; future holds are removed")
+    optout.add_argument("email", help="the person's address")
+    delete = _command(
+        people_commands,
+        "delete",
+        help="opt out and erase the person's data once their holds are gone",
     )
-    delete.add_argument("email")
+    delete.add_argument("email", help="the person's address")
 
-    doctor = commands.add_parser("doctor", help="check the deployment, one line per check")
+    doctor = _command(commands, "doctor", help="check the deployment, one line per check")
     doctor.add_argument(
         "--schedule-prefix",
         default="micromoments",
@@ -293,16 +344,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
 
-    uninstall = commands.add_parser(
-        "uninstall", help="opt everyone out, wait until their holds are gone"
+    uninstall = _command(
+        commands, "uninstall", help="opt everyone out, wait until their holds are gone"
     )
     uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     uninstall.add_argument(
-        "--timeout", type=float, default=1800, metavar="SECONDS", help="default 1800"
+        "--timeout",
+        type=float,
+        default=1800,
+        metavar="SECONDS",
+        help="how long to wait for the holds to go (1800)",
     )
-    uninstall.add_argument("--poll", type=float, default=10, metavar="SECONDS", help="default 10")
     uninstall.add_argument(
-        "--stack-name", default="micromoments", metavar="NAME", help="for the sam delete hint"
+        "--poll",
+        type=float,
+        default=10,
+        metavar="SECONDS",
+        help="how often to look whether they have gone (10)",
+    )
+    uninstall.add_argument(
+        "--stack-name",
+        default="micromoments",
+        metavar="NAME",
+        help="the stack to name in the closing 'sam delete' hint (micromoments)",
     )
     uninstall.add_argument(
         "--scan-locally",

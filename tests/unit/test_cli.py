@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from micromoments.cli import main
+from micromoments.cli import build_parser, main
 
 ME = "alex@example.com"
 NOW = "2026-11-23T07:00:00+01:00"
@@ -238,3 +240,40 @@ def test_a_full_disk_is_one_line_and_exit_1(heavy_calendar: Path) -> None:
         )  # fmt: skip
     assert done.returncode == 1
     assert done.stderr == "micromoments: error: cannot write the output: No space left on device\n"
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser, str | None]]:
+    """Every (sub)command's parser, with the one-line help its parent lists it with."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            listed = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield (*path, name), sub, listed.get(name)
+                yield from _commands(sub, (*path, name))
+
+
+def _plain(text: str) -> bool:
+    """Prose a terminal shows as is: no reStructuredText or Markdown markup."""
+    return not re.search(r"`|\*\*|:\w+:`|^\s*[-=~]{3,}\s*$", text, re.MULTILINE)
+
+
+def test_help_reads_well() -> None:
+    parser = build_parser()
+    assert parser.description and _plain(parser.description), parser.description
+    commands = list(_commands(parser))
+    assert {path[0] for path, _, _ in commands} >= {"analyze", "plan", "serve", "people"}
+    for path, sub, listed in commands:
+        name = " ".join(path)
+        assert listed and "\n" not in listed and _plain(listed), f"{name}: no one-line help"
+        assert sub.description and _plain(sub.description), f"{name}: no description"
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            label = "/".join(action.option_strings) or action.dest
+            text = action.help
+            assert text and text != argparse.SUPPRESS, f"{name} {label}: no help text"
+            assert _plain(text) and not text.lower().startswith("default"), (
+                f"{name} {label}: {text!r} does not say what it is"
+            )

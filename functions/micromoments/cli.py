@@ -109,7 +109,7 @@ def _calendar_options(sub: argparse.ArgumentParser) -> None:
         "--tz",
         type=_zone_name,
         metavar="ZONE",
-        help="IANA time zone (default: the calendar's own, else UTC)",
+        help="IANA time zone (default: the calendar's own, else the one its events use, else UTC)",
     )
     sub.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first day (default: today)")
     sub.add_argument(
@@ -483,8 +483,11 @@ def _calendar_command(args: argparse.Namespace, out: TextIO) -> int:
         days=args.days,
         working_hours=args.working_hours,
     )
+    if result.zone_note:
+        print(f"micromoments: note: {result.zone_note}", file=sys.stderr)
     for warning in result.warnings:
-        print(f"micromoments: warning: event {warning.uid}: {warning.message}", file=sys.stderr)
+        about = f"event {warning.uid}: " if warning.uid else ""
+        print(f"micromoments: warning: {about}{warning.message}", file=sys.stderr)
     plan = result.plan
     if args.command == "analyze":
         if args.json:

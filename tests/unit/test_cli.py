@@ -184,7 +184,10 @@ def test_bad_email_is_an_error(capsys: pytest.CaptureFixture[str], heavy_calenda
 
 
 def test_one_bad_event_is_a_warning(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    bad = "BEGIN:VEVENT\nUID:broken-1@test\nDTSTART;TZID=Europe/Berlin:20261124T100000\nEND:VEVENT"
+    bad = (
+        "BEGIN:VEVENT\nUID:broken-1@test\nDTSTART;TZID=Europe/Berlin:20261124T100000\n"
+        "DTEND;TZID=Europe/Berlin:20261124T090000\nEND:VEVENT"
+    )
     good = _meetings("20261124", [("0900", "1000")])
     path = tmp_path / "cal.ics"
     path.write_text(CALENDAR.format(events=good + "\n" + bad), encoding="utf-8")
@@ -277,3 +280,71 @@ def test_help_reads_well() -> None:
             assert _plain(text) and not text.lower().startswith("default"), (
                 f"{name} {label}: {text!r} does not say what it is"
             )
+
+
+OUTLOOK = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:Microsoft Exchange Server 2007
+METHOD:PUBLISH
+BEGIN:VEVENT
+UID:o1@test
+DTSTART;TZID="(GMT+10:00) Canberra, Melbourne, Sydney":20261124T080000
+DTEND;TZID="(GMT+10:00) Canberra, Melbourne, Sydney":20261124T100000
+ORGANIZER:mailto:boss@example.com
+ATTENDEE:mailto:alex@example.com
+END:VEVENT
+BEGIN:VEVENT
+UID:o2@test
+DTSTART;TZID="(GMT+10:00) Canberra, Melbourne, Sydney":20261124T140000
+ORGANIZER:mailto:boss@example.com
+ATTENDEE:mailto:alex@example.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_analyze_takes_the_zone_its_events_use_and_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An Exchange export with display-name zones and no X-WR-TIMEZONE: the person's days
+    are Sydney days, not UTC ones, and stderr says where the zone came from."""
+    path = tmp_path / "outlook.ics"
+    path.write_text(OUTLOOK, encoding="utf-8")
+    code, out, err = run(
+        capsys, "analyze", str(path), "--me", ME, "--start", "2026-11-24", "--days", "1",
+        "--json", "--now", NOW,
+    )  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["timezone"] == "Australia/Sydney"
+    # 08:00-10:00 Sydney: one hour before working hours, one inside; the event with no end
+    # is there (zero length) and adds nothing.
+    day = doc["days"][0]
+    assert (day["meeting_minutes"], day["after_hours_meeting_minutes"]) == (60, 60)
+    assert err == (
+        "micromoments: note: time zone Australia/Sydney: the zone its events are written in "
+        "('(GMT+10:00) Canberra, Melbourne, Sydney'); the file names no calendar-wide zone "
+        "(--tz chooses another)\n"
+    )
+
+
+def test_analyze_says_when_the_file_names_no_zone(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "utc.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//test//EN\nBEGIN:VEVENT\nUID:u@test\n"
+        "DTSTART:20261124T090000Z\nDTEND:20261124T100000Z\nEND:VEVENT\nEND:VCALENDAR\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        capsys, "analyze", str(path), "--me", ME, "--start", "2026-11-24", "--days", "1",
+        "--json", "--now", NOW,
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["timezone"] == "UTC"
+    assert err == "micromoments: note: time zone UTC: the file names none (--tz chooses one)\n"
+    _, _, chosen = run(
+        capsys, "analyze", str(path), "--me", ME, "--tz", "Europe/Berlin", "--json", "--now", NOW
+    )
+    assert chosen == ""  # --tz said: nothing to note

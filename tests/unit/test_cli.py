@@ -324,7 +324,7 @@ def test_analyze_takes_the_zone_its_events_use_and_says_so(
     assert err == (
         "micromoments: note: time zone Australia/Sydney: the zone its events are written in "
         "('(GMT+10:00) Canberra, Melbourne, Sydney'); the file names no calendar-wide zone "
-        "(--tz chooses another)\n"
+        "we know (--tz chooses another)\n"
     )
 
 

@@ -842,6 +842,17 @@ def test_a_calendar_wide_zone_wins_over_the_events() -> None:
     assert parsed.zone == CalendarZone("Asia/Tokyo", "X-WR-TIMEZONE", "Asia/Tokyo")
 
 
+def test_an_unknown_calendar_wide_zone_falls_back_to_the_events() -> None:
+    data = wrap(
+        "X-WR-TIMEZONE:Mars/Olympus",
+        *vevent("a@test", "DTSTART;TZID=Europe/Berlin:20260303T090000",
+                "DTEND;TZID=Europe/Berlin:20260303T100000"),
+    )  # fmt: skip
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert parsed.zone == CalendarZone("Europe/Berlin", "TZID", "Europe/Berlin")
+    assert parsed.warnings == [IcsWarning("", "unknown X-WR-TIMEZONE 'Mars/Olympus' ignored")]
+
+
 def test_no_zone_anywhere_is_none() -> None:
     data = wrap(*vevent("a@test", "DTSTART:20260303T090000Z", "DTEND:20260303T100000Z"))
     parsed = read_calendar(data, me="dana@example.com", **MARCH)

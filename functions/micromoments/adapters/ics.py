@@ -318,13 +318,14 @@ def _declared_zone(calendar: icalendar.Calendar) -> tuple[str, tzinfo] | None:
 
 
 def calendar_zone(calendar: icalendar.Calendar) -> CalendarZone | None:
-    """The zone the calendar is in: its ``X-WR-TIMEZONE``; else the zone most of its events'
-    start and end times are written in (a ``TZID`` naming an IANA, Windows or Outlook
-    display zone; the first written on a tie); else the zone of its only ``VTIMEZONE``."""
+    """The zone the calendar is in: its ``X-WR-TIMEZONE`` (when it names a zone we know);
+    else the zone most of its events' start and end times are written in (a ``TZID``
+    naming an IANA, Windows or Outlook display zone; the first written on a tie); else the
+    zone of its only ``VTIMEZONE``."""
     declared = str(calendar.get("X-WR-TIMEZONE") or "").strip()
-    if declared:
-        found = _iana(declared)
-        return CalendarZone(found[0], "X-WR-TIMEZONE", declared) if found else None
+    found = _iana(declared) if declared else None
+    if found is not None:
+        return CalendarZone(found[0], "X-WR-TIMEZONE", declared)
     used: Counter[str] = Counter()
     for event in calendar.walk("VEVENT"):
         for name in ("DTSTART", "DTEND"):

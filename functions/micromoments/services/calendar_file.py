@@ -94,6 +94,6 @@ def _zone_note(found: CalendarZone | None, zone_name: str) -> str | None:
         else "the only zone the file defines"
     )
     return (
-        f"time zone {found.name}: {how}{written}; the file names no calendar-wide zone "
-        "(--tz chooses another)"
+        f"time zone {found.name}: {how}{written}; the file names no calendar-wide zone we "
+        "know (--tz chooses another)"
     )

@@ -7,14 +7,16 @@ user can cause is one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, cast
 
 from micromoments import __version__
 from micromoments.domain.calendar import zone
@@ -25,6 +27,7 @@ from micromoments.ports import CalendarError, StoreError
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
+EXIT_BROKEN_PIPE = 128 + 13  # as the shell reports a command that SIGPIPE ended
 
 SAMPLE_PERSON = "alex@example.com"
 SAMPLE_NOW = "2026-11-23T08:00:00+01:00"
@@ -106,7 +109,7 @@ def _calendar_options(sub: argparse.ArgumentParser) -> None:
         "--tz",
         type=_zone_name,
         metavar="ZONE",
-        help="IANA time zone (default: the calendar's own, else UTC)",
+        help="IANA time zone (default: the calendar's own, else the one its events use, else UTC)",
     )
     sub.add_argument("--start", type=_date, metavar="YYYY-MM-DD", help="first day (default: today)")
     sub.add_argument(
@@ -127,21 +130,46 @@ def _calendar_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="micromoments", description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--version", action="version", version=f"micromoments {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+DESCRIPTION = (
+    "Calendar care for teams: find meeting overload in a calendar and give back small "
+    "moments (breathers, social time, coffee chats). Analyse or plan an exported .ics "
+    "calendar on this machine, run the whole pipeline locally (moto and a local Calendar "
+    "API), or operate a deployment."
+)
 
-    analyze = commands.add_parser("analyze", help="meeting load per day of an .ics calendar")
+Commands = argparse._SubParsersAction  # what add_subparsers returns
+
+
+def _command(
+    group: Commands[_Parser], name: str, *, help: str, description: str | None = None
+) -> _Parser:
+    """A subcommand: ``help`` is its one line in its parent's list; its own help starts
+    with ``description``, else that line as a sentence."""
+    return group.add_parser(name, help=help, description=description or _sentence(help))
+
+
+def _sentence(line: str) -> str:
+    return line[:1].upper() + line[1:] + ("" if line.endswith(".") else ".")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="micromoments", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"micromoments {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
+
+    analyze = _command(commands, "analyze", help="meeting load per day of an .ics calendar")
     _calendar_options(analyze)
 
-    plan = commands.add_parser("plan", help="the holds micromoments would place")
+    plan = _command(commands, "plan", help="the holds micromoments would place")
     _calendar_options(plan)
     plan.add_argument(
         "--out", type=Path, metavar="HOLDS.ics", help="write the holds as an .ics file to import"
     )
 
-    demo = commands.add_parser(
+    demo = _command(
+        commands,
         "demo",
         help="run the serverless pipeline end to end on local stand-ins",
         description="Start moto's server and the local Calendar API server, seed a synthetic "
@@ -171,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
 
-    serve = commands.add_parser(
+    serve = _command(
+        commands,
         "serve",
         help="the opt-in site on local stand-ins, until Ctrl-C",
         description="Start the demo's stand-ins, seed the synthetic organisation, run the "
@@ -197,12 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where sent emails are written (demo-out/outbox)",
     )
 
-    commands.add_parser(
-        "init", help="create the table (from template.yaml) and default org settings"
+    _command(
+        commands, "init", help="create the table (from template.yaml) and default org settings"
     )
 
-    scan = commands.add_parser("scan", help="scan one opted-in person's Google calendar")
-    scan.add_argument("--person", required=True, metavar="EMAIL")
+    scan = _command(commands, "scan", help="scan one opted-in person's Google calendar")
+    scan.add_argument("--person", required=True, metavar="EMAIL", help="whom to scan")
     scan.add_argument(
         "--calendar-api",
         metavar="URL",
@@ -213,8 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--json", action="store_true", help="print one JSON object")
 
-    pair = commands.add_parser(
-        "pair", help="pair coffee chats and pick team drop-ins for a week (or continue its round)"
+    pair = _command(
+        commands,
+        "pair",
+        help="pair coffee chats and pick team drop-ins for a week (or continue its round)",
     )
     pair.add_argument(
         "--week",
@@ -224,14 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pair.add_argument("--json", action="store_true", help="print one JSON object")
 
-    digest = commands.add_parser(
+    digest = _command(
+        commands,
         "digest",
         help="preview one person's weekly digest email as HTML",
         description="Render one person's weekly digest from the table, as the digest "
         "function would send it, into an HTML file and print its path. Sending is the "
         "deployed digest function's job: this command never sends.",
     )
-    digest.add_argument("--person", required=True, metavar="EMAIL")
+    digest.add_argument("--person", required=True, metavar="EMAIL", help="whose digest")
     digest.add_argument(
         "--week",
         type=_iso_week,
@@ -249,39 +281,61 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write digest-<week>-<person>.html (demo-out)",
     )
 
-    org = commands.add_parser("org", help="show or change the org settings")
-    org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=_Parser)
-    org_show = org_commands.add_parser("show", help="print the org settings")
+    org = _command(commands, "org", help="show or change the org settings")
+    org_commands = org.add_subparsers(
+        dest="org_command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
+    org_show = _command(org_commands, "show", help="print the org settings")
     org_show.add_argument("--json", action="store_true", help="print one JSON object")
-    org_set = org_commands.add_parser("set", help="change settings: KEY=VALUE ...")
-    org_set.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    org_set = _command(org_commands, "set", help="change settings: KEY=VALUE ...")
+    org_set.add_argument(
+        "assignments",
+        nargs="+",
+        metavar="KEY=VALUE",
+        help="a setting and its new value, e.g. timezone=Europe/Berlin (see org show)",
+    )
 
-    people = commands.add_parser("people", help="add, list, opt out or delete people")
+    people = _command(commands, "people", help="add, list, opt out or delete people")
     people_commands = people.add_subparsers(
-        dest="people_command", required=True, parser_class=_Parser
+        dest="people_command",
+        required=True,
+        parser_class=_Parser,
+        title="commands",
+        metavar="COMMAND",
     )
-    add = people_commands.add_parser("add", help="opt a person in with default preferences")
-    add.add_argument("email")
-    add.add_argument("--tz", type=_zone_name, metavar="ZONE")
-    add.add_argument("--team", metavar="NAME")
-    add.add_argument("--working-hours", type=_working_hours, metavar="SPEC")
-    imported = people_commands.add_parser(
-        "import", help="add people from a CSV (email,team,timezone,working_hours)"
+    add = _command(people_commands, "add", help="opt a person in with default preferences")
+    add.add_argument("email", help="their work address, in one of the allowed domains")
+    add.add_argument(
+        "--tz", type=_zone_name, metavar="ZONE", help="IANA time zone (default: the org's)"
     )
-    imported.add_argument("file", type=Path, metavar="FILE.csv")
-    listing = people_commands.add_parser("list", help="everyone, with their status")
+    add.add_argument("--team", metavar="NAME", help="their team, for the drop-ins")
+    add.add_argument(
+        "--working-hours",
+        type=_working_hours,
+        metavar="SPEC",
+        help="e.g. 'Mon-Thu 09:00-17:30, Fri 09:00-13:00' (default: the org's)",
+    )
+    imported = _command(
+        people_commands, "import", help="add people from a CSV (email,team,timezone,working_hours)"
+    )
+    imported.add_argument(
+        "file", type=Path, metavar="FILE.csv", help="a CSV with a header row naming its columns"
+    )
+    listing = _command(people_commands, "list", help="everyone, with their status")
     listing.add_argument("--json", action="store_true", help="print one JSON object")
-    show = people_commands.add_parser("show", help="one person's profile and preferences")
-    show.add_argument("email")
+    show = _command(people_commands, "show", help="one person's profile and preferences")
+    show.add_argument("email", help="the person's address")
     show.add_argument("--json", action="store_true", help="print one JSON object")
-    optout = people_commands.add_parser("optout", help="stop; future holds are removed")
-    optout.add_argument("email")
-    delete = people_commands.add_parser(
-        "delete", help="opt out and erase the person's data once their holds are gone"
+    optout = _command(people_commands, "optout", help="stop; future holds are removed")
+    optout.add_argument("email", help="the person's address")
+    delete = _command(
+        people_commands,
+        "delete",
+        help="opt out and erase the person's data once their holds are gone",
     )
-    delete.add_argument("email")
+    delete.add_argument("email", help="the person's address")
 
-    doctor = commands.add_parser("doctor", help="check the deployment, one line per check")
+    doctor = _command(commands, "doctor", help="check the deployment, one line per check")
     doctor.add_argument(
         "--schedule-prefix",
         default="micromoments",
@@ -290,16 +344,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
 
-    uninstall = commands.add_parser(
-        "uninstall", help="opt everyone out, wait until their holds are gone"
+    uninstall = _command(
+        commands, "uninstall", help="opt everyone out, wait until their holds are gone"
     )
     uninstall.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     uninstall.add_argument(
-        "--timeout", type=float, default=1800, metavar="SECONDS", help="default 1800"
+        "--timeout",
+        type=float,
+        default=1800,
+        metavar="SECONDS",
+        help="how long to wait for the holds to go (1800)",
     )
-    uninstall.add_argument("--poll", type=float, default=10, metavar="SECONDS", help="default 10")
     uninstall.add_argument(
-        "--stack-name", default="micromoments", metavar="NAME", help="for the sam delete hint"
+        "--poll",
+        type=float,
+        default=10,
+        metavar="SECONDS",
+        help="how often to look whether they have gone (10)",
+    )
+    uninstall.add_argument(
+        "--stack-name",
+        default="micromoments",
+        metavar="NAME",
+        help="the stack to name in the closing 'sam delete' hint (micromoments)",
     )
     uninstall.add_argument(
         "--scan-locally",
@@ -309,15 +376,76 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OutputFailed(Exception):
+    """Writing the command's output (stdout) failed: a closed pipe, a full disk."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Output(io.TextIOBase):
+    """Standard output, whose write errors are told apart from every other OSError."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputFailed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputFailed(exc) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command; its exit code. Output that cannot be written ends it quietly: a
+    closed pipe (``micromoments analyze ... --json | head -c1``) with 141, as a command
+    killed by SIGPIPE, and any other write error (a full disk) with one line and 1."""
+    out = cast(TextIO, _Output(sys.stdout))
+    try:
+        try:
+            return _main(argv, out)
+        finally:
+            out.flush()  # what is still buffered fails here, not at the interpreter's exit
+    except OutputFailed as failed:
+        return _output_failed(failed.error)
+
+
+def _output_failed(error: OSError) -> int:
+    # Python's advice for SIGPIPE: point stdout at devnull, so the interpreter's last flush
+    # of what is still buffered cannot fail again at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a file (a test's capture): nothing is flushed at exit
+    if isinstance(error, BrokenPipeError):
+        return EXIT_BROKEN_PIPE
+    reason = error.strerror or type(error).__name__
+    print(f"micromoments: error: cannot write the output: {reason}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _main(argv: Sequence[str] | None, out: TextIO) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            return _demo(args, sys.stdout)
+            return _demo(args, out)
         if args.command == "serve":
             from micromoments.local.serve import serve
 
-            return serve(port=args.port, people=args.people, outbox=args.outbox, out=sys.stdout)
+            return serve(port=args.port, people=args.people, outbox=args.outbox, out=out)
         if args.command in (
             "init",
             "org",
@@ -330,8 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             from micromoments import operator_commands
 
-            return operator_commands.run(args, sys.stdout)
-        return _calendar_command(args, sys.stdout)
+            return operator_commands.run(args, out)
+        return _calendar_command(args, out)
     except (DomainError, StoreError, CalendarError) as exc:
         print(f"micromoments: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -355,8 +483,11 @@ def _calendar_command(args: argparse.Namespace, out: TextIO) -> int:
         days=args.days,
         working_hours=args.working_hours,
     )
+    if result.zone_note:
+        print(f"micromoments: note: {result.zone_note}", file=sys.stderr)
     for warning in result.warnings:
-        print(f"micromoments: warning: event {warning.uid}: {warning.message}", file=sys.stderr)
+        about = f"event {warning.uid}: " if warning.uid else ""
+        print(f"micromoments: warning: {about}{warning.message}", file=sys.stderr)
     plan = result.plan
     if args.command == "analyze":
         if args.json:

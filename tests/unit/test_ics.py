@@ -12,6 +12,7 @@ import pytest
 from micromoments.adapters import ics
 from micromoments.adapters.ics import (
     CalendarFileError,
+    CalendarZone,
     IcsWarning,
     ParsedCalendar,
     expand,
@@ -279,8 +280,21 @@ def test_apple_urn_uuid_addresses_are_matched_by_email_parameter() -> None:
     assert event.kind is EventKind.SOLO and event.declined
 
 
-def test_apple_floating_times_default_to_utc() -> None:
+def test_apple_floating_times_default_to_the_zone_its_events_use() -> None:
+    """No X-WR-TIMEZONE: the person's local times are those of the zone the events are
+    written in (America/New_York), not UTC."""
     parsed = load_calendar(FIXTURES / "apple.ics", me="kim@example.com", **MARCH)
+    assert parsed.warnings == []
+    assert parsed.timezone == "America/New_York"
+    assert parsed.zone == CalendarZone("America/New_York", "TZID", "America/New_York")
+    given = load_calendar(
+        FIXTURES / "apple.ics", me="kim@example.com", floating_tz=NEW_YORK, **MARCH
+    )
+    assert parsed.events == given.events
+
+
+def test_apple_floating_times_in_utc_when_asked() -> None:
+    parsed = load_calendar(FIXTURES / "apple.ics", me="kim@example.com", floating_tz=UTC, **MARCH)
     assert parsed.warnings == []
     dentist = by_uid(parsed)[APPLE_DENTIST]
     assert (dentist.start, dentist.end) == (utc(2026, 3, 9, 12), utc(2026, 3, 9, 13))
@@ -379,7 +393,6 @@ def test_bad_events_are_skipped_with_a_warning_naming_them(bad: ParsedCalendar) 
         IcsWarning(
             "backwards@example.com", "skipped: it ends before it starts (DTEND before DTSTART)"
         ),
-        IcsWarning("no-end@example.com", "skipped: an event with no end (no DTEND or DURATION)"),
         IcsWarning("unknown-zone@example.com", "skipped: unknown time zone 'Mars/Olympus_Mons'"),
         IcsWarning("garbled-start@example.com", "skipped: unreadable DTSTART"),
         IcsWarning(
@@ -402,12 +415,16 @@ def test_good_events_next_to_bad_ones_are_analysed(bad: ParsedCalendar) -> None:
         "with-duration@example.com",
         "one-day@example.com",
         "no-uid-10",
+        "no-end@example.com",
     }
     assert events["good-meeting@example.com"].kind is EventKind.MEETING
     planning = events["with-duration@example.com"]
     assert planning.end - planning.start == timedelta(minutes=45)
     one_day = events["one-day@example.com"]
     assert (one_day.start, one_day.end) == (date(2026, 3, 9), date(2026, 3, 10))
+    # A start and no end nor duration is a zero-length event (RFC 5545 3.6.1).
+    no_end = events["no-end@example.com"]
+    assert (no_end.start, no_end.end) == (utc(2026, 3, 3, 9), utc(2026, 3, 3, 9))
 
 
 @pytest.mark.parametrize(
@@ -793,3 +810,171 @@ def test_bundled_sample_tells_an_overloaded_fortnight() -> None:
         per_day[local_day] = per_day.get(local_day, 0) + 1
     assert per_day[date(2026, 11, 25)] >= 7
     assert per_day[date(2026, 12, 1)] >= 6
+
+
+# -- the calendar's zone, Outlook display names, parts the analysis does not use -----------
+
+SYDNEY_DISPLAY = "(GMT+10:00) Canberra, Melbourne, Sydney"
+
+
+def test_zone_comes_from_the_events_when_the_file_names_none() -> None:
+    data = wrap(
+        *vevent("a@test", "DTSTART;TZID=Europe/Berlin:20260303T090000",
+                "DTEND;TZID=Europe/Berlin:20260303T100000"),
+        *vevent("b@test", "DTSTART;TZID=Europe/Berlin:20260304T090000",
+                "DTEND;TZID=Europe/Berlin:20260304T100000"),
+        *vevent("c@test", "DTSTART;TZID=America/New_York:20260305T090000",
+                "DTEND;TZID=America/New_York:20260305T100000"),
+        *vevent("d@test", "DTSTART:20260306T090000Z", "DTEND:20260306T100000Z"),
+    )  # fmt: skip
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert parsed.timezone == "Europe/Berlin"  # the zone most of its times are written in
+    assert parsed.zone == CalendarZone("Europe/Berlin", "TZID", "Europe/Berlin")
+
+
+def test_a_calendar_wide_zone_wins_over_the_events() -> None:
+    data = wrap(
+        "X-WR-TIMEZONE:Asia/Tokyo",
+        *vevent("a@test", "DTSTART;TZID=Europe/Berlin:20260303T090000",
+                "DTEND;TZID=Europe/Berlin:20260303T100000"),
+    )  # fmt: skip
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert parsed.zone == CalendarZone("Asia/Tokyo", "X-WR-TIMEZONE", "Asia/Tokyo")
+
+
+def test_an_unknown_calendar_wide_zone_falls_back_to_the_events() -> None:
+    data = wrap(
+        "X-WR-TIMEZONE:Mars/Olympus",
+        *vevent("a@test", "DTSTART;TZID=Europe/Berlin:20260303T090000",
+                "DTEND;TZID=Europe/Berlin:20260303T100000"),
+    )  # fmt: skip
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert parsed.zone == CalendarZone("Europe/Berlin", "TZID", "Europe/Berlin")
+    assert parsed.warnings == [IcsWarning("", "unknown X-WR-TIMEZONE 'Mars/Olympus' ignored")]
+
+
+def test_no_zone_anywhere_is_none() -> None:
+    data = wrap(*vevent("a@test", "DTSTART:20260303T090000Z", "DTEND:20260303T100000Z"))
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert (parsed.timezone, parsed.zone) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("written", "iana"),
+    [
+        (SYDNEY_DISPLAY, "Australia/Sydney"),  # Exchange 2007, no VTIMEZONE
+        ("(UTC+10:00) Canberra, Melbourne, Sydney", "Australia/Sydney"),
+        ("(UTC-05:00) Eastern Time (US & Canada)", "America/New_York"),
+        ("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Berlin"),
+        ("(UTC) Dublin, Edinburgh, Lisbon, London", "Europe/London"),
+        ("(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", "Asia/Calcutta"),
+        # Reworded since: a city of the name, with the offset written.
+        ("(GMT) Greenwich Mean Time : Dublin, Edinburgh, Lisbon, London", "Europe/Dublin"),
+        ("(GMT+03:00) Moscow, St. Petersburg, Volgograd", "Europe/Moscow"),
+    ],
+)
+def test_outlook_display_name_zones_are_read_as_iana_zones(written: str, iana: str) -> None:
+    data = wrap(
+        *vevent("o@test", f'DTSTART;TZID="{written}":20260303T090000',
+                f'DTEND;TZID="{written}":20260303T100000'),
+    )  # fmt: skip
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert parsed.warnings == []
+    assert parsed.zone == CalendarZone(iana, "TZID", written)
+    [event] = parsed.events
+    assert event.start == datetime(2026, 3, 3, 9, tzinfo=ZoneInfo(iana))
+
+
+def test_sydney_display_name_follows_sydney_daylight_time() -> None:
+    data = wrap(
+        *vevent("o@test", f'DTSTART;TZID="{SYDNEY_DISPLAY}":20261124T090000',
+                f'DTEND;TZID="{SYDNEY_DISPLAY}":20261124T100000'),
+    )  # fmt: skip
+    parsed = read_calendar(
+        data, me="dana@example.com", start=utc(2026, 11, 20), end=utc(2026, 11, 30)
+    )
+    [event] = parsed.events
+    assert (event.start, event.end) == (utc(2026, 11, 23, 22), utc(2026, 11, 23, 23))  # AEDT
+
+
+@pytest.mark.parametrize("written", ["(GMT+09:00) Sydney", "(GMT+10:00) Somewhere Else"])
+def test_a_display_name_we_cannot_tell_is_an_unknown_zone(written: str) -> None:
+    data = wrap(
+        *vevent("o@test", f'DTSTART;TZID="{written}":20260303T090000',
+                f'DTEND;TZID="{written}":20260303T100000'),
+    )  # fmt: skip
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert parsed.events == []
+    assert parsed.warnings == [IcsWarning("o@test", f"skipped: unknown time zone {written!r}")]
+
+
+def test_the_display_name_table_names_every_windows_zone_cldr_maps() -> None:
+    from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+    from micromoments.adapters.windows_zone_names import WINDOWS_DISPLAY_NAMES
+
+    assert {windows for _, windows in WINDOWS_DISPLAY_NAMES.values()} == set(WINDOWS_TO_OLSON)
+    for text, (offset, windows) in WINDOWS_DISPLAY_NAMES.items():
+        assert ics._iana(f"(UTC{offset}) {text}") is not None, (text, windows)
+
+
+MEETING_LINES = (
+    "DTSTART;TZID=Europe/Berlin:20260303T090000",
+    "DTEND;TZID=Europe/Berlin:20260303T100000",
+    "ORGANIZER:mailto:boss@example.com",
+)
+
+
+@pytest.mark.parametrize(
+    ("lines", "warning"),
+    [
+        (
+            ["X-WR-TIMEZONE:Europe/Berlin",
+             *vevent("m@test", *MEETING_LINES, "BEGIN:VALARM", "ACTION:DISPLAY",
+                     "DESCRIPTION:Reminder", "TRIGGER:-PT15Mbogus", "END:VALARM")],
+            IcsWarning("m@test", "its VALARM has a malformed TRIGGER: ignored"),
+        ),
+        (
+            ["BEGIN:VTIMEZONE", "TZID:Europe/Berlin", "BEGIN:STANDARD", "DTSTART:bogus",
+             "TZOFFSETFROM:+0200", "TZOFFSETTO:nonsense", "END:STANDARD", "END:VTIMEZONE",
+             *vevent("m@test", *MEETING_LINES)],
+            IcsWarning(
+                "", "the VTIMEZONE 'Europe/Berlin' has a malformed DTSTART, TZOFFSETTO: "
+                "the zone of that name is used",
+            ),
+        ),
+        (
+            ["X-WR-TIMEZONE:Europe/Berlin", "BEGIN:VFREEBUSY", "UID:fb@test",
+             "DTSTART:garbage", "FREEBUSY:not-a-period", "END:VFREEBUSY",
+             *vevent("m@test", *MEETING_LINES)],
+            IcsWarning(
+                "", "a VFREEBUSY has a malformed DTSTART, FREEBUSY: ignored "
+                "(the analysis does not use it)",
+            ),
+        ),
+    ],
+    ids=["alarm", "vtimezone-known-by-name", "vfreebusy"],
+)  # fmt: skip
+def test_a_fault_in_a_part_the_analysis_does_not_use_is_a_warning(
+    lines: list[str], warning: IcsWarning
+) -> None:
+    parsed = read_calendar(wrap(*lines), me="dana@example.com", **MARCH)
+    assert parsed.warnings == [warning]
+    [meeting] = parsed.events
+    assert (meeting.start, meeting.end) == (utc(2026, 3, 3, 8), utc(2026, 3, 3, 9))
+    assert meeting.kind is EventKind.MEETING
+
+
+def test_a_broken_vtimezone_of_an_unknown_name_is_not_guessed() -> None:
+    data = wrap(
+        "BEGIN:VTIMEZONE", "TZID:Customized Time Zone", "BEGIN:STANDARD",
+        "DTSTART:16010101T000000", "TZOFFSETFROM:+0100", "TZOFFSETTO:nonsense",
+        "END:STANDARD", "END:VTIMEZONE",
+        *vevent("m@test", "DTSTART;TZID=Customized Time Zone:20260303T090000",
+                "DTEND;TZID=Customized Time Zone:20260303T100000"),
+    )  # fmt: skip
+    parsed = read_calendar(data, me="dana@example.com", **MARCH)
+    assert parsed.events == []
+    assert IcsWarning("m@test", "skipped: unknown time zone 'Customized Time Zone'") in (
+        parsed.warnings
+    )

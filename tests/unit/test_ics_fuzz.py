@@ -329,7 +329,10 @@ def test_analyze_gives_a_table_or_one_line_and_exit_code_1(
     lines = err.splitlines()
     if code == 0:
         assert len(json.loads(out)["days"]) == 14
-        assert all(line.startswith("micromoments: warning: event ") for line in lines), err
+        notes = [line for line in lines if line.startswith("micromoments: note: time zone ")]
+        assert len(notes) <= 1, err  # how the zone was chosen, when the file does not say
+        warnings = [line for line in lines if line not in notes]
+        assert all(line.startswith("micromoments: warning: ") for line in warnings), err
     else:
         assert code == 1, (code, err)
         assert len(lines) == 1 and lines[0].startswith("micromoments: error: "), err

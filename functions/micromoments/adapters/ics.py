@@ -4,11 +4,14 @@ Parsing is icalendar's, recurrence expansion (RRULE, RDATE, EXDATE, RECURRENCE-I
 cancelled instances) is recurring-ical-events', and Google's ``X-WR-TIMEZONE`` convention
 is applied with x-wr-timezone. What this module adds is the contract of DESIGN.md
 "Calendar semantics": every date-time made timezone-aware (``TZID`` by IANA name, Windows
-name or the file's own ``VTIMEZONE``; ``Z`` as UTC; floating times in the calendar's zone),
-one event per occurrence, and the facts the metrics need (busy, cancelled, declined,
-kind). A single bad event is skipped with an `IcsWarning`; a file that is not a calendar
-raises `CalendarFileError`. Titles, descriptions, locations and addresses never leave
-this module.
+name, Outlook display name or the file's own ``VTIMEZONE``; ``Z`` as UTC; floating times in
+the calendar's zone), one event per occurrence (a start with no end is a zero-length event,
+a whole day for a date), the calendar's zone (`calendar_zone`: declared, else the one its
+events are written in), and the facts the metrics need (busy, cancelled, declined, kind).
+A single bad event is skipped with an `IcsWarning`, and so is a malformed part the
+analysis never reads (an alarm, a free/busy block, a zone we know by name); a file that is
+not a calendar raises `CalendarFileError`. Titles, descriptions, locations and addresses
+never leave this module.
 
 `expand` is shared with the Google adapter, which builds an ``icalendar.Calendar`` of
 VEVENTs from Google's events and lets the same code expand the recurrences.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import codecs
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -28,10 +32,19 @@ from typing import Any
 import icalendar
 import recurring_ical_events
 import x_wr_timezone
+from icalendar.cal.alarm import Alarm
+from icalendar.cal.availability import Availability
+from icalendar.cal.available import Available
+from icalendar.cal.component_factory import ComponentFactory
+from icalendar.cal.free_busy import FreeBusy
+from icalendar.cal.journal import Journal
+from icalendar.cal.timezone import Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar.cal.todo import Todo
 from icalendar.prop import vBroken, vDDDLists, vDDDTypes
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from micromoments.adapters.windows_zone_names import iana_zone_for_display_name
 from micromoments.domain.calendar import CalendarEvent, classify, same_address, zone
 from micromoments.domain.errors import DomainError, UnknownTimeZone
 from micromoments.domain.holds import (
@@ -45,8 +58,10 @@ from micromoments.domain.holds import (
 
 __all__ = [
     "CalendarFileError",
+    "CalendarZone",
     "IcsWarning",
     "ParsedCalendar",
+    "calendar_zone",
     "expand",
     "load_calendar",
     "read_calendar",
@@ -70,14 +85,26 @@ class IcsWarning:
 class ParsedCalendar:
     """The occurrences of a calendar inside a window, what was skipped, and its time zone.
 
-    ``timezone`` is the IANA name of the calendar's own zone: ``X-WR-TIMEZONE`` (a Windows
-    name mapped to IANA), or else the zone of the file's only ``VTIMEZONE``; ``None`` when
-    the file does not say.
+    ``timezone`` is the IANA name of the calendar's zone (`CalendarZone`); ``None`` when
+    the file does not say. ``zone`` says where it came from.
     """
 
     events: list[CalendarEvent]
     warnings: list[IcsWarning]
     timezone: str | None
+    zone: CalendarZone | None = None
+
+
+@dataclass(frozen=True)
+class CalendarZone:
+    """The zone a calendar is in, and how we know: ``source`` is ``X-WR-TIMEZONE`` (the
+    calendar says so), ``TZID`` (the zone most of its events are written in) or
+    ``VTIMEZONE`` (the only zone it defines); ``written`` is the name as the file has it
+    (an IANA, Windows or Outlook display name)."""
+
+    name: str
+    source: str
+    written: str
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -122,13 +149,19 @@ def read_calendar(
 
     ``me`` is the calendar owner's address: it decides declined invitations and whether an
     event has other participants. Floating times (no ``TZID``, no ``Z``) are read in the
-    calendar's ``X-WR-TIMEZONE`` if it has one, else in ``floating_tz`` (default UTC).
+    calendar's ``X-WR-TIMEZONE`` if it has one, else in ``floating_tz``, else in the zone
+    its events are written in (`calendar_zone`), else in UTC.
     """
     _check_window(start, end)
     calendar = _parse(_decode(data))
-    name, _ = _calendar_zone(calendar)
+    found = calendar_zone(calendar)
     events, problems = expand(calendar, me=me, start=start, end=end, floating_tz=floating_tz)
-    return ParsedCalendar(events=events, warnings=problems, timezone=name)
+    return ParsedCalendar(
+        events=events,
+        warnings=[*_unused_part_warnings(calendar), *problems],
+        timezone=found.name if found else None,
+        zone=found,
+    )
 
 
 def _decode(data: bytes | str) -> str:
@@ -151,6 +184,37 @@ def _decode(data: bytes | str) -> str:
     return text
 
 
+# The parts of a file the analysis never reads. icalendar refuses a whole file for one
+# malformed property in them; parsed like VEVENTs instead (a bad property is kept as
+# vBroken and noted in ``errors``), a fault there is a warning (`_unused_part_warnings`).
+_UNUSED_PARTS = (
+    Alarm,
+    FreeBusy,
+    Todo,
+    Journal,
+    Available,
+    Availability,
+    Timezone,
+    TimezoneStandard,
+    TimezoneDaylight,
+)
+
+
+def _tolerant_factory() -> ComponentFactory:
+    factory = ComponentFactory()
+    for part in _UNUSED_PARTS:
+        factory.add_component_class(
+            type(f"Tolerant{part.__name__}", (part,), {"ignore_exceptions": True})
+        )
+    return factory
+
+
+class _TolerantCalendar(icalendar.Calendar):
+    """Parses a VCALENDAR whose unused parts may carry malformed properties."""
+
+    _components_factory = _tolerant_factory()
+
+
 def _parse(text: str) -> icalendar.Calendar:
     if not _BEGIN_VCALENDAR.search(text):
         raise CalendarFileError("not an iCalendar file: no BEGIN:VCALENDAR")
@@ -158,7 +222,7 @@ def _parse(text: str) -> icalendar.Calendar:
         with warnings.catch_warnings():
             # icalendar warns when it guesses a vendor-prefixed TZID; we resolve TZIDs ourselves.
             warnings.simplefilter("ignore")
-            components = icalendar.Calendar.from_ical(text, multiple=True)
+            components = _TolerantCalendar.from_ical(text, multiple=True)
     except Exception as exc:  # icalendar raises ValueError and friends on malformed input
         raise CalendarFileError(f"malformed iCalendar data: {_one_line(exc)}") from exc
     calendars = [c for c in components if isinstance(c, icalendar.Calendar)]
@@ -174,6 +238,42 @@ def _parse(text: str) -> icalendar.Calendar:
         for component in calendar.subcomponents:
             merged.add_component(component)
     return merged
+
+
+def _broken(component: icalendar.Component) -> list[str]:
+    """The malformed properties of a component and its parts, by name."""
+    names: list[str] = []
+    for part in component.walk():
+        names += [str(name or "a line") for name, _ in part.errors]
+    return list(dict.fromkeys(names))
+
+
+def _unused_part_warnings(calendar: icalendar.Calendar) -> list[IcsWarning]:
+    """A warning for each malformed part the analysis does not use (an alarm, a to-do, a
+    free/busy block, a time zone definition), which was read past."""
+    found: list[IcsWarning] = []
+    for event in calendar.walk("VEVENT"):
+        for part in event.subcomponents:
+            if bad := _broken(part):
+                uid = str(_get(event, "UID") or "").strip()
+                found.append(
+                    IcsWarning(uid, f"its {part.name} has a malformed {', '.join(bad)}: ignored")
+                )
+    for part in calendar.subcomponents:
+        if part.name == "VEVENT" or not (bad := _broken(part)):
+            continue
+        what = f"a {part.name}"
+        if part.name == "VTIMEZONE":
+            tzid = str(part.get("TZID", "")).strip()
+            what = f"the VTIMEZONE {tzid!r}"
+            if _iana(tzid) is not None:
+                note = "the zone of that name is used"
+            else:
+                note = "events in that zone are skipped"
+        else:
+            note = "ignored (the analysis does not use it)"
+        found.append(IcsWarning("", f"{what} has a malformed {', '.join(bad)}: {note}"))
+    return found
 
 
 def _one_line(exc: BaseException) -> str:
@@ -195,9 +295,14 @@ def _check_window(start: datetime, end: datetime) -> None:
 
 
 def _iana(name: str) -> tuple[str, tzinfo] | None:
-    """An IANA zone by its name or by its Windows name (as Outlook and Exchange write)."""
+    """An IANA zone by its name, its Windows name or its Windows display name (as Outlook
+    and Exchange write them)."""
     cleaned = name.strip().strip('"').strip()
-    for candidate in (cleaned, WINDOWS_TO_OLSON.get(cleaned)):
+    for candidate in (
+        cleaned,
+        WINDOWS_TO_OLSON.get(cleaned),
+        iana_zone_for_display_name(cleaned),
+    ):
         if candidate:
             try:
                 return candidate, zone(candidate)
@@ -206,23 +311,39 @@ def _iana(name: str) -> tuple[str, tzinfo] | None:
     return None
 
 
-def _calendar_zone(calendar: icalendar.Calendar) -> tuple[str | None, tzinfo | None]:
-    """The calendar's own zone: ``X-WR-TIMEZONE``, else its only ``VTIMEZONE``.
+def _declared_zone(calendar: icalendar.Calendar) -> tuple[str, tzinfo] | None:
+    """The calendar-wide zone (``X-WR-TIMEZONE``), the one that changes how times are read."""
+    declared = str(calendar.get("X-WR-TIMEZONE") or "").strip()
+    return _iana(declared) if declared else None
 
-    Only ``X-WR-TIMEZONE`` changes how times are read (returned as the second value).
-    """
-    declared = calendar.get("X-WR-TIMEZONE")
-    if declared is not None and str(declared).strip():
-        found = _iana(str(declared))
+
+def calendar_zone(calendar: icalendar.Calendar) -> CalendarZone | None:
+    """The zone the calendar is in: its ``X-WR-TIMEZONE`` (when it names a zone we know);
+    else the zone most of its events' start and end times are written in (a ``TZID``
+    naming an IANA, Windows or Outlook display zone; the first written on a tie); else the
+    zone of its only ``VTIMEZONE``."""
+    declared = str(calendar.get("X-WR-TIMEZONE") or "").strip()
+    found = _iana(declared) if declared else None
+    if found is not None:
+        return CalendarZone(found[0], "X-WR-TIMEZONE", declared)
+    used: Counter[str] = Counter()
+    for event in calendar.walk("VEVENT"):
+        for name in ("DTSTART", "DTEND"):
+            value = _get(event, name)
+            tzid = getattr(value, "params", {}).get("TZID") if value is not None else None
+            if tzid and not isinstance(value, list):
+                used[str(tzid).strip()] += 1
+    for tzid, _ in used.most_common():
+        found = _iana(tzid)
         if found is not None:
-            return found[0], found[1]
-        return None, None
+            return CalendarZone(found[0], "TZID", tzid)
     timezones = calendar.walk("VTIMEZONE")
     if len(timezones) == 1:
-        found = _iana(str(timezones[0].get("TZID", "")))
+        tzid = str(timezones[0].get("TZID", "")).strip()
+        found = _iana(tzid)
         if found is not None:
-            return found[0], None
-    return None, None
+            return CalendarZone(found[0], "VTIMEZONE", tzid)
+    return None
 
 
 class _ZoneResolver:
@@ -250,7 +371,7 @@ class _ZoneResolver:
         if found is not None:
             return found[1]
         block = self._blocks.get(tzid.strip())
-        if block is not None:
+        if block is not None and not _broken(block):
             try:
                 built: tzinfo = tzp.create_timezone(block)
             except Exception:  # a broken VTIMEZONE: the events using it are reported
@@ -376,11 +497,10 @@ class _Preparer:
                 raise _BadEvent("DTSTART and DTEND mix a date and a date-time")
             if finish < begin:
                 raise _BadEvent("it ends before it starts (DTEND before DTSTART)")
-        elif "DURATION" in event:
-            if _get(event, "DURATION").dt < timedelta(0):
-                raise _BadEvent("it ends before it starts (negative DURATION)")
-        elif isinstance(begin, datetime):
-            raise _BadEvent("an event with no end (no DTEND or DURATION)")
+        elif "DURATION" in event and _get(event, "DURATION").dt < timedelta(0):
+            raise _BadEvent("it ends before it starts (negative DURATION)")
+        # No end and no duration: a date-time start is a zero-length event, a date start
+        # lasts that day (RFC 5545 3.6.1); the expansion gives both their end.
 
 
 # -- expansion -------------------------------------------------------------------------
@@ -418,10 +538,17 @@ def expand(
         raise CalendarFileError("only Gregorian calendars are supported")
     problems: list[IcsWarning] = []
     declared = str(calendar.get("X-WR-TIMEZONE") or "").strip()
-    _, own_zone = _calendar_zone(calendar)
+    found = _declared_zone(calendar)
+    own_zone = found[1] if found else None
     if declared and own_zone is None:
         problems.append(IcsWarning("", f"unknown X-WR-TIMEZONE {declared!r} ignored"))
-    prepare = _Preparer(_ZoneResolver(calendar), own_zone or floating_tz or UTC)
+    # Floating times are the calendar's local times: its declared zone, the one asked for,
+    # else the zone its events are written in.
+    floating = own_zone or floating_tz
+    if floating is None:
+        inferred = calendar_zone(calendar)
+        floating = zone(inferred.name) if inferred else UTC
+    prepare = _Preparer(_ZoneResolver(calendar), floating)
 
     good: list[_Series] = []
     for one in _collect(calendar, prepare):

@@ -22,6 +22,7 @@ over plain HTTP there.
 
 from __future__ import annotations
 
+import importlib
 import re
 import shlex
 import signal
@@ -60,6 +61,16 @@ POLL_SECONDS = 0.25
 MAX_REQUEST_BYTES = 1024 * 1024  # the handler refuses forms over 16 KiB itself
 SHOWN_PEOPLE = 3
 
+# What the site's thread and the scan worker import lazily, imported before they start.
+_THREAD_IMPORTS = (
+    "email.parser",
+    "werkzeug.exceptions",
+    "werkzeug.wrappers",
+    "micromoments.adapters.mail",
+    "micromoments.domain.scan_request",
+    "micromoments.local.web_bridge",
+)
+
 _SIGN_IN_LINK = re.compile(r"https?://\S+/auth\?token=[A-Za-z0-9_-]+")
 
 Progress = Callable[[str], None]
@@ -73,6 +84,10 @@ def sign_in_link(text: str) -> str | None:
     """The first sign-in link in an email's text, if any."""
     found = _SIGN_IN_LINK.search(text)
     return found.group(0) if found else None
+
+
+def _not_started(event: Any, context: Any) -> Any:
+    raise RuntimeError("the site is not started")
 
 
 class SiteServer:
@@ -111,6 +126,8 @@ class SiteServer:
         self._announced: set[str] = set()
         self._queue_arn = ""
         self._client: SQSClient | None = None
+        self._web_handler: Callable[[Any, Any], Any] = _not_started
+        self._scan_handler: Callable[[Any, Any], Any] = _not_started
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -166,10 +183,20 @@ class SiteServer:
             thread.start()
 
     def _warm_up(self) -> None:
-        """Build the process's clients now, on one thread (creating boto3 clients from the
-        default session is not thread-safe), and fail now if something is missing."""
-        from micromoments import wiring
+        """Import what the threads run and build the process's clients now, on one thread,
+        and fail now if something is missing.
 
+        Both must happen before any thread starts: two threads importing the web and scan
+        handlers for the first time at once can fail (powertools' ``data_classes`` package
+        imports itself in a cycle, and a second thread sees it half initialised), and
+        creating boto3 clients from the default session is not thread-safe."""
+        from micromoments import wiring
+        from micromoments.handlers import scan, web
+
+        for name in _THREAD_IMPORTS:
+            importlib.import_module(name)
+        self._web_handler = web.handler
+        self._scan_handler = scan.handler
         wiring.store()
         wiring.scan_queue()
         wiring.mailer()
@@ -224,7 +251,6 @@ class SiteServer:
         from werkzeug.exceptions import RequestEntityTooLarge
         from werkzeug.wrappers import Request, Response
 
-        from micromoments.handlers import web
         from micromoments.local.web_bridge import from_result, to_event
 
         request = Request(environ)
@@ -243,7 +269,7 @@ class SiteServer:
         )
         try:
             with self._invocations:
-                result = self.runtime.invoke(web.handler, event, function="micromoments-web")
+                result = self.runtime.invoke(self._web_handler, event, function="micromoments-web")
                 self._announce_new_mail()
             answer = from_result(result)
             response = Response(answer.body, status=answer.status, headers=answer.headers)
@@ -325,8 +351,6 @@ class SiteServer:
 
     def _drain_batch(self) -> int:
         """One receive (up to 10 messages) through the scan handler; how many it got."""
-        from micromoments.handlers import scan
-
         with self._draining:
             client = self._sqs()
             url = self.runtime.scan_queue_url
@@ -340,7 +364,9 @@ class SiteServer:
                 return 0
             event = {"Records": [sqs_record(m, self._queue_arn) for m in messages]}
             with self._invocations:
-                response = self.runtime.invoke(scan.handler, event, function="micromoments-scan")
+                response = self.runtime.invoke(
+                    self._scan_handler, event, function="micromoments-scan"
+                )
             failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
             succeeded = [m for m in messages if m["MessageId"] not in failed]
             if succeeded:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from micromoments.adapters.ics import IcsWarning, load_calendar
+from micromoments.adapters.ics import CalendarZone, IcsWarning, load_calendar
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, Preferences, validate_email
@@ -23,8 +23,12 @@ class InvalidWindow(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class FileAnalysis:
+    """The plan, the file's warnings, and ``zone_note``: how the zone was chosen when the
+    file does not declare one (None when ``--tz`` or ``X-WR-TIMEZONE`` said)."""
+
     plan: CalendarPlan
     warnings: list[IcsWarning]
+    zone_note: str | None = None
 
 
 def analyse_calendar_file(
@@ -40,8 +44,9 @@ def analyse_calendar_file(
 ) -> FileAnalysis:
     """Day loads and planned holds for the person ``me`` on the calendar at ``path``.
 
-    The zone is ``timezone`` if given, else the calendar's own (X-WR-TIMEZONE), else the
-    org default. ``start`` defaults to today in that zone and ``days`` to the end of the
+    The zone is ``timezone`` if given, else the calendar's own (X-WR-TIMEZONE, else the
+    zone its events are written in, else its only VTIMEZONE: `adapters.ics.calendar_zone`),
+    else the org default. ``start`` defaults to today in that zone and ``days`` to the end of the
     planning window; ``now`` is when planning happens (nothing is placed before it).
     """
     email = validate_email(me)
@@ -72,4 +77,23 @@ def analyse_calendar_file(
     preferences = Preferences(working_hours=working_hours, timezone=zone_name)
     person = Person(email=email, preferences=preferences)
     plan = plan_calendar(person, parsed.events, settings, now=now, first=start, days=days)
-    return FileAnalysis(plan=plan, warnings=list(parsed.warnings))
+    note = None if timezone else _zone_note(parsed.zone, zone_name)
+    return FileAnalysis(plan=plan, warnings=list(parsed.warnings), zone_note=note)
+
+
+def _zone_note(found: CalendarZone | None, zone_name: str) -> str | None:
+    """How the zone was chosen, when the file does not declare it."""
+    if found is None:
+        return f"time zone {zone_name}: the file names none (--tz chooses one)"
+    if found.source == "X-WR-TIMEZONE":
+        return None
+    written = f" ({found.written!r})" if found.written != found.name else ""
+    how = (
+        "the zone its events are written in"
+        if found.source == "TZID"
+        else "the only zone the file defines"
+    )
+    return (
+        f"time zone {found.name}: {how}{written}; the file names no calendar-wide zone we "
+        "know (--tz chooses another)"
+    )

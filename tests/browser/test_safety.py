@@ -27,7 +27,7 @@ def _tamper(page: Page, form_action: str) -> None:
 
 def _submit(page: Page, button: str) -> int:
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.get_by_role("button", name=button).click()
+        page.get_by_role("button", name=button, exact=True).click()
     return posted.value.status
 
 

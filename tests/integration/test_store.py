@@ -624,6 +624,10 @@ def test_items_carry_the_retention_ttl(store: TableStore) -> None:
     assert ttl(f"TOKEN#{token.token_hash}", "TOKEN") == epoch(token.expires_at)
     # the sign-in generation outlives every session its tokens may become
     assert ttl(person_pk(ANA), "SIGN_IN") == epoch(token.expires_at + timedelta(days=7))
+    later = SignInToken(secret_hash("later"), ANA, NOW + timedelta(hours=1))
+    store.create_sign_in_token(later)  # a later link keeps it longer, the same generation
+    assert ttl(person_pk(ANA), "SIGN_IN") == epoch(later.expires_at + timedelta(days=7))
+    assert store.get_session(session.session_hash, NOW) == session
     assert ttl(person_pk(ANA), "LEASE") == epoch(NOW + timedelta(minutes=15, days=1))
     assert ttl(person_pk(ANA), "DIGEST#2026-W48") == epoch(NOW + timedelta(weeks=8))
     assert ttl(person_pk(ANA), "PROFILE") is None

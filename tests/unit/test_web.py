@@ -384,6 +384,18 @@ def test_opting_out_ends_every_session_and_every_unused_link(site: Site) -> None
     assert sign_in(site, fresh).status == 303 and fresh.get("/preferences").status == 200
 
 
+def test_opting_out_before_ever_opting_in_still_ends_every_session(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    elsewhere = Browser()
+    sign_in(site, elsewhere)
+    confirm = browser.get("/optout/confirm")
+    left = browser.post("/optout", {"csrf": csrf(confirm), "confirm": "yes"})
+    assert left.status == 200 and "signed out everywhere" in left.text
+    assert elsewhere.get("/preferences").status == 303
+    assert site.store.get_person(ANA) is None and site.queue.sent == []
+
+
 def test_a_save_that_reads_the_profile_after_an_opt_out_does_not_opt_back_in(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

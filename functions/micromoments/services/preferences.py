@@ -112,8 +112,10 @@ def clear_dont_pair(store: Store, email: str) -> Person | None:
 
 
 def opt_out(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Person | None:
-    """``leaving``, and the removal scan queued (nothing to do for someone never in)."""
+    """``leaving``, and the removal scan queued; every session ends either way (someone
+    never in has nothing else to undo)."""
     if store.get_person(email) is None:
+        store.end_sessions(email)
         return None
     person = people_service.opt_out(store, email, now=now)
     if person.status is PersonStatus.LEAVING:

@@ -658,7 +658,9 @@ def not_found(_: Exception) -> Response[str]:
 
 
 def methods_at(path: str) -> dict[str, Callable[..., Any]]:
-    """The routes registered for ``path``, by method."""
+    """The routes registered for ``path``, by method (powertools keeps its route table in
+    these attributes; `test_unknown_methods_get_405_with_allow_and_head_works` notices a
+    move)."""
     routes = [*app._static_routes, *app._dynamic_routes]
     return {route.method: route.func for route in routes if route.rule.match(path)}
 

@@ -67,6 +67,12 @@ class Store(Protocol):
         """Delete every item of an ``opted_out`` person; returns how many were deleted."""
         ...
 
+    def erase_address(self, email: str) -> bool:
+        """Delete what is stored under an address that has no profile (sign-in tokens,
+        sessions, alias items, their pointers, the sign-in generation). True when nothing
+        is left under the address; False, deleting nothing, when it has a profile."""
+        ...
+
     # -- sync state and the event mirror ---------------------------------------------
     def get_sync(self, email: str) -> SyncState | None: ...
     def put_sync(self, email: str, state: SyncState) -> None: ...
@@ -130,22 +136,44 @@ class Store(Protocol):
         ...
 
     # -- sign-in tokens and sessions ---------------------------------------------------
-    def create_sign_in_token(self, token: SignInToken) -> bool: ...
+    def create_sign_in_token(self, token: SignInToken) -> bool:
+        """Store a token under its address's current sign-in generation (one is made when
+        the address has none); the token is valid only while that generation is current."""
+        ...
+
     def peek_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         """A valid token, unchanged (a page may show whom it signs in; mail scanners
         prefetch links, so looking must not use it up)."""
         ...
 
     def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
-        """Mark a valid token used and return it; None if missing, used or expired."""
+        """Mark a valid token used and return it (with its generation); None if missing,
+        used, expired or of an ended generation."""
         ...
 
-    def create_session(self, session: Session) -> bool: ...
+    def create_session(self, session: Session) -> bool:
+        """Store a session under the generation it carries (its token's): a session of an
+        ended generation is never valid, even one created after the end."""
+        ...
+
+    def end_sessions(self, email: str) -> None:
+        """Sign the address out everywhere: its sign-in generation ends, so every session
+        and unused sign-in link of it stops working at once; their items are deleted."""
+        ...
+
+    def session_current(self, session: Session) -> bool:
+        """Whether the session's generation is still its address's current one (checked
+        again by a change that must not outlive a sign-out, after it read the profile)."""
+        ...
+
     def hit(self, key: str, window: str, expires_at: datetime) -> int:
         """Count a request against a rate-limit key (a hash) in a window; the new count."""
         ...
 
-    def get_session(self, session_hash: str, now: datetime) -> Session | None: ...
+    def get_session(self, session_hash: str, now: datetime) -> Session | None:
+        """The session if it is unexpired at ``now`` and of the current generation."""
+        ...
+
     def touch_session(self, session_hash: str, now: datetime) -> None: ...
     def delete_session(self, session_hash: str) -> None: ...
 

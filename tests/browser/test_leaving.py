@@ -1,13 +1,14 @@
 """Leaving, in Chromium: opting out (the removal scan the site queues runs on the site's
-scan worker and takes the future holds off the local Calendar server) and the weekly
-email's one-click unsubscribe."""
+scan worker and takes the future holds off the local Calendar server), leaving and
+deleting with JavaScript off (the confirmations are plain forms), and the weekly email's
+one-click unsubscribe."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
-from playwright.sync_api import Page, Playwright, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from micromoments import wiring
 from micromoments.domain.access import pseudonym_key, unsubscribe_token
@@ -30,6 +31,9 @@ def test_opt_out_removes_the_future_holds_once_the_queued_scan_ran(
     shots(page, "preferences")
 
     page.get_by_role("button", name="Opt out and remove my future holds").click()
+    expect(page.locator("h1")).to_have_text("Opt out of micromoments?")
+    shots(page, "confirm")
+    page.get_by_role("button", name="Yes, opt out and remove my future holds").click()
     expect(page.locator("h1")).to_have_text("You are out")
     shots(page, "out")
 
@@ -49,6 +53,56 @@ def test_opt_out_removes_the_future_holds_once_the_queued_scan_ran(
     page.goto("/preferences")  # opting out ended the session
     expect(page).to_have_url(f"{site.url}/")
     shots(page, "signed-out")
+
+
+def _wait_for(site: Site, email: str, status: PersonStatus) -> None:
+    deadline = time.monotonic() + REMOVAL_TIMEOUT_S
+    while time.monotonic() < deadline:
+        person = site.store.get_person(email)
+        if person is not None and person.status is status:
+            return
+        time.sleep(0.2)
+    person = site.store.get_person(email)
+    raise AssertionError(f"{email} is {person.status if person else 'gone'}, not {status}")
+
+
+def test_without_javascript_leave_then_sign_in_again_and_delete_everything(
+    browser: Browser, site: Site, shots: Shots
+) -> None:
+    email = site.take()
+    context = browser.new_context(base_url=site.url, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in(page, site, email, shots)
+        page.get_by_role("button", name="Opt out and remove my future holds").click()
+        expect(page.locator("h1")).to_have_text("Opt out of micromoments?")
+        shots(page, "confirm-opt-out")
+        page.get_by_role("link", name="No, back to my preferences").click()  # changes nothing
+        expect(page.locator("h1")).to_have_text("Your preferences")
+        person = site.store.get_person(email)
+        assert person is not None and person.status is PersonStatus.ACTIVE
+        page.get_by_role("button", name="Opt out and remove my future holds").click()
+        page.get_by_role("button", name="Yes, opt out and remove my future holds").click()
+        expect(page.locator("h1")).to_have_text("You are out")
+        _wait_for(site, email, PersonStatus.OPTED_OUT)
+
+        # signed in again, an opted-out person may opt in again or delete their data
+        sign_in(page, site, email, shots)
+        expect(page.get_by_text("You opted out")).to_be_visible()
+        expect(page.get_by_role("button", name="Opt in with these preferences")).to_be_visible()
+        shots(page, "opted-out")
+        page.get_by_role("button", name="Delete my data").click()
+        expect(page.locator("h1")).to_have_text("Delete your data?")
+        shots(page, "confirm-delete")
+        page.get_by_role("button", name="Yes, delete my data").click()
+        expect(page.locator("h1")).to_have_text("Your data is erased")
+        shots(page, "erased")
+        assert site.store.get_person(email) is None
+        page.goto("/preferences")  # signed out
+        expect(page).to_have_url(f"{site.url}/")
+    finally:
+        context.close()
 
 
 def test_unsubscribe_in_one_click(

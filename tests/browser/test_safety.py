@@ -27,7 +27,7 @@ def _tamper(page: Page, form_action: str) -> None:
 
 def _submit(page: Page, button: str) -> int:
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
-        page.get_by_role("button", name=button).click()
+        page.get_by_role("button", name=button, exact=True).click()
     return posted.value.status
 
 
@@ -50,9 +50,9 @@ def test_a_tampered_csrf_token_is_refused_and_changes_nothing(
     shots(page, "preferences-refused")
     assert site.store.get_person(email) == before
 
-    page.goto("/preferences")
+    page.goto("/optout/confirm")
     _tamper(page, "/optout")
-    assert _submit(page, "Opt out and remove my future holds") == 403
+    assert _submit(page, "Yes, opt out and remove my future holds") == 403
     shots(page, "optout-refused")
     assert site.store.get_person(email) == before
 

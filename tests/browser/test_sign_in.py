@@ -105,7 +105,7 @@ def test_sign_out_goes_back_to_the_start(page: Page, site: Site, shots: Shots) -
     email = site.take()
     sign_in(page, site, email, shots)
     assert [c for c in page.context.cookies() if c["name"] == "__Host-mm_session"]
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(f"{site.url}/")
     expect(page.get_by_label("Work email address")).to_be_visible()
     shots(page, "signed-out")

@@ -177,7 +177,7 @@ def test_the_table_keeps_no_titles_places_or_other_peoples_addresses(store: Tabl
     store.claim_digest(me, "2026-W48", NOW)
     store.acquire_lease(Lease(me, "scan-7f3a", NOW + timedelta(minutes=15)), NOW)
     store.create_sign_in_token(SignInToken(secret_hash("t"), me, NOW + timedelta(minutes=15)))
-    store.create_session(Session(secret_hash("s"), me, NOW, NOW))
+    store.create_session(Session(secret_hash("s"), me, NOW, NOW, "f00d" * 8))
     # the org's pairing state: pseudonyms only
     mine, theirs = pseudonym(KEY, me), pseudonym(KEY, colleagues[2])
     store.add_pairing_history([PairingHistoryEntry(mine, theirs, "2026-W48")])

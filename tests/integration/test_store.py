@@ -176,6 +176,21 @@ class ReadThen:
         return getattr(self.table, name)
 
 
+def session_from(store: TableStore, token: SignInToken, secret: str) -> Session:
+    """A session made as signing in makes it: from a stored token, used at NOW."""
+    used = store.consume_sign_in_token(token.token_hash, NOW)
+    assert used is not None and used.generation
+    session = Session(secret_hash(secret), used.email, NOW, NOW, used.generation)
+    assert store.create_session(session) is True
+    return session
+
+
+def issued(store: TableStore, secret: str, email: str = ANA) -> SignInToken:
+    token = SignInToken(secret_hash(secret), email, NOW + timedelta(minutes=15))
+    assert store.create_sign_in_token(token) is True
+    return token
+
+
 def hold(email: str, day: date, kind: HoldKind = HoldKind.BREATHER, **changes: Any) -> Hold:
     values: dict[str, Any] = {
         "id": personal_hold_id(email, kind, day),
@@ -370,8 +385,7 @@ def test_erasure_waits_for_opted_out_and_removes_every_item(store: TableStore) -
     assert store.erasure_requested(ANA) is True  # the request survives status changes
 
     # sign-in tokens and sessions carry the address under keys of their own
-    store.create_sign_in_token(SignInToken(secret_hash("t-ana"), ANA, NOW + timedelta(minutes=15)))
-    store.create_session(Session(secret_hash("s-ana"), ANA, NOW, NOW))
+    session_from(store, issued(store, "t-ana"), "s-ana")
     # so does the alias that lets an organiser's scan invite them to a shared event
     store.put_aliases({"ana-pseudonym": ANA, "ben-pseudonym": BEN})
     assert store.address_of("ana-pseudonym") == ANA
@@ -589,10 +603,8 @@ def test_items_carry_the_retention_ttl(store: TableStore) -> None:
     store.put_hold(ANA, hold(ANA, TUESDAY))
     entry = JournalEntry("h1", 1, WriteOp.DELETE, hold(ANA, TUESDAY), NOW)
     store.add_journal(ANA, entry)
-    session = Session(secret_hash("session"), ANA, NOW, NOW)
-    store.create_session(session)
-    token = SignInToken(secret_hash("token"), ANA, NOW + timedelta(minutes=15))
-    store.create_sign_in_token(token)
+    token = issued(store, "token")
+    session = session_from(store, issued(store, "token-for-the-session"), "session")
     store.acquire_lease(Lease(ANA, "scan-1", NOW + timedelta(minutes=15)), NOW)
     store.claim_digest(ANA, "2026-W48", NOW)
 
@@ -610,6 +622,12 @@ def test_items_carry_the_retention_ttl(store: TableStore) -> None:
     assert ttl(f"SESSION#{session.session_hash}", "SESSION") == epoch(NOW + timedelta(hours=8))
     # a sign-in token is kept 15 minutes (DESIGN.md "Retention"); code checks expiry too
     assert ttl(f"TOKEN#{token.token_hash}", "TOKEN") == epoch(token.expires_at)
+    # the sign-in generation outlives every session its tokens may become
+    assert ttl(person_pk(ANA), "SIGN_IN") == epoch(token.expires_at + timedelta(days=7))
+    later = SignInToken(secret_hash("later"), ANA, NOW + timedelta(hours=1))
+    store.create_sign_in_token(later)  # a later link keeps it longer, the same generation
+    assert ttl(person_pk(ANA), "SIGN_IN") == epoch(later.expires_at + timedelta(days=7))
+    assert store.get_session(session.session_hash, NOW) == session
     assert ttl(person_pk(ANA), "LEASE") == epoch(NOW + timedelta(minutes=15, days=1))
     assert ttl(person_pk(ANA), "DIGEST#2026-W48") == epoch(NOW + timedelta(weeks=8))
     assert ttl(person_pk(ANA), "PROFILE") is None
@@ -752,7 +770,9 @@ def test_a_sign_in_token_is_created_once_and_consumed_once(store: TableStore) ->
     token = SignInToken(secret_hash("secret-1"), ANA, NOW + timedelta(minutes=15))
     assert store.create_sign_in_token(token) is True
     assert store.create_sign_in_token(token) is False
-    assert store.consume_sign_in_token(token.token_hash, NOW + timedelta(minutes=1)) == token
+    used = store.consume_sign_in_token(token.token_hash, NOW + timedelta(minutes=1))
+    assert used == dataclasses.replace(token, generation=used.generation if used else "")
+    assert used is not None and len(used.generation) == 32
     assert store.consume_sign_in_token(token.token_hash, NOW + timedelta(minutes=2)) is None
 
     late = SignInToken(secret_hash("secret-2"), ANA, NOW + timedelta(minutes=15))
@@ -785,12 +805,12 @@ def test_a_token_read_before_another_request_used_it_signs_nobody_in(store: Tabl
         )
     )
     assert late.consume_sign_in_token(token.token_hash, NOW) is None
-    assert between == [token]
+    assert len(between) == 1 and between[0] is not None
+    assert between[0].token_hash == token.token_hash
 
 
 def test_sessions_expire_when_idle_or_old_and_can_be_deleted(store: TableStore) -> None:
-    session = Session(secret_hash("session-1"), ANA, NOW, NOW)
-    assert store.create_session(session) is True
+    session = session_from(store, issued(store, "token-1"), "session-1")
     assert store.create_session(session) is False
     assert store.get_session(session.session_hash, NOW + timedelta(hours=1)) == session
     assert store.get_session(session.session_hash, NOW + timedelta(hours=8)) is None  # idle
@@ -808,13 +828,65 @@ def test_sessions_expire_when_idle_or_old_and_can_be_deleted(store: TableStore) 
     store.touch_session(session.session_hash, NOW + timedelta(days=7, hours=1))
     assert store.get_session(session.session_hash, NOW + timedelta(days=7, hours=1)) is None
 
-    other = Session(secret_hash("session-2"), ANA, NOW, NOW)
-    store.create_session(other)
+    other = session_from(store, issued(store, "token-2"), "session-2")
     store.delete_session(other.session_hash)
     assert store.get_session(other.session_hash, NOW) is None
     store.touch_session(other.session_hash, NOW)  # a logged-out session is not recreated
     assert raw_item(store, f"SESSION#{other.session_hash}", "SESSION") is None
     store.delete_session(other.session_hash)  # deleting twice is fine
+
+
+def test_ending_the_sessions_ends_every_session_and_unused_link_of_the_address(
+    store: TableStore,
+) -> None:
+    sessions = [session_from(store, issued(store, f"t-{i}"), f"s-{i}") for i in range(2)]
+    in_flight = store.consume_sign_in_token(issued(store, "t-in-flight").token_hash, NOW)
+    assert in_flight is not None  # used, but its session is not written yet
+    unused = issued(store, "t-unused")
+    bens = session_from(store, issued(store, "t-ben", BEN), "s-ben")
+    assert [store.get_session(s.session_hash, NOW) for s in sessions] == sessions
+    assert store.peek_sign_in_token(unused.token_hash, NOW) is not None
+
+    store.end_sessions(ANA)
+    for session in sessions:
+        assert store.get_session(session.session_hash, NOW) is None
+        assert store.session_current(session) is False
+        store.touch_session(session.session_hash, NOW)  # not revived
+    assert store.peek_sign_in_token(unused.token_hash, NOW) is None
+    assert store.consume_sign_in_token(unused.token_hash, NOW) is None
+    # a session made from a link used before the end is of the ended generation
+    late = Session(secret_hash("s-late"), ANA, NOW, NOW, in_flight.generation)
+    store.create_session(late)
+    assert store.get_session(late.session_hash, NOW) is None
+    # the items went too (the late one aside); the other address is untouched
+    kept = {(i[PK], i[SK]) for i in raw_items(store) if ANA in repr(i)}
+    assert kept == {(f"SESSION#{late.session_hash}", "SESSION"),
+                    (person_pk(ANA), f"SESSION#{late.session_hash}")}  # fmt: skip
+    assert store.get_session(bens.session_hash, NOW) == bens
+
+    fresh = session_from(store, issued(store, "t-fresh"), "s-fresh")
+    assert fresh.generation != in_flight.generation
+    assert store.get_session(fresh.session_hash, NOW) == fresh
+    store.end_sessions("nobody@example.com")  # nothing to end: fine
+
+
+def test_erasing_an_address_without_a_profile_leaves_nothing_under_it(store: TableStore) -> None:
+    session_from(store, issued(store, "t-ana"), "s-ana")
+    issued(store, "t-ana-unused")
+    store.put_aliases({"ana-alias": ANA, "ben-alias": BEN})
+    ben = Person(email=BEN)
+    store.create_person(ben)
+    session_from(store, issued(store, "t-ben", BEN), "s-ben")
+    bens = sorted((i[PK], i[SK]) for i in raw_items(store) if BEN in repr(i))
+
+    assert store.erase_address(BEN) is False  # a profile: that is erase_person's job
+    assert sorted((i[PK], i[SK]) for i in raw_items(store) if BEN in repr(i)) == bens
+    assert [i for i in raw_items(store) if ANA in repr(i)] != []
+    assert store.erase_address(ANA) is True
+    assert [i for i in raw_items(store) if ANA in repr(i)] == []
+    assert store.address_of("ana-alias") is None and store.address_of("ben-alias") == BEN
+    assert store.get_person(BEN) == ben
+    assert store.erase_address(ANA) is True  # nothing there: still true
 
 
 # -- batch writes under throttling (DynamoDB only) -------------------------------------------------

@@ -18,11 +18,13 @@ from micromoments.adapters.mail import MemoryMailer
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
 from micromoments.domain.access import pseudonym_key, unsubscribe_token
-from micromoments.domain.people import PersonStatus, pseudonym
+from micromoments.domain.holds import Hold, HoldKind, HoldStatus, personal_hold_id
+from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.handlers import web
 from micromoments.local.web_bridge import HttpResponse, call
+from micromoments.services.preferences import opt_out
 
 KEY = b"w" * 32
 ANA = "ana@example.com"
@@ -245,8 +247,8 @@ def test_csrf_is_required_on_every_state_changing_form(site: Site) -> None:
     sign_in(site, browser)
     page = browser.get("/preferences")
     for path in ("/preferences", "/preferences/dont-pair/clear", "/optout",
-                 "/delete-my-data", "/logout"):  # fmt: skip
-        refused = browser.post(path, {"csrf": "0" * 64, **PREFERENCES})
+                 "/delete-my-data", "/logout", "/logout/everywhere"):  # fmt: skip
+        refused = browser.post(path, {"csrf": "0" * 64, **PREFERENCES, "confirm": "yes"})
         assert refused.status == 403, path
     assert site.store.get_person(ANA) is None
     stranger = Browser()
@@ -259,7 +261,7 @@ def test_opt_out_queues_the_removal_and_ends_the_session(site: Site) -> None:
     sign_in(site, browser)
     page = browser.get("/preferences")
     saved = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
-    left = browser.post("/optout", {"csrf": csrf(saved)})
+    left = browser.post("/optout", {"csrf": csrf(saved), "confirm": "yes"})
     assert left.status == 200 and "You are out" in left.text
     person = site.store.get_person(ANA)
     assert person is not None and person.status in (PersonStatus.LEAVING, PersonStatus.OPTED_OUT)
@@ -271,8 +273,9 @@ def test_delete_my_data_erases_once_nothing_is_left(site: Site) -> None:
     sign_in(site, browser)
     page = browser.get("/preferences")
     saved = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
-    gone = browser.post("/delete-my-data", {"csrf": csrf(saved)})
+    gone = browser.post("/delete-my-data", {"csrf": csrf(saved), "confirm": "yes"})
     assert gone.status == 200 and "35 days" in gone.text
+    assert "Your data is erased" in gone.text
     assert site.store.get_person(ANA) is None  # no hold was placed yet: erased at once
 
 
@@ -299,6 +302,297 @@ def test_logout_ends_the_session(site: Site) -> None:
     page = browser.get("/preferences")
     assert browser.post("/logout", {"csrf": csrf(page)}).status == 303
     assert browser.get("/preferences").status == 303
+
+
+# -- leaving ends every session; a confirmation first ----------------------------------------
+
+
+def unused_link(site: Site, email: str = ANA) -> str:
+    """A sign-in link asked for and never opened (the query of its URL)."""
+    browser = Browser()
+    home = browser.get("/")
+    browser.post("/login", {"csrf": csrf(home), "email": email})
+    return urlsplit(site.link(email)).query
+
+
+def opted_in(site: Site) -> tuple[Browser, HttpResponse]:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    saved = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
+    assert saved.status == 200
+    return browser, saved
+
+
+def future_hold(site: Site) -> None:
+    """A placed hold later this week: erasure then waits for the removal scan."""
+    day = NOW.date() + timedelta(days=1)
+    start = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=11)
+    site.store.put_hold(ANA, Hold(personal_hold_id(ANA, HoldKind.BREATHER, day),
+                                  HoldKind.BREATHER, start, start + timedelta(minutes=10),
+                                  True, day, status=HoldStatus.PLACED))  # fmt: skip
+
+
+def stored_about(site: Site, email: str = ANA) -> list[dict[str, object]]:
+    table = site.store.table
+    assert isinstance(table, MemoryTable)
+    return [item for item in table.items() if email in repr(item)]
+
+
+def test_leaving_asks_for_a_confirmation_that_works_without_javascript(site: Site) -> None:
+    browser, saved = opted_in(site)
+    # the preferences page only links to the confirmations (plain GET forms)
+    assert '<form method="get" action="/optout/confirm">' in saved.text
+    assert '<form method="get" action="/delete-my-data/confirm">' in saved.text
+    assert 'action="/optout"' not in saved.text and 'action="/delete-my-data"' not in saved.text
+    for action, heading in (("/optout", "Opt out of micromoments?"),
+                            ("/delete-my-data", "Delete your data?")):  # fmt: skip
+        confirm = browser.get(f"{action}/confirm")
+        assert confirm.status == 200 and heading in confirm.text
+        assert f'<form method="post" action="{action}">' in confirm.text
+        assert '<input type="hidden" name="confirm" value="yes">' in confirm.text
+        # a POST without the confirmation shows the confirmation and changes nothing
+        unconfirmed = browser.post(action, {"csrf": csrf(confirm)})
+        assert unconfirmed.status == 200 and heading in unconfirmed.text
+        person = site.store.get_person(ANA)
+        assert person is not None and person.status is PersonStatus.ACTIVE
+        assert site.queue.sent == [ScanRequest(ANA, ScanReason.OPT_IN)]
+        assert browser.get("/preferences").status == 200  # still signed in
+    assert Browser().get("/optout/confirm").status == 303  # signed out: back to the start
+    confirm = browser.get("/optout/confirm")
+    left = browser.post("/optout", {"csrf": csrf(confirm), "confirm": "yes"})
+    assert left.status == 200 and "You are out" in left.text
+
+
+def test_opting_out_ends_every_session_and_every_unused_link(site: Site) -> None:
+    browser, saved = opted_in(site)
+    elsewhere = Browser()
+    sign_in(site, elsewhere)
+    stale = elsewhere.get("/preferences")
+    link = unused_link(site)
+    browser.post("/optout", {"csrf": csrf(saved), "confirm": "yes"})
+
+    assert elsewhere.get("/preferences").status == 303
+    again = elsewhere.post("/preferences", {"csrf": csrf(stale), **PREFERENCES})
+    assert again.status == 303  # the stale session cannot opt the person back in
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status is not PersonStatus.ACTIVE
+    assert ScanRequest(ANA, ScanReason.OPT_IN) not in site.queue.sent[1:]
+    assert "no longer works" in Browser().get(f"/auth?{link}").text
+    # signing in anew works
+    fresh = Browser()
+    assert sign_in(site, fresh).status == 303 and fresh.get("/preferences").status == 200
+
+
+def test_opting_out_before_ever_opting_in_still_ends_every_session(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    elsewhere = Browser()
+    sign_in(site, elsewhere)
+    confirm = browser.get("/optout/confirm")
+    left = browser.post("/optout", {"csrf": csrf(confirm), "confirm": "yes"})
+    assert left.status == 200 and "signed out everywhere" in left.text
+    assert elsewhere.get("/preferences").status == 303
+    assert site.store.get_person(ANA) is None and site.queue.sent == []
+
+
+def test_a_save_that_reads_the_profile_after_an_opt_out_does_not_opt_back_in(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session was checked before the opt-out; the save reads the profile after it."""
+    opted_in(site)
+    elsewhere = Browser()
+    sign_in(site, elsewhere)
+    page = elsewhere.get("/preferences")
+    read_profile = site.store.get_person
+    opt_out_first = [True]
+
+    def opt_out_then_read(email: str) -> Person | None:
+        if opt_out_first.pop() if opt_out_first else False:
+            opt_out(site.store, site.queue, email=ANA, now=NOW)
+        return read_profile(email)
+
+    monkeypatch.setattr(site.store, "get_person", opt_out_then_read)
+    answer = elsewhere.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
+    assert answer.status == 400 and "signed out" in answer.text
+    person = read_profile(ANA)
+    assert person is not None and person.status is PersonStatus.OPTED_OUT
+    assert site.queue.sent == [ScanRequest(ANA, ScanReason.OPT_IN)]
+
+
+def test_deleting_data_ends_every_session_while_the_holds_are_removed(site: Site) -> None:
+    browser, saved = opted_in(site)
+    future_hold(site)
+    elsewhere = Browser()
+    sign_in(site, elsewhere)
+    link = unused_link(site)
+    gone = browser.post("/delete-my-data", {"csrf": csrf(saved), "confirm": "yes"})
+    assert gone.status == 200 and "Your data is being deleted" in gone.text
+    assert "has been erased" not in gone.text
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.LEAVING  # waits for the scan
+    assert browser.get("/preferences").status == 303
+    assert elsewhere.get("/preferences").status == 303
+    assert "no longer works" in Browser().get(f"/auth?{link}").text
+
+
+def test_sign_out_everywhere_ends_every_session_and_unused_link(site: Site) -> None:
+    browser, saved = opted_in(site)
+    assert '<form method="post" action="/logout/everywhere">' in saved.text
+    elsewhere = Browser()
+    sign_in(site, elsewhere)
+    link = unused_link(site)
+    out = browser.post("/logout/everywhere", {"csrf": csrf(saved)})
+    assert out.status == 200 and "signed out everywhere" in out.text
+    assert "__Host-mm_session" not in browser.cookies
+    assert browser.get("/preferences").status == 303
+    assert elsewhere.get("/preferences").status == 303
+    assert "no longer works" in Browser().get(f"/auth?{link}").text
+    person = site.store.get_person(ANA)  # nothing else changed
+    assert person is not None and person.status is PersonStatus.ACTIVE
+    fresh = Browser()
+    sign_in(site, fresh)
+    assert fresh.get("/preferences").status == 200
+
+
+def test_deleting_data_without_a_profile_removes_every_token_session_and_alias(
+    site: Site,
+) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    assert "not opted in yet" in page.text
+    elsewhere = Browser()
+    sign_in(site, elsewhere)
+    unused_link(site)
+    site.store.put_aliases({pseudonym(pseudonym_key(KEY), ANA): ANA})  # left from before
+    assert stored_about(site)
+    confirm = browser.get("/delete-my-data/confirm")
+    gone = browser.post("/delete-my-data", {"csrf": csrf(confirm), "confirm": "yes"})
+    assert gone.status == 200 and "has been erased" in gone.text
+    assert stored_about(site) == []
+    assert elsewhere.get("/preferences").status == 303
+
+
+def test_an_opted_out_person_can_delete_their_data_or_opt_in_again(site: Site) -> None:
+    browser, saved = opted_in(site)
+    browser.post("/optout", {"csrf": csrf(saved), "confirm": "yes"})
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.OPTED_OUT
+
+    back = Browser()
+    sign_in(site, back)
+    page = back.get("/preferences")
+    assert "You opted out" in page.text and "not opted in yet" not in page.text
+    assert "Opt in with these preferences" in page.text
+    assert '<form method="get" action="/delete-my-data/confirm">' in page.text
+    assert "Delete my data" in page.text
+    assert 'action="/optout/confirm"' not in page.text  # already out
+    confirm = back.get("/delete-my-data/confirm")
+    gone = back.post("/delete-my-data", {"csrf": csrf(confirm), "confirm": "yes"})
+    assert gone.status == 200 and "has been erased" in gone.text
+    assert site.store.get_person(ANA) is None and stored_about(site) == []
+
+
+# -- odd requests: clear answers, never a 500 ------------------------------------------------
+
+
+@pytest.mark.parametrize("holds", ["²", "٣", "３", "1²", "¹⁰", "߁"])
+def test_unicode_digits_in_the_number_field_are_a_clear_error(site: Site, holds: str) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    answer = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES,
+                                           "holds_per_week": holds})  # fmt: skip
+    assert answer.status == 400 and 'id="holds_per_week-error"' in answer.text
+    assert site.store.get_person(ANA) is None and site.queue.sent == []
+
+
+def test_unicode_digits_in_working_hours_are_a_clear_error(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    answer = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES,
+                                           "working_hours": "Mon-Fri ٠٩:٠٠-١٧:٠٠"})  # fmt: skip
+    assert answer.status == 400 and 'id="working_hours-error"' in answer.text
+    assert site.store.get_person(ANA) is None
+
+
+def test_an_unforeseen_error_is_the_error_page_with_the_security_headers(
+    site: Site, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    caplog.clear()
+
+    def broken() -> None:
+        raise RuntimeError(f"settings of {ANA} unreadable")
+
+    monkeypatch.setattr(site.store, "get_settings", broken)
+    answer = browser.get("/preferences")
+    assert answer.status == 500 and "Something went wrong" in answer.text
+    for header in ("Content-Security-Policy", "Strict-Transport-Security",
+                   "X-Content-Type-Options", "Referrer-Policy"):  # fmt: skip
+        assert answer.header(header), header
+    assert "Traceback" not in answer.text and ANA not in answer.text
+    logged = repr([vars(record) for record in caplog.records])
+    assert "RuntimeError" in logged and "handlers/web.py" in logged and ANA not in logged
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data; boundary=x",
+                                          "text/plain", ""])  # fmt: skip
+def test_form_posts_must_be_urlencoded(site: Site, content_type: str) -> None:
+    browser, saved = opted_in(site)
+    before = site.store.get_person(ANA)
+    body = urlencode({"csrf": csrf(saved), **PREFERENCES, "holds_per_week": "1"}, doseq=True)
+    headers = [("host", "localhost"),
+               ("cookie", "; ".join(f"{k}={v}" for k, v in browser.cookies.items()))]  # fmt: skip
+    if content_type:
+        headers.append(("content-type", content_type))
+    for path in ("/preferences", "/optout", "/delete-my-data", "/logout/everywhere", "/login"):
+        answer = call(web.handler, "POST", path, headers=headers, body=body.encode())
+        assert answer.status == 415, (path, answer.status)
+        assert answer.header("Content-Security-Policy"), path
+        assert "Nothing was changed" in answer.text
+    assert site.store.get_person(ANA) == before
+    assert browser.get("/preferences").status == 200
+
+
+def test_a_charset_on_a_urlencoded_form_is_fine_and_one_click_takes_multipart(
+    site: Site,
+) -> None:
+    browser, saved = opted_in(site)
+    body = urlencode({"csrf": csrf(saved), **PREFERENCES, "holds_per_week": "1"}, doseq=True)
+    headers = [("host", "localhost"),
+               ("content-type", "application/x-www-form-urlencoded; charset=UTF-8"),
+               ("cookie", "; ".join(f"{k}={v}" for k, v in browser.cookies.items()))]  # fmt: skip
+    answer = call(web.handler, "POST", "/preferences", headers=headers, body=body.encode())
+    person = site.store.get_person(ANA)
+    assert answer.status == 200 and person is not None and person.preferences.holds_per_week == 1
+    # RFC 8058 lets mail clients send the one-click POST as multipart/form-data
+    token = unsubscribe_token(KEY, pseudonym(pseudonym_key(KEY), ANA))
+    multipart = (b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
+                 b"One-Click\r\n--x--\r\n")  # fmt: skip
+    done = call(web.handler, "POST", "/unsubscribe", query=urlencode({"token": token}),
+                headers=[("content-type", "multipart/form-data; boundary=x")],
+                body=multipart)  # fmt: skip
+    person = site.store.get_person(ANA)
+    assert done.status == 200 and person is not None and not person.preferences.weekly_email
+
+
+def test_unknown_methods_get_405_with_allow_and_head_works(site: Site) -> None:
+    for method, path, allow in (("PUT", "/preferences", "GET, HEAD, POST"),
+                                ("DELETE", "/optout", "POST"),
+                                ("PATCH", "/", "GET, HEAD"),
+                                ("OPTIONS", "/login", "POST"),
+                                ("GET", "/logout/everywhere", "POST")):  # fmt: skip
+        answer = call(web.handler, method, path, headers=[("host", "localhost")])
+        assert answer.status == 405, (method, path, answer.status)
+        assert answer.header("Allow") == allow, (method, path)
+        assert answer.header("Content-Security-Policy"), (method, path)
+    assert call(web.handler, "PUT", "/nope").status == 404
+    head = call(web.handler, "HEAD", "/privacy")
+    assert head.status == 200 and head.body == b"" and head.header("Content-Security-Policy")
 
 
 # -- every field, invalid values: never a 500, nothing stored --------------------------------

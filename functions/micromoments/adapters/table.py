@@ -9,10 +9,11 @@ whole. The key design is documented in docs/decisions.md ("Single-table keys").
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -40,6 +41,7 @@ SCAN_INDEX = "scannable"
 SCAN_INDEX_PK, SCAN_INDEX_SK = "scan_pk", "scan_sk"
 SCAN_PARTITION = "SCAN"
 SCANNABLE = frozenset({PersonStatus.ACTIVE, PersonStatus.LEAVING})
+SIGN_IN_SK = "SIGN_IN"  # under the person: the address's sign-in generation
 
 # Retention (DESIGN.md "State").
 PAST_DAYS_RETENTION = timedelta(weeks=8)
@@ -273,8 +275,11 @@ def item_to_person(item: Item) -> Person:
     )
 
 
-def _valid_sign_in_token(token_hash: str, item: Item | None, now: datetime) -> SignInToken | None:
-    """The stored sign-in token, if it is unused and unexpired at ``now``."""
+def _valid_sign_in_token(
+    token_hash: str, item: Item | None, now: datetime, current: str | None
+) -> SignInToken | None:
+    """The stored sign-in token, if it is unused and unexpired at ``now`` and of the
+    address's ``current`` sign-in generation."""
     if item is None:
         return None
     token = SignInToken(
@@ -282,8 +287,20 @@ def _valid_sign_in_token(token_hash: str, item: Item | None, now: datetime) -> S
         email=item["email"],
         expires_at=datetime.fromtimestamp(int(item["token_until"]), UTC),
         used=bool(item["used"]),
+        generation=str(item.get("generation") or ""),
     )
-    return token if token.valid_at(now) else None
+    of_now = bool(token.generation) and token.generation == current
+    return token if of_now and token.valid_at(now) else None
+
+
+def _pointer_targets(keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The items that pointers under a person name (sign-in tokens, sessions, aliases)."""
+    targets = []
+    for _, sk in keys:
+        kind, _, secret = sk.partition("#")
+        if kind in ("TOKEN", "SESSION", "ALIAS") and secret:
+            targets.append((sk, kind))
+    return targets
 
 
 # -- the Store ---------------------------------------------------------------------------
@@ -383,6 +400,24 @@ class TableStore:
         self.table.batch_delete(keys[:-1])
         self.table.delete(*keys[-1])
         return len(keys)
+
+    def erase_address(self, email: str) -> bool:
+        """What an address without a profile left behind: sign-in tokens, sessions and
+        alias items with their pointers, the sign-in generation, a stale member entry.
+        Read again until nothing is left (True); False, deleting nothing, when a profile
+        exists (or keeps appearing): erasing a person goes through `erase_person`."""
+        extra = [(ORG_PK, f"MEMBER#{email}")]
+        for _ in range(_OPTIMISTIC_TRIES):
+            items = list(self.table.query(person_pk(email)))
+            if any(item[SK] == "PROFILE" for item in items):
+                return False
+            keys = [(str(item[PK]), str(item[SK])) for item in items]
+            keys = _pointer_targets(keys) + keys + extra
+            if not keys:
+                return True
+            self.table.batch_delete(keys)
+            extra = []
+        return False
 
     # sync state and the mirror
     def get_sync(self, email: str) -> SyncState | None:
@@ -692,6 +727,10 @@ class TableStore:
     # sign-in tokens and sessions
     def create_sign_in_token(self, token: SignInToken) -> bool:
         until = _epoch(token.expires_at)
+        # the generation outlives every session this token may become
+        generation = self._sign_in_generation(
+            token.email, keep_until=token.expires_at + SESSION_LIFETIME
+        )
         created = self._create(
             {
                 PK: f"TOKEN#{token.token_hash}",
@@ -699,6 +738,7 @@ class TableStore:
                 "email": token.email,
                 "token_until": until,
                 "used": token.used,
+                "generation": generation,
                 TTL_ATTRIBUTE: until,
             }
         )
@@ -712,11 +752,13 @@ class TableStore:
 
     def peek_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
-        return _valid_sign_in_token(token_hash, item, now)
+        current = self._generation(item["email"]) if item else None
+        return _valid_sign_in_token(token_hash, item, now, current)
 
     def consume_sign_in_token(self, token_hash: str, now: datetime) -> SignInToken | None:
         item = self.table.get(f"TOKEN#{token_hash}", "TOKEN")
-        token = _valid_sign_in_token(token_hash, item, now)
+        current = self._generation(item["email"]) if item else None
+        token = _valid_sign_in_token(token_hash, item, now, current)
         if item is None or token is None:
             return None
         item["used"] = True
@@ -742,14 +784,15 @@ class TableStore:
             email=item["email"],
             created_at=_required_instant(item["created_at"]),
             last_seen_at=_required_instant(item["last_seen_at"]),
+            generation=str(item.get("generation") or ""),
         )
-        return session if session.valid_at(now) else None
+        return session if session.valid_at(now) and self.session_current(session) else None
 
     def touch_session(self, session_hash: str, now: datetime) -> None:
         session = self.get_session(session_hash, now)
         if session is None:
             return
-        touched = Session(session.session_hash, session.email, session.created_at, now)
+        touched = replace(session, last_seen_at=now)
         with suppress(ConditionFailed):  # deleted meanwhile: logged out
             self.table.put(self._session_item(touched), condition=exists())
 
@@ -766,8 +809,52 @@ class TableStore:
             "email": session.email,
             "created_at": session.created_at.isoformat(),
             "last_seen_at": session.last_seen_at.isoformat(),
+            "generation": session.generation,
             TTL_ATTRIBUTE: _epoch(session.expires_at),
         }
+
+    # sign out everywhere: one random generation per address (docs/decisions.md)
+    def session_current(self, session: Session) -> bool:
+        return bool(session.generation) and self._generation(session.email) == session.generation
+
+    def end_sessions(self, email: str) -> None:
+        # The generation first: from this write on, nothing of before is valid. Then the
+        # items themselves, targets before their pointers (TTL would remove them later).
+        self.table.delete(person_pk(email), SIGN_IN_SK)
+        pointers = [
+            (str(item[PK]), str(item[SK]))
+            for prefix in ("SESSION#", "TOKEN#")
+            for item in self.table.query(person_pk(email), prefix)
+        ]
+        self.table.batch_delete(_pointer_targets(pointers))
+        self.table.batch_delete(pointers)
+
+    def _generation(self, email: str) -> str | None:
+        item = self.table.get(person_pk(email), SIGN_IN_SK)
+        return str(item["generation"]) if item else None
+
+    def _sign_in_generation(self, email: str, *, keep_until: datetime) -> str:
+        """The address's current sign-in generation (a new random one when it has none),
+        its item kept at least until ``keep_until``."""
+        until = _epoch(keep_until)
+        for _ in range(_OPTIMISTIC_TRIES):
+            item = self.table.get(person_pk(email), SIGN_IN_SK)
+            if item is None:
+                generation = secrets.token_hex(16)
+                fresh = {PK: person_pk(email), SK: SIGN_IN_SK, "generation": generation}
+                if self._create({**fresh, TTL_ATTRIBUTE: until}):
+                    return generation
+                continue
+            generation = str(item["generation"])
+            if int(item.get(TTL_ATTRIBUTE) or 0) >= until:
+                return generation
+            same = Cond(CondKind.MATCHES, value={"generation": generation})
+            try:
+                self.table.put({**item, TTL_ATTRIBUTE: until}, condition=same)
+            except ConditionFailed:
+                continue  # ended or extended meanwhile: read again
+            return generation
+        raise StoreError("sign-in: this address keeps changing; try again")
 
     # helpers
     def _create(self, item: Item) -> bool:

@@ -2,6 +2,11 @@
 
 Expiry is checked here, in code; the table's TTL only cleans up (DESIGN.md "State":
 sign-in tokens 15 minutes, sessions 7 days at most and 8 hours idle).
+
+Every token and session also carries the address's sign-in *generation*: a random value
+stored once per address. It is valid only while that generation is the current one, so
+leaving (opt out, delete) and "sign out everywhere" end every session and every unused
+link of the address with one write (docs/decisions.md "Sign out everywhere").
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class SignInToken:
     email: str
     expires_at: datetime
     used: bool = False
+    generation: str = ""  # the address's sign-in generation when issued (the Store sets it)
 
     def valid_at(self, now: datetime) -> bool:
         return not self.used and now < self.expires_at
@@ -59,6 +65,7 @@ class Session:
     email: str
     created_at: datetime
     last_seen_at: datetime
+    generation: str  # that of the sign-in token it was made from
 
     @property
     def expires_at(self) -> datetime:

@@ -8,6 +8,7 @@ changes nothing. Pure: the web handler renders and the people service stores.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,8 @@ CHOICES: Mapping[str, Sequence[int]] = {
     "coffee_minutes": (15, 20, 30),
 }
 MAX_HOLDS_PER_WEEK = 10
+# ASCII digits only: str.isdigit() and int() also take "²" (int() fails) or "٣" (int() is 3)
+WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 class FormRefused(DomainError):
@@ -100,7 +103,7 @@ def read_form(
     holds = values["holds_per_week"]
     if holds == "":
         update["holds_per_week"] = None
-    elif holds.isdigit() and int(holds) <= MAX_HOLDS_PER_WEEK:
+    elif WHOLE_NUMBER.fullmatch(holds) and int(holds) <= MAX_HOLDS_PER_WEEK:
         update["holds_per_week"] = int(holds)
     else:
         errors["holds_per_week"] = (

@@ -21,7 +21,8 @@ DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _DAY_INDEX = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
 _ITEM = re.compile(
     r"^(?P<first>[A-Za-z]{3})(?:\s*-\s*(?P<last>[A-Za-z]{3}))?\s+"
-    r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$"
+    r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$",
+    re.ASCII,  # \d is 0-9 only: "٠٩:٠٠" is not a time here
 )
 _MINUTES_PER_DAY = 24 * 60
 

@@ -4,20 +4,24 @@ writes the Store and enqueues work.
 
 Routes: ``GET /`` (what it does, privacy in plain words, an email field), ``POST /login``
 (email a sign-in link), ``GET /auth`` (a "Sign in as" button; changes nothing),
-``POST /auth`` (use the link: a session), ``POST /logout``, ``GET/POST /preferences``
-(opt in, change), ``POST /preferences/dont-pair/clear``, ``POST /optout``,
-``POST /delete-my-data``, ``GET/POST /unsubscribe`` (one click, RFC 8058), ``GET /privacy``,
-``GET /health``, ``GET /static/site.css``.
+``POST /auth`` (use the link: a session), ``POST /logout``, ``POST /logout/everywhere``
+(every session of the person ends), ``GET/POST /preferences`` (opt in, change),
+``POST /preferences/dont-pair/clear``, ``GET /optout/confirm`` then ``POST /optout``,
+``GET /delete-my-data/confirm`` then ``POST /delete-my-data``, ``GET/POST /unsubscribe``
+(one click, RFC 8058), ``GET /privacy``, ``GET /health``, ``GET /static/site.css``.
 
 Safety: every state-changing form but one-click unsubscribe carries a CSRF token (an HMAC
-of the session, or of a browser cookie before sign-in); security headers on every
-response; GETs change nothing; errors are pages, never tracebacks; tokens never reach a
-log line (only the route and the outcome are logged).
+of the session, or of a browser cookie before sign-in) and must be sent urlencoded (415
+otherwise); leaving asks for a confirmation first, without JavaScript; security headers
+on every response, errors included; GETs change nothing; an unknown method is a 405 with
+``Allow``; errors are pages, never tracebacks; tokens never reach a log line (only the
+route and the outcome are logged).
 """
 
 from __future__ import annotations
 
 import secrets
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
 
 MAX_BODY_BYTES = 16 * 1024
 HTML = "text/html; charset=utf-8"
+FORM_TYPE = "application/x-www-form-urlencoded"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -172,8 +177,15 @@ def request_cookies() -> dict[str, str]:
     return jar
 
 
+class NotAForm(Exception):
+    """A POST whose body is not ``application/x-www-form-urlencoded`` (answered 415)."""
+
+
 def form() -> dict[str, list[str]]:
-    """The urlencoded body; too large or unreadable is refused whole."""
+    """The urlencoded body; any other media type, too large or unreadable is refused whole."""
+    media_type = app.current_event.headers.get("content-type", "").partition(";")[0]
+    if media_type.strip().lower() != FORM_TYPE:
+        raise NotAForm
     try:
         body = app.current_event.decoded_body or ""
     except (UnicodeDecodeError, ValueError):
@@ -437,7 +449,12 @@ def save_preferences() -> Response[str]:
         return checked
     session, fields = checked
     saved = save(
-        deps.store, deps.queue, email=session.email, form=fields, master_key=deps.master_key
+        deps.store,
+        deps.queue,
+        email=session.email,
+        form=fields,
+        master_key=deps.master_key,
+        session=session,
     )
     if saved.result.errors:
         metrics.add_metric(name="PreferencesInvalid", unit=MetricUnit.Count, value=1)
@@ -475,7 +492,9 @@ def opt_out() -> Response[str]:
     checked = signed_in_form(deps)
     if isinstance(checked, Response):
         return checked
-    session, _fields = checked
+    session, fields = checked
+    if not confirmed(fields):
+        return confirm_page(deps, session, "/optout")
     leave(deps.store, deps.queue, email=session.email, now=deps.now())
     sign_out(deps.store, session)
     metrics.add_metric(name="OptedOut", unit=MetricUnit.Count, value=1)
@@ -486,7 +505,8 @@ def opt_out() -> Response[str]:
         lines=[
             "micromoments is removing every future hold it placed on your calendar; "
             "that takes a few minutes. Nothing new will be placed.",
-            "You can come back at any time by signing in again.",
+            "You are signed out everywhere. You can come back at any time by signing in "
+            "again, and delete your data then too.",
         ],
     )
 
@@ -500,7 +520,9 @@ def delete_my_data() -> Response[str]:
     checked = signed_in_form(deps)
     if isinstance(checked, Response):
         return checked
-    session, _fields = checked
+    session, fields = checked
+    if not confirmed(fields):
+        return confirm_page(deps, session, "/delete-my-data")
     sign_out(deps.store, session)
     erased = delete(
         deps.store, deps.queue, email=session.email, master_key=deps.master_key, now=deps.now()
@@ -510,13 +532,92 @@ def delete_my_data() -> Response[str]:
         "Everything micromoments stored about you has been erased."
         if erased
         else "micromoments is removing your future holds; once they are gone, everything "
-        "it stored about you is erased, your pairing pseudonyms included."
+        "it stored about you is erased, your pairing pseudonyms included. You are signed "
+        "out everywhere."
     )
     return page(
         "left.html",
         cookies=[_cookie(SESSION_COOKIE, "", max_age=0)],
-        heading="Your data is being deleted",
+        heading="Your data is erased" if erased else "Your data is being deleted",
         lines=[first, "Backups (point-in-time recovery) keep deleted data for up to 35 days."],
+    )
+
+
+# -- leaving: a confirmation first, and signing out everywhere ---------------------------------
+
+CONFIRMATIONS: Mapping[str, Mapping[str, Any]] = {
+    "/optout": {
+        "heading": "Opt out of micromoments?",
+        "lines": (
+            "micromoments removes every future hold it placed on your calendar and places "
+            "nothing new. Your preferences are kept, so you can come back by signing in.",
+            "You will be signed out everywhere.",
+        ),
+        "button": "Yes, opt out and remove my future holds",
+    },
+    "/delete-my-data": {
+        "heading": "Delete your data?",
+        "lines": (
+            "You are opted out first: every future hold micromoments placed is removed. Then "
+            "everything it stored about you is erased, your preferences, never-pair list and "
+            "coffee-chat history included. This cannot be undone.",
+            "You will be signed out everywhere. Backups (point-in-time recovery) keep "
+            "deleted data for up to 35 days.",
+        ),
+        "button": "Yes, delete my data",
+    },
+}
+
+
+def confirmed(fields: Mapping[str, list[str]]) -> bool:
+    return fields.get("confirm") == ["yes"]
+
+
+def confirm_page(deps: Services, session: Session, action: str) -> Response[str]:
+    """What leaving does, and a form of its own that does it (no JavaScript needed)."""
+    return page(
+        "confirm.html",
+        signed_in=session.email,
+        csrf=form_token(deps.master_key, session_binding(session)),
+        action=action,
+        **CONFIRMATIONS[action],
+    )
+
+
+@app.get("/optout/confirm")
+def confirm_opt_out() -> Response[str]:
+    deps = services()
+    session = signed_in(deps)
+    return redirect("/") if session is None else confirm_page(deps, session, "/optout")
+
+
+@app.get("/delete-my-data/confirm")
+def confirm_delete() -> Response[str]:
+    deps = services()
+    session = signed_in(deps)
+    return redirect("/") if session is None else confirm_page(deps, session, "/delete-my-data")
+
+
+@app.post("/logout/everywhere")
+def logout_everywhere() -> Response[str]:
+    from micromoments.services.sign_in import sign_out_everywhere
+
+    deps = services()
+    checked = signed_in_form(deps)
+    if isinstance(checked, Response):
+        return checked
+    session, _fields = checked
+    sign_out_everywhere(deps.store, session.email)
+    metrics.add_metric(name="SignedOutEverywhere", unit=MetricUnit.Count, value=1)
+    return page(
+        "left.html",
+        cookies=[_cookie(SESSION_COOKIE, "", max_age=0)],
+        heading="You are signed out everywhere",
+        lines=[
+            "Every browser where you were signed in is signed out, this one included, and "
+            "sign-in links you have not used yet no longer work.",
+            "Your preferences are unchanged.",
+        ],
     )
 
 
@@ -550,7 +651,69 @@ def unsubscribe() -> Response[str]:
 
 @app.not_found
 def not_found(_: Exception) -> Response[str]:
+    methods = methods_at(app.current_event.path)
+    if methods:
+        return other_method(methods)
     return problem(HTTPStatus.NOT_FOUND, "Page not found", "There is no page at this address.")
+
+
+def methods_at(path: str) -> dict[str, Callable[..., Any]]:
+    """The routes registered for ``path``, by method (powertools keeps its route table in
+    these attributes; `test_unknown_methods_get_405_with_allow_and_head_works` notices a
+    move)."""
+    routes = [*app._static_routes, *app._dynamic_routes]
+    return {route.method: route.func for route in routes if route.rule.match(path)}
+
+
+def other_method(methods: Mapping[str, Callable[..., Any]]) -> Response[str]:
+    """HEAD where GET is served (the GET answer without its body); else 405 with Allow."""
+    if app.current_event.http_method.upper() == "HEAD" and "GET" in methods:
+        answer: Response[str] = methods["GET"]()
+        answer.body = ""
+        return answer
+    allowed = sorted({*methods, "HEAD"} if "GET" in methods else methods)
+    answer = problem(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        "That did not work",
+        "This page does not take that kind of request. Nothing was changed.",
+    )
+    answer.headers["Allow"] = ", ".join(allowed)
+    return answer
+
+
+@app.exception_handler(NotAForm)  # type: ignore[untyped-decorator]
+def not_a_form(_: NotAForm) -> Response[str]:
+    return problem(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "That did not work",
+        "The site only takes forms sent as a web page sends them. Nothing was changed.",
+    )
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def failed(exc: Exception) -> Response[str]:
+    """Anything unforeseen: the error page with the security headers, never a traceback.
+    The log names the type and where it happened, never the message (it may hold data)."""
+    where = [
+        f"{frame.filename.rpartition('micromoments/')[2]}:{frame.lineno} {frame.name}"
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if "micromoments" in frame.filename
+    ]
+    logger.error("unexpected error", error=type(exc).__name__, where=where[-8:])
+    metrics.add_metric(name="UnexpectedError", unit=MetricUnit.Count, value=1)
+    try:
+        return problem(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "micromoments could not finish this. Please try again in a moment.",
+        )
+    except Exception:  # the error page itself failed: the same, as plain text
+        return Response(
+            HTTPStatus.INTERNAL_SERVER_ERROR.value,
+            "text/plain; charset=utf-8",
+            "Something went wrong. Please try again in a moment.",
+            headers=dict(SECURITY_HEADERS),
+        )
 
 
 @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]

@@ -133,8 +133,11 @@ def find_person(store: Store, email: str) -> Person:
 
 def opt_out(store: Store, email: str, *, now: datetime) -> Person:
     """Status ``leaving`` (future holds go with the next scan), or ``opted_out`` at once
-    when nothing of ours can remain on the calendar."""
+    when nothing of ours can remain on the calendar. Every session of the person ends
+    first: a change that read the profile after this status write finds its session
+    ended (`preferences.save` checks), so no session of before can opt them back in."""
     person = find_person(store, email)
+    store.end_sessions(person.email)
     if person.status in (PersonStatus.ACTIVE, PersonStatus.SUSPENDED):
         leaving = person.model_copy(update={"status": PersonStatus.LEAVING})
         if not store.update_person(leaving, expected_status=person.status):
@@ -163,7 +166,8 @@ def delete_person(store: Store, email: str, *, master_key: bytes, now: datetime)
 
 
 def erase_if_requested(store: Store, person: Person, *, master_key: bytes) -> bool:
-    """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included."""
+    """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included. True
+    only when nothing is left under the address (a sign-in started meanwhile is swept)."""
     if person.status is not PersonStatus.OPTED_OUT or not store.erasure_requested(person.email):
         return False
     # rounds name people by their alias pseudonym (as did the history, once); the history
@@ -171,4 +175,4 @@ def erase_if_requested(store: Store, person: Person, *, master_key: bytes) -> bo
     store.purge_pseudonym(pseudonym(pseudonym_key(master_key), person.email))
     store.purge_pairing_history(pseudonym(pairing_history_key(master_key), person.email))
     store.erase_person(person.email)
-    return True
+    return store.erase_address(person.email)

@@ -12,13 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from micromoments.domain.access import never_pair_key, pseudonym_key, read_unsubscribe_token
+from micromoments.domain.access import (
+    Session,
+    never_pair_key,
+    pseudonym_key,
+    read_unsubscribe_token,
+)
 from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.preference_form import FormResult, read_form
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
-from micromoments.ports import Store
+from micromoments.ports import Store, StoreError
 from micromoments.services import people as people_service
 
 
@@ -28,6 +33,11 @@ class ScanQueue(Protocol):
 
 class ChangeRefused(DomainError):
     """The change cannot be made now (e.g. the data is being erased); nothing changed."""
+
+
+class SignedOut(ChangeRefused):
+    """The session ended while the change was under way (the person left, or signed out
+    everywhere); nothing changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +58,19 @@ def save(
     email: str,
     form: Mapping[str, Sequence[str]],
     master_key: bytes,
+    session: Session | None = None,
 ) -> Saved:
     """Validate the form; if it is valid, store the preferences, opting the person in when
-    they are not (and queueing their first scan). An invalid form stores nothing."""
+    they are not (and queueing their first scan). An invalid form stores nothing.
+
+    With the ``session`` the change comes from: it is checked again after the profile is
+    read, so a save racing an opt-out (which ends the sessions before it writes the
+    status) either finds the session ended or writes on the status of before, and loses.
+    """
     settings = settings_of(store)
     person = store.get_person(email)
+    if session is not None and not store.session_current(session):
+        raise SignedOut("you were signed out meanwhile; sign in again")
     current = person.preferences if person else Preferences()
     result = read_form(form, current, allowed_domains=settings.allowed_domains)
     if result.preferences is None:
@@ -112,8 +130,10 @@ def clear_dont_pair(store: Store, email: str) -> Person | None:
 
 
 def opt_out(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Person | None:
-    """``leaving``, and the removal scan queued (nothing to do for someone never in)."""
+    """``leaving``, and the removal scan queued; every session ends either way (someone
+    never in has nothing else to undo)."""
     if store.get_person(email) is None:
+        store.end_sessions(email)
         return None
     person = people_service.opt_out(store, email, now=now)
     if person.status is PersonStatus.LEAVING:
@@ -124,9 +144,15 @@ def opt_out(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Per
 def delete_my_data(
     store: Store, queue: ScanQueue, *, email: str, master_key: bytes, now: datetime
 ) -> bool:
-    """Opt out and erase everything once the holds are gone; True when already erased."""
+    """Opt out and erase everything once the holds are gone. True only when nothing is
+    stored under the address any more: someone who never opted in still leaves sign-in
+    tokens, sessions and pointers, and those go at once."""
     if store.get_person(email) is None:
-        return True
+        if store.erase_address(email):
+            return True
+        if store.get_person(email) is None:
+            raise StoreError("items keep appearing under this address; try again")
+        # a profile appeared meanwhile (a save from another session): delete it too
     erased = people_service.delete_person(store, email, master_key=master_key, now=now)
     if not erased:
         queue.send([ScanRequest(email, ScanReason.OPT_OUT)])

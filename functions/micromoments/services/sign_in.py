@@ -101,7 +101,7 @@ def sign_in(store: Store, secret: str, now: datetime) -> tuple[str, Session] | N
     if token is None:
         return None
     session_id = secrets.token_urlsafe(32)
-    session = Session(secret_hash(session_id), token.email, now, now)
+    session = Session(secret_hash(session_id), token.email, now, now, token.generation)
     store.create_session(session)
     return session_id, session
 
@@ -121,6 +121,11 @@ def current_session(store: Store, session_id: str | None, now: datetime) -> Sess
 
 def sign_out(store: Store, session: Session) -> None:
     store.delete_session(session.session_hash)
+
+
+def sign_out_everywhere(store: Store, email: str) -> None:
+    """End every session of the address, this one included, and every unused link."""
+    store.end_sessions(email)
 
 
 def _plausible(secret: str) -> bool:

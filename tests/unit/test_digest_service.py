@@ -539,6 +539,26 @@ def test_the_send_handler_reports_only_the_failed_record(
     assert sorted(parseaddr(str(m["To"]))[1] for m in mailer.sent) == [ANA, "ben@example.com"]
 
 
+def test_a_failed_send_is_logged_with_a_keyed_hash_of_the_address(
+    wired: tuple[TableStore, MemoryMailer], caplog: pytest.LogCaptureFixture
+) -> None:
+    import hashlib
+
+    from micromoments.domain.access import person_ref
+
+    store, mailer = wired
+    add_ana(store)
+    mailer.fail_next = "SES refused the message"
+    ana = sqs_record(DigestRequest(ANA, LABEL).to_body())
+    other = sqs_record('{"person": "ana@example.com"}')  # so that not the whole batch fails
+    handler.send_batch({"Records": [ana, other]}, Context())  # type: ignore[arg-type]
+    logged = repr([record.__dict__ for record in caplog.records])
+    (failed,) = [r for r in caplog.records if r.getMessage() == "digest not sent"]
+    assert getattr(failed, "person_hash", None) == person_ref(MASTER_KEY, ANA)
+    unkeyed = hashlib.sha256(ANA.encode()).hexdigest()
+    assert unkeyed[:12] not in logged and ANA not in logged
+
+
 def test_the_dispatch_handler_waits_for_the_site_url(
     wired: tuple[TableStore, MemoryMailer], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,6 +26,30 @@ def pseudonym_key(master: bytes) -> bytes:
     return derive_key(master, "pseudonym")
 
 
+ADDRESS_HASH_PURPOSE = "address-hash"
+
+
+def address_hash_key(master: bytes) -> bytes:
+    """The key of every hash of an address (or of a request's source) that is stored or
+    logged: rate-limit counters, link generations, log fields. Unkeyed, such a hash of a
+    guessable address is as good as the address; keyed, it says nothing without the key."""
+    return derive_key(master, ADDRESS_HASH_PURPOSE)
+
+
+def keyed_hash(key: bytes, kind: str, *values: str) -> str:
+    """HMAC-SHA256 (under `address_hash_key`) of what ``kind`` names, 32 hex digits.
+    ``kind`` keeps the hashes of different uses apart."""
+    message = "\x1f".join((kind, *values))
+    return hmac.new(key, message.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[
+        :32
+    ]
+
+
+def person_ref(master: bytes, email: str) -> str:
+    """What a log line may carry to tell people apart: a keyed hash, 16 hex digits."""
+    return keyed_hash(address_hash_key(master), "log", email)[:16]
+
+
 def secret_hash(secret: str) -> str:
     """What is stored instead of a token or session id (SHA-256, hex)."""
     return hashlib.sha256(secret.encode()).hexdigest()

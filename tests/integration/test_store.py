@@ -788,6 +788,23 @@ def test_a_token_read_before_another_request_used_it_signs_nobody_in(store: Tabl
     assert between == [token]
 
 
+def test_a_link_generation_is_bumped_past_every_earlier_one_and_outlives_erasure(
+    store: TableStore,
+) -> None:
+    assert store.link_generation("h-ana") == 0
+    keep = NOW + timedelta(days=91)
+    first = store.bump_link_generation("h-ana", NOW, keep)
+    assert first == int(NOW.timestamp()) and store.link_generation("h-ana") == first
+    assert store.bump_link_generation("h-ana", NOW, keep) == first + 1  # same second: still up
+    store.create_person(Person(email=ANA, status=PersonStatus.OPTED_OUT))
+    store.erase_person(ANA)
+    assert store.link_generation("h-ana") == first + 1
+    assert store.link_generation("h-ben") == 0
+    (item,) = [i for i in raw_items(store) if i[PK] == "LINKS#h-ana"]
+    assert item["expires_at"] == int(keep.timestamp())
+    assert ANA not in repr(item)
+
+
 def test_sessions_expire_when_idle_or_old_and_can_be_deleted(store: TableStore) -> None:
     session = Session(secret_hash("session-1"), ANA, NOW, NOW)
     assert store.create_session(session) is True

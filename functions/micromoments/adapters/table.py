@@ -682,6 +682,25 @@ class TableStore:
             return count + 1
         raise StoreError("rate limit: too many concurrent requests for one key")
 
+    # emailed links
+    def link_generation(self, address_hash: str) -> int:
+        item = self.table.get(f"LINKS#{address_hash}", "GENERATION")
+        return int(item["generation"]) if item else 0
+
+    def bump_link_generation(self, address_hash: str, at: datetime, keep_until: datetime) -> int:
+        """Outside the person's partition on purpose: it must outlive their erasure. It holds
+        a number under a keyed hash, and goes when every link it refuses has expired."""
+        generation = max(self.link_generation(address_hash) + 1, _epoch(at))
+        self.table.put(
+            {
+                PK: f"LINKS#{address_hash}",
+                SK: "GENERATION",
+                "generation": generation,
+                TTL_ATTRIBUTE: _epoch(keep_until),
+            }
+        )
+        return generation
+
     # sign-in tokens and sessions
     def create_sign_in_token(self, token: SignInToken) -> bool:
         until = _epoch(token.expires_at)

@@ -81,10 +81,9 @@ class Session:
         return now < self.expires_at
 
 
-# -- form tokens (CSRF) and purpose-scoped link tokens ---------------------------------------
+# -- form tokens (CSRF); the tokens of emailed links are in `domain.links` -------------------
 
 CSRF_PURPOSE = "csrf"
-UNSUBSCRIBE_PURPOSE = "unsubscribe"
 SESSION_COOKIE = "__Host-mm_session"
 BROWSER_COOKIE = "__Host-mm_browser"  # binds the forms shown before sign-in (double submit)
 
@@ -101,21 +100,6 @@ def form_token(master: bytes, binding: str) -> str:
 
 def form_token_ok(master: bytes, binding: str, token: str) -> bool:
     return bool(binding) and _same(form_token(master, binding), token)
-
-
-def unsubscribe_token(master: bytes, alias: str) -> str:
-    """The one-click unsubscribe token of a person (by pseudonym): good for that one
-    purpose only, never for signing in."""
-    return f"{alias}.{_mac(derive_key(master, UNSUBSCRIBE_PURPOSE), alias)}"
-
-
-def read_unsubscribe_token(master: bytes, token: str) -> str | None:
-    """The pseudonym an unsubscribe token names, or None when it is not genuine."""
-    alias, dot, mac = token.partition(".")
-    if not dot or not alias or len(token) > 300:
-        return None
-    expected = _mac(derive_key(master, UNSUBSCRIBE_PURPOSE), alias)
-    return alias if _same(expected, mac) else None
 
 
 def _same(expected: str, given: str) -> bool:

@@ -6,7 +6,8 @@ Routes: ``GET /`` (what it does, privacy in plain words, an email field), ``POST
 (email a sign-in link), ``GET /auth`` (a "Sign in as" button; changes nothing),
 ``POST /auth`` (use the link: a session), ``POST /logout``, ``GET/POST /preferences``
 (opt in, change), ``POST /preferences/dont-pair/clear``, ``POST /optout``,
-``POST /delete-my-data``, ``GET/POST /unsubscribe`` (one click, RFC 8058), ``GET /privacy``,
+``POST /delete-my-data``, ``GET/POST /unsubscribe`` (one click, RFC 8058), ``GET/POST
+/leave`` (opt out from an email's link, without signing in), ``GET /privacy``,
 ``GET /health``, ``GET /static/site.css``.
 
 Safety: every state-changing form but one-click unsubscribe carries a CSRF token (an HMAC
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from micromoments.ports import Mailer, Store
+    from micromoments.services.links import LinkCheck
     from micromoments.services.preferences import ScanQueue
 
 MAX_BODY_BYTES = 16 * 1024
@@ -520,29 +522,81 @@ def delete_my_data() -> Response[str]:
     )
 
 
+def _link_token() -> str:
+    return (app.current_event.get_query_string_value("token", "") or "")[:400]
+
+
 @app.get("/unsubscribe")
 def unsubscribe_page() -> Response[str]:
-    from micromoments.services.preferences import unsubscribe_target
+    from micromoments.domain.links import LinkPurpose
+    from micromoments.services.links import check_link
 
     deps = services()
-    token = app.current_event.get_query_string_value("token", "") or ""
-    email = unsubscribe_target(deps.store, token=token, master_key=deps.master_key)
-    return page("unsubscribe.html", 200 if email else 400, email=email, token=token)
+    token = _link_token()
+    checked = check_link(deps.store, LinkPurpose.UNSUBSCRIBE, token, deps.master_key, deps.now())
+    return _link_page("unsubscribe.html", checked, token=token)
 
 
 @app.post("/unsubscribe")
 def unsubscribe() -> Response[str]:
     """One click (RFC 8058): the purpose-scoped token is the authority; no CSRF token, no
     session. Mail clients POST ``List-Unsubscribe=One-Click``."""
-    from micromoments.services.preferences import unsubscribe as stop
+    from micromoments.services.links import unsubscribe as stop
 
     deps = services()
-    token = app.current_event.get_query_string_value("token", "") or ""
-    done = stop(deps.store, token=token, master_key=deps.master_key)
+    token = _link_token()
+    checked = stop(deps.store, token, deps.master_key, deps.now())
     metrics.add_metric(
-        name="Unsubscribed" if done else "UnsubscribeRefused", unit=MetricUnit.Count, value=1
+        name="Unsubscribed" if checked.person else "UnsubscribeRefused",
+        unit=MetricUnit.Count,
+        value=1,
     )
-    return page("unsubscribe.html", 200 if done else 400, done=done, token=token)
+    return _link_page("unsubscribe.html", checked, token=token, done=True)
+
+
+@app.get("/leave")
+def leave_page() -> Response[str]:
+    """The opt-out link of every email: a button (mail scanners prefetch links)."""
+    from micromoments.domain.links import LinkPurpose
+    from micromoments.services.links import check_link
+
+    deps = services()
+    token = _link_token()
+    checked = check_link(deps.store, LinkPurpose.OPT_OUT, token, deps.master_key, deps.now())
+    return _link_page("leave.html", checked, token=token)
+
+
+@app.post("/leave")
+def leave() -> Response[str]:
+    """Opt out without signing in: the purpose-scoped token is the authority, as for
+    one-click unsubscribe, so nobody locked out of signing in is kept in."""
+    from micromoments.services.links import leave as opt_out_by_link
+
+    deps = services()
+    token = _link_token()
+    checked = opt_out_by_link(deps.store, deps.queue, token, deps.master_key, deps.now())
+    metrics.add_metric(
+        name="OptedOutByLink" if checked.person else "OptOutLinkRefused",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    return _link_page("leave.html", checked, token=token, done=True)
+
+
+def _link_page(name: str, checked: LinkCheck, *, token: str, done: bool = False) -> Response[str]:
+    from micromoments.services.links import is_out
+
+    person = checked.person
+    problem = checked.problem.value if checked.problem else ""
+    return page(
+        name,
+        200 if person else 400,
+        email=person.email if person else "",
+        out=bool(person and is_out(person)),
+        problem=problem,
+        token=token,
+        done=done and person is not None,
+    )
 
 
 # -- errors: one place maps them to pages (STYLE.md 6) ---------------------------------------

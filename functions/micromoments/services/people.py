@@ -168,13 +168,17 @@ def delete_person(store: Store, email: str, *, master_key: bytes, now: datetime)
     person = find_person(store, email)
     store.request_erasure(person.email)
     person = opt_out(store, person.email, now=now)
-    return erase_if_requested(store, person, master_key=master_key)
+    return erase_if_requested(store, person, master_key=master_key, now=now)
 
 
-def erase_if_requested(store: Store, person: Person, *, master_key: bytes) -> bool:
-    """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included."""
+def erase_if_requested(store: Store, person: Person, *, master_key: bytes, now: datetime) -> bool:
+    """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included; every
+    link mailed to them stops working first."""
+    from micromoments.services.links import revoke_links
+
     if person.status is not PersonStatus.OPTED_OUT or not store.erasure_requested(person.email):
         return False
+    revoke_links(store, person.email, master_key, now)
     store.purge_pseudonym(pseudonym(pseudonym_key(master_key), person.email))
     store.erase_person(person.email)
     return True

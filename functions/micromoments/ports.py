@@ -140,8 +140,13 @@ class Store(Protocol):
         ...
 
     def create_session(self, session: Session) -> bool: ...
-    def hit(self, key: str, window: str, expires_at: datetime) -> int:
-        """Count a request against a rate-limit key (a hash) in a window; the new count."""
+    def rate_count(self, key: str, window: str) -> int:
+        """How many requests a rate-limit key (a keyed hash) counted in a window."""
+        ...
+
+    def take(self, key: str, window: str, expires_at: datetime, limit: int) -> bool:
+        """Count one request against a rate-limit key in a window unless it already counted
+        ``limit`` there; False (and nothing counted) when it had."""
         ...
 
     # -- emailed links (unsubscribe, opt out) ------------------------------------------

@@ -660,12 +660,18 @@ class TableStore:
         return str(item["email"]) if item else None
 
     # rate limits
-    def hit(self, key: str, window: str, expires_at: datetime) -> int:
-        """Count one request against ``key`` (a hash, never an address) in ``window``; the
-        count so far, this one included. Optimistic: a lost race is retried."""
+    def rate_count(self, key: str, window: str) -> int:
+        item = self.table.get(f"RATE#{key}", window)
+        return int(item["count"]) if item else 0
+
+    def take(self, key: str, window: str, expires_at: datetime, limit: int) -> bool:
+        """Count one request against ``key`` (a keyed hash, never an address) in ``window``
+        unless ``limit`` are counted already. Optimistic: a lost race is retried."""
         for _ in range(_OPTIMISTIC_TRIES * 2):
             item = self.table.get(f"RATE#{key}", window)
             count = int(item["count"]) if item else 0
+            if count >= limit:
+                return False
             fresh = {
                 PK: f"RATE#{key}",
                 SK: window,
@@ -679,7 +685,7 @@ class TableStore:
                 self.table.put(fresh, condition=condition)
             except ConditionFailed:
                 continue
-            return count + 1
+            return True
         raise StoreError("rate limit: too many concurrent requests for one key")
 
     # emailed links

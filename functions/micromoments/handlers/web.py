@@ -100,6 +100,7 @@ class Services:
     base_url: str
     sender: str
     now: Callable[[], datetime]
+    sign_in_per_source_per_hour: int = 500  # MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR
 
 
 def services() -> Services:
@@ -119,6 +120,7 @@ def services() -> Services:
         base_url=settings.public_base_url,
         sender=settings.sender_address,
         now=lambda: datetime.now(UTC),
+        sign_in_per_source_per_hour=settings.sign_in_per_source_per_hour,
     )
 
 
@@ -286,7 +288,7 @@ def privacy() -> Response[str]:
 
 @app.post("/login")
 def login() -> Response[str]:
-    from micromoments.services.sign_in import request_link
+    from micromoments.services.sign_in import SignInLimits, request_link
 
     deps = services()
     binding = request_cookies().get(BROWSER_COOKIE, "")
@@ -303,7 +305,14 @@ def login() -> Response[str]:
             now=deps.now(),
             base_url=deps.base_url,
             sender=deps.sender,
+            master_key=deps.master_key,
+            limits=SignInLimits(per_source=deps.sign_in_per_source_per_hour),
         )
+        if outcome.reason == "invalid":  # says only what is wrong with what was typed
+            metrics.add_metric(name="SignInLink_invalid", unit=MetricUnit.Count, value=1)
+            csrf = form_token(deps.master_key, f"browser:{binding}")
+            email = one(fields, "email")[:300]
+            return page("home.html", 400, csrf=csrf, email=email, error=outcome.problem)
         reason = outcome.reason
     except MailError as exc:
         logger.error("sign-in link not sent", error=type(exc).__name__)

@@ -10,10 +10,11 @@ Routes: ``GET /`` (what it does, privacy in plain words, an email field), ``POST
 /leave`` (opt out from an email's link, without signing in), ``GET /privacy``,
 ``GET /health``, ``GET /static/site.css``.
 
-Safety: every state-changing form but one-click unsubscribe carries a CSRF token (an HMAC
-of the session, or of a browser cookie before sign-in); security headers on every
-response; GETs change nothing; errors are pages, never tracebacks; tokens never reach a
-log line (only the route and the outcome are logged).
+Safety: every state-changing form but the emailed links (unsubscribe, leave), whose
+purpose-scoped tokens are the authority, carries a CSRF token (an HMAC of the session, or
+of a browser cookie before sign-in); security headers on every response; GETs change
+nothing; errors are pages, never tracebacks; tokens never reach a log line (only the route
+and the outcome are logged).
 """
 
 from __future__ import annotations

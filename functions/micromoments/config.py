@@ -8,11 +8,12 @@ the standard variables (AWS_ENDPOINT_URL, AWS_DEFAULT_REGION, …) that boto3 re
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from micromoments.domain.errors import DomainError
 
@@ -31,6 +32,7 @@ _ENV = {
     "digest_queue_url": "MICROMOMENTS_DIGEST_QUEUE_URL",
     "sender_address": "MICROMOMENTS_SENDER_ADDRESS",
     "outbox_dir": "MICROMOMENTS_OUTBOX_DIR",
+    "sign_in_per_source_per_hour": "MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR",
 }
 
 
@@ -53,6 +55,10 @@ class Config(BaseModel):
     sender_address: str | None = None
     # Local runs: every sent message is also written here as .eml (+ .html/.txt).
     outbox_dir: Path | None = None
+    # Sign-in links one source (an IPv4 address or an IPv6 /64) may ask for in an hour,
+    # every address together: an office behind one NAT signs in from one source on
+    # rollout day (docs/decisions.md, "Sign-in rate limits").
+    sign_in_per_source_per_hour: int = Field(500, ge=1, le=1_000_000)
 
     @field_validator("calendar_api_url")
     @classmethod
@@ -60,6 +66,13 @@ class Config(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("sign_in_per_source_per_hour", mode="before")
+    @classmethod
+    def _ascii_number(cls, value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,7}", value.strip()):
+            raise ValueError("must be a whole number written with the digits 0-9")
+        return value
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Config:

@@ -166,8 +166,23 @@ class Store(Protocol):
         again by a change that must not outlive a sign-out, after it read the profile)."""
         ...
 
-    def hit(self, key: str, window: str, expires_at: datetime) -> int:
-        """Count a request against a rate-limit key (a hash) in a window; the new count."""
+    def rate_count(self, key: str, window: str) -> int:
+        """How many requests a rate-limit key (a keyed hash) counted in a window."""
+        ...
+
+    def take(self, key: str, window: str, expires_at: datetime, limit: int) -> bool:
+        """Count one request against a rate-limit key in a window unless it already counted
+        ``limit`` there; False (and nothing counted) when it had."""
+        ...
+
+    # -- emailed links (unsubscribe, opt out) ------------------------------------------
+    def link_generation(self, address_hash: str) -> int:
+        """The generation of a person's emailed links (0 until an erasure bumps it)."""
+        ...
+
+    def bump_link_generation(self, address_hash: str, at: datetime, keep_until: datetime) -> int:
+        """Start a new generation (at least ``at`` in epoch seconds, and above the current
+        one), so links issued before are refused; the record is kept until ``keep_until``."""
         ...
 
     def get_session(self, session_hash: str, now: datetime) -> Session | None:

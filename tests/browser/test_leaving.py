@@ -6,13 +6,14 @@ one-click unsubscribe."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from micromoments import wiring
-from micromoments.domain.access import pseudonym_key, unsubscribe_token
-from micromoments.domain.people import PersonStatus, pseudonym
+from micromoments.domain.people import PersonStatus
+from micromoments.services.links import personal_links
 
 from .conftest import Shots, Site, sign_in
 
@@ -118,7 +119,9 @@ def test_unsubscribe_in_one_click(
 
     master_key = wiring.master_key()
     assert master_key is not None
-    token = unsubscribe_token(master_key, pseudonym(pseudonym_key(master_key), email))
+    # as the weekly email would carry it, issued now (the site runs on the wall clock)
+    links = personal_links(site.store, email, master_key, datetime.now(UTC), record=False)
+    token = links.unsubscribe
     confirm = page.goto(f"/unsubscribe?token={token}")
     assert confirm is not None and confirm.status == 200
     expect(page.locator("h1")).to_have_text("Stop the weekly email?")

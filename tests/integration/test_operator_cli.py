@@ -65,13 +65,19 @@ def test_operator_commands_across_processes(cli_env: dict[str, str], tmp_path: P
     mm(cli_env, "people", "add", "ana@example.com", "--tz", "Europe/Berlin", "--team", "core")
     refused = mm(cli_env, "people", "add", "eve@elsewhere.test", ok=False)
     assert "outside the org's allowed domains" in refused.stderr
+    # one identity per mailbox: another spelling is the same person, a look-alike is refused
+    same = mm(cli_env, "people", "add", "Ana+calendar@Example.com", ok=False)
+    assert "ana@example.com is already known" in same.stderr
+    lookalike = mm(cli_env, "people", "add", "\u0430na@example.com", ok=False)
+    assert lookalike.returncode == 1 and "CYRILLIC SMALL LETTER A" in lookalike.stderr
+    assert len(lookalike.stderr.strip().splitlines()) == 1 and "Traceback" not in lookalike.stderr
     csv = tmp_path / "people.csv"
     csv.write_text("email,team\nbo@example.com,core\ncy@example.com,web\n", encoding="utf-8")
     assert "imported 2 people" in mm(cli_env, "people", "import", str(csv)).stdout
 
     listed = json.loads(mm(cli_env, "people", "list", "--json").stdout)["people"]
     assert [p["email"] for p in listed] == ["ana@example.com", "bo@example.com", "cy@example.com"]
-    ana = json.loads(mm(cli_env, "people", "show", "ana@example.com", "--json").stdout)
+    ana = json.loads(mm(cli_env, "people", "show", "ANA+x@example.com", "--json").stdout)
     assert ana["preferences"]["timezone"] == "Europe/Berlin"
     assert ana["team"] == "core"
 

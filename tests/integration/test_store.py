@@ -809,6 +809,45 @@ def test_a_token_read_before_another_request_used_it_signs_nobody_in(store: Tabl
     assert between[0].token_hash == token.token_hash
 
 
+def test_a_rate_limit_counts_up_to_its_limit_and_refusals_count_nothing(
+    store: TableStore,
+) -> None:
+    expires = NOW + timedelta(hours=2)
+    assert store.rate_count("k1", "2026-11-25T10") == 0
+    assert [store.take("k1", "2026-11-25T10", expires, 3) for _ in range(5)] == [
+        True, True, True, False, False,
+    ]  # fmt: skip
+    assert store.rate_count("k1", "2026-11-25T10") == 3  # the refusals were not counted
+    assert store.take("k1", "2026-11-25T11", expires, 3) is True  # a new window
+    assert store.take("k2", "2026-11-25T10", expires, 3) is True  # another key
+    (item,) = [i for i in raw_items(store) if i[PK] == "RATE#k1" and i[SK] == "2026-11-25T10"]
+    assert item["expires_at"] == int(expires.timestamp())
+
+
+def test_racing_requests_never_count_past_the_limit(store: TableStore) -> None:
+    expires = NOW + timedelta(hours=2)
+    results = race(*[partial(store.take, "k", "w", expires, 4) for _ in range(8)])
+    assert sorted(results) == [False] * 4 + [True] * 4
+    assert store.rate_count("k", "w") == 4
+
+
+def test_a_link_generation_is_bumped_past_every_earlier_one_and_outlives_erasure(
+    store: TableStore,
+) -> None:
+    assert store.link_generation("h-ana") == 0
+    keep = NOW + timedelta(days=91)
+    first = store.bump_link_generation("h-ana", NOW, keep)
+    assert first == int(NOW.timestamp()) and store.link_generation("h-ana") == first
+    assert store.bump_link_generation("h-ana", NOW, keep) == first + 1  # same second: still up
+    store.create_person(Person(email=ANA, status=PersonStatus.OPTED_OUT))
+    store.erase_person(ANA)
+    assert store.link_generation("h-ana") == first + 1
+    assert store.link_generation("h-ben") == 0
+    (item,) = [i for i in raw_items(store) if i[PK] == "LINKS#h-ana"]
+    assert item["expires_at"] == int(keep.timestamp())
+    assert ANA not in repr(item)
+
+
 def test_sessions_expire_when_idle_or_old_and_can_be_deleted(store: TableStore) -> None:
     session = session_from(store, issued(store, "token-1"), "session-1")
     assert store.create_session(session) is False

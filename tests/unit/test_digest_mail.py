@@ -16,15 +16,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micromoments.domain.access import pseudonym_key, read_unsubscribe_token, unsubscribe_token
+from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import Digest, build_digest
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.links import LinkPurpose, LinkToken, link_token, read_link_token
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import pseudonym
 from micromoments.services.digest_mail import (
     compose,
+    opt_out_url,
     render_html,
     render_text,
     unsubscribe_url,
@@ -36,7 +38,9 @@ PERSON = "ana@example.org"
 MASTER = b"m" * 32
 MONDAY = date(2026, 11, 23)  # 2026-W48
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # Friday afternoon of that week
-TOKEN = unsubscribe_token(MASTER, pseudonym(pseudonym_key(MASTER), PERSON))
+ALIAS = pseudonym(pseudonym_key(MASTER), PERSON)
+TOKEN = link_token(MASTER, LinkPurpose.UNSUBSCRIBE, ALIAS, generation=0, issued=NOW)
+LEAVE = link_token(MASTER, LinkPurpose.OPT_OUT, ALIAS, generation=0, issued=NOW)
 LIST_UNSUBSCRIBE = re.compile(r"^<https?://[^>]+/unsubscribe\?token=[^>]+>$")
 
 
@@ -160,7 +164,15 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 @pytest.fixture
 def message() -> EmailMessage:
-    return compose(busy_week(), to=PERSON, sender=SENDER, base_url=BASE, unsubscribe=TOKEN, now=NOW)
+    return compose(
+        busy_week(),
+        to=PERSON,
+        sender=SENDER,
+        base_url=BASE,
+        unsubscribe=TOKEN,
+        opt_out=LEAVE,
+        now=NOW,
+    )
 
 
 # -- the message ---------------------------------------------------------------------------------
@@ -200,10 +212,21 @@ def test_the_unsubscribe_link_carries_the_persons_scoped_token(message: EmailMes
         "/unsubscribe",
     )
     (token,) = parse_qs(parts_.query)["token"]
-    assert read_unsubscribe_token(MASTER, token) == pseudonym(pseudonym_key(MASTER), PERSON)
+    read = read_link_token(MASTER, LinkPurpose.UNSUBSCRIBE, token, NOW)
+    assert isinstance(read, LinkToken) and read.alias == ALIAS
     text, html = parts(parsed(message))
     assert f"Stop these emails: {link}" in text
     assert f'href="{link}"' in html
+
+
+def test_the_digest_carries_the_opt_out_link_in_both_parts(message: EmailMessage) -> None:
+    link = opt_out_url(BASE, LEAVE)
+    text, html = parts(parsed(message))
+    assert f"Leave micromoments (every hold it placed goes): {link}" in text
+    assert f'href="{link}"' in html
+    (token,) = parse_qs(urlsplit(link).query)["token"]
+    read = read_link_token(MASTER, LinkPurpose.OPT_OUT, token, NOW)
+    assert isinstance(read, LinkToken) and read.alias == ALIAS
 
 
 def test_a_local_http_base_still_gets_the_unsubscribe_header() -> None:
@@ -213,6 +236,7 @@ def test_a_local_http_base_still_gets_the_unsubscribe_header() -> None:
         sender=SENDER,
         base_url="http://127.0.0.1:8080/",
         unsubscribe=TOKEN,
+        opt_out=LEAVE,
     )
     header = parsed(msg)["List-Unsubscribe"]
     assert LIST_UNSUBSCRIBE.match(header)
@@ -227,12 +251,19 @@ def test_unsubscribe_url_quotes_the_token() -> None:
 @pytest.mark.parametrize("base", ["", "care.example.org", "ftp://care.example.org", "https://"])
 def test_a_base_url_that_is_not_http_is_refused(base: str) -> None:
     with pytest.raises(ValueError):
-        compose(busy_week(), to=PERSON, sender=SENDER, base_url=base, unsubscribe=TOKEN)
+        compose(
+            busy_week(), to=PERSON, sender=SENDER, base_url=base, unsubscribe=TOKEN, opt_out=LEAVE
+        )
 
 
 def test_an_empty_unsubscribe_token_is_refused() -> None:
     with pytest.raises(ValueError):
-        render_html(busy_week(), base_url=BASE, unsubscribe="")
+        render_html(busy_week(), base_url=BASE, unsubscribe="", opt_out=LEAVE)
+
+
+def test_an_email_without_an_opt_out_token_is_refused() -> None:
+    with pytest.raises(ValueError):
+        render_html(busy_week(), base_url=BASE, unsubscribe=TOKEN, opt_out="")
 
 
 # -- the HTML part ------------------------------------------------------------------------------
@@ -251,11 +282,13 @@ def test_the_html_is_small_and_email_safe(message: EmailMessage) -> None:
     assert links, "the preferences and unsubscribe links"
     assert all(link.startswith(BASE + "/") for link in links), links
     hrefs = re.findall(r'href="([^"]+)"', html)
-    assert sorted(hrefs) == sorted([f"{BASE}/preferences", unsubscribe_url(BASE, TOKEN)])
+    assert sorted(hrefs) == sorted(
+        [f"{BASE}/preferences", unsubscribe_url(BASE, TOKEN), opt_out_url(BASE, LEAVE)]
+    )
 
 
 def test_the_bar_chart_has_one_row_per_weekday_scaled_to_the_busiest() -> None:
-    html = render_html(busy_week(), base_url=BASE, unsubscribe=TOKEN)
+    html = render_html(busy_week(), base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
     start = html.index("<caption")
     chart = html[start : html.index("<h2", start)]
     labels = re.findall(r'<th scope="row"[^>]*>([^<]+)</th>', html)
@@ -279,13 +312,20 @@ def test_a_tiny_day_still_shows_a_bar() -> None:
         shared=[],
         now=NOW,
     )
-    html = render_html(digest, base_url=BASE, unsubscribe=TOKEN)
+    html = render_html(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
     assert [int(w) for w in re.findall(r'<td width="(\d+)%" bgcolor', html)] == [100, 2]
 
 
 def test_the_person_address_is_escaped_in_html_and_plain_in_text() -> None:
     odd = "o'hara+a&b@example.org"
-    msg = compose(busy_week(person=odd), to=odd, sender=SENDER, base_url=BASE, unsubscribe=TOKEN)
+    msg = compose(
+        busy_week(person=odd),
+        to=odd,
+        sender=SENDER,
+        base_url=BASE,
+        unsubscribe=TOKEN,
+        opt_out=LEAVE,
+    )
     back = parsed(msg)
     assert parseaddr(back["To"])[1] == odd
     text, html = parts(back)
@@ -293,10 +333,12 @@ def test_the_person_address_is_escaped_in_html_and_plain_in_text() -> None:
     assert odd not in html
     assert odd in text
     hostile = '"<script>alert(1)</script>"@example.org'
-    html = render_html(busy_week(person=hostile), base_url=BASE, unsubscribe=TOKEN)
+    html = render_html(busy_week(person=hostile), base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
-    assert hostile in render_text(busy_week(person=hostile), base_url=BASE, unsubscribe=TOKEN)
+    assert hostile in render_text(
+        busy_week(person=hostile), base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE
+    )
 
 
 # -- the facts, in both parts -------------------------------------------------------------------
@@ -354,8 +396,10 @@ def test_the_trend_is_put_in_words(last_minutes: int, words: str) -> None:
         person=PERSON, timezone="UTC", label="2026-W48", loads=this + last, holds=[], shared=[],
         now=NOW,
     )  # fmt: skip
-    assert words in visible_text(render_html(digest, base_url=BASE, unsubscribe=TOKEN))
-    assert words in flat(render_text(digest, base_url=BASE, unsubscribe=TOKEN))
+    assert words in visible_text(
+        render_html(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
+    )
+    assert words in flat(render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE))
 
 
 def test_without_last_weeks_numbers_there_is_no_trend() -> None:
@@ -364,7 +408,9 @@ def test_without_last_weeks_numbers_there_is_no_trend() -> None:
         person=PERSON, timezone="UTC", label="2026-W48", loads=this, holds=[], shared=[], now=NOW
     )
     assert digest.trend_minutes is None
-    msg = parsed(compose(digest, to=PERSON, sender=SENDER, base_url=BASE, unsubscribe=TOKEN))
+    msg = parsed(
+        compose(digest, to=PERSON, sender=SENDER, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
+    )
     text, html = parts(msg)
     for part in (text, visible_text(html)):
         assert "4.5 h" in part
@@ -377,7 +423,9 @@ def test_a_quiet_week_renders() -> None:
         person=PERSON, timezone="UTC", label="2026-W48", loads=[], holds=[], shared=[], now=NOW
     )
     assert digest.quiet
-    msg = parsed(compose(digest, to=PERSON, sender=SENDER, base_url=BASE, unsubscribe=TOKEN))
+    msg = parsed(
+        compose(digest, to=PERSON, sender=SENDER, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
+    )
     assert msg["Subject"] == "Your week: a quiet one"
     text, html = parts(msg)
     assert "quiet one" in text and "quiet one" in visible_text(html)
@@ -397,8 +445,8 @@ def test_a_week_across_new_year_names_both_years() -> None:
         now=NOW,
     )
     for rendered in (
-        visible_text(render_html(digest, base_url=BASE, unsubscribe=TOKEN)),
-        render_text(digest, base_url=BASE, unsubscribe=TOKEN),
+        visible_text(render_html(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)),
+        render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE),
     ):
         assert "28 December 2026 – 3 January 2027" in rendered
 

@@ -34,7 +34,7 @@ from micromoments.domain.people import Person, PersonStatus, Preferences
 from micromoments.domain.settings import OrgSettings
 from micromoments.handlers import digest as handler
 from micromoments.ports import MailError, StoreError
-from micromoments.services import preferences as preferences_service
+from micromoments.services import links as links_service
 from micromoments.services.digest import (
     DigestRequest,
     MalformedDigestRequest,
@@ -53,6 +53,16 @@ MONDAY = date(2026, 11, 23)  # 2026-W48
 LABEL = "2026-W48"
 FRIDAY_SEND = datetime(2026, 11, 27, 15, 0, tzinfo=BERLIN)  # the org's default send time
 MASTER_KEY = bytes(range(32))
+
+
+class ListScanQueue:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, requests: list[Any]) -> None:
+        self.sent.extend(requests)
+
+
 BASE_URL = "https://micromoments.example.com"
 SENDER = "micromoments <digest@example.com>"
 
@@ -430,9 +440,22 @@ def test_headers_present_and_well_formed() -> None:
     assert wire["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     # the link works: the alias was recorded before sending, and one click turns it off
-    assert preferences_service.unsubscribe(store, token=token, master_key=MASTER_KEY)
+    assert links_service.unsubscribe(store, token, MASTER_KEY, FRIDAY_SEND).person is not None
     person = store.get_person(ANA)
     assert person is not None and not person.preferences.weekly_email
+
+
+def test_the_digest_carries_a_working_opt_out_link() -> None:
+    store, mailer = new_store(), MemoryMailer()
+    add_ana(store)
+    send(store, mailer)
+    text = parsed(mailer.sent[0]).get_body(("plain",))
+    assert text is not None
+    found = re.search(r"https://\S+/leave\?token=(\S+)", text.get_content())
+    assert found is not None
+    queue = ListScanQueue()
+    left = links_service.leave(store, queue, found[1], MASTER_KEY, FRIDAY_SEND)
+    assert left.person is not None and left.person.status is not PersonStatus.ACTIVE
 
 
 def test_the_mime_parts_parse_with_the_email_package() -> None:
@@ -538,6 +561,26 @@ def test_the_send_handler_reports_only_the_failed_record(
     answer = handler.send_batch({"Records": [ana, ben]}, Context())  # type: ignore[arg-type]
     assert answer == {"batchItemFailures": []}
     assert sorted(parseaddr(str(m["To"]))[1] for m in mailer.sent) == [ANA, "ben@example.com"]
+
+
+def test_a_failed_send_is_logged_with_a_keyed_hash_of_the_address(
+    wired: tuple[TableStore, MemoryMailer], caplog: pytest.LogCaptureFixture
+) -> None:
+    import hashlib
+
+    from micromoments.domain.access import person_ref
+
+    store, mailer = wired
+    add_ana(store)
+    mailer.fail_next = "SES refused the message"
+    ana = sqs_record(DigestRequest(ANA, LABEL).to_body())
+    other = sqs_record('{"person": "ana@example.com"}')  # so that not the whole batch fails
+    handler.send_batch({"Records": [ana, other]}, Context())  # type: ignore[arg-type]
+    logged = repr([record.__dict__ for record in caplog.records])
+    (failed,) = [r for r in caplog.records if r.getMessage() == "digest not sent"]
+    assert getattr(failed, "person_hash", None) == person_ref(MASTER_KEY, ANA)
+    unkeyed = hashlib.sha256(ANA.encode()).hexdigest()
+    assert unkeyed[:12] not in logged and ANA not in logged
 
 
 def test_the_dispatch_handler_waits_for_the_site_url(

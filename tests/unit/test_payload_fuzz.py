@@ -31,8 +31,9 @@ from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.memory_calendar import MemoryCalendar
 from micromoments.adapters.table import TableStore
 from micromoments.config import config
-from micromoments.domain.access import pseudonym_key, unsubscribe_token
+from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import EventKind
+from micromoments.domain.links import LinkPurpose, link_token
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.scan_request import MalformedMessage, ScanReason, ScanRequest
@@ -428,6 +429,7 @@ def _web_event(method: str, path: str, query: str, cookies: list[str], body: str
     }
 
 
+ISSUED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a genuine link's issue time
 TOKEN_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=120)
 
 
@@ -435,7 +437,7 @@ TOKEN_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=120)
 def forged_tokens(draw: st.DrawFn) -> str:
     """Tokens shaped like ours: the real unsubscribe token of an active person, tampered."""
     alias = pseudonym(pseudonym_key(KEY), ANA)
-    real = unsubscribe_token(KEY, alias)
+    real = link_token(KEY, LinkPurpose.UNSUBSCRIBE, alias, generation=0, issued=ISSUED)
     how = draw(st.sampled_from(["flip", "cut", "append", "alias-only", "swap", "random"]))
     if how == "flip":
         at = draw(st.integers(0, len(real) - 1))
@@ -447,16 +449,15 @@ def forged_tokens(draw: st.DrawFn) -> str:
     if how == "alias-only":
         return alias + "."
     if how == "swap":
-        mac = real.partition(".")[2]
-        return f"{pseudonym(pseudonym_key(KEY), BEN)}.{mac}"
+        return real.replace(alias, pseudonym(pseudonym_key(KEY), BEN))
     return draw(TOKEN_TEXT)
 
 
 @FUZZ
 @given(
     method=st.sampled_from(["GET", "POST"]),
-    path=st.sampled_from(["/auth", "/unsubscribe", "/preferences", "/optout", "/delete-my-data",
-                          "/logout", "/login"]),
+    path=st.sampled_from(["/auth", "/unsubscribe", "/leave", "/preferences", "/optout",
+                          "/delete-my-data", "/logout", "/login"]),
     token=forged_tokens(),
     session=st.one_of(TOKEN_TEXT, st.text(alphabet="0123456789abcdef", min_size=64,
                                           max_size=64)),

@@ -118,3 +118,59 @@ def test_delete_erases_everything_once_opted_out(store: TableStore, table: Memor
     assert leftovers == []
     assert store.pairing_history(bo) == []
     assert [p.email for p in store.list_people()] == ["bo@example.com"]
+
+
+# -- one identity per mailbox (domain.addresses) --------------------------------------------
+
+
+def test_add_and_import_keep_one_identity_per_mailbox(
+    store: TableStore, table: MemoryTable
+) -> None:
+    person = people.add_person(store, people.NewPerson(" Ana+Calendar@EXAMPLE.com "))
+    assert person.email == "ana@example.com"
+    for same in ("ana@example.com", "mailto:ANA+x@example.com", "ana@example.com."):
+        with pytest.raises(people.PersonRefused, match="already known"):
+            people.add_person(store, people.NewPerson(same))
+    assert people.find_person(store, "Ana+other@Example.com").email == "ana@example.com"
+    before = table.items()
+    twice = "email,team\nbo@example.com,core\nBo+lists@example.com,core\n"
+    with pytest.raises(people.PersonRefused, match=r"line 3: bo@example\.com .* appears twice"):
+        people.import_people(store, people.read_people_csv(twice))
+    assert table.items() == before
+    assert people.import_people(store, people.read_people_csv("email\nCy+x@Example.com\n")) == (
+        1,
+        0,
+    )
+    assert [p.email for p in store.list_people()] == ["ana@example.com", "cy@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("lookalike", "reason"),
+    [
+        ("\uff41na@example.com", "FULLWIDTH LATIN SMALL LETTER A"),  # ａna
+        ("\u0430na@example.com", "CYRILLIC SMALL LETTER A"),  # аna
+        ("\u212aim@example.com", "KELVIN SIGN"),  # Kim
+        ("ana@ex\u0430mple.com", "mixes CYRILLIC and LATIN"),  # exаmple.com
+        ("ana@example\uff0ecom", "FULLWIDTH FULL STOP"),
+        ("an\u200ba@example.com", "ZERO WIDTH SPACE"),
+    ],
+)
+def test_lookalike_addresses_are_refused_with_the_reason(
+    store: TableStore, table: MemoryTable, lookalike: str, reason: str
+) -> None:
+    people.add_person(store, people.NewPerson("ana@example.com"))
+    before = table.items()
+    with pytest.raises(people.PersonRefused, match=reason):
+        people.add_person(store, people.NewPerson(lookalike))
+    with pytest.raises(people.PersonRefused, match=f"line 2: .*{reason}"):
+        people.import_people(store, people.read_people_csv(f"email\n{lookalike}\n"))
+    assert table.items() == before
+
+
+def test_an_internationalised_domain_is_one_domain_in_either_form(store: TableStore) -> None:
+    org.change_settings(store, ["allowed_domains=example.com,B\u00fccher.example"])
+    assert org.current_settings(store).allowed_domains == ("example.com", "xn--bcher-kva.example")
+    person = people.add_person(store, people.NewPerson("anna@b\u00fccher.example"))
+    assert person.email == "anna@xn--bcher-kva.example"
+    with pytest.raises(people.PersonRefused, match="already known"):
+        people.add_person(store, people.NewPerson("Anna@XN--BCHER-KVA.example"))

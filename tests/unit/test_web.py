@@ -17,13 +17,14 @@ from hypothesis import strategies as st
 from micromoments.adapters.mail import MemoryMailer
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
-from micromoments.domain.access import pseudonym_key, unsubscribe_token
+from micromoments.domain.access import pseudonym_key
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus, personal_hold_id
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.handlers import web
 from micromoments.local.web_bridge import HttpResponse, call
+from micromoments.services.links import PersonalLinks, personal_links
 from micromoments.services.preferences import opt_out
 
 KEY = b"w" * 32
@@ -80,14 +81,18 @@ class Site:
     queue: ListQueue
     clock: list[datetime]
 
-    def link(self, to: str = ANA) -> str:
+    def link(self, to: str = ANA, route: str = "auth") -> str:
         message = self.mailer.latest(to)
         assert message is not None
         body = message.get_body(("plain",))
         assert body is not None
-        found = re.search(r"https?://\S+/auth\?token=\S+", body.get_content())
+        found = re.search(rf"https?://\S+/{route}\?token=\S+", body.get_content())
         assert found is not None
         return found.group(0)
+
+    def links(self, email: str = ANA, at: datetime = NOW) -> PersonalLinks:
+        """The tokens of an email sent to ``email`` at ``at``."""
+        return personal_links(self.store, email, KEY, at, record=True)
 
 
 @pytest.fixture
@@ -225,7 +230,7 @@ def test_forged_and_expired_tokens_get_a_friendly_page(site: Site) -> None:
 
 def test_the_login_answer_is_the_same_for_any_address(site: Site) -> None:
     answers = set()
-    for address in (ANA, "nobody@example.com", "eve@elsewhere.org", "not an address"):
+    for address in (ANA, "nobody@example.com", "eve@elsewhere.org"):
         browser = Browser()
         page = browser.get("/")
         response = browser.post("/login", {"csrf": csrf(page), "email": address})
@@ -284,7 +289,7 @@ def test_one_click_unsubscribe(site: Site) -> None:
     sign_in(site, browser)
     page = browser.get("/preferences")
     browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
-    token = unsubscribe_token(KEY, pseudonym(pseudonym_key(KEY), ANA))
+    token = site.links().unsubscribe
     stranger = Browser()  # a mail client: no session, no CSRF token
     confirm = stranger.get(f"/unsubscribe?token={token}")
     person = site.store.get_person(ANA)
@@ -292,7 +297,7 @@ def test_one_click_unsubscribe(site: Site) -> None:
     done = stranger.post(f"/unsubscribe?token={token}", {"List-Unsubscribe": "One-Click"})
     person = site.store.get_person(ANA)
     assert done.status == 200 and person is not None and not person.preferences.weekly_email
-    forged = stranger.post(f"/unsubscribe?token={token[:-1]}0", {})
+    forged = stranger.post(f"/unsubscribe?token={token[:-1]}{'1' if token[-1] == '0' else '0'}", {})
     assert forged.status == 400
 
 
@@ -570,7 +575,7 @@ def test_a_charset_on_a_urlencoded_form_is_fine_and_one_click_takes_multipart(
     person = site.store.get_person(ANA)
     assert answer.status == 200 and person is not None and person.preferences.holds_per_week == 1
     # RFC 8058 lets mail clients send the one-click POST as multipart/form-data
-    token = unsubscribe_token(KEY, pseudonym(pseudonym_key(KEY), ANA))
+    token = site.links().unsubscribe
     multipart = (b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
                  b"One-Click\r\n--x--\r\n")  # fmt: skip
     done = call(web.handler, "POST", "/unsubscribe", query=urlencode({"token": token}),
@@ -632,7 +637,7 @@ def test_invalid_values_in_any_field_never_500_and_store_nothing(
 @settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     path=st.sampled_from(["/", "/login", "/auth", "/preferences", "/optout", "/unsubscribe",
-                          "/delete-my-data", "/logout", "/nope"]),
+                          "/leave", "/delete-my-data", "/logout", "/nope"]),
     method=st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
     query=st.text(max_size=60),
     body=st.binary(max_size=300),
@@ -662,3 +667,245 @@ def site_browser(site: Site) -> Browser:
         sign_in(site, browser)
         _BROWSERS[id(site)] = browser
     return browser
+
+
+# -- sign-in rate limits: nobody can spend someone else's allowance -------------------------
+
+
+def ask_link(email: str = ANA, source: str = "192.0.2.10") -> HttpResponse:
+    browser = Browser()
+    page = browser.get("/")
+    return browser.request("POST", "/login", {"csrf": csrf(page), "email": email},
+                           source_ip=source)  # fmt: skip
+
+
+def sent_to(site: Site, email: str = ANA) -> int:
+    return sum(1 for message in site.mailer.sent if message["To"] == email)
+
+
+def test_a_stranger_cannot_spend_someone_elses_sign_in_allowance(site: Site) -> None:
+    for _ in range(12):  # from the stranger's own address
+        ask_link(ANA, source="203.0.113.9")
+    assert sent_to(site) == 5  # the stranger's allowance for ANA, from that source
+    ask_link(ANA, source="198.51.100.7")  # Ana herself, from her own network
+    assert sent_to(site) == 6
+
+
+def test_every_source_together_meets_a_higher_ceiling_per_address(site: Site) -> None:
+    for n in range(30):  # a stranger with many sources
+        ask_link(ANA, source=f"203.0.113.{n + 1}")
+    assert sent_to(site) == 20  # the mailbox is not flooded
+
+
+def test_an_ipv6_host_counts_as_its_64(site: Site) -> None:
+    for n in range(8):
+        ask_link(ANA, source=f"2001:db8:1:2::{n + 1:x}")
+    assert sent_to(site) == 5
+
+
+def test_refused_sign_in_requests_count_against_nothing(site: Site) -> None:
+    for _ in range(30):  # 5 sent, 25 refused: they must not eat the source's allowance
+        ask_link(ANA, source="192.0.2.50")
+    ask_link("ben@example.com", source="192.0.2.50")
+    assert sent_to(site) == 5 and sent_to(site, "ben@example.com") == 1
+
+
+def test_a_whole_office_behind_one_nat_signs_in_on_rollout_day(site: Site) -> None:
+    people = [f"person{n}@example.com" for n in range(60)]
+    for email in people:
+        ask_link(email, source="192.0.2.1")
+    assert all(sent_to(site, email) == 1 for email in people)
+
+
+def test_the_per_source_limit_is_the_deployments_setting(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deps = web.services()
+    tight = web.Services(deps.store, deps.mailer, deps.queue, KEY, deps.base_url, deps.sender,
+                         deps.now, sign_in_per_source_per_hour=3)  # fmt: skip
+    monkeypatch.setattr(web, "services", lambda: tight)
+    for n in range(5):
+        ask_link(f"p{n}@example.com", source="192.0.2.1")
+    assert len(site.mailer.sent) == 3
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "lots", "\u00b2", "\u0665\u0660\u0660", "10000000"])
+def test_the_per_source_setting_is_validated_once_with_a_clear_line(bad: str) -> None:
+    from micromoments.config import Config, ConfigError
+
+    assert Config.from_environ({}).sign_in_per_source_per_hour == 500
+    assert (
+        Config.from_environ({"MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR": "2000"})
+        .sign_in_per_source_per_hour
+        == 2000
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"^MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR: "):
+        Config.from_environ({"MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR": bad})
+
+
+def test_the_site_takes_the_per_source_limit_from_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from micromoments import wiring
+    from micromoments.config import Config
+
+    settings = Config(public_base_url="https://mm.example.com", sender_address="mm@example.com",
+                      sign_in_per_source_per_hour=7)  # fmt: skip
+    monkeypatch.setattr(web, "config", lambda: settings)
+    monkeypatch.setattr(wiring, "master_key", lambda: KEY)
+    for name in ("store", "mailer", "scan_queue"):
+        monkeypatch.setattr(wiring, name, lambda: None)
+    assert web.services().sign_in_per_source_per_hour == 7
+
+
+def test_rate_limit_keys_are_keyed_hashes(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    def rate_keys() -> set[str]:
+        items = site.store.table._items  # type: ignore[attr-defined]
+        return {pk for pk, _ in items if pk.startswith("RATE#")}
+
+    ask_link(ANA, source="192.0.2.77")
+    first = rate_keys()
+    assert len(first) == 3
+    for key in first:
+        assert "ana" not in key and "192.0.2" not in key
+    deps = web.services()
+    other = web.Services(deps.store, deps.mailer, deps.queue, b"o" * 32, deps.base_url,
+                         deps.sender, deps.now)  # fmt: skip
+    monkeypatch.setattr(web, "services", lambda: other)
+    ask_link(ANA, source="192.0.2.77")
+    assert rate_keys() - first and len(rate_keys()) == 6  # another key: other hashes
+
+
+# -- leaving without signing in: the opt-out link of every email -----------------------------
+
+
+def opted_in(site: Site) -> Browser:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES})
+    site.queue.sent.clear()
+    return browser
+
+
+def test_every_sign_in_email_has_an_opt_out_link_that_works_without_signing_in(
+    site: Site,
+) -> None:
+    opted_in(site)
+    for n in range(25):  # a stranger locks Ana out of signing in for the hour
+        ask_link(ANA, source=f"203.0.113.{n + 1}")
+    before = sent_to(site)
+    ask_link(ANA, source="198.51.100.7")
+    assert sent_to(site) == before  # no sign-in link for her now
+    leave = urlsplit(site.link(ANA, route="leave"))  # but an earlier email's way out works
+    stranger = Browser()  # no session, no CSRF token
+    confirm = stranger.get(f"/leave?{leave.query}")
+    person = site.store.get_person(ANA)
+    assert confirm.status == 200 and "Opt me out" in confirm.text
+    assert person is not None and person.status is PersonStatus.ACTIVE  # GET changes nothing
+    done = stranger.post(f"/leave?{leave.query}", {})
+    person = site.store.get_person(ANA)
+    assert done.status == 200 and "You are out" in done.text
+    # no hold was placed yet, so out at once; else leaving, and the removal scan queued
+    assert person is not None and person.status is PersonStatus.OPTED_OUT
+    assert "out already" in stranger.get(f"/leave?{leave.query}").text
+    assert stranger.post(f"/leave?{leave.query}", {}).status == 200  # idempotent
+
+
+def test_a_sign_in_email_to_a_newcomer_has_an_opt_out_link_too(site: Site) -> None:
+    ask_link("newcomer@example.com")
+    leave = urlsplit(site.link("newcomer@example.com", route="leave"))
+    answer = Browser().get(f"/leave?{leave.query}")
+    assert answer.status == 400 and "nothing to change" in answer.text
+    assert site.store.address_of(pseudonym(pseudonym_key(KEY), "newcomer@example.com")) is None
+
+
+def test_an_unsubscribe_token_never_opts_out(site: Site) -> None:
+    opted_in(site)
+    links = site.links()
+    assert Browser().post(f"/leave?token={links.unsubscribe}", {}).status == 400
+    assert Browser().post(f"/unsubscribe?token={links.opt_out}", {}).status == 400
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.ACTIVE
+    assert person.preferences.weekly_email
+
+
+# -- emailed links expire and die with erasure -----------------------------------------------
+
+
+def test_emailed_links_work_for_90_days(site: Site) -> None:
+    opted_in(site)
+    links = site.links(at=NOW)
+    site.clock[0] = NOW + timedelta(days=89, hours=23)
+    assert Browser().get(f"/unsubscribe?token={links.unsubscribe}").status == 200
+    site.clock[0] = NOW + timedelta(days=90)
+    for route, token in (("unsubscribe", links.unsubscribe), ("leave", links.opt_out)):
+        answer = Browser().post(f"/{route}?token={token}", {})
+        assert answer.status == 400 and "has expired" in answer.text, route
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.ACTIVE
+    assert person.preferences.weekly_email
+
+
+def test_emailed_links_die_with_erasure(site: Site) -> None:
+    browser = opted_in(site)
+    old = site.links(at=NOW)
+    page = browser.get("/preferences")
+    browser.post("/delete-my-data", {"csrf": csrf(page)})
+    assert site.store.get_person(ANA) is None
+    site.clock[0] = NOW + timedelta(days=1)
+    opted_in(site)  # Ana comes back: the same alias resolves to her again
+    for route, token in (("unsubscribe", old.unsubscribe), ("leave", old.opt_out)):
+        answer = Browser().post(f"/{route}?token={token}", {})
+        assert answer.status == 400 and "has been erased" in answer.text, route
+    person = site.store.get_person(ANA)
+    assert person is not None and person.status is PersonStatus.ACTIVE
+    assert person.preferences.weekly_email
+    fresh = site.links(at=NOW + timedelta(days=1))
+    assert Browser().post(f"/unsubscribe?token={fresh.unsubscribe}", {}).status == 200
+
+
+def test_links_of_the_first_format_get_a_page_offering_sign_in(site: Site) -> None:
+    import hashlib
+    import hmac
+
+    from micromoments.domain.access import derive_key
+
+    opted_in(site)
+    alias = pseudonym(pseudonym_key(KEY), ANA)
+    mac = hmac.new(derive_key(KEY, "unsubscribe"), alias.encode(), hashlib.sha256).hexdigest()
+    answer = Browser().post(f"/unsubscribe?token={alias}.{mac}", {})
+    assert answer.status == 400 and "older email" in answer.text and 'href="/"' in answer.text
+    person = site.store.get_person(ANA)
+    assert person is not None and person.preferences.weekly_email
+
+
+# -- one identity per mailbox ---------------------------------------------------------------
+
+
+def test_sign_in_uses_the_canonical_address(site: Site) -> None:
+    ask_link("  Ana+Calendar@EXAMPLE.com ")
+    assert [m["To"] for m in site.mailer.sent] == [ANA]
+
+
+def test_sign_in_refuses_lookalike_addresses_with_the_reason(site: Site) -> None:
+    for lookalike in ("\uff41na@example.com", "\u0430na@example.com", "not an address"):
+        answer = ask_link(lookalike)
+        assert answer.status == 400 and 'id="email-error"' in answer.text, lookalike
+    assert "looks like" in ask_link("\uff41na@example.com").text
+    assert site.mailer.sent == []
+
+
+def test_the_never_pair_list_keeps_one_pseudonym_per_mailbox(site: Site) -> None:
+    browser = Browser()
+    sign_in(site, browser)
+    page = browser.get("/preferences")
+    form = {**PREFERENCES, "dont_pair_add": "ben@example.com\nBen+work@Example.com"}
+    browser.post("/preferences", {"csrf": csrf(page), **form})
+    person = site.store.get_person(ANA)
+    assert person is not None
+    assert person.preferences.dont_pair == {pseudonym(pseudonym_key(KEY), "ben@example.com")}
+    again = browser.get("/preferences")
+    lookalike = {**PREFERENCES, "dont_pair_add": "b\u0435n@example.com"}  # Cyrillic е
+    refused = browser.post("/preferences", {"csrf": csrf(again), **lookalike})
+    assert refused.status == 400 and "CYRILLIC SMALL LETTER IE" in refused.text

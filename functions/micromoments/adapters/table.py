@@ -702,12 +702,18 @@ class TableStore:
         return str(item["email"]) if item else None
 
     # rate limits
-    def hit(self, key: str, window: str, expires_at: datetime) -> int:
-        """Count one request against ``key`` (a hash, never an address) in ``window``; the
-        count so far, this one included. Optimistic: a lost race is retried."""
+    def rate_count(self, key: str, window: str) -> int:
+        item = self.table.get(f"RATE#{key}", window)
+        return int(item["count"]) if item else 0
+
+    def take(self, key: str, window: str, expires_at: datetime, limit: int) -> bool:
+        """Count one request against ``key`` (a keyed hash, never an address) in ``window``
+        unless ``limit`` are counted already. Optimistic: a lost race is retried."""
         for _ in range(_OPTIMISTIC_TRIES * 2):
             item = self.table.get(f"RATE#{key}", window)
             count = int(item["count"]) if item else 0
+            if count >= limit:
+                return False
             fresh = {
                 PK: f"RATE#{key}",
                 SK: window,
@@ -721,8 +727,27 @@ class TableStore:
                 self.table.put(fresh, condition=condition)
             except ConditionFailed:
                 continue
-            return count + 1
+            return True
         raise StoreError("rate limit: too many concurrent requests for one key")
+
+    # emailed links
+    def link_generation(self, address_hash: str) -> int:
+        item = self.table.get(f"LINKS#{address_hash}", "GENERATION")
+        return int(item["generation"]) if item else 0
+
+    def bump_link_generation(self, address_hash: str, at: datetime, keep_until: datetime) -> int:
+        """Outside the person's partition on purpose: it must outlive their erasure. It holds
+        a number under a keyed hash, and goes when every link it refuses has expired."""
+        generation = max(self.link_generation(address_hash) + 1, _epoch(at))
+        self.table.put(
+            {
+                PK: f"LINKS#{address_hash}",
+                SK: "GENERATION",
+                "generation": generation,
+                TTL_ATTRIBUTE: _epoch(keep_until),
+            }
+        )
+        return generation
 
     # sign-in tokens and sessions
     def create_sign_in_token(self, token: SignInToken) -> bool:

@@ -42,6 +42,30 @@ def pairing_history_key(master: bytes) -> bytes:
     return derive_key(master, "pairing-history")
 
 
+ADDRESS_HASH_PURPOSE = "address-hash"
+
+
+def address_hash_key(master: bytes) -> bytes:
+    """The key of every hash of an address (or of a request's source) that is stored or
+    logged: rate-limit counters, link generations, log fields. Unkeyed, such a hash of a
+    guessable address is as good as the address; keyed, it says nothing without the key."""
+    return derive_key(master, ADDRESS_HASH_PURPOSE)
+
+
+def keyed_hash(key: bytes, kind: str, *values: str) -> str:
+    """HMAC-SHA256 (under `address_hash_key`) of what ``kind`` names, 32 hex digits.
+    ``kind`` keeps the hashes of different uses apart."""
+    message = "\x1f".join((kind, *values))
+    return hmac.new(key, message.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()[
+        :32
+    ]
+
+
+def person_ref(master: bytes, email: str) -> str:
+    """What a log line may carry to tell people apart: a keyed hash, 16 hex digits."""
+    return keyed_hash(address_hash_key(master), "log", email)[:16]
+
+
 def secret_hash(secret: str) -> str:
     """What is stored instead of a token or session id (SHA-256, hex)."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -75,10 +99,9 @@ class Session:
         return now < self.expires_at
 
 
-# -- form tokens (CSRF) and purpose-scoped link tokens ---------------------------------------
+# -- form tokens (CSRF); the tokens of emailed links are in `domain.links` -------------------
 
 CSRF_PURPOSE = "csrf"
-UNSUBSCRIBE_PURPOSE = "unsubscribe"
 SESSION_COOKIE = "__Host-mm_session"
 BROWSER_COOKIE = "__Host-mm_browser"  # binds the forms shown before sign-in (double submit)
 
@@ -95,21 +118,6 @@ def form_token(master: bytes, binding: str) -> str:
 
 def form_token_ok(master: bytes, binding: str, token: str) -> bool:
     return bool(binding) and _same(form_token(master, binding), token)
-
-
-def unsubscribe_token(master: bytes, alias: str) -> str:
-    """The one-click unsubscribe token of a person (by pseudonym): good for that one
-    purpose only, never for signing in."""
-    return f"{alias}.{_mac(derive_key(master, UNSUBSCRIBE_PURPOSE), alias)}"
-
-
-def read_unsubscribe_token(master: bytes, token: str) -> str | None:
-    """The pseudonym an unsubscribe token names, or None when it is not genuine."""
-    alias, dot, mac = token.partition(".")
-    if not dot or not alias or len(token) > 300:
-        return None
-    expected = _mac(derive_key(master, UNSUBSCRIBE_PURPOSE), alias)
-    return alias if _same(expected, mac) else None
 
 
 def _same(expected: str, given: str) -> bool:

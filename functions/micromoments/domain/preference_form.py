@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from micromoments.domain.addresses import canonical_address
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.people import PartOfDay, Preferences, validate_email
+from micromoments.domain.people import PartOfDay, Preferences
 from micromoments.domain.working_hours import DAY_NAMES, WorkingHours
 
 MAX_FIELD_LENGTH = 2000
@@ -149,9 +150,9 @@ def read_form(
     addresses: list[str] = []
     for raw in values["dont_pair_add"].replace(",", "\n").replace(";", "\n").split():
         try:
-            address = validate_email(raw)
-        except DomainError:
-            errors["dont_pair_add"] = "Write email addresses only, one per line."
+            address = canonical_address(raw)
+        except DomainError as exc:
+            errors["dont_pair_add"] = f"Write email addresses only, one per line: {exc}."
             break
         domain = address.rpartition("@")[2]
         if allowed_domains and domain not in allowed_domains:

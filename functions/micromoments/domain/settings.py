@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from micromoments.domain.addresses import canonical_domain
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError, InvalidSetting
 from micromoments.domain.working_hours import DAY_NAMES, DEFAULT_WORKING_HOURS, WorkingHours
@@ -47,7 +48,6 @@ WorkingHoursField = Annotated[
     PlainSerializer(str, return_type=str),
 ]
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _DIGEST_SEND = re.compile(r"^(?P<day>[A-Z][a-z]{2}) (?P<h>[01]\d|2[0-3]):(?P<m>[0-5]\d)$")
 
 
@@ -81,11 +81,11 @@ class OrgSettings(BaseModel):
     @field_validator("allowed_domains")
     @classmethod
     def _check_domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        cleaned = tuple(dict.fromkeys(d.strip().lower().lstrip("@") for d in value))
-        for domain in cleaned:
-            if not _DOMAIN.match(domain):
-                raise ValueError(f"{domain!r} is not a domain name")
-        return cleaned
+        # the form addresses are compared in (an internationalised name as its A-label)
+        try:
+            return tuple(dict.fromkeys(canonical_domain(d) for d in value))
+        except DomainError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("timezone")
     @classmethod
@@ -135,7 +135,7 @@ class OrgSettings(BaseModel):
 
     def allows(self, email: str) -> bool:
         """Whether an address belongs to one of the org's allowed domains."""
-        _, _, domain = email.strip().lower().rpartition("@")
+        _, _, domain = email.strip().lower().rpartition("@")  # canonical addresses
         return bool(domain) and domain in self.allowed_domains
 
     @property

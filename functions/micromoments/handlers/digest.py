@@ -6,12 +6,11 @@ of 10. `send_handler` (the digest queue's consumer, partial batch failures): eac
 email, at most once per week. A malformed message is rejected, logged and not retried; a
 refused send releases the week's claim and returns that message alone to the queue.
 
-Logs and metrics carry counts and hashes, never addresses.
+Logs and metrics carry counts and keyed hashes (`domain.access.person_ref`), never addresses.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
 from micromoments.config import ConfigError, config
+from micromoments.domain.access import person_ref
 from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import MetricUnit, logger, metrics, tracer
 from micromoments.ports import MailError
@@ -50,10 +50,6 @@ _METRICS = {
 
 class DigestFailed(Exception):
     """This person's digest was not sent; the message goes back to the queue."""
-
-
-def _hash(email: str) -> str:
-    return hashlib.sha256(email.encode()).hexdigest()[:12]
 
 
 def _sending_settings() -> tuple[str, str] | None:
@@ -120,7 +116,7 @@ def send_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
         except Exception as exc:
             # the exception's text may name the person: log its type only
             error = type(exc).__name__
-            logger.error("digest not sent", person_hash=_hash(request.person),
+            logger.error("digest not sent", person_hash=person_ref(master_key, request.person),
                          week=request.iso_week, error=error)  # fmt: skip
             metrics.add_metric(name="DigestErrors", unit=MetricUnit.Count, value=1)
             outcomes["failed"] += 1

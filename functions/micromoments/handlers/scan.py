@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
+from micromoments.domain.access import person_ref
 from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import MetricUnit, logger, metrics, tracer
 from micromoments.ports import DelegationMisconfigured
@@ -40,6 +41,7 @@ def scan_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
             metrics.add_metric(name="MalformedMessages", unit=MetricUnit.Count, value=1)
     emails = list(dict.fromkeys(request.person for request in requests.values()))
     calendar = wiring.default_calendar_gateway()
+    master_key = wiring.master_key()
     requests_before = calendar.counters.requests
     outcomes = scan_people(
         emails,
@@ -47,7 +49,7 @@ def scan_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
         calendar=calendar,
         now=datetime.now(UTC),
         owner=getattr(context, "aws_request_id", None) or uuid.uuid4().hex,
-        master_key=wiring.master_key(),
+        master_key=master_key,
     )
 
     # per-person counters overlap when scans run side by side: count the batch as a whole
@@ -66,8 +68,8 @@ def scan_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
         outcome = outcomes[request.person]
         if isinstance(outcome, BaseException):
             # the exception's text may name the person: log its type only
-            logger.error("scan failed", person_hash=_hash(request.person),
-                         error=type(outcome).__name__)  # fmt: skip
+            logger.error("scan failed", extra={**_person_field(master_key, request.person),
+                         "error": type(outcome).__name__})  # fmt: skip
             metrics.add_metric(name="ScanErrors", unit=MetricUnit.Count, value=1)
             raise ScanFailed(type(outcome).__name__)
         if outcome.outcome == "scanned":
@@ -88,10 +90,10 @@ def _record(report: ScanReport) -> None:
             metrics.add_metric(name=f"Holds{kind.title()}", unit=MetricUnit.Count, value=count)
 
 
-def _hash(email: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(email.encode()).hexdigest()[:12]
+def _person_field(master_key: bytes | None, email: str) -> dict[str, str]:
+    """A keyed hash that tells people apart in the logs (none without the signing key: an
+    unkeyed hash of a guessable address is as good as the address)."""
+    return {"person_hash": person_ref(master_key, email)} if master_key else {}
 
 
 @logger.inject_lambda_context

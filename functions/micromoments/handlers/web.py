@@ -8,14 +8,16 @@ Routes: ``GET /`` (what it does, privacy in plain words, an email field), ``POST
 (every session of the person ends), ``GET/POST /preferences`` (opt in, change),
 ``POST /preferences/dont-pair/clear``, ``GET /optout/confirm`` then ``POST /optout``,
 ``GET /delete-my-data/confirm`` then ``POST /delete-my-data``, ``GET/POST /unsubscribe``
-(one click, RFC 8058), ``GET /privacy``, ``GET /health``, ``GET /static/site.css``.
+(one click, RFC 8058), ``GET/POST /leave`` (opt out from an email's link, without signing
+in), ``GET /privacy``, ``GET /health``, ``GET /static/site.css``.
 
-Safety: every state-changing form but one-click unsubscribe carries a CSRF token (an HMAC
-of the session, or of a browser cookie before sign-in) and must be sent urlencoded (415
-otherwise); leaving asks for a confirmation first, without JavaScript; security headers
-on every response, errors included; GETs change nothing; an unknown method is a 405 with
-``Allow``; errors are pages, never tracebacks; tokens never reach a log line (only the
-route and the outcome are logged).
+Safety: every state-changing form but the emailed links (unsubscribe, leave), whose
+purpose-scoped tokens are the authority, carries a CSRF token (an HMAC of the session, or
+of a browser cookie before sign-in) and must be sent urlencoded (415 otherwise); leaving
+asks for a confirmation first, without JavaScript; security headers on every response,
+errors included; GETs change nothing; an unknown method is a 405 with ``Allow``; errors
+are pages, never tracebacks; tokens never reach a log line (only the route and the outcome
+are logged).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from micromoments.ports import Mailer, Store
+    from micromoments.services.links import LinkCheck
     from micromoments.services.preferences import ScanQueue
 
 MAX_BODY_BYTES = 16 * 1024
@@ -103,6 +106,7 @@ class Services:
     base_url: str
     sender: str
     now: Callable[[], datetime]
+    sign_in_per_source_per_hour: int = 500  # MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR
 
 
 def services() -> Services:
@@ -122,6 +126,7 @@ def services() -> Services:
         base_url=settings.public_base_url,
         sender=settings.sender_address,
         now=lambda: datetime.now(UTC),
+        sign_in_per_source_per_hour=settings.sign_in_per_source_per_hour,
     )
 
 
@@ -296,7 +301,7 @@ def privacy() -> Response[str]:
 
 @app.post("/login")
 def login() -> Response[str]:
-    from micromoments.services.sign_in import request_link
+    from micromoments.services.sign_in import SignInLimits, request_link
 
     deps = services()
     binding = request_cookies().get(BROWSER_COOKIE, "")
@@ -313,7 +318,14 @@ def login() -> Response[str]:
             now=deps.now(),
             base_url=deps.base_url,
             sender=deps.sender,
+            master_key=deps.master_key,
+            limits=SignInLimits(per_source=deps.sign_in_per_source_per_hour),
         )
+        if outcome.reason == "invalid":  # says only what is wrong with what was typed
+            metrics.add_metric(name="SignInLink_invalid", unit=MetricUnit.Count, value=1)
+            csrf = form_token(deps.master_key, f"browser:{binding}")
+            email = one(fields, "email")[:300]
+            return page("home.html", 400, csrf=csrf, email=email, error=outcome.problem)
         reason = outcome.reason
     except MailError as exc:
         logger.error("sign-in link not sent", error=type(exc).__name__)
@@ -621,29 +633,81 @@ def logout_everywhere() -> Response[str]:
     )
 
 
+def _link_token() -> str:
+    return (app.current_event.get_query_string_value("token", "") or "")[:400]
+
+
 @app.get("/unsubscribe")
 def unsubscribe_page() -> Response[str]:
-    from micromoments.services.preferences import unsubscribe_target
+    from micromoments.domain.links import LinkPurpose
+    from micromoments.services.links import check_link
 
     deps = services()
-    token = app.current_event.get_query_string_value("token", "") or ""
-    email = unsubscribe_target(deps.store, token=token, master_key=deps.master_key)
-    return page("unsubscribe.html", 200 if email else 400, email=email, token=token)
+    token = _link_token()
+    checked = check_link(deps.store, LinkPurpose.UNSUBSCRIBE, token, deps.master_key, deps.now())
+    return _link_page("unsubscribe.html", checked, token=token)
 
 
 @app.post("/unsubscribe")
 def unsubscribe() -> Response[str]:
     """One click (RFC 8058): the purpose-scoped token is the authority; no CSRF token, no
     session. Mail clients POST ``List-Unsubscribe=One-Click``."""
-    from micromoments.services.preferences import unsubscribe as stop
+    from micromoments.services.links import unsubscribe as stop
 
     deps = services()
-    token = app.current_event.get_query_string_value("token", "") or ""
-    done = stop(deps.store, token=token, master_key=deps.master_key)
+    token = _link_token()
+    checked = stop(deps.store, token, deps.master_key, deps.now())
     metrics.add_metric(
-        name="Unsubscribed" if done else "UnsubscribeRefused", unit=MetricUnit.Count, value=1
+        name="Unsubscribed" if checked.person else "UnsubscribeRefused",
+        unit=MetricUnit.Count,
+        value=1,
     )
-    return page("unsubscribe.html", 200 if done else 400, done=done, token=token)
+    return _link_page("unsubscribe.html", checked, token=token, done=True)
+
+
+@app.get("/leave")
+def leave_page() -> Response[str]:
+    """The opt-out link of every email: a button (mail scanners prefetch links)."""
+    from micromoments.domain.links import LinkPurpose
+    from micromoments.services.links import check_link
+
+    deps = services()
+    token = _link_token()
+    checked = check_link(deps.store, LinkPurpose.OPT_OUT, token, deps.master_key, deps.now())
+    return _link_page("leave.html", checked, token=token)
+
+
+@app.post("/leave")
+def leave() -> Response[str]:
+    """Opt out without signing in: the purpose-scoped token is the authority, as for
+    one-click unsubscribe, so nobody locked out of signing in is kept in."""
+    from micromoments.services.links import leave as opt_out_by_link
+
+    deps = services()
+    token = _link_token()
+    checked = opt_out_by_link(deps.store, deps.queue, token, deps.master_key, deps.now())
+    metrics.add_metric(
+        name="OptedOutByLink" if checked.person else "OptOutLinkRefused",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+    return _link_page("leave.html", checked, token=token, done=True)
+
+
+def _link_page(name: str, checked: LinkCheck, *, token: str, done: bool = False) -> Response[str]:
+    from micromoments.services.links import is_out
+
+    person = checked.person
+    problem = checked.problem.value if checked.problem else ""
+    return page(
+        name,
+        200 if person else 400,
+        email=person.email if person else "",
+        out=bool(person and is_out(person)),
+        problem=problem,
+        token=token,
+        done=done and person is not None,
+    )
 
 
 # -- errors: one place maps them to pages (STYLE.md 6) ---------------------------------------

@@ -27,15 +27,15 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any, Protocol
 
-from micromoments.domain.access import pseudonym_key, unsubscribe_token
 from micromoments.domain.calendar import zone
 from micromoments.domain.digest import Digest, build_digest, due_week, iso_label, monday_of
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.people import Person, PersonStatus, pseudonym, validate_email
+from micromoments.domain.people import Person, PersonStatus, validate_email
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import Mailer, PersonNotFound, Store, StoreError
 from micromoments.services.dispatch import send_in_batches
+from micromoments.services.links import personal_links
 
 SHARED_KINDS = frozenset({HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value})
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -189,15 +189,6 @@ def gather_digest(
     )
 
 
-def unsubscribe_for(store: Store, email: str, master_key: bytes, *, record: bool) -> str:
-    """The one-click unsubscribe token of ``email``: it names them by their alias, which the
-    web site resolves through the alias item (written here when ``record``; idempotent)."""
-    alias = pseudonym(pseudonym_key(master_key), email)
-    if record:
-        store.put_aliases({alias: email})
-    return unsubscribe_token(master_key, alias)
-
-
 def send_digest(
     store: Store,
     mailer: Mailer,
@@ -228,13 +219,14 @@ def send_digest(
         if digest.quiet:
             store.mark_digest_sent(person.email, label, now)
             return SendOutcome.SKIPPED_QUIET
-        token = unsubscribe_for(store, person.email, master_key, record=True)
+        links = personal_links(store, person.email, master_key, now, record=True)
         message = compose(
             digest,
             to=person.email,
             sender=sender,
             base_url=base_url,
-            unsubscribe=token,
+            unsubscribe=links.unsubscribe,
+            opt_out=links.opt_out,
             now=now,
         )
         mailer.send(message)
@@ -277,7 +269,9 @@ def preview(
         raise PersonNotFound(f"no person {email!r}")
     settings = store.get_settings() or OrgSettings()
     digest = gather_digest(store, person, settings, label, now)
-    token = (
-        unsubscribe_for(store, person.email, master_key, record=False) if master_key else "preview"
-    )
-    return render_html(digest, base_url=base_url, unsubscribe=token)
+    if master_key:
+        links = personal_links(store, person.email, master_key, now, record=False)
+        return render_html(
+            digest, base_url=base_url, unsubscribe=links.unsubscribe, opt_out=links.opt_out
+        )
+    return render_html(digest, base_url=base_url, unsubscribe="preview", opt_out="preview")

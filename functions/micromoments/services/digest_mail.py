@@ -10,9 +10,10 @@ HTML is email-safe: tables and inline styles only, no images, no SVG, no externa
 resources, a 600 px column that shrinks to the screen, and a per-weekday bar chart drawn
 with table cells whose widths are percentages.
 
-Links go to ``MICROMOMENTS_PUBLIC_BASE_URL`` only: ``/preferences`` and the one-click
-``/unsubscribe?token=…`` route. Callers pass the person's unsubscribe *token*
-(`domain.access.unsubscribe_token`); the link is made here (`unsubscribe_url`). RFC 8058
+Links go to ``MICROMOMENTS_PUBLIC_BASE_URL`` only: ``/preferences``, the one-click
+``/unsubscribe?token=…`` route and ``/leave?token=…`` (opt out without signing in).
+Callers pass the person's link *tokens* (`services.links.personal_links`); the links are
+made here (`unsubscribe_url`, `opt_out_url`). RFC 8058
 wants that link to be https; a local http base (``micromoments demo``/``serve``) still gets
 the ``List-Unsubscribe`` header, so the flow can be tried end to end, and mailbox
 providers simply ignore it there.
@@ -49,8 +50,13 @@ TRACK_COLOUR = "#ece7dc"
 
 
 def unsubscribe_url(base_url: str, token: str) -> str:
-    """The one-click unsubscribe link of a token (`domain.access.unsubscribe_token`)."""
+    """The one-click unsubscribe link of a token (`domain.links`)."""
     return f"{_base(base_url)}/unsubscribe?token={quote(token, safe='')}"
+
+
+def opt_out_url(base_url: str, token: str) -> str:
+    """The link that opts a person out without signing in (`domain.links`)."""
+    return f"{_base(base_url)}/leave?token={quote(token, safe='')}"
 
 
 def _base(base_url: str) -> str:
@@ -104,6 +110,12 @@ def _shown(count: int) -> str:
     """Tenths of an hour as shown: 145 -> "14.5 h", 120 -> "12 h"."""
     whole, tenth = divmod(count, 10)
     return f"{whole}.{tenth} h" if tenth else f"{whole} h"
+
+
+def _opt_out_link(base_url: str, token: str) -> str:
+    if not token or token != token.strip():
+        raise ValueError("an opt-out token is needed: every email carries a way to leave")
+    return opt_out_url(base_url, token)
 
 
 # -- the words and numbers of one digest ------------------------------------------------------
@@ -160,9 +172,10 @@ class DigestView:
     suggestion: str
     preferences_url: str
     unsubscribe_url: str
+    opt_out_url: str
 
 
-def view(digest: Digest, *, base_url: str, unsubscribe: str) -> DigestView:
+def view(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> DigestView:
     monday = monday_of(digest.iso_week)
     this, m = digest.this_week, digest.moments
     week = _week_tenths(this, monday)
@@ -221,6 +234,7 @@ def view(digest: Digest, *, base_url: str, unsubscribe: str) -> DigestView:
         suggestion=digest.suggestion.text,
         preferences_url=f"{_base(base_url)}/preferences",
         unsubscribe_url=_unsubscribe_link(base_url, unsubscribe),
+        opt_out_url=_opt_out_link(base_url, opt_out),
     )
 
 
@@ -389,22 +403,22 @@ def templates() -> Environment:
     )
 
 
-def render_html(digest: Digest, *, base_url: str, unsubscribe: str) -> str:
-    """The HTML part. ``unsubscribe`` is the person's unsubscribe token
-    (`domain.access.unsubscribe_token`); the link is made here (`unsubscribe_url`)."""
+def render_html(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> str:
+    """The HTML part. ``unsubscribe`` and ``opt_out`` are the person's link tokens
+    (`services.links.personal_links`); the links are made here."""
     return (
         templates()
         .get_template("digest.html")
-        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe))
+        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out))
     )
 
 
-def render_text(digest: Digest, *, base_url: str, unsubscribe: str) -> str:
+def render_text(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> str:
     """The plain-text part: the same facts as the HTML part."""
     return (
         templates()
         .get_template("digest.txt")
-        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe))
+        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out))
     )
 
 
@@ -415,6 +429,7 @@ def compose(
     sender: str,
     base_url: str,
     unsubscribe: str,
+    opt_out: str,
     now: datetime | None = None,
 ) -> EmailMessage:
     """The whole message: multipart/alternative, text/plain first, then text/html, with
@@ -435,8 +450,8 @@ def compose(
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     # Quoted-printable: readable in the raw message, 7-bit safe on every hop.
-    text = render_text(digest, base_url=base_url, unsubscribe=unsubscribe)
-    html = render_html(digest, base_url=base_url, unsubscribe=unsubscribe)
+    text = render_text(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out)
+    html = render_html(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out)
     message.set_content(text, cte="quoted-printable")
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message

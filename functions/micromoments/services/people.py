@@ -17,6 +17,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from micromoments.domain.access import pairing_history_key, pseudonym_key
+from micromoments.domain.addresses import canonical_address
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import HoldStatus
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
@@ -44,13 +45,15 @@ class NewPerson:
 
 
 def admit(settings: OrgSettings, candidate: NewPerson) -> Person:
-    """The person to store, or `PersonRefused` naming why."""
+    """The person to store, or `PersonRefused` naming why. The address is stored in its
+    canonical form (`canonical_address`): one person per mailbox."""
     try:
+        email = canonical_address(candidate.email)
         preferences = Preferences(
             timezone=candidate.timezone, working_hours=candidate.working_hours
         )
         person = Person(
-            email=candidate.email,
+            email=email,
             team=candidate.team or None,
             preferences=preferences,
         )
@@ -117,7 +120,9 @@ def import_people(store: Store, candidates: Iterable[NewPerson]) -> tuple[int, i
         except PersonRefused as exc:
             raise PersonRefused(f"line {number}: {exc}") from None
         if person.email in seen:
-            raise PersonRefused(f"line {number}: {person.email} appears twice")
+            spelled = candidate.email.strip()
+            written = f" (written {spelled!r})" if spelled.lower() != person.email else ""
+            raise PersonRefused(f"line {number}: {person.email}{written} appears twice")
         seen.add(person.email)
         people.append(person)
     added = sum(1 for person in people if store.create_person(person))
@@ -125,7 +130,11 @@ def import_people(store: Store, candidates: Iterable[NewPerson]) -> tuple[int, i
 
 
 def find_person(store: Store, email: str) -> Person:
-    person = store.get_person(email.strip().lower())
+    try:
+        canonical = canonical_address(email)
+    except DomainError as exc:
+        raise PersonNotFound(f"no person {email!r}: {exc}") from None
+    person = store.get_person(canonical)
     if person is None:
         raise PersonNotFound(f"no person {email!r}: add them with `micromoments people add`")
     return person
@@ -162,14 +171,18 @@ def delete_person(store: Store, email: str, *, master_key: bytes, now: datetime)
     person = find_person(store, email)
     store.request_erasure(person.email)
     person = opt_out(store, person.email, now=now)
-    return erase_if_requested(store, person, master_key=master_key)
+    return erase_if_requested(store, person, master_key=master_key, now=now)
 
 
-def erase_if_requested(store: Store, person: Person, *, master_key: bytes) -> bool:
-    """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included. True
-    only when nothing is left under the address (a sign-in started meanwhile is swept)."""
+def erase_if_requested(store: Store, person: Person, *, master_key: bytes, now: datetime) -> bool:
+    """Erase an ``opted_out`` person who asked for it, pairing pseudonyms included; every
+    link mailed to them stops working first. True only when nothing is left under the
+    address (a sign-in started meanwhile is swept)."""
+    from micromoments.services.links import revoke_links
+
     if person.status is not PersonStatus.OPTED_OUT or not store.erasure_requested(person.email):
         return False
+    revoke_links(store, person.email, master_key, now)
     # rounds name people by their alias pseudonym (as did the history, once); the history
     # has its own
     store.purge_pseudonym(pseudonym(pseudonym_key(master_key), person.email))

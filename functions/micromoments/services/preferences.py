@@ -1,5 +1,5 @@
 """Use cases behind the opt-in site: opt in with preferences, change them, clear the
-don't-pair list, opt out, delete my data, one-click unsubscribe.
+don't-pair list, opt out, delete my data (the links in emails: `services.links`).
 
 The web function never talks to Google: these write the Store and enqueue work (a first
 scan on opt-in, the removal scan on opt-out). Changes apply from the next scan.
@@ -12,12 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from micromoments.domain.access import (
-    Session,
-    never_pair_key,
-    pseudonym_key,
-    read_unsubscribe_token,
-)
+from micromoments.domain.access import Session, never_pair_key, pseudonym_key
 from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.preference_form import FormResult, read_form
@@ -157,23 +152,3 @@ def delete_my_data(
     if not erased:
         queue.send([ScanRequest(email, ScanReason.OPT_OUT)])
     return erased
-
-
-def unsubscribe(store: Store, *, token: str, master_key: bytes) -> bool:
-    """Turn the weekly email off for the person the token names; False for a token that is
-    not genuine or names nobody (any more). Idempotent."""
-    alias = read_unsubscribe_token(master_key, token)
-    address = store.address_of(alias) if alias else None
-    person = store.get_person(address) if address else None
-    if person is None:
-        return False
-    if person.preferences.weekly_email:
-        quiet = person.preferences.model_copy(update={"weekly_email": False})
-        store.update_person(person.model_copy(update={"preferences": quiet}))
-    return True
-
-
-def unsubscribe_target(store: Store, *, token: str, master_key: bytes) -> str | None:
-    """The address an unsubscribe link is for (shown on its confirmation page)."""
-    alias = read_unsubscribe_token(master_key, token)
-    return store.address_of(alias) if alias else None

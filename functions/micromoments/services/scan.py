@@ -234,7 +234,7 @@ def _scan(
         done = finish_opt_out(store, person, now=now)
         report.status = done.status.value
         if master_key is not None:
-            erase_if_requested(store, done, master_key=master_key)
+            erase_if_requested(store, done, master_key=master_key, now=now)
 
 
 _RECORD_KEYS = {

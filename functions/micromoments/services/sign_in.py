@@ -2,15 +2,17 @@
 
 A link is single-use, valid 15 minutes, and stored only as a hash; it goes to addresses of
 the org's allowed domains, and the answer is the same whether or not the address is known
-or allowed (nobody learns who is in). Requests are rate limited per address and per source
-in the app itself (an HTTP API has no WAF). Opening a link changes nothing (mail scanners
-prefetch links): only the button on that page signs in. A session id lives in a cookie and
-only its hash in the Store (8 hours idle, 7 days at most).
+or allowed (nobody learns who is in). Requests are rate limited in the app itself (an HTTP
+API has no WAF), so that nobody can spend someone else's allowance (`SignInLimits`).
+Every sign-in email also carries a link to leave micromoments without signing in. Opening
+a link changes nothing (mail scanners prefetch links): only the button on that page signs
+in. A session id lives in a cookie and only its hash in the Store (8 hours idle, 7 days at
+most).
 """
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,23 +22,44 @@ from micromoments.domain.access import (
     SIGN_IN_TOKEN_LIFETIME,
     Session,
     SignInToken,
+    address_hash_key,
+    keyed_hash,
     secret_hash,
 )
+from micromoments.domain.addresses import canonical_address
 from micromoments.domain.errors import DomainError
-from micromoments.domain.people import validate_email
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import Mailer, Store
+from micromoments.services.links import personal_links
 
-PER_ADDRESS_PER_HOUR = 5
-PER_SOURCE_PER_HOUR = 30
+DEFAULT_PER_SOURCE_PER_HOUR = 500
+
+
+@dataclass(frozen=True, slots=True)
+class SignInLimits:
+    """Sign-in links per hour (docs/decisions.md, "Sign-in rate limits").
+
+    ``per_address_and_source``: one source can spend only its own allowance for an
+    address, never the address's own. ``per_address``: every source together, the ceiling
+    that keeps a mailbox from being flooded. ``per_source``: every address together, from
+    one source (an IPv4 address, or an IPv6 /64); the deployment's
+    ``MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR``, high enough for an office behind one NAT.
+    Refused requests count against nothing.
+    """
+
+    per_address_and_source: int = 5
+    per_address: int = 20
+    per_source: int = DEFAULT_PER_SOURCE_PER_HOUR
 
 
 @dataclass(frozen=True, slots=True)
 class LinkRequest:
-    """What became of a request for a link (the page says the same in every case)."""
+    """What became of a request for a link (the page says the same in every case but
+    ``invalid``, which depends only on what was typed)."""
 
     sent: bool
     reason: str  # sent | invalid | not_allowed | rate_limited (for logs and metrics)
+    problem: str = ""  # why an ``invalid`` address is refused, for the page
 
 
 def request_link(
@@ -48,30 +71,59 @@ def request_link(
     now: datetime,
     base_url: str,
     sender: str,
+    master_key: bytes,
+    limits: SignInLimits | None = None,
 ) -> LinkRequest:
     """Email a sign-in link to ``address`` if it may have one."""
-    window = now.strftime("%Y-%m-%dT%H")
-    expires = now + timedelta(hours=2)
-    if store.hit(_rate_key("source", source), window, expires) > PER_SOURCE_PER_HOUR:
-        return LinkRequest(False, "rate_limited")
+    limits = limits or SignInLimits()
     try:
-        email = validate_email(address)
-    except DomainError:
-        return LinkRequest(False, "invalid")
+        email = canonical_address(address)
+    except DomainError as exc:
+        return LinkRequest(False, "invalid", str(exc))
     settings = store.get_settings() or OrgSettings()
-    if email.rpartition("@")[2] not in settings.allowed_domains:
+    if not settings.allows(email):
         return LinkRequest(False, "not_allowed")
-    if store.hit(_rate_key("address", email), window, expires) > PER_ADDRESS_PER_HOUR:
+    key = address_hash_key(master_key)
+    origin = source_network(source)
+    counters = (
+        (keyed_hash(key, "sign-in/source", origin), limits.per_source),
+        (keyed_hash(key, "sign-in/address+source", email, origin), limits.per_address_and_source),
+        (keyed_hash(key, "sign-in/address", email), limits.per_address),
+    )
+    window = now.strftime("%Y-%m-%dT%H")
+    # Refused requests count against nothing: check every counter before taking any.
+    if any(store.rate_count(counter, window) >= limit for counter, limit in counters):
         return LinkRequest(False, "rate_limited")
+    expires = now + timedelta(hours=2)
+    for counter, limit in counters:
+        if not store.take(counter, window, expires, limit):
+            return LinkRequest(False, "rate_limited")  # filled meanwhile by another request
     secret = secrets.token_urlsafe(32)
     store.create_sign_in_token(
         SignInToken(secret_hash(secret), email, now + SIGN_IN_TOKEN_LIFETIME)
     )
-    mailer.send(sign_in_message(email, f"{base_url.rstrip('/')}/auth?token={secret}", sender))
+    known = store.get_person(email) is not None
+    links = personal_links(store, email, master_key, now, record=known)
+    from micromoments.services.digest_mail import opt_out_url
+
+    link = f"{base_url.rstrip('/')}/auth?token={secret}"
+    mailer.send(sign_in_message(email, link, sender, leave=opt_out_url(base_url, links.opt_out)))
     return LinkRequest(True, "sent")
 
 
-def sign_in_message(email: str, link: str, sender: str) -> EmailMessage:
+def source_network(source: str) -> str:
+    """What the per-source limits count by: an IPv4 address, or the /64 of an IPv6 address
+    (one host has a whole /64 to pick from); anything unreadable as itself."""
+    try:
+        ip = ipaddress.ip_address(source.strip())
+    except ValueError:
+        return source.strip().lower()[:64] or "unknown"
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def sign_in_message(email: str, link: str, sender: str, *, leave: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = email
@@ -81,7 +133,10 @@ def sign_in_message(email: str, link: str, sender: str) -> EmailMessage:
         "Hello,\n\n"
         "Someone (we hope you) asked to sign in to micromoments with this address.\n"
         f"Open this link within {minutes} minutes; it works once:\n\n{link}\n\n"
-        "If it was not you, ignore this email: nothing changes.\n"
+        "If it was not you, ignore this email: nothing changes.\n\n"
+        "__\n"
+        "Want micromoments to leave your calendar alone? This link opts you out without\n"
+        f"signing in (every hold it placed is removed):\n{leave}\n"
     )
     return message
 
@@ -130,7 +185,3 @@ def sign_out_everywhere(store: Store, email: str) -> None:
 
 def _plausible(secret: str) -> bool:
     return 20 <= len(secret) <= 100 and secret.replace("-", "").replace("_", "").isalnum()
-
-
-def _rate_key(kind: str, value: str) -> str:
-    return hashlib.sha256(f"{kind}|{value.strip().lower()}".encode()).hexdigest()[:32]

@@ -27,6 +27,7 @@ MONDAY = date(2026, 11, 23)
 # A long address and a long token: the things most likely to push a narrow screen wide.
 PERSON = "firstname.middlename.lastname.with-a-long-suffix@subsidiary.example-company.org"
 TOKEN = "a" * 64 + "." + "f" * 64
+LEAVE = "b" * 64 + "." + "e" * 64
 
 
 def _load(day: date, minutes: int, *, overloaded: bool = False, available: bool = True) -> DayLoad:
@@ -84,7 +85,9 @@ def html() -> str:
         shared=[coffee],
         now=datetime(2026, 11, 27, 18, tzinfo=UTC),
     )
-    return render_html(digest, base_url="https://care.example.org", unsubscribe=TOKEN)
+    return render_html(
+        digest, base_url="https://care.example.org", unsubscribe=TOKEN, opt_out=LEAVE
+    )
 
 
 @pytest.fixture(scope="module")

@@ -468,7 +468,7 @@ def week_of(minutes: list[int], *, after: list[int] | None = None) -> Digest:
 
 
 def shown_numbers(digest: Digest) -> tuple[float, list[float]]:
-    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN)
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
     (total,) = TOTAL_LINE.findall(text)
     bars = [float(hours) for _, hours in BAR_LINE.findall(text)]
     assert len(bars) == 7, text
@@ -503,7 +503,7 @@ def test_a_weekend_meeting_has_a_bar_and_counts_in_the_total() -> None:
     digest = week_of([60, 0, 0, 0, 0, 0], after=[0, 0, 0, 0, 0, 120])
     total, bars = shown_numbers(digest)
     assert (total, bars[5]) == (3, 2)
-    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN)
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
     assert "Meetings outside working hours: 2 h (counted in the meetings above)" in text
 
 
@@ -518,8 +518,8 @@ def test_an_overloaded_day_says_why_in_plain_words() -> None:
         "Monday: back-to-back meetings without a break; "
         "Wednesday: many hours of meetings and meetings outside working hours"
     )
-    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN)
-    html = render_html(digest, base_url=BASE, unsubscribe=TOKEN)
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
+    html = render_html(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
     assert why in flat(text)
     assert why in visible_text(html)
 
@@ -532,8 +532,8 @@ def test_a_first_week_says_so_instead_of_a_zero_trend() -> None:
         observed_since=datetime(2026, 11, 24, 9, tzinfo=UTC),  # Tuesday: the first scan
     )  # fmt: skip
     for part in (
-        flat(render_text(digest, base_url=BASE, unsubscribe=TOKEN)),
-        visible_text(render_html(digest, base_url=BASE, unsubscribe=TOKEN)),
+        flat(render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)),
+        visible_text(render_html(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)),
     ):
         assert "4.5 h" in part  # this week's meetings
         assert "first week with micromoments" in part

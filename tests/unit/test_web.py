@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from micromoments.adapters.mail import MemoryMailer
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
-from micromoments.domain.access import pseudonym_key
+from micromoments.domain.access import never_pair_key, pseudonym_key
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus, personal_hold_id
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.scan_request import ScanReason, ScanRequest
@@ -849,7 +849,7 @@ def test_emailed_links_die_with_erasure(site: Site) -> None:
     browser = opted_in_quietly(site)
     old = site.links(at=NOW)
     page = browser.get("/preferences")
-    browser.post("/delete-my-data", {"csrf": csrf(page)})
+    browser.post("/delete-my-data", {"csrf": csrf(page), "confirm": "yes"})
     assert site.store.get_person(ANA) is None
     site.clock[0] = NOW + timedelta(days=1)
     opted_in_quietly(site)  # Ana comes back: the same alias resolves to her again
@@ -902,7 +902,7 @@ def test_the_never_pair_list_keeps_one_pseudonym_per_mailbox(site: Site) -> None
     browser.post("/preferences", {"csrf": csrf(page), **form})
     person = site.store.get_person(ANA)
     assert person is not None
-    assert person.preferences.dont_pair == {pseudonym(pseudonym_key(KEY), "ben@example.com")}
+    assert person.preferences.dont_pair == {pseudonym(never_pair_key(KEY), "ben@example.com")}
     again = browser.get("/preferences")
     lookalike = {**PREFERENCES, "dont_pair_add": "b\u0435n@example.com"}  # Cyrillic е
     refused = browser.post("/preferences", {"csrf": csrf(again), **lookalike})

@@ -1,6 +1,7 @@
 """Where the site and the emails live (issue 15): the site in `micromoments.web`, one module
 a route area, behind a thin Lambda entry point; the emails in `micromoments.email`; no
-route reading the Store; every signed-in POST through `signed_in_post`."""
+route reading the Store; every form POST through one preamble, `signed_in_post` or (before
+sign-in) `browser_post`."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ MAX_MODULE_LINES = 450
 MAX_HANDLER_LINES = 80
 # POSTs made before signing in (bound to a browser cookie) or from an email's link (the
 # link's token is the authority): every other POST is a signed-in page's.
-NOT_SIGNED_IN_POSTS = {"/login", "/auth", "/unsubscribe", "/leave"}
+BROWSER_POSTS = {"/login", "/auth"}
+EMAILED_LINK_POSTS = {"/unsubscribe", "/leave"}
 
 
 def modules(folder: str) -> list[Path]:
@@ -63,17 +65,21 @@ def test_every_email_is_built_in_the_email_package() -> None:
             assert name != "EmailMessage", f"{module.name}:{call.lineno} builds an email"
 
 
-def test_every_signed_in_post_goes_through_signed_in_post() -> None:
+def test_every_form_post_goes_through_its_preamble() -> None:
     from micromoments.web.app import app
-    from micromoments.web.sessions import signed_in_post
+    from micromoments.web.sessions import browser_post, signed_in_post
 
     def route(*_: Any) -> Any:
         return None
 
-    wrapper: Callable[[], Any] = signed_in_post(route)
+    signed_in_wrapper: Callable[[], Any] = signed_in_post(route)
+    browser_wrapper: Callable[[], Any] = browser_post(route)
     posts = {r.rule.pattern.strip("^$"): r.func for r in app._static_routes if r.method == "POST"}
-    signed_in = {rule: func for rule, func in posts.items() if rule not in NOT_SIGNED_IN_POSTS}
+    assert set(posts) >= BROWSER_POSTS | EMAILED_LINK_POSTS
     assert {"/logout", "/preferences", "/preferences/dont-pair/clear", "/optout",
-            "/delete-my-data", "/logout/everywhere"} <= set(signed_in)  # fmt: skip
-    for rule, func in signed_in.items():
-        assert func.__code__ is wrapper.__code__, f"{rule} checks its session by hand"
+            "/delete-my-data", "/logout/everywhere"} <= set(posts)  # fmt: skip
+    for rule, func in posts.items():
+        if rule in EMAILED_LINK_POSTS:
+            continue
+        wrapper = browser_wrapper if rule in BROWSER_POSTS else signed_in_wrapper
+        assert func.__code__ is wrapper.__code__, f"{rule} checks its form by hand"

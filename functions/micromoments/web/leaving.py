@@ -13,7 +13,7 @@ from micromoments.domain.access import Session
 from micromoments.observability import MetricUnit, metrics
 from micromoments.web import request
 from micromoments.web.dependencies import Services, current
-from micromoments.web.emailed_links import link_page, link_token
+from micromoments.web.emailed_links import button_page, done_page, link_token
 from micromoments.web.forms import Form
 from micromoments.web.rendering import page, redirect
 from micromoments.web.sessions import ended_session_cookie, session_csrf, signed_in, signed_in_post
@@ -59,6 +59,11 @@ def confirm_page(deps: Services, session: Session, action: str) -> Response[str]
     )
 
 
+def left_page(heading: str, lines: list[str]) -> Response[str]:
+    """What leaving did; the browser forgets its session (every session has ended)."""
+    return page("left.html", cookies=[ended_session_cookie()], heading=heading, lines=lines)
+
+
 @router.get("/optout/confirm")
 def confirm_opt_out() -> Response[str]:
     deps = current()
@@ -84,11 +89,9 @@ def opt_out(deps: Services, session: Session, fields: Form) -> Response[str]:
     leave(deps.store, deps.queue, email=session.email, now=deps.now())
     sign_out(deps.store, session)
     metrics.add_metric(name="OptedOut", unit=MetricUnit.Count, value=1)
-    return page(
-        "left.html",
-        cookies=[ended_session_cookie()],
-        heading="You are out",
-        lines=[
+    return left_page(
+        "You are out",
+        [
             "micromoments is removing every future hold it placed on your calendar; "
             "that takes a few minutes. Nothing new will be placed.",
             "You are signed out everywhere. You can come back at any time by signing in "
@@ -117,11 +120,9 @@ def delete_my_data(deps: Services, session: Session, fields: Form) -> Response[s
         "it stored about you is erased, your pairing pseudonyms included. You are signed "
         "out everywhere."
     )
-    return page(
-        "left.html",
-        cookies=[ended_session_cookie()],
-        heading="Your data is erased" if erased else "Your data is being deleted",
-        lines=[first, "Backups (point-in-time recovery) keep deleted data for up to 35 days."],
+    return left_page(
+        "Your data is erased" if erased else "Your data is being deleted",
+        [first, "Backups (point-in-time recovery) keep deleted data for up to 35 days."],
     )
 
 
@@ -132,11 +133,9 @@ def logout_everywhere(deps: Services, session: Session, _fields: Form) -> Respon
 
     sign_out_everywhere(deps.store, session.email)
     metrics.add_metric(name="SignedOutEverywhere", unit=MetricUnit.Count, value=1)
-    return page(
-        "left.html",
-        cookies=[ended_session_cookie()],
-        heading="You are signed out everywhere",
-        lines=[
+    return left_page(
+        "You are signed out everywhere",
+        [
             "Every browser where you were signed in is signed out, this one included, and "
             "sign-in links you have not used yet no longer work.",
             "Your preferences are unchanged.",
@@ -151,12 +150,8 @@ def logout_everywhere(deps: Services, session: Session, _fields: Form) -> Respon
 def leave_page() -> Response[str]:
     """The opt-out link of every email: a button (mail scanners prefetch links)."""
     from micromoments.domain.links import LinkPurpose
-    from micromoments.services.links import check_link
 
-    deps = current()
-    token = link_token()
-    checked = check_link(deps.store, LinkPurpose.OPT_OUT, token, deps.master_key, deps.now())
-    return link_page("leave.html", checked, token=token)
+    return button_page(LinkPurpose.OPT_OUT, "leave.html")
 
 
 @router.post("/leave")
@@ -168,9 +163,10 @@ def leave() -> Response[str]:
     deps = current()
     token = link_token()
     checked = opt_out_by_link(deps.store, deps.queue, token, deps.master_key, deps.now())
-    metrics.add_metric(
-        name="OptedOutByLink" if checked.found else "OptOutLinkRefused",
-        unit=MetricUnit.Count,
-        value=1,
+    return done_page(
+        "leave.html",
+        checked,
+        token=token,
+        metric="OptedOutByLink",
+        refused_metric="OptOutLinkRefused",
     )
-    return link_page("leave.html", checked, token=token, done=True)

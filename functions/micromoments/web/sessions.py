@@ -1,5 +1,6 @@
 """Who is asking: the session cookie of a signed-in person, the browser cookie that binds
-forms shown before sign-in, and `signed_in_post`, the preamble of every signed-in POST."""
+forms shown before sign-in, and the preambles of their POSTs: `signed_in_post` and
+`browser_post`."""
 
 from __future__ import annotations
 
@@ -63,10 +64,24 @@ def browser_csrf(deps: Services, binding: str) -> str:
     return form_token(deps.master_key, f"browser:{binding}")
 
 
-def browser_form(deps: Services) -> Form | Response[str]:
-    """The form of a POST made before sign-in, its CSRF token checked against the browser
-    cookie; otherwise the 403 page."""
-    return checked_form(deps, f"browser:{request.cookies().get(BROWSER_COOKIE, '')}")
+BrowserRoute = Callable[[Services, str, Form], Response[str]]
+
+
+def browser_post(route: BrowserRoute) -> Callable[[], Response[str]]:
+    """A POST of a form shown before sign-in: ``route`` gets the dependencies, the browser
+    binding and the submitted form; without a valid CSRF token for the browser cookie (or
+    not urlencoded) it is refused and nothing changes."""
+
+    @wraps(route)
+    def answer() -> Response[str]:
+        deps = current()
+        binding = request.cookies().get(BROWSER_COOKIE, "")
+        fields = checked_form(deps, f"browser:{binding}")
+        if isinstance(fields, Response):
+            return fields
+        return route(deps, binding, fields)
+
+    return answer
 
 
 # -- signed in ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from micromoments.domain.access import BROWSER_COOKIE, Session
+from micromoments.domain.access import Session
 from micromoments.observability import MetricUnit, logger, metrics
 from micromoments.ports import MailError
 from micromoments.web import request
@@ -16,7 +16,7 @@ from micromoments.web.rendering import page, redirect
 from micromoments.web.sessions import (
     browser_binding,
     browser_csrf,
-    browser_form,
+    browser_post,
     ended_session_cookie,
     session_cookie,
     signed_in,
@@ -37,13 +37,10 @@ def home() -> Response[str]:
 
 
 @router.post("/login")
-def login() -> Response[str]:
+@browser_post
+def login(deps: Services, binding: str, fields: Form) -> Response[str]:
     from micromoments.services.sign_in import SignInLimits, request_link
 
-    deps = current()
-    fields = browser_form(deps)
-    if isinstance(fields, Response):
-        return fields
     try:
         outcome = request_link(
             deps.store,
@@ -58,7 +55,9 @@ def login() -> Response[str]:
         )
         if outcome.reason == "invalid":  # says only what is wrong with what was typed
             metrics.add_metric(name="SignInLink_invalid", unit=MetricUnit.Count, value=1)
-            return _home_again(deps, fields, outcome.problem)
+            csrf = browser_csrf(deps, binding)
+            email = one(fields, "email")[:300]
+            return page("home.html", 400, csrf=csrf, email=email, error=outcome.problem)
         reason = outcome.reason
     except MailError as exc:
         logger.error("sign-in link not sent", error=type(exc).__name__)
@@ -66,12 +65,6 @@ def login() -> Response[str]:
     metrics.add_metric(name=f"SignInLink_{reason}", unit=MetricUnit.Count, value=1)
     # The same answer whatever happened: nobody learns who is in.
     return page("check_email.html")
-
-
-def _home_again(deps: Services, fields: Form, error: str) -> Response[str]:
-    """The home page with what was typed and what is wrong with it."""
-    csrf = browser_csrf(deps, request.cookies().get(BROWSER_COOKIE, ""))
-    return page("home.html", 400, csrf=csrf, email=one(fields, "email")[:300], error=error)
 
 
 @router.get("/auth")
@@ -89,13 +82,10 @@ def auth_page() -> Response[str]:
 
 
 @router.post("/auth")
-def auth() -> Response[str]:
+@browser_post
+def auth(deps: Services, _binding: str, fields: Form) -> Response[str]:
     from micromoments.services.sign_in import sign_in
 
-    deps = current()
-    fields = browser_form(deps)
-    if isinstance(fields, Response):
-        return fields
     started = sign_in(deps.store, one(fields, "token"), deps.now())
     if started is None:
         metrics.add_metric(name="SignInRefused", unit=MetricUnit.Count, value=1)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from micromoments.observability import MetricUnit, metrics
 from micromoments.web import request
 from micromoments.web.dependencies import current
-from micromoments.web.emailed_links import link_page, link_token
+from micromoments.web.emailed_links import button_page, done_page, link_token
 
 router = request.area_router()
 
@@ -16,12 +15,8 @@ router = request.area_router()
 @router.get("/unsubscribe")
 def unsubscribe_page() -> Response[str]:
     from micromoments.domain.links import LinkPurpose
-    from micromoments.services.links import check_link
 
-    deps = current()
-    token = link_token()
-    checked = check_link(deps.store, LinkPurpose.UNSUBSCRIBE, token, deps.master_key, deps.now())
-    return link_page("unsubscribe.html", checked, token=token)
+    return button_page(LinkPurpose.UNSUBSCRIBE, "unsubscribe.html")
 
 
 @router.post("/unsubscribe")
@@ -33,9 +28,10 @@ def unsubscribe() -> Response[str]:
     deps = current()
     token = link_token()
     checked = stop(deps.store, token, deps.master_key, deps.now())
-    metrics.add_metric(
-        name="Unsubscribed" if checked.found else "UnsubscribeRefused",
-        unit=MetricUnit.Count,
-        value=1,
+    return done_page(
+        "unsubscribe.html",
+        checked,
+        token=token,
+        metric="Unsubscribed",
+        refused_metric="UnsubscribeRefused",
     )
-    return link_page("unsubscribe.html", checked, token=token, done=True)

@@ -17,7 +17,7 @@ from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import build_digest
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
-from micromoments.services.digest_mail import render_html
+from micromoments.email.digest import render_html
 
 pytestmark = pytest.mark.e2e
 

@@ -24,13 +24,8 @@ from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.links import LinkPurpose, LinkToken, link_token, read_link_token
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import pseudonym
-from micromoments.services.digest_mail import (
-    compose,
-    opt_out_url,
-    render_html,
-    render_text,
-    unsubscribe_url,
-)
+from micromoments.email.digest import compose, render_html, render_text
+from micromoments.email.links import opt_out_url, unsubscribe_url
 
 BASE = "https://care.example.org"
 SENDER = "micromoments <digest@care.example.org>"

@@ -475,6 +475,8 @@ def test_forged_cookies_and_tokens_never_500_and_change_nobody(
 
     from micromoments.domain.access import BROWSER_COOKIE, SESSION_COOKIE
     from micromoments.handlers import web
+    from micromoments.web import dependencies
+    from micromoments.web.dependencies import Services
 
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     store = TableStore(MemoryTable())
@@ -484,9 +486,9 @@ def test_forged_cookies_and_tokens_never_500_and_change_nobody(
     store.put_aliases({pseudonym(pseudonym_key(KEY), e): e for e in (ANA, BEN)})
     mailer, queue = MemoryMailer(), ListQueue()
     now = datetime(2026, 11, 25, 10, tzinfo=UTC)
-    deps = web.Services(store, mailer, queue, KEY, "https://mm.example.com", "mm@example.com",
-                        lambda: now)  # fmt: skip
-    monkeypatch.setattr(web, "services", lambda: deps)
+    deps = Services(store, mailer, queue, KEY, "https://mm.example.com", "mm@example.com",
+                    lambda: now)  # fmt: skip
+    monkeypatch.setattr(dependencies, "services", lambda: deps)
     cookies = [f"{SESSION_COOKIE}={session}", f"{BROWSER_COOKIE}={browser}"]
     if repeat:
         cookies += [f"{SESSION_COOKIE}={token}", f"{BROWSER_COOKIE}="]

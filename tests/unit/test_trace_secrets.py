@@ -162,7 +162,8 @@ class World:
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    from micromoments.handlers import web
+    from micromoments.web import dependencies
+    from micromoments.web.dependencies import Services
 
     monkeypatch.setenv("MICROMOMENTS_PUBLIC_BASE_URL", "https://mm.example.com")
     monkeypatch.setenv("MICROMOMENTS_SENDER_ADDRESS", "mm@example.com")
@@ -194,9 +195,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         "default_calendar_gateway": calendar,
     }.items():
         monkeypatch.setattr(wiring, name, lambda fake=fake: fake)
-    deps = web.Services(store, mailer, scan_queue, KEY, "https://mm.example.com",
-                        "mm@example.com", lambda: NOW)  # fmt: skip
-    monkeypatch.setattr(web, "services", lambda: deps)
+    deps = Services(store, mailer, scan_queue, KEY, "https://mm.example.com",
+                    "mm@example.com", lambda: NOW)  # fmt: skip
+    monkeypatch.setattr(dependencies, "services", lambda: deps)
     provider = RecordingProvider()
     monkeypatch.setattr(tracer, "provider", provider)
     yield World(store, mailer, calendar, scan_queue, digest_queue, provider)

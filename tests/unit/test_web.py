@@ -26,6 +26,8 @@ from micromoments.handlers import web
 from micromoments.local.web_bridge import HttpResponse, call
 from micromoments.services.links import PersonalLinks, personal_links
 from micromoments.services.preferences import opt_out
+from micromoments.web import dependencies
+from micromoments.web.dependencies import Services
 
 KEY = b"w" * 32
 ANA = "ana@example.com"
@@ -103,9 +105,9 @@ def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     mailer = MemoryMailer()
     queue = ListQueue()
     clock = [NOW]
-    deps = web.Services(store, mailer, queue, KEY, "https://mm.example.com", "mm@example.com",
-                        lambda: clock[0])  # fmt: skip
-    monkeypatch.setattr(web, "services", lambda: deps)
+    deps = Services(store, mailer, queue, KEY, "https://mm.example.com", "mm@example.com",
+                    lambda: clock[0])  # fmt: skip
+    monkeypatch.setattr(dependencies, "services", lambda: deps)
     yield Site(store, mailer, queue, clock)
 
 
@@ -541,7 +543,7 @@ def test_an_unforeseen_error_is_the_error_page_with_the_security_headers(
         assert answer.header(header), header
     assert "Traceback" not in answer.text and ANA not in answer.text
     logged = repr([vars(record) for record in caplog.records])
-    assert "RuntimeError" in logged and "handlers/web.py" in logged and ANA not in logged
+    assert "RuntimeError" in logged and "web/preferences.py" in logged and ANA not in logged
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data; boundary=x",
@@ -720,10 +722,10 @@ def test_a_whole_office_behind_one_nat_signs_in_on_rollout_day(site: Site) -> No
 def test_the_per_source_limit_is_the_deployments_setting(
     site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deps = web.services()
-    tight = web.Services(deps.store, deps.mailer, deps.queue, KEY, deps.base_url, deps.sender,
-                         deps.now, sign_in_per_source_per_hour=3)  # fmt: skip
-    monkeypatch.setattr(web, "services", lambda: tight)
+    deps = dependencies.services()
+    tight = Services(deps.store, deps.mailer, deps.queue, KEY, deps.base_url, deps.sender,
+                     deps.now, sign_in_per_source_per_hour=3)  # fmt: skip
+    monkeypatch.setattr(dependencies, "services", lambda: tight)
     for n in range(5):
         ask_link(f"p{n}@example.com", source="192.0.2.1")
     assert len(site.mailer.sent) == 3
@@ -751,11 +753,11 @@ def test_the_site_takes_the_per_source_limit_from_its_settings(
 
     settings = Config(public_base_url="https://mm.example.com", sender_address="mm@example.com",
                       sign_in_per_source_per_hour=7)  # fmt: skip
-    monkeypatch.setattr(web, "config", lambda: settings)
+    monkeypatch.setattr(dependencies, "config", lambda: settings)
     monkeypatch.setattr(wiring, "master_key", lambda: KEY)
     for name in ("store", "mailer", "scan_queue"):
         monkeypatch.setattr(wiring, name, lambda: None)
-    assert web.services().sign_in_per_source_per_hour == 7
+    assert dependencies.services().sign_in_per_source_per_hour == 7
 
 
 def test_rate_limit_keys_are_keyed_hashes(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -768,10 +770,10 @@ def test_rate_limit_keys_are_keyed_hashes(site: Site, monkeypatch: pytest.Monkey
     assert len(first) == 3
     for key in first:
         assert "ana" not in key and "192.0.2" not in key
-    deps = web.services()
-    other = web.Services(deps.store, deps.mailer, deps.queue, b"o" * 32, deps.base_url,
-                         deps.sender, deps.now)  # fmt: skip
-    monkeypatch.setattr(web, "services", lambda: other)
+    deps = dependencies.services()
+    other = Services(deps.store, deps.mailer, deps.queue, b"o" * 32, deps.base_url,
+                     deps.sender, deps.now)  # fmt: skip
+    monkeypatch.setattr(dependencies, "services", lambda: other)
     ask_link(ANA, source="192.0.2.77")
     assert rate_keys() - first and len(rate_keys()) == 6  # another key: other hashes
 

@@ -204,7 +204,7 @@ def send_digest(
 
     Raises `MailError` when the mailer refused the message (the claim is released first,
     so a retry sends it); any other failure before the send releases it too."""
-    from micromoments.services.digest_mail import compose
+    from micromoments.email.digest import compose
 
     person = store.get_person(email)
     if person is None or person.status is not PersonStatus.ACTIVE:
@@ -262,7 +262,7 @@ def preview(
     """The HTML of ``email``'s digest of week ``label`` as it would be sent (quiet or not,
     opted in or not). Writes nothing: without a stored alias or a signing key the
     unsubscribe link in it does not work."""
-    from micromoments.services.digest_mail import render_html
+    from micromoments.email.digest import render_html
 
     person = store.get_person(email)
     if person is None:

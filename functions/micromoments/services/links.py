@@ -39,10 +39,25 @@ class PersonalLinks:
 
 @dataclass(frozen=True, slots=True)
 class LinkCheck:
-    """Whom a link is for (``person``), or why it does nothing (``problem``)."""
+    """Whom a link is for (``person``), or why it does nothing (``problem``). The page of
+    the link reads only ``found``, ``email``, ``out`` and ``problem``."""
 
     person: Person | None = None
     problem: LinkProblem | None = None
+
+    @property
+    def found(self) -> bool:
+        """The link names someone micromoments keeps."""
+        return self.person is not None
+
+    @property
+    def email(self) -> str:
+        return self.person.email if self.person else ""
+
+    @property
+    def out(self) -> bool:
+        """The person is already leaving or out: an opt-out link has nothing left to do."""
+        return self.person is not None and is_out(self.person)
 
 
 def _generation_key(master_key: bytes, email: str) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from micromoments.domain.access import Session, never_pair_key, pseudonym_key
 from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
-from micromoments.domain.preference_form import FormResult, read_form
+from micromoments.domain.preference_form import FormResult, form_values, read_form
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import Store, StoreError
@@ -44,6 +44,43 @@ class Saved:
 
 def settings_of(store: Store) -> OrgSettings:
     return store.get_settings() or OrgSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class OrgDefaults:
+    """The organisation's settings a person's preferences fall back on, as shown."""
+
+    holds_per_week: int
+    working_hours: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreferencesView:
+    """What the preferences page shows of a person: their status (``new`` before they opt
+    in), their preferences as the form's values (`form_values`), the organisation's
+    defaults, and the time zone read from their calendar."""
+
+    status: str
+    values: dict[str, Any]
+    org: OrgDefaults
+    calendar_zone: str
+
+
+def preferences_view(store: Store, email: str) -> PreferencesView:
+    settings = settings_of(store)
+    person = store.get_person(email)
+    preferences = person.preferences if person else Preferences()
+    return PreferencesView(
+        status=person.status.value if person else "new",
+        values=form_values(preferences),
+        org=OrgDefaults(
+            holds_per_week=settings.holds_per_week,
+            working_hours=str(settings.working_hours),
+            timezone=settings.timezone,
+        ),
+        calendar_zone=(person.timezone if person else None) or f"not read yet: {settings.timezone}",
+    )
 
 
 def save(

@@ -16,7 +16,6 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from micromoments.domain.access import (
     SIGN_IN_TOKEN_LIFETIME,
@@ -29,6 +28,8 @@ from micromoments.domain.access import (
 from micromoments.domain.addresses import canonical_address
 from micromoments.domain.errors import DomainError
 from micromoments.domain.settings import OrgSettings
+from micromoments.email.links import opt_out_url, sign_in_url
+from micromoments.email.sign_in import sign_in_message
 from micromoments.ports import Mailer, Store
 from micromoments.services.links import personal_links
 
@@ -104,9 +105,7 @@ def request_link(
     )
     known = store.get_person(email) is not None
     links = personal_links(store, email, master_key, now, record=known)
-    from micromoments.services.digest_mail import opt_out_url
-
-    link = f"{base_url.rstrip('/')}/auth?token={secret}"
+    link = sign_in_url(base_url, secret)
     mailer.send(sign_in_message(email, link, sender, leave=opt_out_url(base_url, links.opt_out)))
     return LinkRequest(True, "sent")
 
@@ -121,24 +120,6 @@ def source_network(source: str) -> str:
     if ip.version == 6:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
-
-
-def sign_in_message(email: str, link: str, sender: str, *, leave: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = email
-    message["Subject"] = "Your micromoments sign-in link"
-    minutes = int(SIGN_IN_TOKEN_LIFETIME.total_seconds() // 60)
-    message.set_content(
-        "Hello,\n\n"
-        "Someone (we hope you) asked to sign in to micromoments with this address.\n"
-        f"Open this link within {minutes} minutes; it works once:\n\n{link}\n\n"
-        "If it was not you, ignore this email: nothing changes.\n\n"
-        "__\n"
-        "Want micromoments to leave your calendar alone? This link opts you out without\n"
-        f"signing in (every hold it placed is removed):\n{leave}\n"
-    )
-    return message
 
 
 def whom(store: Store, secret: str, now: datetime) -> str | None:

@@ -1,41 +1,24 @@
-"""The weekly digest as an email: the numbers of `domain.digest` in words, an HTML part that
-shows in Gmail and Outlook, a plain-text part with the same facts, and the headers of a
-one-click unsubscribe (RFC 8058).
+"""The weekly digest in words: the numbers of `domain.digest` as the sentences, facts and
+chart bars both parts of the email show (`email.digest` lays them out and composes the
+message).
 
 Both parts are rendered from one `DigestView`: every sentence and number is computed here
 once, the templates (``templates/email/digest.html`` and ``digest.txt``) only lay it out,
 so the two parts cannot tell different stories. Hours are shown to a tenth, and the days'
 tenths add up to the week's (`Tenths`): a reader who sums the bars gets the total. The
-HTML is email-safe: tables and inline styles only, no images, no SVG, no external
-resources, a 600 px column that shrinks to the screen, and a per-weekday bar chart drawn
-with table cells whose widths are percentages.
-
-Links go to ``MICROMOMENTS_PUBLIC_BASE_URL`` only: ``/preferences``, the one-click
-``/unsubscribe?token=…`` route and ``/leave?token=…`` (opt out without signing in).
-Callers pass the person's link *tokens* (`services.links.personal_links`); the links are
-made here (`unsubscribe_url`, `opt_out_url`). RFC 8058
-wants that link to be https; a local http base (``micromoments demo``/``serve``) still gets
-the ``List-Unsubscribe`` header, so the flow can be tried end to end, and mailbox
-providers simply ignore it there.
+per-weekday bar chart is drawn with table cells whose widths are percentages
+(`Bar.percent`), and as a row of characters in the plain-text part (`Bar.text_bar`).
 """
 
 from __future__ import annotations
 
-import email.policy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
-from functools import cache
-from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from datetime import date, timedelta
 
 from micromoments.domain.day_load import AFTER_HOURS, BACK_TO_BACK, MEETING_HOURS
 from micromoments.domain.digest import Digest, Outcome, WeekNumbers, monday_of
-
-if TYPE_CHECKING:
-    from jinja2 import Environment
+from micromoments.email.links import opt_out_link, preferences_url, unsubscribe_link
 
 BAR_TEXT_WIDTH = 20  # characters of the longest bar in the plain-text chart
 MIN_BAR_PERCENT = 2  # a day with any meeting shows at least this much bar
@@ -44,32 +27,6 @@ SAME_TREND_MINUTES = 30  # a change smaller than this is "about the same"
 BAR_COLOUR = "#0b5d6b"
 OVERLOADED_COLOUR = "#b45309"
 TRACK_COLOUR = "#ece7dc"
-
-
-# -- links ------------------------------------------------------------------------------------
-
-
-def unsubscribe_url(base_url: str, token: str) -> str:
-    """The one-click unsubscribe link of a token (`domain.links`)."""
-    return f"{_base(base_url)}/unsubscribe?token={quote(token, safe='')}"
-
-
-def opt_out_url(base_url: str, token: str) -> str:
-    """The link that opts a person out without signing in (`domain.links`)."""
-    return f"{_base(base_url)}/leave?token={quote(token, safe='')}"
-
-
-def _base(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValueError(f"the public base URL must be an http(s) URL, not {base_url!r}")
-    return base_url.rstrip("/")
-
-
-def _unsubscribe_link(base_url: str, token: str) -> str:
-    if not token or token != token.strip():
-        raise ValueError("an unsubscribe token is needed for the unsubscribe link")
-    return unsubscribe_url(base_url, token)
 
 
 # -- hours to a tenth, adding up ---------------------------------------------------------------
@@ -110,12 +67,6 @@ def _shown(count: int) -> str:
     """Tenths of an hour as shown: 145 -> "14.5 h", 120 -> "12 h"."""
     whole, tenth = divmod(count, 10)
     return f"{whole}.{tenth} h" if tenth else f"{whole} h"
-
-
-def _opt_out_link(base_url: str, token: str) -> str:
-    if not token or token != token.strip():
-        raise ValueError("an opt-out token is needed: every email carries a way to leave")
-    return opt_out_url(base_url, token)
 
 
 # -- the words and numbers of one digest ------------------------------------------------------
@@ -232,9 +183,9 @@ def view(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> Di
         ),
         outlook=_outlook(digest),
         suggestion=digest.suggestion.text,
-        preferences_url=f"{_base(base_url)}/preferences",
-        unsubscribe_url=_unsubscribe_link(base_url, unsubscribe),
-        opt_out_url=_opt_out_link(base_url, opt_out),
+        preferences_url=preferences_url(base_url),
+        unsubscribe_url=unsubscribe_link(base_url, unsubscribe),
+        opt_out_url=opt_out_link(base_url, opt_out),
     )
 
 
@@ -384,74 +335,3 @@ def _week_span(monday: date) -> str:
     if monday.year == sunday.year:
         return f"{monday.day} {monday:%B} – {sunday.day} {sunday:%B %Y}"
     return f"{monday.day} {monday:%B %Y} – {sunday.day} {sunday:%B %Y}"
-
-
-# -- rendering --------------------------------------------------------------------------------
-
-
-@cache
-def templates() -> Environment:
-    """The email templates; Jinja is imported on first use (cold starts, STYLE.md 2)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("micromoments", "templates/email"),
-        autoescape=select_autoescape(["html"], default_for_string=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def render_html(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> str:
-    """The HTML part. ``unsubscribe`` and ``opt_out`` are the person's link tokens
-    (`services.links.personal_links`); the links are made here."""
-    return (
-        templates()
-        .get_template("digest.html")
-        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out))
-    )
-
-
-def render_text(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> str:
-    """The plain-text part: the same facts as the HTML part."""
-    return (
-        templates()
-        .get_template("digest.txt")
-        .render(v=view(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out))
-    )
-
-
-def compose(
-    digest: Digest,
-    *,
-    to: str,
-    sender: str,
-    base_url: str,
-    unsubscribe: str,
-    opt_out: str,
-    now: datetime | None = None,
-) -> EmailMessage:
-    """The whole message: multipart/alternative, text/plain first, then text/html, with
-    ``List-Unsubscribe`` (the one-click link in angle brackets) and
-    ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; ``Auto-Submitted:
-    auto-generated`` (RFC 3834) keeps auto-responders from answering it."""
-    link = _unsubscribe_link(base_url, unsubscribe)
-    # RFC 5322's 998-character lines: the long one-click link must stay one header line, not
-    # RFC 2047 encoded-words (which mail programs do not read as a link, RFC 2369).
-    message = EmailMessage(policy=email.policy.default.clone(max_line_length=998))
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject(digest)
-    message["Date"] = format_datetime(now or datetime.now(UTC))
-    domain = parseaddr(sender)[1].rpartition("@")[2]
-    message["Message-ID"] = make_msgid(idstring="digest", domain=domain or None)
-    message["List-Unsubscribe"] = f"<{link}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    # Quoted-printable: readable in the raw message, 7-bit safe on every hop.
-    text = render_text(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out)
-    html = render_html(digest, base_url=base_url, unsubscribe=unsubscribe, opt_out=opt_out)
-    message.set_content(text, cte="quoted-printable")
-    message.add_alternative(html, subtype="html", cte="quoted-printable")
-    return message

@@ -12,7 +12,7 @@ process. Two backends in one run, side by side:
   Query; that process makes a base-table Query sort only its partition (`partition_queries`:
   the same answers), or ``--moto-url`` names a moto server to use as it is.
 
-Both tables are wrapped in `micromoments.local.capacity.CapacityTable`, which prices every
+Both tables are wrapped in `capacity.CapacityTable` (bench/capacity.py), which prices every
 read and write with DynamoDB's rules from the items' serialised sizes (moto's own
 consumed-capacity figures are constants), so both are measured alike and their per-person
 figures must agree within 10%.
@@ -53,13 +53,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from capacity import CapacityCounters, CapacityTable
 from micromoments.adapters.google_calendar import PAGE_SIZE, GoogleCalendarGateway
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import Table, TableStore
 from micromoments.config import Config
 from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
-from micromoments.local.capacity import CapacityCounters, CapacityTable
 from micromoments.local.synthetic import generate_org
 from micromoments.services.dispatch import dispatch
 from micromoments.services.scan import ScanReport, scan_people

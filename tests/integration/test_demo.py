@@ -25,7 +25,7 @@ import pytest
 
 from micromoments.cli import main
 from micromoments.local import demo as demo_module
-from micromoments.local.demo import DemoLock
+from micromoments.local.demo import DemoLock, runner
 from micromoments.local.synthetic import generate_org
 
 pytestmark = pytest.mark.integration
@@ -77,7 +77,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     out = tmp_path_factory.mktemp("demo") / "demo-out"
     before = {name: os.environ.get(name) for name in TOUCHED}
     calendars: dict[str, list[dict[str, Any]]] = {}
-    collect = demo_module._connection
+    collect = runner.read_connection
 
     def snapshot(org: Any, runtime: Any, *args: Any) -> Any:
         """The calendars on the Calendar server before the stand-ins stop."""
@@ -85,7 +85,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         return collect(org, runtime, *args)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(demo_module, "_connection", snapshot)
+        patch.setattr(runner, "read_connection", snapshot)
         code, stdout, stderr = run_cli("demo", "--people", str(PEOPLE), "--out", str(out), "--json")
     after = {name: os.environ.get(name) for name in TOUCHED}
     yield Demo(code, stdout, stderr, out, before, after, calendars)

@@ -299,13 +299,14 @@ def privacy_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivacyRun
     from micromoments.domain.access import pseudonym_key
     from micromoments.local import demo as demo_module
     from micromoments.local.calendar_api import server as server_module
+    from micromoments.local.demo import runner
     from micromoments.local.runtime import LocalRuntime, lambda_context
     from micromoments.observability import logger
 
     seeded: set[str] = set()
     logs, printed = io.StringIO(), io.StringIO()
     snapshot: dict[str, Any] = {}
-    results = demo_module._results
+    results = runner.collect_results
 
     def capture_handlers(self: LocalRuntime) -> None:
         handler = logger.registered_handler
@@ -336,7 +337,7 @@ def privacy_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivacyRun
             patch.setattr(server_module, "google_events", _places(seeded))
             patch.setattr(LocalRuntime, "_quiet_handlers", capture_handlers)
             patch.setattr(LocalRuntime, "invoke", invoke)
-            patch.setattr(demo_module, "_results", keep_items)
+            patch.setattr(runner, "collect_results", keep_items)
             summary = demo_module.run_demo(
                 people=DEMO_PEOPLE,
                 out=tmp_path_factory.mktemp("privacy") / "demo-out",

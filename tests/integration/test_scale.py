@@ -8,12 +8,13 @@ full benchmark requires of 10,000 people in memory against 300 on moto. Every pr
 of the benchmark (request bounds, OAuth per scan, lease-only rescans, per-user quota) must
 hold here too.
 
-The capacity tests check `micromoments.local.capacity` against sizes and units worked out
+The capacity tests check `bench/capacity.py` against sizes and units worked out
 by hand with DynamoDB's rules.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -21,6 +22,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -36,17 +38,28 @@ from micromoments.adapters.table import (
     person_to_item,
 )
 from micromoments.domain.people import Person, PersonStatus
-from micromoments.local.capacity import (
-    CapacityTable,
-    IndexSpec,
-    indexes_from_template,
-    item_size,
-    typed_item_size,
-)
 
 pytestmark = pytest.mark.integration
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
+
+
+def _bench(name: str) -> ModuleType:
+    """A module of bench/, loaded by its path (bench/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH.with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+capacity = _bench("capacity")  # the capacity accounting bench/scale.py measures with
+CapacityTable = capacity.CapacityTable
+IndexSpec = capacity.IndexSpec
+indexes_from_template = capacity.indexes_from_template
+item_size = capacity.item_size
+typed_item_size = capacity.typed_item_size
 PEOPLE = 12  # two SQS batches; the same organisation on both backends
 
 

@@ -36,16 +36,15 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from micromoments.local.queue_drain import Delivery, LocalQueue, deliver, drain
 from micromoments.local.runtime import (
     HOST,
     LocalRuntime,
     _listen,
     require_local_extra,
-    sqs_record,
 )
 
 if TYPE_CHECKING:
-    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
     from werkzeug.serving import BaseWSGIServer
 
@@ -56,7 +55,6 @@ DEFAULT_PEOPLE = 12
 DEFAULT_OUTBOX = Path("demo-out") / "outbox"
 SEED = 7
 DAYS = 14
-SQS_BATCH = 10
 POLL_SECONDS = 0.25
 MAX_REQUEST_BYTES = 1024 * 1024  # the handler refuses forms over 16 KiB itself
 SHOWN_PEOPLE = 3
@@ -124,8 +122,7 @@ class SiteServer:
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._announced: set[str] = set()
-        self._queue_arn = ""
-        self._client: SQSClient | None = None
+        self._queue: LocalQueue | None = None
         self._web_handler: Callable[[Any, Any], Any] = _not_started
         self._scan_handler: Callable[[Any, Any], Any] = _not_started
 
@@ -308,19 +305,15 @@ class SiteServer:
 
     # -- the scan queue -> the scan handler -------------------------------------------------------
 
-    def _sqs(self) -> SQSClient:
-        """The worker's SQS client (built once, in `start`: boto3 clients are thread-safe,
-        creating them is not)."""
-        if self._client is None:
+    def _sqs(self) -> LocalQueue:
+        """The worker's scan queue (its client built once, in `start`: boto3 clients are
+        thread-safe, creating them is not)."""
+        if self._queue is None:
             import boto3
 
-            client = boto3.client("sqs")
-            attributes = client.get_queue_attributes(
-                QueueUrl=self.runtime.scan_queue_url, AttributeNames=["QueueArn"]
-            )
-            self._queue_arn = attributes["Attributes"]["QueueArn"]
-            self._client = client
-        return self._client
+            url = self.runtime.scan_queue_url
+            self._queue = LocalQueue(boto3.client("sqs"), url, lock=self._draining)
+        return self._queue
 
     def _work(self) -> None:
         """Drain the scan queue while the site is up; an idle queue is polled."""
@@ -340,51 +333,24 @@ class SiteServer:
         """Run queued scans here until the queue is empty (the worker may take some of
         them meanwhile); the messages handled here. A failed message goes back to the
         queue at once; redrive ends a poisoned one."""
-        handled = 0
-        budget = 10 + 6 * (max(expected, 1) // SQS_BATCH + 1)
-        for _ in range(budget):
-            got = self._drain_batch()
-            if not got:
-                break
-            handled += got
-        return handled
+        deliveries = drain(self._sqs(), self._invoke_scan, expected=expected, on_batch=self._done)
+        return sum(len(delivery.messages) for delivery in deliveries)
 
     def _drain_batch(self) -> int:
         """One receive (up to 10 messages) through the scan handler; how many it got."""
-        with self._draining:
-            client = self._sqs()
-            url = self.runtime.scan_queue_url
-            messages = client.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=SQS_BATCH,
-                WaitTimeSeconds=0,
-                AttributeNames=["All"],
-            ).get("Messages", [])
-            if not messages:
-                return 0
-            event = {"Records": [sqs_record(m, self._queue_arn) for m in messages]}
-            with self._invocations:
-                response = self.runtime.invoke(
-                    self._scan_handler, event, function="micromoments-scan"
-                )
-            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-            succeeded = [m for m in messages if m["MessageId"] not in failed]
-            if succeeded:
-                client.delete_message_batch(
-                    QueueUrl=url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(succeeded)
-                    ],
-                )
-            for message in messages:
-                if message["MessageId"] in failed:  # back to the queue at once, as a retry
-                    client.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                    )
-            self.messages_scanned += len(succeeded)
-            self._report(succeeded, len(failed))
-            return len(messages)
+        delivery = deliver(self._sqs(), self._invoke_scan)
+        if delivery is None:
+            return 0
+        self._done(delivery)
+        return len(delivery.messages)
+
+    def _invoke_scan(self, event: dict[str, Any]) -> Any:
+        with self._invocations:
+            return self.runtime.invoke(self._scan_handler, event, function="micromoments-scan")
+
+    def _done(self, delivery: Delivery) -> None:
+        self.messages_scanned += len(delivery.succeeded)
+        self._report(delivery.succeeded, len(delivery.failed))
 
     def _report(self, done: list[MessageTypeDef], failed: int) -> None:
         """One line on stderr per batch: the scans done, by reason."""

@@ -216,14 +216,11 @@ def to_ics(person: SyntheticPerson) -> bytes:
     cal.add("x-wr-calname", person.person.email)
     if person.person.timezone:
         cal.add("x-wr-timezone", person.person.timezone)
-    series: dict[str, list[SyntheticEvent]] = {}
-    for event in person.events:
-        if event.series_uid is None or event.original_start is None or event.rrule is None:
-            cal.add_component(_vevent(event, event.uid))
-        else:
-            series.setdefault(event.series_uid, []).append(event)
-    for series_uid, occurrences in series.items():
-        for component in _series_vevents(series_uid, occurrences):
+    singles, series = collapse_series(person.events)
+    for event in singles:
+        cal.add_component(_vevent(event, event.uid))
+    for collapsed in series:
+        for component in _series_vevents(collapsed):
             cal.add_component(component)
     cal.add_missing_timezones()
     return bytes(cal.to_ical())
@@ -256,8 +253,42 @@ def _vevent(
     return component
 
 
+@dataclass(frozen=True)
+class Series:
+    """A recurring series written once: a master stating ``model`` (its start moved to
+    ``anchor``, lasting ``duration``) with ``rule`` bounded by ``until``, the rule's
+    occurrences the generator ``skipped``, and the ``exceptions`` that differ from the
+    master (moved, or another response or transparency)."""
+
+    uid: str
+    rule: str
+    anchor: datetime
+    until: datetime
+    model: SyntheticEvent
+    duration: timedelta
+    skipped: list[datetime]
+    exceptions: list[SyntheticEvent]
+
+
+def collapse_series(
+    events: Sequence[SyntheticEvent],
+) -> tuple[list[SyntheticEvent], list[Series]]:
+    """The single events, in order, and each recurring series collapsed to a master and
+    its exceptions. The `.ics` export (`to_ics`) and the Calendar server's seeding
+    (`calendar_api.synthetic_events`) both write these, so they describe the same
+    occurrences."""
+    singles: list[SyntheticEvent] = []
+    grouped: dict[str, list[SyntheticEvent]] = {}
+    for event in events:
+        if event.series_uid is None or event.original_start is None or event.rrule is None:
+            singles.append(event)
+        else:
+            grouped.setdefault(event.series_uid, []).append(event)
+    return singles, [_collapse(uid, occurrences) for uid, occurrences in grouped.items()]
+
+
 def _signature(event: SyntheticEvent) -> tuple[Any, ...]:
-    """What the master VEVENT of a series states besides its start."""
+    """What the master of a series states besides its start."""
     return (
         _as_datetime(event.end) - _as_datetime(event.start),
         event.summary,
@@ -274,7 +305,7 @@ def _as_datetime(value: datetime | date) -> datetime:
     return datetime.combine(value, time(), tzinfo=UTC)
 
 
-def _series_vevents(series_uid: str, occurrences: list[SyntheticEvent]) -> list[Event]:
+def _collapse(series_uid: str, occurrences: list[SyntheticEvent]) -> Series:
     occurrences = sorted(occurrences, key=lambda e: _as_datetime(e.original_start or e.start))
     originals = [e.original_start for e in occurrences if e.original_start is not None]
     anchor, until = originals[0], originals[-1]
@@ -284,18 +315,26 @@ def _series_vevents(series_uid: str, occurrences: list[SyntheticEvent]) -> list[
     template = Counter(_signature(e) for e in template_source).most_common(1)[0][0]
     model = next(e for e in template_source if _signature(e) == template)
     present = set(originals)
-    master = _vevent(model, series_uid, start=anchor, end=anchor + template[0])
-    recur = vRecur.from_ical(rule)
-    recur["UNTIL"] = until.astimezone(UTC)
-    master.add("rrule", recur)
     skipped = [when for when in expand_rule(rule, anchor, until) if when not in present]
-    if skipped:
-        master.add("exdate", skipped)
+    exceptions = [
+        event
+        for event in occurrences
+        if not (event.start == event.original_start and _signature(event) == template)
+    ]
+    return Series(series_uid, rule, anchor, until, model, template[0], skipped, exceptions)
+
+
+def _series_vevents(series: Series) -> list[Event]:
+    anchor = series.anchor
+    master = _vevent(series.model, series.uid, start=anchor, end=anchor + series.duration)
+    recur = vRecur.from_ical(series.rule)
+    recur["UNTIL"] = series.until.astimezone(UTC)
+    master.add("rrule", recur)
+    if series.skipped:
+        master.add("exdate", series.skipped)
     out = [master]
-    for event in occurrences:
-        if event.start == event.original_start and _signature(event) == template:
-            continue
-        override = _vevent(event, series_uid)
+    for event in series.exceptions:
+        override = _vevent(event, series.uid)
         override.add("recurrence-id", event.original_start)
         out.append(override)
     return out

@@ -4,15 +4,15 @@ A recurring series becomes one master (``recurrence``: an RRULE bounded by UNTIL
 generated occurrence, and an EXDATE for each occurrence the rule gives but the generator
 skipped) plus an exception instance for every occurrence that differs from the master
 (moved, or another response or transparency). Other events are single events. This follows
-`micromoments.local.synthetic.to_ics`, so both exports describe the same occurrences.
+`micromoments.local.synthetic.collapse_series`, as `to_ics` does, so both exports describe
+the same occurrences.
 """
 
 from __future__ import annotations
 
 import base64
-from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from micromoments.local.calendar_api import times
@@ -25,9 +25,10 @@ from micromoments.local.synthetic import (
     OUT_OF_OFFICE,
     TENTATIVE,
     WORKING_LOCATION,
+    Series,
     SyntheticEvent,
     SyntheticPerson,
-    expand_rule,
+    collapse_series,
 )
 
 _RESPONSE = {
@@ -50,14 +51,11 @@ def google_events(person: SyntheticPerson) -> list[dict[str, Any]]:
     """The person's calendar as stored Google resources."""
     me = person.email
     out: list[dict[str, Any]] = []
-    series: dict[str, list[SyntheticEvent]] = {}
-    for event in person.events:
-        if event.series_uid is None or event.original_start is None or event.rrule is None:
-            out.append(_resource(event, me, event_id_for(event.uid), event.uid))
-        else:
-            series.setdefault(event.series_uid, []).append(event)
-    for series_uid, occurrences in series.items():
-        out.extend(_series(series_uid, occurrences, me))
+    singles, series = collapse_series(person.events)
+    for event in singles:
+        out.append(_resource(event, me, event_id_for(event.uid), event.uid))
+    for collapsed in series:
+        out.extend(_series(collapsed, me))
     return out
 
 
@@ -137,60 +135,30 @@ def _attendee(address: str, status: str, organizer: str, me: str) -> dict[str, A
     return found
 
 
-def _as_datetime(value: datetime | date) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime(value.year, value.month, value.day, tzinfo=UTC)
-
-
-def _signature(event: SyntheticEvent) -> tuple[Any, ...]:
-    return (
-        _as_datetime(event.end) - _as_datetime(event.start),
-        event.summary,
-        event.organizer,
-        event.attendees,
-        event.transparent,
-        event.event_type,
-    )
-
-
-def _series(
-    series_uid: str, occurrences: list[SyntheticEvent], me: str
-) -> Iterator[dict[str, Any]]:
-    occurrences = sorted(occurrences, key=lambda e: _as_datetime(e.original_start or e.start))
-    originals = [e.original_start for e in occurrences if e.original_start is not None]
-    anchor, until = originals[0], originals[-1]
+def _series(series: Series, me: str) -> Iterator[dict[str, Any]]:
+    anchor, until, duration = series.anchor, series.until, series.duration
     zone_name = _zone_name(anchor)
-    rule = occurrences[0].rrule or ""
-    on_rule = [e for e in occurrences if e.start == e.original_start]
-    template_source = on_rule or occurrences
-    template = Counter(_signature(e) for e in template_source).most_common(1)[0][0]
-    model = next(e for e in template_source if _signature(e) == template)
-    duration: timedelta = template[0]
-    master_id = event_id_for(series_uid)
-    master = _resource(model, me, master_id, series_uid, start=anchor, end=anchor + duration)
+    master_id = event_id_for(series.uid)
+    model = series.model
+    master = _resource(model, me, master_id, series.uid, start=anchor, end=anchor + duration)
     master["start"] = _time(anchor, zone_name)
     master["end"] = _time(anchor + duration, zone_name)
-    lines = [f"RRULE:{rule};UNTIL={until.astimezone(UTC):%Y%m%dT%H%M%SZ}"]
-    present = set(originals)
-    skipped = [when for when in expand_rule(rule, anchor, until) if when not in present]
-    if skipped:
+    lines = [f"RRULE:{series.rule};UNTIL={until.astimezone(UTC):%Y%m%dT%H%M%SZ}"]
+    if series.skipped:
         lines.append(
             f"EXDATE;TZID={zone_name}:"
-            + ",".join(f"{when.astimezone(anchor.tzinfo):%Y%m%dT%H%M%S}" for when in skipped)
+            + ",".join(f"{when.astimezone(anchor.tzinfo):%Y%m%dT%H%M%S}" for when in series.skipped)
         )
     master["recurrence"] = lines
     yield master
-    for event in occurrences:
-        if event.start == event.original_start and _signature(event) == template:
-            continue
+    for event in series.exceptions:
         assert event.original_start is not None
         original = event.original_start
         instance = _resource(
             event,
             me,
             f"{master_id}_{original.astimezone(UTC):%Y%m%dT%H%M%SZ}",
-            series_uid,
+            series.uid,
         )
         instance["start"] = _time(event.start, zone_name)
         instance["end"] = _time(event.end, zone_name)

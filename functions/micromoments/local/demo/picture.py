@@ -1,0 +1,128 @@
+"""The picture model: a person's week before and after the runs, as kinds and local times
+on the days of one week (never a title)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from micromoments.domain.calendar import EventKind, zone
+from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+
+if TYPE_CHECKING:
+    from micromoments.adapters.table import TableStore
+    from micromoments.domain.day_load import DayLoad
+    from micromoments.domain.settings import OrgSettings
+    from micromoments.local.synthetic import SyntheticPerson
+
+LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
+HOLD_KINDS = tuple(kind.value for kind in HoldKind)
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Something on the picture: a kind, a day of the shown week (0 = Monday) and local
+    wall-clock minutes from midnight. Never a title."""
+
+    kind: str
+    day: int
+    start: int
+    end: int
+
+
+@dataclass
+class Picture:
+    email: str
+    team: str | None
+    timezone: str
+    monday: date
+    working: list[tuple[int, int] | None]
+    loads: dict[date, DayLoad]
+    all_day: dict[int, list[str]]
+    calendar: list[Block]
+    holds: list[Block]
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _blocks(kind: str, start: datetime, end: datetime, tz: tzinfo, monday: date) -> Iterable[Block]:
+    """The parts of [start, end) on each local day of the week starting ``monday``."""
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day = local_start.date()
+    while day <= local_end.date():
+        index = (day - monday).days
+        if 0 <= index < 7:
+            first = local_start.hour * 60 + local_start.minute if day == local_start.date() else 0
+            last = local_end.hour * 60 + local_end.minute if day == local_end.date() else 1440
+            if last > first:
+                yield Block(kind, index, first, last)
+        day += timedelta(days=1)
+
+
+def picture_of(
+    synthetic: SyntheticPerson,
+    store: TableStore,
+    settings: OrgSettings,
+    monday: date,
+    shared: Sequence[tuple[str, datetime, datetime]] = (),
+) -> Picture:
+    from micromoments.local.synthetic import normalised_events
+
+    person = store.get_person(synthetic.email) or synthetic.person
+    zone_name = person.zone_name(settings.timezone)
+    tz = zone(zone_name)
+    hours = person.hours(settings.working_hours)
+    working: list[tuple[int, int] | None] = []
+    for index in range(7):
+        ranges = hours.days[index]
+        working.append((ranges[0][0], ranges[-1][1]) if ranges else None)
+    calendar: list[Block] = []
+    all_day: dict[int, list[str]] = {}
+    for event in normalised_events(synthetic):
+        if event.declined or event.cancelled or not event.busy:
+            continue
+        if event.kind in (EventKind.WORKING_LOCATION, EventKind.HOLD):
+            continue
+        start, end = event.start, event.end
+        if isinstance(start, datetime) and isinstance(end, datetime):
+            kind = {EventKind.MEETING: "meeting", EventKind.OUT_OF_OFFICE: "out_of_office"}.get(
+                event.kind, "solo"
+            )
+            calendar.extend(_blocks(kind, start, end, tz, monday))
+            continue
+        label = "out of office" if event.kind is EventKind.OUT_OF_OFFICE else "all day"
+        day = start.date() if isinstance(start, datetime) else start
+        last = end.date() if isinstance(end, datetime) else end
+        while day < last:
+            index = (day - monday).days
+            if 0 <= index < 7 and label not in all_day.setdefault(index, []):
+                all_day[index].append(label)
+            day += timedelta(days=1)
+    holds: list[Block] = []
+    for hold in live_holds(store, synthetic.email):
+        holds.extend(_blocks(hold.kind.value, hold.start, hold.end, tz, monday))
+    for kind, start, end in shared:  # invited to: on their calendar, recorded on the organiser
+        holds.extend(_blocks(kind, start, end, tz, monday))
+    loads = {
+        load.date: load
+        for load in store.day_loads(synthetic.email, monday, monday + timedelta(days=6))
+    }
+    return Picture(
+        email=synthetic.email,
+        team=person.team,
+        timezone=zone_name,
+        monday=monday,
+        working=working,
+        loads=loads,
+        all_day=all_day,
+        calendar=calendar,
+        holds=holds,
+    )
+
+
+def live_holds(store: TableStore, email: str) -> list[Hold]:
+    return [hold for hold in store.holds(email) if hold.status in LIVE]

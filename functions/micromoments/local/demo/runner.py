@@ -1,0 +1,139 @@
+"""``micromoments demo``: start the stand-ins, seed the synthetic organisation, run the
+pipeline four times, send the digests and write ``index.html`` and ``summary.json``."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from micromoments.domain.calendar import zone
+from micromoments.local.demo.connection import Connection, read_connection
+from micromoments.local.demo.digests import send_digests
+from micromoments.local.demo.lock import DemoFailed, DemoLock
+from micromoments.local.demo.page import render_html
+from micromoments.local.demo.picture import Picture, monday_of
+from micromoments.local.demo.pipeline import (
+    PAIR_RUN,
+    RUNS,
+    Pipeline,
+    Progress,
+    RunReport,
+    stderr_progress,
+)
+from micromoments.local.demo.results import DAYS, care_figures, collect_results
+from micromoments.local.demo.store_writes import StoreWrites
+from micromoments.local.demo.summary import plural
+from micromoments.local.runtime import LocalRuntime, require_local_extra
+
+DEFAULT_PEOPLE = 36
+DEFAULT_OUT = Path("demo-out")
+SEED = 7
+
+
+def run_demo(
+    *,
+    people: int = DEFAULT_PEOPLE,
+    out: Path = DEFAULT_OUT,
+    seed: int = SEED,
+    moto_port: int = 0,
+    calendar_port: int = 0,
+    progress: Progress = stderr_progress,
+) -> dict[str, Any]:
+    """Run the demo and write ``out/index.html`` and ``out/summary.json``; the summary."""
+    require_local_extra()
+    if people < 1:
+        raise DemoFailed("--people must be at least 1")
+    with DemoLock(out):
+        started = time.perf_counter()
+        summary, pictures, connection = _run(
+            people, seed, moto_port, calendar_port, progress, out / "outbox"
+        )
+        summary["seconds"] = round(time.perf_counter() - started, 1)
+        _write_outputs(out, summary, pictures, connection)
+        summary["seconds"] = round(time.perf_counter() - started, 1)
+        _write_json(out / "summary.json", summary)
+    return summary
+
+
+def _run(
+    people: int, seed: int, moto_port: int, calendar_port: int, progress: Progress, outbox: Path
+) -> tuple[dict[str, Any], list[Picture], Connection]:
+    from micromoments import wiring
+    from micromoments.adapters.dynamo import DynamoTable
+    from micromoments.local.synthetic import generate_org
+
+    first_day = monday_of(datetime.now(UTC).date())
+    org = generate_org(people, seed=seed, start=first_day, days=DAYS)
+    # The calendars start on the Monday of the org's week, so the coming week (the one the
+    # pairing plans) is always their second.
+    org_monday = monday_of(datetime.now(zone(org.settings.timezone)).date())
+    if org_monday != first_day:
+        first_day = org_monday
+        org = generate_org(people, seed=seed, start=first_day, days=DAYS)
+    zones = sorted({p.person.timezone or org.settings.timezone for p in org.people})
+    progress("starting the stand-ins: moto's server and the Calendar API server …")
+    with LocalRuntime(moto_port=moto_port, calendar_port=calendar_port) as runtime:
+        server = runtime.calendar
+        progress(
+            f"  moto {runtime.moto_url} (DynamoDB, SQS, SES, Scheduler, Secrets Manager); "
+            f"Calendar API {server.root_url} (delegation with a generated key)"
+        )
+        events = sum(len(p.events) for p in org.people)
+        progress(
+            f"seeding {plural(len(org.people), 'person', 'people')} in "
+            f"{plural(len(org.teams), 'team')} and {plural(len(zones), 'time zone')}: "
+            f"{events} events over {DAYS} days from {first_day.isoformat()}"
+        )
+        server.seed_org(org)
+        store = wiring.store()
+        store.create_settings(org.settings)
+        for synthetic in org.people:
+            store.create_person(synthetic.person)
+        table = store.table
+        if not isinstance(table, DynamoTable):  # pragma: no cover - wiring builds DynamoDB
+            raise DemoFailed("the Store is not on DynamoDB")
+        writes = StoreWrites(table.client)
+        try:
+            pipeline = Pipeline(runtime, store, writes, progress)
+            runs: list[RunReport] = []
+            answer: dict[str, Any] = {}
+            first_scan = datetime.now(UTC)  # when run 1 began: the care outcomes' "now"
+            for number, name in enumerate(RUNS, 1):
+                if name == PAIR_RUN:
+                    report, answer = pipeline.pair(number)
+                    runs.append(report)
+                else:
+                    runs.append(pipeline.run(name, number, len(org.people)))
+        finally:
+            writes.close()
+        # After the unchanged rescan was measured: the digests write their records apart.
+        emails = [synthetic.email for synthetic in org.people]
+        digests = send_digests(runtime, store, emails, outbox, progress)
+        progress("collecting the results …")
+        connection = read_connection(org, runtime, store, answer)
+        summary, pictures = collect_results(org, runtime, store, runs, zones, first_day, connection)
+        summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
+        summary["digests"] = digests
+    return summary, pictures, connection
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise DemoFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_outputs(
+    out: Path, summary: dict[str, Any], pictures: Sequence[Picture], connection: Connection
+) -> None:
+    path = out / "index.html"
+    try:
+        path.write_text(render_html(summary, pictures, connection), encoding="utf-8")
+    except OSError as exc:
+        raise DemoFailed(f"cannot write {path}: {exc.strerror or exc}") from None
+    _write_json(out / "summary.json", summary)

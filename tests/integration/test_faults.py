@@ -129,7 +129,7 @@ def test_the_audit_counts_each_kind_of_damage() -> None:
 def test_the_storm_catches_a_scan_that_trusts_a_409(monkeypatch: pytest.MonkeyPatch) -> None:
     """A mutant: treat every 409 on insert as a burnt id (no GET). A lost answer to an insert
     that landed then makes the next scan place the next generation beside it."""
-    import micromoments.services.scan as scan_service
+    import micromoments.services.scan.flow as scan_service
 
     def trusting(email: str, hold: Hold, store: Store, calendar: Any, report: Any) -> None:
         store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.REMOVED))

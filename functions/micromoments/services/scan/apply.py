@@ -1,4 +1,4 @@
-"""Scan steps 4 and 5, persist and apply: store what the plan decided, then journal each
+"""Scan steps "persist" and "journal + apply": store what the plan decided, then journal each
 Calendar write, send them in one batch and settle the holds by the answers.
 
 The holds are stored before the journal entries are marked applied: a crash between the

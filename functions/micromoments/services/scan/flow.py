@@ -3,34 +3,33 @@
     lease -> sync -> day loads -> plan -> reconcile -> journal + apply -> release
 
 `_scan` reads as those steps: `sync.sync` (the zone, the incremental sync into the event
-mirror), the mirror expanded over the analysis window (reconcile computes the day loads
-from it), `journal.settle_journal` (the writes of a scan that died), `plan.plan` (the
-shared events this person organises, then their own days), `apply.persist` (day loads and
-records) and `apply.apply_writes` (journal, send, settle). A rescan of an unchanged calendar
-makes no Calendar write and no Store write except its lease. Every write is journaled before
-it is sent; a crash between the two is resolved by the next scan, which GETs the event
-before re-sending.
+mirror), `plan.window_events` (the mirror over the analysis window, from which reconcile
+computes the day loads), `journal.settle_journal` (the writes of a scan that died),
+`plan.plan` (the shared events this person organises, then their own days), `apply.persist`
+(day loads and records) and `apply.apply_writes` (journal, send, settle). A rescan of an
+unchanged calendar makes no Calendar write and no Store write except its lease. Every write
+is journaled before it is sent; a crash between the two is resolved by the next scan, which
+GETs the event before re-sending.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from micromoments.domain.calendar import CalendarEvent, zone
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.lease import Lease
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus
-from micromoments.domain.reconcile import analysis_window
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarGateway, Store, SubjectSuspended
 from micromoments.services.people import erase_if_requested, finish_opt_out
 from micromoments.services.scan.apply import apply_writes, outgoing, persist
 from micromoments.services.scan.journal import Resend, settle_journal
 from micromoments.services.scan.members import Expander
-from micromoments.services.scan.plan import plan
+from micromoments.services.scan.plan import plan, window_events
 from micromoments.services.scan.scan_report import ScanReport
 from micromoments.services.scan.sync import sync
 
@@ -96,18 +95,11 @@ def _scan(
     email = person.email
     settings = store.get_settings() or OrgSettings()
     person, mirror = sync(person, settings, store, calendar, now)
-
-    # The analysis window in the person's zone, the mirror expanded over it.
-    zone_name = person.zone_name(settings.timezone)
-    first, days = analysis_window(now, zone_name, settings.planning_weeks)
-    tz = zone(zone_name)
-    start = datetime.combine(first, time(), tz)
-    events = expand(mirror, start, start + timedelta(days=days + 1))
-
-    resend: Resend = [] if dry_run else settle_journal(email, store, calendar, report)
+    events = window_events(person, settings, mirror, now, expand)
+    writes: Resend = [] if dry_run else settle_journal(email, store, calendar, report)
     planned = plan(person, settings, store, mirror, events, now, expand)
     outcome = planned.outcome
-    today = now.astimezone(tz).date()
+    today = now.astimezone(zone(person.zone_name(settings.timezone))).date()
     report.overloaded_days = sum(
         1 for load in outcome.loads if load.overloaded and load.date >= today
     )
@@ -122,8 +114,8 @@ def _scan(
         # Re-read opt-in right before writing: a person who left meanwhile gets no new hold.
         fresh = store.get_person(email)
         if fresh is not None and fresh.status is person.status:
-            resend = outgoing(resend, outcome.writes)
-        apply_writes(email, resend, store, calendar, now, report, planned.addresses)
+            writes = outgoing(writes, outcome.writes)
+        apply_writes(email, writes, store, calendar, now, report, planned.addresses)
 
     report.outcome = "scanned"
     if person.status is PersonStatus.LEAVING:

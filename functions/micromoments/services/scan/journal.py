@@ -1,4 +1,4 @@
-"""Scan step 0, the journal: settle the writes of a scan that died before it knew their
+"""Scan step "journal", first half: settle the writes of a scan that died before it knew their
 outcome (DESIGN.md "Safety"), before anything is planned.
 
 Every Calendar write is journaled before it is sent (`apply.py`); a GET of the event tells

@@ -1,4 +1,5 @@
-"""Scan step 3, plan: the shared events this person organises, then their own days.
+"""Scan steps "day loads" and "plan": the mirror over the analysis window, then the shared
+events this person organises, then their own days (reconcile).
 
 The shared events go first, so the personal planner sees them where they will stand after
 this scan; both outcomes are merged into one `Reconciliation` (shared writes first).
@@ -9,13 +10,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
-from micromoments.domain.calendar import CalendarEvent
+from micromoments.domain.calendar import CalendarEvent, zone
 from micromoments.domain.holds import Hold, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus
-from micromoments.domain.reconcile import Reconciliation, reconcile
+from micromoments.domain.reconcile import Reconciliation, analysis_window, reconcile
 from micromoments.domain.settings import OrgSettings
 from micromoments.domain.shared import reconcile_shared
 from micromoments.ports import Store
@@ -29,6 +30,21 @@ class Plan:
 
     outcome: Reconciliation
     addresses: dict[str, str]
+
+
+def window_events(
+    person: Person,
+    settings: OrgSettings,
+    mirror: Sequence[MirrorEvent],
+    now: datetime,
+    expand: Expander,
+) -> list[CalendarEvent]:
+    """The mirror expanded over the analysis window, in the person's zone: what the day
+    loads and the plan are computed from."""
+    zone_name = person.zone_name(settings.timezone)
+    first, days = analysis_window(now, zone_name, settings.planning_weeks)
+    start = datetime.combine(first, time(), zone(zone_name))
+    return expand(mirror, start, start + timedelta(days=days + 1))
 
 
 def plan(

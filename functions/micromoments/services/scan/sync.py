@@ -1,4 +1,4 @@
-"""Scan step 1, sync: the person's zone and the incremental sync into the event mirror.
+"""Scan step "sync": the person's zone and the incremental sync into the event mirror.
 
 The sync token is saved only once the mirror holds the changes; a delta that merely echoes
 our own writes costs no Store write.

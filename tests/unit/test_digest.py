@@ -4,6 +4,7 @@ a digest is due across time zones."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,9 +25,10 @@ from micromoments.domain.digest import (
     suggestion,
     week_numbers,
 )
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.working_hours import WorkingHours
+from tests import builders
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)  # 2026-W48
@@ -48,10 +50,7 @@ def load(day: date, meetings: int = 0, *, run: int = 0, focus: int = 0, after: i
     )
 
 
-def hold(kind: HoldKind, day: date, status: HoldStatus, hour: int = 14) -> Hold:
-    start = datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
-    return Hold(f"mm{kind.value}{day:%d}{status.value}", kind, start,
-                start + timedelta(minutes=15), True, day, status=status)  # fmt: skip
+hold = partial(builders.hold, hour=14, busy=True)
 
 
 # A hand-built week: Mon 6 h (a 3-hour run, overloaded), Tue 2 h, Wed 4 h in working hours

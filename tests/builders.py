@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.day_load import DayLoad
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus, personal_hold_id
 from micromoments.domain.mirror import MirrorEvent
 
@@ -64,6 +65,33 @@ def hold(
         generation=generation,
         status=status,
         **changes,
+    )
+
+
+def day_load(
+    day: date,
+    meetings: int = 0,
+    *,
+    run: int = 0,
+    run_meetings: int = 3,
+    focus: int = 0,
+    after: int = 0,
+    overloaded: bool = False,
+    available: bool = True,
+) -> DayLoad:
+    """A day's load: ``meetings`` minutes of meetings, ``after`` of them after hours, a
+    longest run of ``run`` minutes (``run_meetings`` meetings), ``focus`` minutes of focus;
+    an overloaded day for its meeting hours."""
+    return DayLoad(
+        date=day,
+        available=available,
+        meeting_minutes=meetings,
+        after_hours_meeting_minutes=after,
+        longest_back_to_back_minutes=run,
+        back_to_back_meetings=run_meetings if run else 0,
+        focus_minutes=focus,
+        overloaded=overloaded,
+        reasons=("meeting_hours",) if overloaded else (),
     )
 
 

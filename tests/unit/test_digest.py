@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from micromoments.domain.calendar import CalendarEvent, EventKind
-from micromoments.domain.day_load import DayLoad, day_loads
+from micromoments.domain.day_load import day_loads
 from micromoments.domain.digest import (
     DayBar,
     Digest,
@@ -35,19 +35,7 @@ MONDAY = date(2026, 11, 23)  # 2026-W48
 FRIDAY_EVENING = datetime(2026, 11, 27, 16, 0, tzinfo=BERLIN)
 
 
-def load(day: date, meetings: int = 0, *, run: int = 0, focus: int = 0, after: int = 0,
-         overloaded: bool = False, available: bool = True) -> DayLoad:  # fmt: skip
-    return DayLoad(
-        date=day,
-        available=available,
-        meeting_minutes=meetings,
-        after_hours_meeting_minutes=after,
-        longest_back_to_back_minutes=run,
-        back_to_back_meetings=3 if run else 0,
-        focus_minutes=focus,
-        overloaded=overloaded,
-        reasons=("meeting_hours",) if overloaded else (),
-    )
+load = builders.day_load
 
 
 hold = partial(builders.hold, hour=14, busy=True)

@@ -46,27 +46,7 @@ LEAVE = link_token(MASTER, LinkPurpose.OPT_OUT, ALIAS, generation=0, issued=NOW)
 LIST_UNSUBSCRIBE = re.compile(r"^<https?://[^>]+/unsubscribe\?token=[^>]+>$")
 
 
-def load(
-    day: date,
-    minutes: int,
-    *,
-    overloaded: bool = False,
-    focus: int = 120,
-    run: int = 60,
-    after: int = 0,
-    available: bool = True,
-) -> DayLoad:
-    return DayLoad(
-        date=day,
-        available=available,
-        meeting_minutes=minutes,
-        after_hours_meeting_minutes=after,
-        longest_back_to_back_minutes=run,
-        back_to_back_meetings=2 if run else 0,
-        focus_minutes=focus,
-        overloaded=overloaded,
-        reasons=("meeting_hours",) if overloaded else (),
-    )
+load = partial(builders.day_load, focus=120, run=60, run_meetings=2)
 
 
 hold = partial(builders.hold, tz=UTC, busy=False)

@@ -27,7 +27,6 @@ from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
 from micromoments.config import Config
 from micromoments.domain.calendar import EventKind
-from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestState
 from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent, SyncState
@@ -69,19 +68,7 @@ BASE_URL = "https://micromoments.example.com"
 SENDER = "micromoments <digest@example.com>"
 
 
-def load(day: date, meetings: int = 0, *, run: int = 0, focus: int = 0, after: int = 0,
-         overloaded: bool = False) -> DayLoad:  # fmt: skip
-    return DayLoad(
-        date=day,
-        available=True,
-        meeting_minutes=meetings,
-        after_hours_meeting_minutes=after,
-        longest_back_to_back_minutes=run,
-        back_to_back_meetings=3 if run else 0,
-        focus_minutes=focus,
-        overloaded=overloaded,
-        reasons=("meeting_hours",) if overloaded else (),
-    )
+load = builders.day_load
 
 
 hold = partial(builders.hold, hour=14, busy=True)

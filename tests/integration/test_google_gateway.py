@@ -19,7 +19,7 @@ from micromoments.adapters.google_calendar import GoogleCalendarGateway
 from micromoments.adapters.mirror_expansion import expand_mirror
 from micromoments.config import Config
 from micromoments.domain.calendar import EventKind
-from micromoments.domain.holds import Hold, HoldKind, personal_hold_id
+from micromoments.domain.holds import Hold, HoldKind
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.people import PersonStatus
 from micromoments.local.calendar_api import CalendarServer
@@ -30,6 +30,7 @@ from micromoments.ports import (
     SubjectRefused,
     SubjectSuspended,
 )
+from tests.builders import hold
 
 pytestmark = pytest.mark.integration
 
@@ -103,26 +104,18 @@ def gateway(
     )
 
 
-def hold(
-    email: str, day: date, *, hour: int = 12, kind: HoldKind = HoldKind.SOCIAL, generation: int = 0
-) -> Hold:
-    start = datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
-    return Hold(
-        id=personal_hold_id(email, kind, day, generation),
-        kind=kind,
-        start=start,
-        end=start + timedelta(minutes=30),
-        busy=kind is HoldKind.BREATHER,
-        day=day,
-        generation=generation,
-    )
-
-
 def inserts(email: str, count: int, people: People) -> list[CalendarWrite]:
     first = date(2026, 3, 16)
     writes = []
     for n in range(count):
-        h = hold(email, first + timedelta(days=n % 5), hour=9 + n % 8, generation=n)
+        h = hold(
+            HoldKind.SOCIAL,
+            first + timedelta(days=n % 5),
+            owner=email,
+            hour=9 + n % 8,
+            minutes=30,
+            generation=n,
+        )
         people.holds.setdefault(email, set()).add(h.id)
         writes.append(CalendarWrite(WriteOp.INSERT, h))
     return writes

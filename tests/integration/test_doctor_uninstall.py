@@ -195,6 +195,7 @@ def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> Non
         "schedule dead-letter queue",
         "SES identity",
         "signing key",
+        "google access",
         "token exchange",
         "scopes",
         "calendar settings",

@@ -721,3 +721,24 @@ def test_the_secret_may_hold_a_credential_configuration(
         with pytest.raises(SecretError, match="keyless credential configuration"):
             load_key_info("no-impersonation", client)
     assert keyless_gateway(server, people, info).timezone(ADA) == "Europe/Berlin"
+
+
+def test_keyless_steps_that_answer_503_are_retried(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    server.token_fault_rate = 0.4  # STS, generateAccessToken, signJwt and the token endpoint
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    assert calendar.timezone(GRACE) == "America/New_York"
+    by_auth = server.counters.by_auth
+    assert sum(by_auth.values()) > 6  # some steps answered 503 and were asked again
+
+
+def test_keyless_federates_again_when_the_service_account_token_is_revoked(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    server.federation.revoke_tokens()
+    assert calendar.timezone(GRACE) == "America/New_York"
+    assert server.counters.by_auth["sts"] == 2

@@ -42,6 +42,7 @@ __all__ = [
     "KEY",
     "KEYLESS",
     "AccessKind",
+    "Federation",
     "GoogleAccess",
     "KeylessDelegation",
     "google_access",
@@ -64,18 +65,60 @@ _TRANSIENT_MARKS = (
 AccessKind = Literal["key", "keyless"]
 
 
+class Federation:
+    """The federated, impersonating external-account credential, shared by every subject:
+    built from the credential configuration, refreshed under a lock, and built afresh when
+    Google no longer accepts its tokens."""
+
+    def __init__(self, info: Mapping[str, Any]) -> None:
+        self._info = dict(info)
+        self._lock = threading.Lock()
+        self._credentials = _external_account(self._info)
+
+    @property
+    def service_account_email(self) -> str | None:
+        email: str | None = self._credentials.service_account_email
+        return email
+
+    def authorise(self, request: Any, headers: dict[str, str]) -> None:
+        """Put the service account's own token into ``headers``, federating (STS) and
+        impersonating (generateAccessToken) first when it has none that is valid."""
+        with self._lock:
+            if not self._credentials.valid:
+                self._refresh(request)
+            self._credentials.apply(headers)
+
+    def forget(self) -> None:
+        """Drop every token: the next `authorise` federates again."""
+        with self._lock:
+            self._credentials = _external_account(self._info)
+
+    def _refresh(self, request: Any) -> None:
+        try:
+            self._credentials.refresh(request)
+        except (exceptions.RefreshError, exceptions.OAuthError) as exc:
+            text = " ".join(str(exc).split())
+            if "UNAUTHENTICATED" in text:  # a federated token Google no longer accepts
+                self._credentials = _external_account(self._info)
+                raise _transient(f"federation to be renewed: {text}") from None
+            if any(mark in text for mark in _TRANSIENT_MARKS):
+                raise _transient(f"federation failed for now: {text}") from None
+            raise DelegationMisconfigured(
+                f"workload identity federation or impersonation of "
+                f"{self.service_account_email} refused: {text[:300]} (docs/google-access.md)"
+            ) from None
+
+
 class KeylessDelegation(google_credentials.Credentials):
     """A delegated token for one subject, without a key.
 
-    ``source`` is the federated, impersonating external-account credential (shared by every
-    subject, refreshed under ``lock``); ``refresh`` signs the delegation claims with
-    ``signJwt`` at ``sign_jwt_url`` and exchanges the JWT at ``token_uri``.
+    ``federation`` gives the service account's own token; ``refresh`` signs the delegation
+    claims with ``signJwt`` at ``sign_jwt_url`` and exchanges the JWT at ``token_uri``.
     """
 
     def __init__(
         self,
-        source: google_credentials.Credentials,
-        lock: threading.Lock,
+        federation: Federation,
         *,
         service_account_email: str,
         sign_jwt_url: str,
@@ -84,8 +127,7 @@ class KeylessDelegation(google_credentials.Credentials):
         scopes: Sequence[str],
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self._source = source
-        self._source_lock = lock
+        self._federation = federation
         self._email = service_account_email
         self._sign_jwt_url = sign_jwt_url
         self._token_uri = token_uri
@@ -93,11 +135,8 @@ class KeylessDelegation(google_credentials.Credentials):
         self._scopes = tuple(scopes)
 
     def refresh(self, request: Any) -> None:
-        with self._source_lock:
-            if not self._source.valid:
-                self._refresh_source(request)
-            headers = {"Content-Type": "application/json"}
-            self._source.apply(headers)  # type: ignore[no-untyped-call]
+        headers = {"Content-Type": "application/json"}
+        self._federation.authorise(request, headers)
         now = _helpers.datetime_to_secs(_helpers.utcnow())  # type: ignore[no-untyped-call]
         claims = {
             "iss": self._email,
@@ -110,19 +149,6 @@ class KeylessDelegation(google_credentials.Credentials):
         assertion = self._sign_jwt(request, headers, claims)
         self.token, self.expiry, _ = _client.jwt_grant(request, self._token_uri, assertion)  # type: ignore[no-untyped-call]
 
-    def _refresh_source(self, request: Any) -> None:
-        """Federate (STS token exchange) and impersonate (generateAccessToken)."""
-        try:
-            self._source.refresh(request)  # type: ignore[no-untyped-call]
-        except (exceptions.RefreshError, exceptions.OAuthError) as exc:
-            text = " ".join(str(exc).split())
-            if any(mark in text for mark in _TRANSIENT_MARKS):
-                raise _transient(f"federation failed for now: {text}") from None
-            raise DelegationMisconfigured(
-                f"workload identity federation or impersonation of {self._email} refused: "
-                f"{text[:300]} (docs/google-access.md)"
-            ) from None
-
     def _sign_jwt(self, request: Any, headers: Mapping[str, str], claims: Mapping[str, Any]) -> str:
         body = json.dumps({"payload": json.dumps(claims)}).encode()
         response = request(url=self._sign_jwt_url, method="POST", headers=headers, body=body)
@@ -130,6 +156,9 @@ class KeylessDelegation(google_credentials.Credentials):
         text = _text(response.data)
         if status in _RETRYABLE:
             raise _transient(f"signJwt answered {status}")
+        if status == 401:  # the service account's token was revoked early: federate again
+            self._federation.forget()
+            raise _transient("signJwt answered 401")
         if status != 200:
             raise DelegationMisconfigured(
                 f"signJwt for {self._email} refused ({status}: {_message(text)}): the service "
@@ -171,9 +200,8 @@ class GoogleAccess:
     service_account_email: str
     token_uri: str
     scopes: tuple[str, ...]
-    # key: the service-account credential; keyless: the federated source
+    # key: the service-account credential; keyless: the `Federation`
     _base: Any
-    _lock: threading.Lock
     detail: str
     sign_jwt_url: str = ""  # keyless only
 
@@ -183,7 +211,6 @@ class GoogleAccess:
             return delegated
         return KeylessDelegation(
             self._base,
-            self._lock,
             service_account_email=self.service_account_email,
             sign_jwt_url=self.sign_jwt_url,
             token_uri=self.token_uri,
@@ -210,23 +237,22 @@ def google_access(
             raise ValueError(f"the service-account key is unusable: {exc}") from None
         email = str(info["client_email"])
         return GoogleAccess(
-            "key", email, token_uri, tuple(scopes), base, threading.Lock(),
-            f"a service-account key of {email}",
-        )  # fmt: skip
+            "key", email, token_uri, tuple(scopes), base, f"a service-account key of {email}"
+        )
     if kind == KEYLESS:
-        base = _external_account(info)
+        federation = Federation(info)
         impersonation = str(info.get("service_account_impersonation_url") or "")
-        email = base.service_account_email
-        if not impersonation.endswith(_GENERATE_ACCESS_TOKEN) or not email:
+        impersonated = federation.service_account_email
+        if not impersonation.endswith(_GENERATE_ACCESS_TOKEN) or not impersonated:
             raise ValueError(
                 "the credential configuration names no service account to impersonate: "
                 "create it with --service-account (docs/google-access.md)"
             )
         source = "AWS" if _is_aws(info) else "an identity pool"
         return GoogleAccess(
-            "keyless", email, token_uri, tuple(scopes), base, threading.Lock(),
+            "keyless", impersonated, token_uri, tuple(scopes), federation,
             f"keyless: {source} federation into {info.get('audience')}, impersonating "
-            f"{email}, delegation JWTs signed with signJwt", _sign_jwt_url(impersonation),
+            f"{impersonated}, delegation JWTs signed with signJwt", _sign_jwt_url(impersonation),
         )  # fmt: skip
     raise ValueError(
         f"expected a service-account key (type {KEY!r}) or a credential configuration "

@@ -7,8 +7,9 @@ What it does (DESIGN.md "Google access and its blast radius", "State"):
   and refuses (`SubjectRefused`) anyone who is not ``active``; a ``leaving`` person allows
   reads and deletes of events the Store records as ours. Nobody's event is ever patched or
   deleted unless the Store records it as ours.
-- **Auth.** With a service-account key: domain-wide delegation with the three narrow
-  `SCOPES`, one credential per subject, cached for the gateway's life. Token fetches go
+- **Auth.** With a service-account key or, keyless, a workload identity federation
+  credential configuration (`adapters.google_access`): domain-wide delegation with the
+  three narrow `SCOPES`, one credential per subject, cached for the gateway's life. Token fetches go
   through a counting request (``counters.oauth_round_trips``, kept apart from
   ``round_trips``). ``invalid_grant`` -> `SubjectSuspended`; ``unauthorized_client`` (and an
   ``invalid_grant`` about the signed JWT itself, which every subject would get) ->

@@ -98,6 +98,12 @@ class Federation:
             },
         }
 
+    def revoke_tokens(self) -> None:
+        """Forget every federated and service-account token (signJwt answers 401)."""
+        with self._lock:
+            self._federated.clear()
+            self._impersonated.clear()
+
     # -- STS -----------------------------------------------------------------------------
 
     def exchange(self, form: dict[str, str], now: float) -> Answer:

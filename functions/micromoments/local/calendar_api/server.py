@@ -159,6 +159,9 @@ class CalendarServer:
     rolling minute), ``require_auth`` (401 without a token this server issued or one of
     ``static_tokens``).
 
+    Delegation: `service_account_key` hands out a key; `credential_configuration` sets up
+    keyless access instead (or as well), whose ``token_fault_rate`` faults answer 503 too.
+
     ``users/me`` is the subject of a delegated access token; with a static token or none,
     the ``X-Goog-User`` header names it (else 400).
     """

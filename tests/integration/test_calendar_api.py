@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 SCOPES = [
     "https://www.googleapis.com/auth/calendar.events.owned",
     "https://www.googleapis.com/auth/calendar.events.freebusy",
@@ -711,3 +712,101 @@ def test_partial_responses_and_extended_property_filters(server: CalendarServer)
     ).execute()
     assert page["items"] == [{"id": ids[2], "extendedProperties": {"private": {"mm": "social"}}}]
     assert set(page) == {"items", "nextSyncToken"}
+
+
+# --- keyless: STS token exchange, generateAccessToken, signJwt ----------------------------
+
+
+def _post(url: str, body: Any, *, form: bool = False, token: str | None = None) -> Any:
+    from urllib.parse import urlencode
+
+    headers = {"content-type": "application/x-www-form-urlencoded" if form else "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    data = urlencode(body) if form else json.dumps(body)
+    response, content = httplib2.Http(timeout=5).request(url, "POST", body=data, headers=headers)
+    return response.status, json.loads(content)
+
+
+def test_keyless_stand_ins_verify_the_aws_signature_and_the_sign_jwt_jwt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import base64
+
+    from google.auth import aws, crypt, jwt
+
+    from micromoments.local.calendar_api.aws_signature import AwsCaller
+    from micromoments.local.calendar_api.oauth import generate_key
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIASCAN")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-role-secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    role = "arn:aws:sts::123456789012:assumed-role/micromoments-scan/s"
+    with CalendarServer(require_auth=True) as server:
+        server.add_calendar(ALICE, timezone="Europe/Berlin")
+        info = server.credential_configuration(
+            [AwsCaller("ASIASCAN", "the-role-secret", None, role)], aws_account="123456789012"
+        )
+        request = google_auth_httplib2.Request(httplib2.Http(timeout=5))
+
+        # a subject token signed with another secret is refused at STS
+        federated = aws.Credentials.from_info(info, scopes=[CLOUD_PLATFORM])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a-guess")
+        forged = {
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "audience": info["audience"],
+            "scope": CLOUD_PLATFORM,
+            "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "subject_token_type": info["subject_token_type"],
+            "subject_token": federated.retrieve_subject_token(request),
+        }
+        status, answer = _post(info["token_url"], forged, form=True)
+        assert (status, answer["error"]) == (400, "invalid_grant")
+        assert "signature does not match" in answer["error_description"]
+
+        # the real secret: federated, then impersonating the service account
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-role-secret")
+        federated.refresh(request)
+        sa_token = federated.token
+        email = federated.service_account_email
+        sign_url = info["service_account_impersonation_url"].replace(
+            ":generateAccessToken", ":signJwt"
+        )
+        now = int(time.time())
+        claims = {"iss": email, "sub": ALICE, "scope": " ".join(SCOPES),
+                  "aud": server.token_uri, "iat": now, "exp": now + 3600}  # fmt: skip
+        status, signed = _post(sign_url, {"payload": json.dumps(claims)}, token=sa_token)
+        assert status == 200
+        assertion = signed["signedJwt"]
+        header = json.loads(base64.urlsafe_b64decode(assertion.split(".")[0] + "=="))
+        assert header["kid"] == signed["keyId"]
+
+        grant = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}
+        status, token = _post(server.token_uri, {**grant, "assertion": assertion}, form=True)
+        assert status == 200 and token["access_token"]
+
+        # a changed claim, or a key the service account does not have, is refused
+        head, _, signature = assertion.split(".")
+        other = dict(claims, sub="bob@example.com")
+        body = base64.urlsafe_b64encode(json.dumps(other).encode()).rstrip(b"=").decode()
+        status, refused = _post(
+            server.token_uri, {**grant, "assertion": f"{head}.{body}.{signature}"}, form=True
+        )
+        assert (status, refused["error_description"]) == (400, "Invalid JWT Signature.")
+        stranger = generate_key()
+        foreign = jwt.encode(
+            crypt.RSASigner.from_string(stranger.private_key_pem, signed["keyId"]), claims
+        ).decode()
+        status, refused = _post(server.token_uri, {**grant, "assertion": foreign}, form=True)
+        assert (status, refused["error_description"]) == (400, "Invalid JWT Signature.")
+
+        # signJwt needs the service account's own token, and a short-lived claim set
+        status, _ = _post(sign_url, {"payload": json.dumps(claims)}, token="ya29.guessed")
+        assert status == 401
+        late = dict(claims, exp=now + 13 * 3600)
+        status, _ = _post(sign_url, {"payload": json.dumps(late)}, token=sa_token)
+        assert status == 400
+        assert server.counters.by_auth == {
+            "sts": 2, "generateAccessToken": 1, "signJwt": 3, "token": 3,
+        }  # fmt: skip

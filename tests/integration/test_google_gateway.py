@@ -6,6 +6,7 @@ and, with the server's generated service-account key, the JWT bearer grant.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -600,3 +601,137 @@ def test_the_key_is_read_from_secrets_manager(server: CalendarServer, people: Pe
     )
     assert calendar.timezone(ADA) == "Europe/Berlin"
     assert calendar.counters.oauth_round_trips == 1
+
+
+# -- keyless: workload identity federation, impersonation, signJwt --------------------------------
+
+AWS_KEY, AWS_SECRET, AWS_SESSION = "ASIALOCALSCAN", "scan-role-secret", "scan-role-session"
+SCAN_ROLE = "arn:aws:sts::123456789012:assumed-role/micromoments-scan/scan"
+
+
+@pytest.fixture
+def keyless(server: CalendarServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The function's AWS credentials in the environment, as Lambda sets them, and a
+    credential configuration whose pool trusts them; no service-account key exists."""
+    from micromoments.local.calendar_api.aws_signature import AwsCaller
+
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", AWS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+        ("AWS_SESSION_TOKEN", AWS_SESSION),
+        ("AWS_REGION", "eu-west-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    caller = AwsCaller(AWS_KEY, AWS_SECRET, AWS_SESSION, SCAN_ROLE)
+    return server.credential_configuration([caller], aws_account="123456789012")
+
+
+def keyless_gateway(
+    server: CalendarServer, people: People, info: dict[str, Any]
+) -> GoogleCalendarGateway:
+    config = Config(calendar_api_url=server.base_url, google_token_uri=server.token_uri)
+    return GoogleCalendarGateway(
+        config, status_of=people.status_of, ours=people.ours, key_info=info, sleep=Sleeps()
+    )
+
+
+def test_keyless_delegation_federates_once_and_signs_one_jwt_per_subject(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    assert keyless["type"] == "external_account"
+    assert "private_key" not in json.dumps(keyless)
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.access is not None and calendar.access.kind == "keyless"
+    # users/me is each token's subject: the delegation JWT named the person
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    assert calendar.timezone(GRACE) == "America/New_York"
+    results = calendar.write(ADA, inserts(ADA, 2, people))
+    assert [r.status for r in results] == ["ok", "ok"]
+    # one federation (STS + impersonation) for the process; per subject one signJwt, one grant
+    assert server.counters.by_auth == {"sts": 1, "generateAccessToken": 1, "signJwt": 2, "token": 2}
+    assert calendar.counters.oauth_round_trips == server.counters.oauth_round_trips == 6
+
+
+def test_keyless_without_token_creator_on_itself_is_misconfigured(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    server.federation.token_creator_on_itself = False
+    calendar = keyless_gateway(server, people, keyless)
+    with pytest.raises(DelegationMisconfigured, match=r"serviceAccountTokenCreator on itself"):
+        calendar.timezone(ADA)
+    assert server.counters.by_auth.get("token", 0) == 0
+
+
+def test_keyless_with_credentials_the_pool_does_not_trust_is_misconfigured(
+    server: CalendarServer,
+    people: People,
+    keyless: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "someone-elses-secret")
+    calendar = keyless_gateway(server, people, keyless)
+    with pytest.raises(DelegationMisconfigured, match="workload identity federation"):
+        calendar.timezone(ADA)
+    assert server.counters.by_auth == {"sts": 1}  # refused there: the signature is wrong
+
+
+def test_keyless_without_impersonation_grant_is_misconfigured(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    server.federation.may_impersonate = False
+    with pytest.raises(DelegationMisconfigured, match="getAccessToken"):
+        keyless_gateway(server, people, keyless).timezone(ADA)
+
+
+def test_keyless_suspended_subject_and_refused_delegation_as_with_a_key(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    calendar = keyless_gateway(server, people, keyless)
+    server.suspend(GRACE)
+    with pytest.raises(SubjectSuspended, match=GRACE):
+        calendar.timezone(GRACE)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    server.misconfigure_delegation()
+    with pytest.raises(DelegationMisconfigured):
+        keyless_gateway(server, people, keyless).timezone(ADA)
+
+
+def test_the_secret_may_hold_a_credential_configuration(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from micromoments.adapters.google_calendar import load_key_info
+    from micromoments.adapters.secrets import SecretError
+
+    half = {k: v for k, v in keyless.items() if k != "service_account_impersonation_url"}
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="eu-west-1")
+        client.create_secret(Name="google", SecretString=json.dumps(keyless))
+        client.create_secret(Name="no-impersonation", SecretString=json.dumps(half))
+        info = load_key_info("google", client)
+        with pytest.raises(SecretError, match="keyless credential configuration"):
+            load_key_info("no-impersonation", client)
+    assert keyless_gateway(server, people, info).timezone(ADA) == "Europe/Berlin"
+
+
+def test_keyless_steps_that_answer_503_are_retried(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    server.token_fault_rate = 0.4  # STS, generateAccessToken, signJwt and the token endpoint
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    assert calendar.timezone(GRACE) == "America/New_York"
+    by_auth = server.counters.by_auth
+    assert sum(by_auth.values()) > 6  # some steps answered 503 and were asked again
+
+
+def test_keyless_federates_again_when_the_service_account_token_is_revoked(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    server.federation.revoke_tokens()
+    assert calendar.timezone(GRACE) == "America/New_York"
+    assert server.counters.by_auth["sts"] == 2

@@ -1,7 +1,8 @@
 """`CalendarServer`: a stateful Google Calendar v3 stand-in on a loopback port.
 
 It serves the HTTP google-api-python-client sends (plain requests and multipart batches)
-and google-auth's JWT bearer grant, checks requests against the discovery document shipped
+google-auth's JWT bearer grant and, for keyless access, the STS token exchange and the IAM
+Credentials methods (`federation`), checks requests against the discovery document shipped
 in google-api-python-client, and can add latency, faults and per-user rate limits.
 """
 
@@ -24,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from micromoments.local.calendar_api import discovery, oauth
+from micromoments.local.calendar_api import discovery, federation, oauth
+from micromoments.local.calendar_api.aws_signature import AwsCaller
 from micromoments.local.calendar_api.errors import ApiError, invalid, not_found
 from micromoments.local.calendar_api.state import Calendar, Calendars, same_address, tags
 from micromoments.local.calendar_api.synthetic_events import google_events
@@ -91,12 +93,14 @@ class WriteRecord:
 class ServerCounters:
     """What the server received. ``requests`` counts API calls as Google's quota does (each
     part of a batch is one); ``round_trips`` counts HTTP requests to the API (a batch is
-    one); ``oauth_round_trips`` counts token requests."""
+    one); ``oauth_round_trips`` counts requests to get a token: the token endpoint, and for
+    keyless access STS, ``generateAccessToken`` and ``signJwt`` (``by_auth`` by endpoint)."""
 
     requests: int = 0
     round_trips: int = 0
     oauth_round_trips: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
+    by_auth: dict[str, int] = field(default_factory=dict)
     by_status: dict[int, int] = field(default_factory=dict)
 
     def reset(self) -> None:
@@ -155,6 +159,9 @@ class CalendarServer:
     rolling minute), ``require_auth`` (401 without a token this server issued or one of
     ``static_tokens``).
 
+    Delegation: `service_account_key` hands out a key; `credential_configuration` sets up
+    keyless access instead (or as well), whose ``token_fault_rate`` faults answer 503 too.
+
     ``users/me`` is the subject of a delegated access token; with a static token or none,
     the ``X-Goog-User`` header names it (else 400).
     """
@@ -200,6 +207,7 @@ class CalendarServer:
         self._suspended: set[str] = set()
         self._misconfigured = False
         self._key: oauth.ServiceAccountKey | None = None
+        self._federation: federation.Federation | None = None
         self._recent: dict[str, deque[float]] = {}
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
@@ -348,6 +356,31 @@ class CalendarServer:
                 self._key = oauth.generate_key()
             return self._key.info(self.token_uri)
 
+    def credential_configuration(
+        self, callers: Iterable[AwsCaller], *, aws_account: str
+    ) -> dict[str, Any]:
+        """Keyless access (generated once): a workload identity pool whose AWS provider
+        trusts ``aws_account``, where ``callers`` are the AWS credentials of its roles; the
+        service account (the same one `service_account_key` is a key of) lets the pool
+        impersonate it and may sign JWTs with its Google-managed key. Returns the credential
+        configuration ``gcloud`` would write, with every URL on this server."""
+        with self._lock:
+            if self._federation is None:
+                self._federation = federation.Federation(
+                    service_account=oauth.SERVICE_ACCOUNT_EMAIL,
+                    managed_key=oauth.generate_key(),
+                    aws_account=aws_account,
+                )
+            self._federation.callers.update({c.access_key_id: c for c in callers})
+            return self._federation.configuration(self.root_url)
+
+    @property
+    def federation(self) -> federation.Federation:
+        """The keyless setup (`credential_configuration` first), to switch grants off."""
+        if self._federation is None:
+            raise RuntimeError("no credential configuration was made")
+        return self._federation
+
     # -- WSGI --------------------------------------------------------------------------------
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -355,10 +388,13 @@ class CalendarServer:
         target = str(environ.get("RAW_URI") or request.full_path)
         path = target.partition("?")[0]
         if path == TOKEN_PATH:
-            with self._lock:
-                self.counters.oauth_round_trips += 1
+            self._count_auth("token")
             self._delay()
             reply = self._token(request)
+        elif path == federation.STS_PATH or path.startswith(federation.IAM_PREFIX):
+            self._count_auth("sts" if path == federation.STS_PATH else path.rpartition(":")[2])
+            self._delay()
+            reply = self._keyless(request, path)
         else:
             with self._lock:
                 self.counters.round_trips += 1
@@ -371,6 +407,11 @@ class CalendarServer:
                 reply = self._api(request.method, target, headers, body)
         response = Response(reply.body, status=reply.status, content_type=reply.content_type)
         return response(environ, start_response)
+
+    def _count_auth(self, endpoint: str) -> None:
+        with self._lock:
+            self.counters.oauth_round_trips += 1
+            self.counters.by_auth[endpoint] = self.counters.by_auth.get(endpoint, 0) + 1
 
     def _delay(self) -> None:
         if self.latency_ms > 0:
@@ -657,6 +698,24 @@ class CalendarServer:
         chunks.append(f"--{out_boundary}--\r\n".encode())
         return _Reply(200, b"".join(chunks), f"multipart/mixed; boundary={out_boundary}")
 
+    # -- keyless access ----------------------------------------------------------------------
+
+    def _keyless(self, request: Request, path: str) -> _Reply:
+        if request.method != "POST":
+            return _json_reply(405, {"error": "invalid_request"})
+        if self._chance(self.token_fault_rate):
+            return _json_reply(503, {"error": {"code": 503, "status": "UNAVAILABLE"}})
+        keyless = self._federation
+        if keyless is None:
+            return _error_reply(not_found())
+        now = time.time()
+        if path == federation.STS_PATH:
+            answer = keyless.exchange({k: str(v) for k, v in request.form.items()}, now)
+        else:
+            authorization = request.headers.get("authorization", "")
+            answer = keyless.iam(path, authorization, request.get_data(), now)
+        return _json_reply(answer.status, answer.payload)
+
     # -- token endpoint --------------------------------------------------------------------
 
     def _token(self, request: Request) -> _Reply:
@@ -673,14 +732,16 @@ class CalendarServer:
                 400,
                 {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."},
             )
+        assertion = str(form.get("assertion", ""))
         with self._lock:
-            key = self._key
+            keys = [self._key] if self._key is not None else []
+            if self._federation is not None:
+                keys.append(self._federation.managed_key)
+        key = oauth.key_for(assertion, keys)
         if key is None:
             return _json_reply(400, {"error": "invalid_grant", "error_description": "No key."})
         try:
-            claims = oauth.verify_assertion(
-                str(form.get("assertion", "")), key, self.token_uri, time.time()
-            )
+            claims = oauth.verify_assertion(assertion, key, self.token_uri, time.time())
             with self._lock:
                 if self._misconfigured:
                     raise oauth.GrantError(

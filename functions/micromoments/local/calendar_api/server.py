@@ -3,7 +3,8 @@
 It serves the HTTP google-api-python-client sends (plain requests and multipart batches)
 google-auth's JWT bearer grant and, for keyless access, the STS token exchange and the IAM
 Credentials methods (`federation`), checks requests against the discovery document shipped
-in google-api-python-client, and can add latency, faults and per-user rate limits.
+in google-api-python-client, and can add latency, faults and per-user rate limits. Watch
+channels (``events.watch``, ``channels.stop``) get push notifications (`push`).
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import urllib.parse
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from micromoments.local.calendar_api import discovery, federation, oauth
+from micromoments.local.calendar_api import discovery, federation, oauth, push
 from micromoments.local.calendar_api.aws_signature import AwsCaller
 from micromoments.local.calendar_api.errors import ApiError, invalid, not_found
 from micromoments.local.calendar_api.state import Calendar, Calendars, same_address, tags
@@ -164,6 +165,12 @@ class CalendarServer:
 
     ``users/me`` is the subject of a delegated access token; with a static token or none,
     the ``X-Goog-User`` header names it (else 400).
+
+    Push: ``events.watch`` opens a channel on a calendar's events and the server POSTs a
+    ``sync`` message, then ``exists`` on every change of those events, to the channel's
+    (loopback) address from a sender thread (`push`); ``push_knobs`` drop, duplicate, delay
+    or reorder those messages, seeded by ``seed``; ``clock`` (epoch seconds) is the time
+    channels expire by. `push` holds the channels and the log of deliveries.
     """
 
     def __init__(
@@ -182,6 +189,8 @@ class CalendarServer:
         static_tokens: Iterable[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
+        push_knobs: push.PushKnobs | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         unknown = set(fault_kinds) - set(FAULT_KINDS)
         if unknown or not fault_kinds:
@@ -212,6 +221,7 @@ class CalendarServer:
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self.push = push.Channels(seed=seed, knobs=push_knobs or push.PushKnobs(), clock=clock)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -229,6 +239,7 @@ class CalendarServer:
             daemon=True,
         )
         self._thread.start()
+        self.push.start()
         return self
 
     def stop(self) -> None:
@@ -236,6 +247,7 @@ class CalendarServer:
         if server is None:
             return
         self._stopping.set()
+        self.push.shutdown()
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -289,6 +301,7 @@ class CalendarServer:
         with self._lock:
             cal = self._calendars.find(email) or self._calendars.add(email, "UTC")
             self._calendars.seed(cal, events)
+        self._publish_changes()
 
     def seed_synthetic(self, person: SyntheticPerson) -> None:
         """Add the person's calendar (in their zone) with their synthetic events."""
@@ -322,6 +335,7 @@ class CalendarServer:
         """``email`` answers an invitation: its responseStatus on every copy of the event."""
         with self._lock:
             self._calendars.respond(email, event_id, response_status)
+        self._publish_changes()
 
     def suspend(self, email: str) -> None:
         """Grants for this subject answer ``invalid_grant`` (suspended or deleted account)."""
@@ -348,6 +362,16 @@ class CalendarServer:
     def set_fault_rate(self, rate: float) -> None:
         with self._lock:
             self.fault_rate = rate
+
+    def set_push_knobs(self, **changes: Any) -> None:
+        """Change delivery knobs from now on (fields of `push.PushKnobs`)."""
+        self.push.knobs = replace(self.push.knobs, **changes)
+
+    def _publish_changes(self) -> None:
+        """An ``exists`` message for every watched calendar whose events changed."""
+        with self._lock:
+            changed = self._calendars.drain_changed()
+        self.push.changed(changed)
 
     def service_account_key(self) -> dict[str, str]:
         """A service-account JSON key whose token_uri is this server (generated once)."""
@@ -426,6 +450,7 @@ class CalendarServer:
         with self._lock:
             self.counters.requests += 1
         reply, name = self._api_inner(http_method, path, query_string, headers, body)
+        self._publish_changes()
         with self._lock:
             self.counters.by_method[name] = self.counters.by_method.get(name, 0) + 1
             self.counters.by_status[reply.status] = self.counters.by_status.get(reply.status, 0) + 1
@@ -497,7 +522,14 @@ class CalendarServer:
                 )
             if name == "settings.get":
                 return 200, self._setting(principal, path_params["setting"])
+            if name == "channels.stop":
+                self.push.stop(payload)
+                return 204, None
             cal = self._calendar(principal, path_params["calendarId"])
+            if name == "events.watch":
+                return 200, self.push.watch(
+                    cal.email.lower(), path_params["calendarId"], payload, self.base_url
+                )
             if name == "calendars.get":
                 return 200, _calendar_resource(cal)
             if name == "events.list":

@@ -6,8 +6,10 @@ and, with the server's generated service-account key, the JWT bearer grant.
 
 from __future__ import annotations
 
+import http.server
 import json
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -735,3 +737,99 @@ def test_keyless_federates_again_when_the_service_account_token_is_revoked(
     server.federation.revoke_tokens()
     assert calendar.timezone(GRACE) == "America/New_York"
     assert server.counters.by_auth["sts"] == 2
+
+
+# --- push channels ---------------------------------------------------------------------------
+
+
+class Notifications:
+    """A webhook receiver on a free loopback port: the headers of every POST."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, str]] = []
+        received = self.messages
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append({k.lower(): v for k, v in self.headers.items()})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = f"http://127.0.0.1:{self.server.server_address[1]}/calendar-push"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def notifications() -> Iterator[Notifications]:
+    running = Notifications()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def test_watch_then_stop_with_delegation(
+    server: CalendarServer, people: People, notifications: Notifications
+) -> None:
+    api = gateway(server, people, key=True)
+    before = datetime.now(UTC)
+    channel = api.watch(
+        ADA, "mm-ada-1", "channel-secret", notifications.address, timedelta(hours=2)
+    )
+    assert channel.id == "mm-ada-1"
+    assert channel.resource_id and channel.resource_uri
+    assert before + timedelta(hours=2) - timedelta(seconds=5) <= channel.expiration
+    assert channel.expiration <= datetime.now(UTC) + timedelta(hours=2)
+    api.write(ADA, inserts(ADA, 1, people))
+    assert server.push.wait_idle()
+    states = [
+        (m["x-goog-resource-state"], m["x-goog-channel-token"]) for m in notifications.messages
+    ]
+    assert states == [("sync", "channel-secret"), ("exists", "channel-secret")]
+    assert {m["x-goog-resource-id"] for m in notifications.messages} == {channel.resource_id}
+    assert api.stop_channel(ADA, channel.id, channel.resource_id) is True
+    assert server.push.live_channels() == []
+    assert api.stop_channel(ADA, channel.id, channel.resource_id) is False  # 404: gone already
+    assert api.counters.by_method["calendar.events.watch"] == 1
+    assert api.counters.by_method["calendar.channels.stop"] == 2
+
+
+def test_watch_is_for_active_people_and_errors_are_mapped(
+    server: CalendarServer, people: People, notifications: Notifications
+) -> None:
+    api = gateway(server, people)
+    people.status[GRACE] = PersonStatus.LEAVING
+    with pytest.raises(SubjectRefused):
+        api.watch(GRACE, "mm-grace-1", "secret", notifications.address, timedelta(hours=1))
+    api.watch(ADA, "mm-ada-1", "secret", notifications.address, timedelta(hours=1))
+    with pytest.raises(CalendarError, match="channelIdNotUnique"):
+        api.watch(ADA, "mm-ada-1", "secret", notifications.address, timedelta(hours=1))
+    with pytest.raises(CalendarError, match="webhookUrlNotHttps"):
+        api.watch(ADA, "mm-ada-2", "secret", "http://example.com/push", timedelta(hours=1))
+    with pytest.raises(ValueError, match="ttl"):
+        api.watch(ADA, "mm-ada-3", "secret", notifications.address, timedelta(0))
+    people.status[ADA] = PersonStatus.OPTED_OUT  # stopping works for anyone
+    assert api.stop_channel(ADA, "mm-ada-1", "wrong-resource") is False
+
+
+def test_watch_and_stop_retry_transient_faults(
+    server: CalendarServer, people: People, notifications: Notifications
+) -> None:
+    api = gateway(server, people, max_attempts=12)
+    server.set_fault_rate(0.3)
+    channels = [
+        api.watch(ADA, f"mm-ada-{n}", "secret", notifications.address, timedelta(hours=1))
+        for n in range(4)
+    ]
+    assert all(api.stop_channel(ADA, c.id, c.resource_id) for c in channels)
+    server.set_fault_rate(0.0)
+    assert sum(n for status, n in server.counters.by_status.items() if status >= 429) > 0
+    assert server.push.live_channels() == []

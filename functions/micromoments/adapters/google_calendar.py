@@ -25,6 +25,11 @@ What it does (DESIGN.md "Google access and its blast radius", "State"):
 - **Sync.** A full sync lists ``singleEvents=false`` from ``full_from`` with no end bound,
   page by page (a generator over page tokens); the sync token is the last page's. A delta
   sends the token; 410 falls back to a clean full sync.
+- **Push.** `watch` opens an ``events.watch`` channel for an active person (the
+  ``calendar.events.owned`` scope covers it); `stop_channel` stops one for a person of any
+  status, and a 404 means Google no longer knows the channel. Both retry like every call: a
+  watch whose first attempt was applied unseen answers ``channelIdNotUnique`` on the retry
+  (the caller opens another channel; the lost one expires by itself).
 - **Normalisation.** `normalise` keeps only what the mirror may keep: times, zone, busy,
   kind, declined, status, recurrence and our tags — never titles, descriptions, locations
   or other people's addresses.
@@ -39,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -74,6 +79,7 @@ from micromoments.ports import (
     SubjectRefused,
     SubjectSuspended,
     SyncResult,
+    WatchChannel,
     WriteResult,
 )
 
@@ -621,6 +627,7 @@ class GoogleCalendarGateway:
         self._events = self._service.events()
         self._settings = self._service.settings()
         self._freebusy = self._service.freebusy()
+        self._channels = self._service.channels()
 
     # -- counters ------------------------------------------------------------------------
 
@@ -668,6 +675,11 @@ class GoogleCalendarGateway:
                 )
             if status is PersonStatus.LEAVING and write.op is not WriteOp.DELETE:
                 raise SubjectRefused(f"{email}: leaving; only deletes of our events")
+
+    def _allow_watch(self, email: str) -> None:
+        status = self._status(email)
+        if status is not PersonStatus.ACTIVE:
+            raise SubjectRefused(f"{email}: status is {status.value}; no new channels")
 
     def _transport(self, email: str) -> _SubjectHttp:
         subject = email.strip().lower()
@@ -911,6 +923,45 @@ class GoogleCalendarGateway:
                 if number == len(askers):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def watch(
+        self, email: str, channel_id: str, token: str, address: str, ttl: timedelta
+    ) -> WatchChannel:
+        self._allow_watch(email)
+        seconds = int(ttl.total_seconds())
+        if seconds < 1:
+            raise ValueError("a channel's ttl must be at least one second")
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(seconds)},
+        }
+        answer = _mapping(
+            self._call(
+                self._transport(email), partial(self._events.watch, calendarId=email, body=body)
+            )
+        )
+        resource_id, expiration = answer.get("resourceId"), answer.get("expiration")
+        if not resource_id or not str(expiration or "").isdigit():
+            raise CalendarError(f"events.watch for {email}: no resourceId or expiration")
+        return WatchChannel(
+            id=str(answer.get("id") or channel_id),
+            resource_id=str(resource_id),
+            resource_uri=str(answer.get("resourceUri") or ""),
+            expiration=datetime.fromtimestamp(int(str(expiration)) / 1000, tz=UTC),
+        )
+
+    def stop_channel(self, email: str, channel_id: str, resource_id: str) -> bool:
+        body = {"id": channel_id, "resourceId": resource_id}
+        try:
+            self._call(self._transport(email), partial(self._channels.stop, body=body))
+        except CalendarApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
 
 def _busy_intervals(calendar: Any) -> list[tuple[datetime, datetime]] | None:

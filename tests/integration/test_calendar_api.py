@@ -1201,3 +1201,27 @@ def test_the_delay_knob_holds_messages_back(receiver: Receiver) -> None:
     assert PushKnobs(delay_ms=5).delay_ms == 5
     with pytest.raises(ValueError, match="drop_rate"):
         PushKnobs(drop_rate=1.5)
+
+
+def test_a_message_queued_before_stop_never_reaches_a_new_channel_with_the_same_id() -> None:
+    first, second = Receiver(), Receiver()
+    server = push_server(delay_ms=2000)
+    try:
+        channel = watch(server, first.address, "chan-1")
+        add_meeting(server, "meeting00001")  # its exists message waits two seconds
+        client(server).channels().stop(
+            body={"id": "chan-1", "resourceId": channel["resourceId"]}
+        ).execute()
+        watch(server, second.address, "chan-1")
+        assert server.push.wait_idle()
+    finally:
+        server.stop()
+        first.close()
+        second.close()
+    assert first.states() == [("sync", 1)]
+    assert second.states() == [("sync", 1)]
+    assert [(d.number, d.state, d.outcome) for d in server.push.deliveries] == [
+        (1, "sync", "delivered"),
+        (1, "sync", "delivered"),
+        (2, "exists", "cancelled"),
+    ]

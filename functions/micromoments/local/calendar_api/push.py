@@ -38,7 +38,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any
 
@@ -123,6 +123,7 @@ class _Message:
     state: str
     address: str
     headers: tuple[tuple[str, str], ...]
+    channel: _Channel = field(compare=False, repr=False)  # the very channel (ids are reused)
 
 
 def resource_id_of(calendar_key: str) -> str:
@@ -331,7 +332,9 @@ class Channels:
         ]
         if channel.token is not None:
             headers.insert(1, ("X-Goog-Channel-Token", channel.token))
-        return _Message(channel.id, channel.last_number, state, channel.address, tuple(headers))
+        return _Message(
+            channel.id, channel.last_number, state, channel.address, tuple(headers), channel
+        )
 
     def _enqueue(self, message: _Message, *, knobs: bool) -> None:
         knob = self.knobs
@@ -379,7 +382,9 @@ class Channels:
                 if message is None:
                     continue
                 channel = self._channels.get(message.channel_id)
-                live = channel is not None and self._live(channel, int(self._clock() * 1000))
+                live = channel is message.channel and self._live(
+                    message.channel, int(self._clock() * 1000)
+                )
                 self._busy = True
             delivery = _fate(message, "cancelled")
             try:

@@ -77,12 +77,15 @@ def _progress(message: str) -> None:
 
 
 def _lambda_python() -> str:
-    python = os.environ.get("LAMBDA_PYTHON") or shutil.which("python3.12")
-    if not python:
-        raise SystemExit(
-            "bench bundles: needs Python 3.12 for Lambda's bytecode: set LAMBDA_PYTHON"
-        )
-    return python
+    """LAMBDA_PYTHON, else a python3.12 that runs (on PATH, or one pyenv installed)."""
+    if os.environ.get("LAMBDA_PYTHON"):
+        return os.environ["LAMBDA_PYTHON"]
+    candidates = [shutil.which("python3.12") or ""]
+    candidates += sorted(map(str, Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")))
+    for python in filter(None, candidates):
+        if subprocess.run([python, "-c", ""], capture_output=True, check=False).returncode == 0:
+            return python
+    raise SystemExit("bench bundles: Lambda's bytecode needs Python 3.12: set LAMBDA_PYTHON")
 
 
 def _make(function: Function, out: Path, flags: str, env: dict[str, str]) -> None:
@@ -223,6 +226,9 @@ def _cold_starts(
     stack: list[Callable[[], None]] = []
     try:
         world = coldstart._build_world(4 * repeat + 4, workdir, stack)
+        # pair asks freeBusy of everyone active: give the dispatch people calendars too
+        for i in range(coldstart.DISPATCH_PEOPLE):
+            world.calendar.add_calendar(f"p{i:02d}@example.com", timezone="Europe/Berlin")
         report: dict[str, dict[str, Any]] = {}
         for function in FUNCTIONS:
             runs: dict[str, list[dict[str, Any]]] = {"today": [], "bundle": []}

@@ -358,7 +358,7 @@ def build(
         own = sorted(ours)
     for name in sorted(chosen):
         for relative in stage.files.get(name, ()):
-            if keep(relative, services) and (stage.path / relative).is_file():
+            if (handler is None or keep(relative, services)) and (stage.path / relative).is_file():
                 _copy(stage.path / relative, out / relative)
     if bytecode is not None:
         compile_bytecode(out, *bytecode)

@@ -1,0 +1,138 @@
+"""Each function's bundle (functions/Makefile, bundle.py) carries only what it runs.
+
+The bundles are built here for this machine from the distributions of the test venv
+(``--site-packages``: no network), with the same targets `sam build` runs; the benchmark
+(bench/bundles.py) builds them for Lambda's python3.12 on arm64 and measures them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from micromoments.adapters.dynamo import _template_loader
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = ROOT / "functions"
+MB = 1_000_000
+GOOGLE = {"ScanFunction", "PairFunction"}
+# Issue 14 asks <= 40 MB for scan and pair: not met yet (43.1 and 40.8 MB for arm64, see
+# docs/benchmarks.md; cryptography's Rust extension alone is 13.5 MB). Here the limit keeps
+# them from growing back; the others meet the issue's 25 MB.
+LIMIT_MB = {"ScanFunction": 50, "PairFunction": 50}
+DEFAULT_LIMIT_MB = 25
+
+
+def _functions() -> dict[str, dict[str, object]]:
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_template_loader())
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+FUNCTION_IDS = sorted(_functions())
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    site = sysconfig.get_paths()["purelib"]
+    out = tmp_path_factory.mktemp("bundles")
+    built = {}
+    for logical_id in FUNCTION_IDS:
+        target = out / logical_id
+        subprocess.run(
+            ["make", "-s", "-C", str(FUNCTIONS), f"build-{logical_id}",
+             f"ARTIFACTS_DIR={target}", f"PYTHON={sys.executable}",
+             f"BUNDLE_FLAGS=--site-packages {site}"],
+            check=True,
+        )  # fmt: skip
+        built[logical_id] = target
+    yield built
+
+
+def test_every_function_builds_with_its_own_makefile_target() -> None:
+    makefile = (FUNCTIONS / "Makefile").read_text()
+    template = (ROOT / "template.yaml").read_text()
+    assert re.search(r"(?m)^    Runtime: python3\.12$", template)
+    assert re.search(r"(?m)^    Architectures: \[arm64\]$", template)
+    source = (FUNCTIONS / "bundle.py").read_text()
+    assert 'LAMBDA_PYTHON_VERSION = "3.12"' in source
+    assert 'LAMBDA_PLATFORM = "manylinux2014_aarch64"' in source
+    for logical_id, resource in _functions().items():
+        assert resource["Metadata"]["BuildMethod"] == "makefile", logical_id  # type: ignore[index]
+        handler = resource["Properties"]["Handler"]  # type: ignore[index]
+        target = re.search(rf"(?m)^build-{logical_id}:\n\t(.+)$", makefile)
+        assert target is not None, f"functions/Makefile has no build-{logical_id}"
+        assert f" {handler} " in target.group(1), (logical_id, target.group(1))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("logical_id", FUNCTION_IDS)
+def test_a_bundle_carries_only_what_its_function_runs(
+    bundles: dict[str, Path], logical_id: str
+) -> None:
+    bundle = bundles[logical_id]
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    names = {p.relative_to(bundle).as_posix() for p in files}
+    assert not any(name.startswith("micromoments/local/") for name in names)
+    assert "micromoments/cli.py" not in names
+    assert not (bundle / "yaml").exists()  # PyYAML: table creation, CLI only
+    documents = {
+        name.rsplit("/", 1)[1]
+        for name in names
+        if name.startswith("googleapiclient/discovery_cache/documents/")
+    }
+    if logical_id in GOOGLE:
+        assert documents == {"calendar.v3.json"}
+    else:
+        assert not (bundle / "googleapiclient").exists()
+        assert not (bundle / "google").exists()
+    # bytecode is in: checked by hash, never by the source's mtime
+    handler = next(bundle.glob("micromoments/handlers/__pycache__/*.pyc"))
+    assert int.from_bytes(handler.read_bytes()[4:8], "little") == 0b01  # hash-based, unchecked
+    size = sum(p.stat().st_size for p in files)
+    assert size <= LIMIT_MB.get(logical_id, DEFAULT_LIMIT_MB) * MB, size
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("logical_id", FUNCTION_IDS)
+def test_a_bundle_imports_its_handler_with_nothing_else_on_the_path(
+    bundles: dict[str, Path], logical_id: str
+) -> None:
+    handler = str(_functions()[logical_id]["Properties"]["Handler"])  # type: ignore[index]
+    module, attribute = handler.rsplit(".", 1)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import importlib; "
+        "m = importlib.import_module(sys.argv[2]); getattr(m, sys.argv[3]); "
+        "assert all(not getattr(x, '__file__', None) or 'site-packages' not in x.__file__ "
+        "for x in list(sys.modules.values())), 'site-packages leaked in'"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "MICROMOMENTS_TABLE_NAME": "bundles",
+    }
+    done = subprocess.run(
+        [sys.executable, "-S", "-B", "-c", code, str(bundles[logical_id]), module, attribute],
+        env=env,
+        cwd=str(bundles[logical_id]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -28,6 +28,7 @@ from micromoments.config import Config
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestState
+from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.people import Person, PersonStatus, Preferences
@@ -36,8 +37,6 @@ from micromoments.handlers import digest as handler
 from micromoments.ports import MailError, StoreError
 from micromoments.services import links as links_service
 from micromoments.services.digest import (
-    DigestRequest,
-    MalformedDigestRequest,
     SendOutcome,
     dispatch_digests,
     due_people,

@@ -33,13 +33,13 @@ from micromoments.adapters.table import TableStore
 from micromoments.config import config
 from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import EventKind
+from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
 from micromoments.domain.links import LinkPurpose, link_token
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.scan_request import MalformedMessage, ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarWrite, SyncResult, WriteResult
-from micromoments.services.digest import DigestRequest, MalformedDigestRequest
 
 KEY = b"p" * 32
 ANA = "ana@example.com"  # active

@@ -31,11 +31,11 @@ from micromoments.adapters.memory_calendar import MemoryCalendar
 from micromoments.adapters.table import TableStore
 from micromoments.config import config
 from micromoments.domain.day_load import DayLoad
+from micromoments.domain.digest_request import DigestRequest
 from micromoments.domain.people import Person
 from micromoments.domain.settings import OrgSettings
 from micromoments.observability import tracer
 from micromoments.ports import CalendarError
-from micromoments.services.digest import DigestRequest
 
 KEY = b"t" * 32
 ANA = "ana@example.com"

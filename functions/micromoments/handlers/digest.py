@@ -26,16 +26,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from micromoments import wiring
 from micromoments.config import ConfigError, config
 from micromoments.domain.access import person_ref
+from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
 from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import MetricUnit, logger, metrics, tracer
 from micromoments.ports import MailError
-from micromoments.services.digest import (
-    DigestRequest,
-    MalformedDigestRequest,
-    SendOutcome,
-    dispatch_digests,
-    send_digest,
-)
+from micromoments.services.digest import SendOutcome, dispatch_digests, send_digest
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

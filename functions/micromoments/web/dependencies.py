@@ -12,8 +12,7 @@ from micromoments import wiring
 from micromoments.config import ConfigError, config
 
 if TYPE_CHECKING:
-    from micromoments.ports import Mailer, Store
-    from micromoments.services.preferences import ScanQueue
+    from micromoments.ports import Mailer, ScanQueue, Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def _store() -> TableStore:
     from micromoments import wiring
 
-    return wiring.store()
+    return wiring.table_store()
 
 
 def _scan(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:

@@ -76,6 +76,16 @@ def master_key() -> bytes | None:
     return read_master_key(secret)
 
 
+def signing_key() -> bytes:
+    """The master key of a function whose settings require it (`master_key`, never None)."""
+    from micromoments.config import ConfigError
+
+    key = master_key()
+    if key is None:
+        raise ConfigError("MICROMOMENTS_SIGNING_KEY_SECRET is not set")
+    return key
+
+
 @cache
 def scan_queue() -> ScanQueue:
     from micromoments.adapters.sqs import SqsScanQueue

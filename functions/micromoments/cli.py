@@ -197,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PORT",
         help="the Calendar API server's port (0: a free one)",
     )
+    demo.add_argument(
+        "--google-credentials",
+        choices=("keyless", "key"),
+        default="keyless",
+        help="what the Google secret holds: a keyless credential configuration (default) "
+        "or a service-account key",
+    )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
 
     serve = _command(
@@ -549,6 +556,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
             out=args.out,
             moto_port=args.moto_port,
             calendar_port=args.calendar_port,
+            google_credentials=args.google_credentials,
         )
         if args.json:
             print(json.dumps(summary), file=out)

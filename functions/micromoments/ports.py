@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -270,6 +270,17 @@ class CalendarCounters:
     by_method: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class WatchChannel:
+    """A push channel on a person's events (``events.watch``): Google's ``resourceId``
+    (needed to stop it) and when it expires."""
+
+    id: str
+    resource_id: str
+    resource_uri: str
+    expiration: datetime
+
+
 class CalendarGateway(Protocol):
     """A person's Google calendar, addressed by their email as calendarId."""
 
@@ -296,6 +307,19 @@ class CalendarGateway(Protocol):
         self, emails: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[tuple[datetime, datetime]] | None]:
         """Busy intervals per calendar (None where that calendar failed), 50 a request."""
+        ...
+
+    def watch(
+        self, email: str, channel_id: str, token: str, address: str, ttl: timedelta
+    ) -> WatchChannel:
+        """Open a push channel on the person's events: Google POSTs to ``address`` (with
+        ``token`` in ``X-Goog-Channel-Token``) on every change until the channel expires,
+        ``ttl`` from now at most. Only for an active person."""
+        ...
+
+    def stop_channel(self, email: str, channel_id: str, resource_id: str) -> bool:
+        """Stop a channel opened for ``email`` (any status: stopping only narrows access);
+        False when Google no longer knows it (stopped or expired already)."""
         ...
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ import pytest
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import build_digest
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.email.digest import render_html
+from tests import builders
 
 pytestmark = pytest.mark.e2e
 
@@ -44,9 +46,7 @@ def _load(day: date, minutes: int, *, overloaded: bool = False, available: bool 
     )
 
 
-def _hold(hold_id: str, kind: HoldKind, day: date, status: HoldStatus) -> Hold:
-    start = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-    return Hold(hold_id, kind, start, start + timedelta(minutes=15), False, day, status=status)
+_hold = partial(builders.hold, hour=12, tz=UTC, busy=False)
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +63,10 @@ def html() -> str:
         *(_load(MONDAY - timedelta(days=7 - i), 200) for i in range(5)),
     ]
     holds = [
-        _hold("b1", HoldKind.BREATHER, days[0], HoldStatus.KEPT),
-        _hold("b2", HoldKind.BREATHER, days[1], HoldStatus.DISMISSED),
-        _hold("s1", HoldKind.SOCIAL, days[4], HoldStatus.KEPT),
-        _hold("n1", HoldKind.BREATHER, days[8], HoldStatus.PLANNED),
+        _hold(HoldKind.BREATHER, days[0], HoldStatus.KEPT, hold_id="b1"),
+        _hold(HoldKind.BREATHER, days[1], HoldStatus.DISMISSED, hold_id="b2"),
+        _hold(HoldKind.SOCIAL, days[4], HoldStatus.KEPT, hold_id="s1"),
+        _hold(HoldKind.BREATHER, days[8], HoldStatus.PLANNED, hold_id="n1"),
     ]
     coffee_at = datetime(2026, 11, 25, 10, tzinfo=UTC)
     coffee = MirrorEvent(

@@ -3,8 +3,11 @@ google-auth exactly as the Google adapter drives Google."""
 
 from __future__ import annotations
 
+import email.utils
+import http.server
 import json
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,13 +23,14 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import BatchHttpRequest
 
-from micromoments.local.calendar_api import CalendarServer, event_id_for
+from micromoments.local.calendar_api import CalendarServer, PushKnobs, event_id_for
 from micromoments.local.synthetic import generate_org
 
 pytestmark = pytest.mark.integration
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
+CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 SCOPES = [
     "https://www.googleapis.com/auth/calendar.events.owned",
     "https://www.googleapis.com/auth/calendar.events.freebusy",
@@ -711,3 +715,513 @@ def test_partial_responses_and_extended_property_filters(server: CalendarServer)
     ).execute()
     assert page["items"] == [{"id": ids[2], "extendedProperties": {"private": {"mm": "social"}}}]
     assert set(page) == {"items", "nextSyncToken"}
+
+
+# --- keyless: STS token exchange, generateAccessToken, signJwt ----------------------------
+
+
+def _post(url: str, body: Any, *, form: bool = False, token: str | None = None) -> Any:
+    from urllib.parse import urlencode
+
+    headers = {"content-type": "application/x-www-form-urlencoded" if form else "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    data = urlencode(body) if form else json.dumps(body)
+    response, content = httplib2.Http(timeout=5).request(url, "POST", body=data, headers=headers)
+    return response.status, json.loads(content)
+
+
+def test_keyless_stand_ins_verify_the_aws_signature_and_the_sign_jwt_jwt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import base64
+
+    from google.auth import aws, crypt, jwt
+
+    from micromoments.local.calendar_api.aws_signature import AwsCaller
+    from micromoments.local.calendar_api.oauth import generate_key
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIASCAN")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-role-secret")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    role = "arn:aws:sts::123456789012:assumed-role/micromoments-scan/s"
+    with CalendarServer(require_auth=True) as server:
+        server.add_calendar(ALICE, timezone="Europe/Berlin")
+        info = server.credential_configuration(
+            [AwsCaller("ASIASCAN", "the-role-secret", None, role)], aws_account="123456789012"
+        )
+        request = google_auth_httplib2.Request(httplib2.Http(timeout=5))
+
+        # a subject token signed with another secret is refused at STS
+        federated = aws.Credentials.from_info(info, scopes=[CLOUD_PLATFORM])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "a-guess")
+        forged = {
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "audience": info["audience"],
+            "scope": CLOUD_PLATFORM,
+            "requested_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "subject_token_type": info["subject_token_type"],
+            "subject_token": federated.retrieve_subject_token(request),
+        }
+        status, answer = _post(info["token_url"], forged, form=True)
+        assert (status, answer["error"]) == (400, "invalid_grant")
+        assert "signature does not match" in answer["error_description"]
+
+        # the real secret: federated, then impersonating the service account
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "the-role-secret")
+        federated.refresh(request)
+        sa_token = federated.token
+        email = federated.service_account_email
+        sign_url = info["service_account_impersonation_url"].replace(
+            ":generateAccessToken", ":signJwt"
+        )
+        now = int(time.time())
+        claims = {"iss": email, "sub": ALICE, "scope": " ".join(SCOPES),
+                  "aud": server.token_uri, "iat": now, "exp": now + 3600}  # fmt: skip
+        status, signed = _post(sign_url, {"payload": json.dumps(claims)}, token=sa_token)
+        assert status == 200
+        assertion = signed["signedJwt"]
+        header = json.loads(base64.urlsafe_b64decode(assertion.split(".")[0] + "=="))
+        assert header["kid"] == signed["keyId"]
+
+        grant = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer"}
+        status, token = _post(server.token_uri, {**grant, "assertion": assertion}, form=True)
+        assert status == 200 and token["access_token"]
+
+        # a changed claim, or a key the service account does not have, is refused
+        head, _, signature = assertion.split(".")
+        other = dict(claims, sub="bob@example.com")
+        body = base64.urlsafe_b64encode(json.dumps(other).encode()).rstrip(b"=").decode()
+        status, refused = _post(
+            server.token_uri, {**grant, "assertion": f"{head}.{body}.{signature}"}, form=True
+        )
+        assert (status, refused["error_description"]) == (400, "Invalid JWT Signature.")
+        stranger = generate_key()
+        foreign = jwt.encode(
+            crypt.RSASigner.from_string(stranger.private_key_pem, signed["keyId"]), claims
+        ).decode()
+        status, refused = _post(server.token_uri, {**grant, "assertion": foreign}, form=True)
+        assert (status, refused["error_description"]) == (400, "Invalid JWT Signature.")
+
+        # signJwt needs the service account's own token, and a short-lived claim set
+        status, _ = _post(sign_url, {"payload": json.dumps(claims)}, token="ya29.guessed")
+        assert status == 401
+        late = dict(claims, exp=now + 13 * 3600)
+        status, _ = _post(sign_url, {"payload": json.dumps(late)}, token=sa_token)
+        assert status == 400
+        assert server.counters.by_auth == {
+            "sts": 2, "generateAccessToken": 1, "signJwt": 3, "token": 3,
+        }  # fmt: skip
+
+
+# --- push notifications: events.watch, channels.stop ---------------------------------------
+
+
+class Receiver:
+    """A webhook receiver on a free loopback port: records every POST it gets, answering
+    ``statuses`` in turn (then 200)."""
+
+    def __init__(self, statuses: tuple[int, ...] = ()) -> None:
+        self.messages: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
+        self._statuses = list(statuses)
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                receiver.bodies.append(self.rfile.read(length))
+                receiver.messages.append({k.lower(): v for k, v in self.headers.items()})
+                status = receiver._statuses.pop(0) if receiver._statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/notify"
+
+    def states(self) -> list[tuple[str, int]]:
+        return [
+            (m["x-goog-resource-state"], int(m["x-goog-message-number"])) for m in self.messages
+        ]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+class Clock:
+    """Epoch seconds that move only when told (channel expiry without waiting)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def push_server(clock: Clock | None = None, **knobs: Any) -> CalendarServer:
+    running = CalendarServer(seed=11, push_knobs=PushKnobs(**knobs), clock=clock or Clock())
+    running.start()
+    running.add_calendar(ALICE, timezone="Europe/Berlin")
+    running.add_calendar(BOB, timezone="America/New_York")
+    return running
+
+
+def watch(server: CalendarServer, address: str, channel_id: str = "chan-1", **extra: Any) -> Any:
+    body = {"id": channel_id, "type": "web_hook", "address": address, **extra}
+    return client(server).events().watch(calendarId=ALICE, body=body).execute()
+
+
+def add_meeting(server: CalendarServer, event_id: str, calendar: str = ALICE) -> None:
+    body = timed("2026-03-30T10:00:00+02:00", "2026-03-30T11:00:00+02:00", id=event_id)
+    client(server).events().insert(calendarId=calendar, body=body).execute()
+
+
+def test_watch_answers_the_channel_then_sync_and_exists_with_growing_numbers(
+    receiver: Receiver,
+) -> None:
+    clock = Clock()
+    server = push_server(clock)
+    try:
+        channel = watch(server, receiver.address, token="secret-token-1", params={"ttl": "3600"})
+        assert channel["kind"] == "api#channel"
+        assert channel["id"] == "chan-1"
+        assert channel["token"] == "secret-token-1"
+        assert channel["expiration"] == str(int(clock.now * 1000) + 3_600_000)
+        assert (
+            channel["resourceUri"]
+            == server.base_url + "calendars/alice%40example.com/events?alt=json"
+        )
+        assert channel["resourceId"]
+        add_meeting(server, "meeting00001")
+        add_meeting(server, "meeting00002")
+        add_meeting(server, "bobmeeting01", calendar=BOB)  # not watched: no message
+        assert server.push.wait_idle()
+    finally:
+        server.stop()
+    assert receiver.states() == [("sync", 1), ("exists", 2), ("exists", 3)]
+    first = receiver.messages[0]
+    assert first["x-goog-channel-id"] == "chan-1"
+    assert first["x-goog-channel-token"] == "secret-token-1"
+    assert first["x-goog-resource-id"] == channel["resourceId"]
+    assert first["x-goog-resource-uri"] == channel["resourceUri"]
+    assert first["x-goog-channel-expiration"] == email.utils.formatdate(
+        int(channel["expiration"]) / 1000, usegmt=True
+    )
+    assert receiver.bodies == [b"", b"", b""]
+
+
+def test_every_channel_on_a_calendar_shares_its_resource_id(receiver: Receiver) -> None:
+    server = push_server()
+    try:
+        one = watch(server, receiver.address, "chan-1")
+        two = watch(server, receiver.address, "chan-2")
+        assert one["resourceId"] == two["resourceId"]
+        assert "token" not in one
+        add_meeting(server, "meeting00001")
+        assert server.push.wait_idle()
+    finally:
+        server.stop()
+    by_channel = Counter(
+        (m["x-goog-channel-id"], m["x-goog-resource-state"]) for m in receiver.messages
+    )
+    assert by_channel == {
+        ("chan-1", "sync"): 1,
+        ("chan-1", "exists"): 1,
+        ("chan-2", "sync"): 1,
+        ("chan-2", "exists"): 1,
+    }
+    assert all("x-goog-channel-token" not in m for m in receiver.messages)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ({"type": "web_hook", "address": "http://127.0.0.1:9/x"}, 400, "required"),
+        ({"id": "bad id!", "type": "web_hook", "address": "http://127.0.0.1:9/x"}, 400, "invalid"),
+        ({"id": "c" * 65, "type": "web_hook", "address": "http://127.0.0.1:9/x"}, 400, "invalid"),
+        ({"id": "c1", "type": "email", "address": "http://127.0.0.1:9/x"}, 400, "invalid"),
+        ({"id": "c1", "type": "web_hook"}, 400, "required"),
+        (
+            {"id": "c1", "type": "web_hook", "address": "http://example.com/x"},
+            400,
+            "push.webhookUrlNotHttps",
+        ),
+        (
+            {"id": "c1", "type": "web_hook", "address": "https://example.com/x"},
+            400,
+            "push.webhookUrlUnauthorized",
+        ),
+        ({"id": "c1", "type": "web_hook", "address": "ftp://127.0.0.1/x"}, 400, "invalid"),
+        (
+            {"id": "c1", "type": "web_hook", "address": "http://127.0.0.1:9/x", "token": "t" * 257},
+            400,
+            "invalid",
+        ),
+        (
+            {
+                "id": "c1",
+                "type": "web_hook",
+                "address": "http://127.0.0.1:9/x",
+                "params": {"ttl": "soon"},
+            },
+            400,
+            "invalid",
+        ),
+        (
+            {
+                "id": "c1",
+                "type": "web_hook",
+                "address": "http://127.0.0.1:9/x",
+                "expiration": "1000",
+            },
+            400,
+            "invalid",
+        ),
+        (
+            {"id": "c1", "type": "web_hook", "address": "http://127.0.0.1:9/x", "color": "red"},
+            400,
+            "invalid",
+        ),
+    ],
+)
+def test_bad_watch_requests_are_refused_and_open_nothing(
+    body: dict[str, Any], status: int, reason: str
+) -> None:
+    server = push_server()
+    try:
+        with pytest.raises(HttpError) as info:
+            client(server).events().watch(calendarId=ALICE, body=body).execute()
+        assert error_of(info) == (status, reason)
+        assert server.push.live_channels() == []
+    finally:
+        server.stop()
+
+
+def test_a_duplicate_channel_id_is_refused(receiver: Receiver) -> None:
+    server = push_server()
+    try:
+        watch(server, receiver.address, "chan-1")
+        with pytest.raises(HttpError) as info:
+            watch(server, receiver.address, "chan-1")
+        assert error_of(info) == (400, "channelIdNotUnique")
+        with pytest.raises(HttpError) as unknown:
+            client(server).events().watch(
+                calendarId="nobody@example.com",
+                body={"id": "chan-9", "type": "web_hook", "address": receiver.address},
+            ).execute()
+        assert error_of(unknown) == (404, "notFound")
+    finally:
+        server.stop()
+
+
+def test_stop_ends_the_channel_and_an_unknown_channel_answers_404(receiver: Receiver) -> None:
+    server = push_server()
+    try:
+        channel = watch(server, receiver.address, "chan-1")
+        channels = client(server).channels()
+        with pytest.raises(HttpError) as wrong:
+            channels.stop(body={"id": "chan-1", "resourceId": "not-the-resource"}).execute()
+        assert error_of(wrong) == (404, "notFound")
+        assert (
+            channels.stop(body={"id": "chan-1", "resourceId": channel["resourceId"]}).execute()
+            == ""
+        )
+        add_meeting(server, "meeting00001")
+        assert server.push.wait_idle()
+        with pytest.raises(HttpError) as again:
+            channels.stop(body={"id": "chan-1", "resourceId": channel["resourceId"]}).execute()
+        assert error_of(again) == (404, "notFound")
+        with pytest.raises(HttpError) as missing:
+            channels.stop(body={"id": "chan-1"}).execute()
+        assert error_of(missing) == (400, "required")
+        watch(server, receiver.address, "chan-1")  # a stopped channel's id may be used again
+    finally:
+        server.stop()
+    assert [s for s, _ in receiver.states()] == ["sync", "sync"]
+
+
+def test_a_channel_expires_and_sends_nothing_after(receiver: Receiver) -> None:
+    clock = Clock()
+    server = push_server(clock)
+    try:
+        week = watch(server, receiver.address, "chan-week", params={"ttl": "99999999"})
+        assert int(week["expiration"]) == int(clock.now * 1000) + 604_800_000  # capped
+        at = str(int(clock.now * 1000) + 60_000)
+        short = watch(server, receiver.address, "chan-minute", expiration=at)
+        assert short["expiration"] == at
+        add_meeting(server, "meeting00001")
+        assert server.push.wait_idle()
+        clock.now += 61
+        assert server.push.live_channels() == ["chan-week"]
+        add_meeting(server, "meeting00002")
+        assert server.push.wait_idle()
+        with pytest.raises(HttpError) as info:
+            client(server).channels().stop(
+                body={"id": "chan-minute", "resourceId": short["resourceId"]}
+            ).execute()
+        assert error_of(info) == (404, "notFound")
+    finally:
+        server.stop()
+    minute = [
+        m["x-goog-resource-state"]
+        for m in receiver.messages
+        if m["x-goog-channel-id"] == "chan-minute"
+    ]
+    week_states = [
+        m["x-goog-resource-state"]
+        for m in receiver.messages
+        if m["x-goog-channel-id"] == "chan-week"
+    ]
+    assert minute == ["sync", "exists"]
+    assert week_states == ["sync", "exists", "exists"]
+
+
+def test_a_5xx_answer_is_retried_and_a_4xx_is_not() -> None:
+    receiver = Receiver(statuses=(200, 503, 503, 404))
+    server = push_server(retry_base_ms=1)
+    try:
+        watch(server, receiver.address)
+        add_meeting(server, "meeting00001")  # 503, 503, then 404: failed after 3 attempts
+        add_meeting(server, "meeting00002")
+        assert server.push.wait_idle()
+    finally:
+        server.stop()
+        receiver.close()
+    outcomes = [(d.number, d.outcome, d.status, d.attempts) for d in server.push.deliveries]
+    assert outcomes == [(1, "delivered", 200, 1), (2, "failed", 404, 3), (3, "delivered", 200, 1)]
+
+
+def test_a_slow_receiver_does_not_hold_up_the_api() -> None:
+    release = threading.Event()
+    answered: list[int] = []
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            release.wait(10)
+            answered.append(1)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    slow = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    server = push_server()
+    try:
+        watch(server, f"http://127.0.0.1:{slow.server_address[1]}/")
+        for number in range(3):
+            add_meeting(server, f"meeting0000{number}")  # answered while the sync waits
+        assert answered == []  # every call was answered while the receiver still held on
+        assert len(server.events(ALICE)) == 3
+        release.set()
+        assert server.push.wait_idle()
+    finally:
+        release.set()
+        server.stop()
+        slow.shutdown()
+        slow.server_close()
+    assert [d.outcome for d in server.push.deliveries] == ["delivered"] * 4
+
+
+def push_run(receiver: Receiver, changes: int, **knobs: Any) -> list[tuple[str, int]]:
+    server = push_server(**knobs)
+    try:
+        watch(server, receiver.address)
+        for number in range(changes):
+            add_meeting(server, f"meeting{number:05d}")
+        assert server.push.wait_idle()
+    finally:
+        server.stop()
+    return receiver.states()
+
+
+def test_the_drop_knob_loses_a_seeded_share_and_leaves_gaps(receiver: Receiver) -> None:
+    states = push_run(receiver, 40, drop_rate=0.5)
+    numbers = [n for s, n in states if s == "exists"]
+    assert states[0] == ("sync", 1)
+    assert 5 < len(numbers) < 35
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+    again = Receiver()
+    try:
+        assert push_run(again, 40, drop_rate=0.5) == states  # same seed, same fate
+    finally:
+        again.close()
+
+
+def test_the_duplicate_knob_sends_the_same_number_twice(receiver: Receiver) -> None:
+    states = push_run(receiver, 3, duplicate_rate=1.0)
+    assert states == [
+        ("sync", 1),
+        ("exists", 2),
+        ("exists", 2),
+        ("exists", 3),
+        ("exists", 3),
+        ("exists", 4),
+        ("exists", 4),
+    ]
+
+
+def test_the_reorder_knob_sends_a_message_after_the_next(receiver: Receiver) -> None:
+    states = push_run(receiver, 4, reorder_rate=1.0, reorder_hold_ms=60_000)
+    assert states == [("sync", 1), ("exists", 3), ("exists", 2), ("exists", 5), ("exists", 4)]
+
+
+def test_the_delay_knob_holds_messages_back(receiver: Receiver) -> None:
+    server = push_server(delay_ms=300_000)
+    try:
+        watch(server, receiver.address)
+        add_meeting(server, "meeting00001")
+        assert not server.push.wait_idle(timeout=0.5)  # the exists message waits its delay
+        assert receiver.states() == [("sync", 1)]
+        server.set_push_knobs(delay_ms=0)
+    finally:
+        server.stop()
+    assert PushKnobs(delay_ms=5).delay_ms == 5
+    with pytest.raises(ValueError, match="drop_rate"):
+        PushKnobs(drop_rate=1.5)
+
+
+def test_a_message_queued_before_stop_never_reaches_a_new_channel_with_the_same_id() -> None:
+    first, second = Receiver(), Receiver()
+    server = push_server(delay_ms=2000)
+    try:
+        channel = watch(server, first.address, "chan-1")
+        add_meeting(server, "meeting00001")  # its exists message waits two seconds
+        client(server).channels().stop(
+            body={"id": "chan-1", "resourceId": channel["resourceId"]}
+        ).execute()
+        watch(server, second.address, "chan-1")
+        assert server.push.wait_idle()
+    finally:
+        server.stop()
+        first.close()
+        second.close()
+    assert first.states() == [("sync", 1)]
+    assert second.states() == [("sync", 1)]
+    assert [(d.number, d.state, d.outcome) for d in server.push.deliveries] == [
+        (1, "sync", "delivered"),
+        (1, "sync", "delivered"),
+        (2, "exists", "cancelled"),
+    ]

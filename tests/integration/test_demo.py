@@ -63,6 +63,7 @@ class Demo:
     environ_before: dict[str, str | None]
     environ_after: dict[str, str | None]
     calendars: dict[str, list[dict[str, Any]]]  # every calendar as the runs left it
+    google: dict[str, Any]  # the Google secret's type and the server's token round trips
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
@@ -77,18 +78,24 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     out = tmp_path_factory.mktemp("demo") / "demo-out"
     before = {name: os.environ.get(name) for name in TOUCHED}
     calendars: dict[str, list[dict[str, Any]]] = {}
+    google: dict[str, Any] = {}
     collect = runner.read_connection
 
     def snapshot(org: Any, runtime: Any, *args: Any) -> Any:
         """The calendars on the Calendar server before the stand-ins stop."""
+        import boto3
+
         calendars.update({p.email: runtime.calendar.events(p.email) for p in org.people})
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=runtime.google_key_secret)
+        google["secret_type"] = json.loads(secret["SecretString"])["type"]
+        google["by_auth"] = dict(runtime.calendar.counters.by_auth)
         return collect(org, runtime, *args)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "read_connection", snapshot)
         code, stdout, stderr = run_cli("demo", "--people", str(PEOPLE), "--out", str(out), "--json")
     after = {name: os.environ.get(name) for name in TOUCHED}
-    yield Demo(code, stdout, stderr, out, before, after, calendars)
+    yield Demo(code, stdout, stderr, out, before, after, calendars, google)
 
 
 def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
@@ -138,11 +145,39 @@ def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
     assert demo.stdout.count("\n") == 1
 
 
+def test_the_demo_runs_keyless_by_default(demo: Demo) -> None:
+    """The Google secret holds a credential configuration, not a key: every delegated token
+    of the four runs came from a JWT the service account signed with signJwt, after the
+    handlers' AWS credentials federated into the stand-in pool."""
+    assert demo.code == 0, demo.stderr
+    assert demo.google["secret_type"] == "external_account"
+    by_auth = demo.google["by_auth"]
+    assert by_auth["sts"] >= 1 and by_auth["generateAccessToken"] >= 1
+    assert by_auth["signJwt"] == by_auth["token"] >= PEOPLE  # one signed JWT per grant
+    assert "(delegation with keyless: federation, signJwt)" in demo.stderr
+
+
 def shared_tags(event: dict[str, Any]) -> dict[str, Any]:
     """The shared tags of a live shared event of ours (empty otherwise)."""
     tags = (event.get("extendedProperties") or {}).get("shared") or {}
     live = event.get("status") != "cancelled" and tags.get("micromoments") == "1"
     return tags if live and tags.get("mm_hold_id") == event["id"] else {}
+
+
+def test_the_demo_still_runs_on_a_service_account_key(tmp_path: Path) -> None:
+    code, stdout, stderr = run_cli(
+        "demo", "--people", "4", "--google-credentials", "key", "--out", str(tmp_path), "--json"
+    )
+    assert code == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["people_scanned"] == 4 and sum(summary["holds"].values()) > 0
+    assert "(delegation with a generated key)" in stderr
+
+
+def test_an_unknown_kind_of_google_credentials_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as usage:
+        run_cli("demo", "--google-credentials", "password", "--out", str(tmp_path))
+    assert usage.value.code == 2
 
 
 def test_the_week_s_coffee_chats_and_drop_ins_are_counted_from_the_calendars(

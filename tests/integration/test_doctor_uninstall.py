@@ -195,6 +195,7 @@ def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> Non
         "schedule dead-letter queue",
         "SES identity",
         "signing key",
+        "google access",
         "token exchange",
         "scopes",
         "calendar settings",
@@ -294,6 +295,65 @@ def test_doctor_fails_misconfigured_delegation(deployment: Deployment) -> None:
     assert checks["table"].startswith("ok ")
 
 
+def keyless(d: Deployment) -> None:
+    """Swap the key in the Google secret for a credential configuration whose pool trusts
+    the CLI's AWS credentials (testing/testing) as the scan role."""
+    from micromoments.local.calendar_api.aws_signature import AwsCaller
+
+    role = "arn:aws:sts::123456789012:assumed-role/micromoments-scan/doctor"
+    info = d.server.credential_configuration(
+        [AwsCaller("testing", "testing", None, role)], aws_account="123456789012"
+    )
+    client("secretsmanager", d.moto_url).put_secret_value(
+        SecretId=f"{d.prefix}/google-key", SecretString=json.dumps(info)
+    )
+
+
+def test_doctor_says_which_google_access_is_configured(deployment: Deployment) -> None:
+    code, checks = doctor_json(deployment)
+    assert code == 0
+    assert checks["google access"].startswith("ok a service-account key of ")
+    assert checks["token exchange"].endswith(f"for {ANA} (key)")
+
+    keyless(deployment)
+    code, checks = doctor_json(deployment)
+    assert code == 0, [c for c in checks.values() if not c.startswith("ok")]
+    assert checks["google access"].startswith("ok keyless: AWS federation into //iam.googleapis")
+    assert "signJwt" in checks["google access"]
+    assert checks["token exchange"].endswith(f"for {ANA} (keyless)")
+    assert "calendar.events.owned" in checks["scopes"]
+    assert checks["calendar settings"].endswith("Europe/Berlin")
+
+
+def test_doctor_fails_keyless_access_without_the_token_creator_grant(
+    deployment: Deployment,
+) -> None:
+    keyless(deployment)
+    deployment.server.federation.token_creator_on_itself = False
+    try:
+        code, checks = doctor_json(deployment)
+    finally:
+        deployment.server.federation.token_creator_on_itself = True
+    assert code == 1
+    assert checks["google access"].startswith("ok keyless")
+    assert checks["token exchange"].startswith("fail signJwt for ")
+    assert "roles/iam.serviceAccountTokenCreator on itself" in checks["token exchange"]
+    assert checks["scopes"].startswith("skip ")
+
+
+def test_doctor_fails_a_google_secret_that_is_neither_key_nor_configuration(
+    deployment: Deployment,
+) -> None:
+    client("secretsmanager", deployment.moto_url).put_secret_value(
+        SecretId=f"{deployment.prefix}/google-key", SecretString='{"type": "authorized_user"}'
+    )
+    code, checks = doctor_json(deployment)
+    assert code == 1
+    assert checks["google access"].startswith("fail ")
+    assert "keyless credential configuration" in checks["google access"]
+    assert checks["token exchange"].startswith("skip ")
+
+
 def test_doctor_without_google_key_or_queue_skips_them(deployment: Deployment) -> None:
     env = {
         k: v
@@ -308,7 +368,9 @@ def test_doctor_without_google_key_or_queue_skips_them(deployment: Deployment) -
     }
     code, checks = doctor_json(deployment, env)
     assert code == 0, [c for c in checks.values() if not c.startswith("ok")]
-    for name in ("scan queue", "digest queue", "SES identity", "token exchange", "scopes"):
+    for name in (
+        "scan queue", "digest queue", "SES identity", "google access", "token exchange", "scopes",
+    ):  # fmt: skip
         assert checks[name].startswith("skip "), checks[name]
     # no key: the local server accepts the X-Goog-User header instead
     assert checks["calendar settings"].startswith("ok ")

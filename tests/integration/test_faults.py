@@ -129,12 +129,12 @@ def test_the_audit_counts_each_kind_of_damage() -> None:
 def test_the_storm_catches_a_scan_that_trusts_a_409(monkeypatch: pytest.MonkeyPatch) -> None:
     """A mutant: treat every 409 on insert as a burnt id (no GET). A lost answer to an insert
     that landed then makes the next scan place the next generation beside it."""
-    import micromoments.services.scan as scan_service
+    import micromoments.services.scan.apply as scan_service
 
     def trusting(email: str, hold: Hold, store: Store, calendar: Any, report: Any) -> None:
         store.put_hold(email, dataclasses.replace(hold, status=HoldStatus.REMOVED))
 
-    monkeypatch.setattr(scan_service, "_settle_conflict", trusting)
+    monkeypatch.setattr(scan_service, "settle_conflict", trusting)
     calm = {"fault_rate": 0.0, "batch_fault_rate": 0.0, "token_fault_rate": 0.0,
             "kills_per_person": 0}  # fmt: skip
     result = faults.run_faults(8, seed=5, lost_answer_rate=0.3, overlap=1, **calm)

@@ -6,7 +6,10 @@ and, with the server's generated service-account key, the JWT bearer grant.
 
 from __future__ import annotations
 
+import http.server
+import json
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,7 +22,7 @@ from micromoments.adapters.google_calendar import GoogleCalendarGateway
 from micromoments.adapters.mirror_expansion import expand_mirror
 from micromoments.config import Config
 from micromoments.domain.calendar import EventKind
-from micromoments.domain.holds import Hold, HoldKind, personal_hold_id
+from micromoments.domain.holds import Hold, HoldKind
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.people import PersonStatus
 from micromoments.local.calendar_api import CalendarServer
@@ -30,6 +33,7 @@ from micromoments.ports import (
     SubjectRefused,
     SubjectSuspended,
 )
+from tests.builders import hold
 
 pytestmark = pytest.mark.integration
 
@@ -103,26 +107,18 @@ def gateway(
     )
 
 
-def hold(
-    email: str, day: date, *, hour: int = 12, kind: HoldKind = HoldKind.SOCIAL, generation: int = 0
-) -> Hold:
-    start = datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
-    return Hold(
-        id=personal_hold_id(email, kind, day, generation),
-        kind=kind,
-        start=start,
-        end=start + timedelta(minutes=30),
-        busy=kind is HoldKind.BREATHER,
-        day=day,
-        generation=generation,
-    )
-
-
 def inserts(email: str, count: int, people: People) -> list[CalendarWrite]:
     first = date(2026, 3, 16)
     writes = []
     for n in range(count):
-        h = hold(email, first + timedelta(days=n % 5), hour=9 + n % 8, generation=n)
+        h = hold(
+            HoldKind.SOCIAL,
+            first + timedelta(days=n % 5),
+            owner=email,
+            hour=9 + n % 8,
+            minutes=30,
+            generation=n,
+        )
         people.holds.setdefault(email, set()).add(h.id)
         writes.append(CalendarWrite(WriteOp.INSERT, h))
     return writes
@@ -607,3 +603,233 @@ def test_the_key_is_read_from_secrets_manager(server: CalendarServer, people: Pe
     )
     assert calendar.timezone(ADA) == "Europe/Berlin"
     assert calendar.counters.oauth_round_trips == 1
+
+
+# -- keyless: workload identity federation, impersonation, signJwt --------------------------------
+
+AWS_KEY, AWS_SECRET, AWS_SESSION = "ASIALOCALSCAN", "scan-role-secret", "scan-role-session"
+SCAN_ROLE = "arn:aws:sts::123456789012:assumed-role/micromoments-scan/scan"
+
+
+@pytest.fixture
+def keyless(server: CalendarServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The function's AWS credentials in the environment, as Lambda sets them, and a
+    credential configuration whose pool trusts them; no service-account key exists."""
+    from micromoments.local.calendar_api.aws_signature import AwsCaller
+
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", AWS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+        ("AWS_SESSION_TOKEN", AWS_SESSION),
+        ("AWS_REGION", "eu-west-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    caller = AwsCaller(AWS_KEY, AWS_SECRET, AWS_SESSION, SCAN_ROLE)
+    return server.credential_configuration([caller], aws_account="123456789012")
+
+
+def keyless_gateway(
+    server: CalendarServer, people: People, info: dict[str, Any]
+) -> GoogleCalendarGateway:
+    config = Config(calendar_api_url=server.base_url, google_token_uri=server.token_uri)
+    return GoogleCalendarGateway(
+        config, status_of=people.status_of, ours=people.ours, key_info=info, sleep=Sleeps()
+    )
+
+
+def test_keyless_delegation_federates_once_and_signs_one_jwt_per_subject(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    assert keyless["type"] == "external_account"
+    assert "private_key" not in json.dumps(keyless)
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.access is not None and calendar.access.kind == "keyless"
+    # users/me is each token's subject: the delegation JWT named the person
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    assert calendar.timezone(GRACE) == "America/New_York"
+    results = calendar.write(ADA, inserts(ADA, 2, people))
+    assert [r.status for r in results] == ["ok", "ok"]
+    # one federation (STS + impersonation) for the process; per subject one signJwt, one grant
+    assert server.counters.by_auth == {"sts": 1, "generateAccessToken": 1, "signJwt": 2, "token": 2}
+    assert calendar.counters.oauth_round_trips == server.counters.oauth_round_trips == 6
+
+
+def test_keyless_without_token_creator_on_itself_is_misconfigured(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    server.federation.token_creator_on_itself = False
+    calendar = keyless_gateway(server, people, keyless)
+    with pytest.raises(DelegationMisconfigured, match=r"serviceAccountTokenCreator on itself"):
+        calendar.timezone(ADA)
+    assert server.counters.by_auth.get("token", 0) == 0
+
+
+def test_keyless_with_credentials_the_pool_does_not_trust_is_misconfigured(
+    server: CalendarServer,
+    people: People,
+    keyless: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "someone-elses-secret")
+    calendar = keyless_gateway(server, people, keyless)
+    with pytest.raises(DelegationMisconfigured, match="workload identity federation"):
+        calendar.timezone(ADA)
+    assert server.counters.by_auth == {"sts": 1}  # refused there: the signature is wrong
+
+
+def test_keyless_without_impersonation_grant_is_misconfigured(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    server.federation.may_impersonate = False
+    with pytest.raises(DelegationMisconfigured, match="getAccessToken"):
+        keyless_gateway(server, people, keyless).timezone(ADA)
+
+
+def test_keyless_suspended_subject_and_refused_delegation_as_with_a_key(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    calendar = keyless_gateway(server, people, keyless)
+    server.suspend(GRACE)
+    with pytest.raises(SubjectSuspended, match=GRACE):
+        calendar.timezone(GRACE)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    server.misconfigure_delegation()
+    with pytest.raises(DelegationMisconfigured):
+        keyless_gateway(server, people, keyless).timezone(ADA)
+
+
+def test_the_secret_may_hold_a_credential_configuration(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from micromoments.adapters.google_calendar import load_key_info
+    from micromoments.adapters.secrets import SecretError
+
+    half = {k: v for k, v in keyless.items() if k != "service_account_impersonation_url"}
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="eu-west-1")
+        client.create_secret(Name="google", SecretString=json.dumps(keyless))
+        client.create_secret(Name="no-impersonation", SecretString=json.dumps(half))
+        info = load_key_info("google", client)
+        with pytest.raises(SecretError, match="keyless credential configuration"):
+            load_key_info("no-impersonation", client)
+    assert keyless_gateway(server, people, info).timezone(ADA) == "Europe/Berlin"
+
+
+def test_keyless_steps_that_answer_503_are_retried(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    server.token_fault_rate = 0.4  # STS, generateAccessToken, signJwt and the token endpoint
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    assert calendar.timezone(GRACE) == "America/New_York"
+    by_auth = server.counters.by_auth
+    assert sum(by_auth.values()) > 6  # some steps answered 503 and were asked again
+
+
+def test_keyless_federates_again_when_the_service_account_token_is_revoked(
+    server: CalendarServer, people: People, keyless: dict[str, Any]
+) -> None:
+    calendar = keyless_gateway(server, people, keyless)
+    assert calendar.timezone(ADA) == "Europe/Berlin"
+    server.federation.revoke_tokens()
+    assert calendar.timezone(GRACE) == "America/New_York"
+    assert server.counters.by_auth["sts"] == 2
+
+
+# --- push channels ---------------------------------------------------------------------------
+
+
+class Notifications:
+    """A webhook receiver on a free loopback port: the headers of every POST."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, str]] = []
+        received = self.messages
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append({k.lower(): v for k, v in self.headers.items()})
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = f"http://127.0.0.1:{self.server.server_address[1]}/calendar-push"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def notifications() -> Iterator[Notifications]:
+    running = Notifications()
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def test_watch_then_stop_with_delegation(
+    server: CalendarServer, people: People, notifications: Notifications
+) -> None:
+    api = gateway(server, people, key=True)
+    before = datetime.now(UTC)
+    channel = api.watch(
+        ADA, "mm-ada-1", "channel-secret", notifications.address, timedelta(hours=2)
+    )
+    assert channel.id == "mm-ada-1"
+    assert channel.resource_id and channel.resource_uri
+    assert before + timedelta(hours=2) - timedelta(seconds=5) <= channel.expiration
+    assert channel.expiration <= datetime.now(UTC) + timedelta(hours=2)
+    api.write(ADA, inserts(ADA, 1, people))
+    assert server.push.wait_idle()
+    states = [
+        (m["x-goog-resource-state"], m["x-goog-channel-token"]) for m in notifications.messages
+    ]
+    assert states == [("sync", "channel-secret"), ("exists", "channel-secret")]
+    assert {m["x-goog-resource-id"] for m in notifications.messages} == {channel.resource_id}
+    assert api.stop_channel(ADA, channel.id, channel.resource_id) is True
+    assert server.push.live_channels() == []
+    assert api.stop_channel(ADA, channel.id, channel.resource_id) is False  # 404: gone already
+    assert api.counters.by_method["calendar.events.watch"] == 1
+    assert api.counters.by_method["calendar.channels.stop"] == 2
+
+
+def test_watch_is_for_active_people_and_errors_are_mapped(
+    server: CalendarServer, people: People, notifications: Notifications
+) -> None:
+    api = gateway(server, people)
+    people.status[GRACE] = PersonStatus.LEAVING
+    with pytest.raises(SubjectRefused):
+        api.watch(GRACE, "mm-grace-1", "secret", notifications.address, timedelta(hours=1))
+    api.watch(ADA, "mm-ada-1", "secret", notifications.address, timedelta(hours=1))
+    with pytest.raises(CalendarError, match="channelIdNotUnique"):
+        api.watch(ADA, "mm-ada-1", "secret", notifications.address, timedelta(hours=1))
+    with pytest.raises(CalendarError, match="webhookUrlNotHttps"):
+        api.watch(ADA, "mm-ada-2", "secret", "http://example.com/push", timedelta(hours=1))
+    with pytest.raises(ValueError, match="ttl"):
+        api.watch(ADA, "mm-ada-3", "secret", notifications.address, timedelta(0))
+    people.status[ADA] = PersonStatus.OPTED_OUT  # stopping works for anyone
+    assert api.stop_channel(ADA, "mm-ada-1", "wrong-resource") is False
+
+
+def test_watch_and_stop_retry_transient_faults(
+    server: CalendarServer, people: People, notifications: Notifications
+) -> None:
+    api = gateway(server, people, max_attempts=12)
+    server.set_fault_rate(0.3)
+    channels = [
+        api.watch(ADA, f"mm-ada-{n}", "secret", notifications.address, timedelta(hours=1))
+        for n in range(4)
+    ]
+    assert all(api.stop_channel(ADA, c.id, c.resource_id) for c in channels)
+    server.set_fault_rate(0.0)
+    assert sum(n for status, n in server.counters.by_status.items() if status >= 429) > 0
+    assert server.push.live_channels() == []

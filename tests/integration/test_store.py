@@ -60,6 +60,7 @@ from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.settings import OrgSettings
 from micromoments.domain.working_hours import DEFAULT_WORKING_HOURS
 from micromoments.ports import PersonNotFound, StoreError
+from tests.builders import hold, mirror_event
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -191,23 +192,8 @@ def issued(store: TableStore, secret: str, email: str = ANA) -> SignInToken:
     return token
 
 
-def hold(email: str, day: date, kind: HoldKind = HoldKind.BREATHER, **changes: Any) -> Hold:
-    values: dict[str, Any] = {
-        "id": personal_hold_id(email, kind, day),
-        "kind": kind,
-        "start": at(day, 11),
-        "end": at(day, 11, 15),
-        "busy": True,
-        "day": day,
-    }
-    values.update(changes)
-    return Hold(**values)
-
-
 def meeting(event_id: str, start: datetime, minutes: int) -> MirrorEvent:
-    return MirrorEvent(
-        id=event_id, start=start, end=start + timedelta(minutes=minutes), kind=EventKind.MEETING
-    )
+    return mirror_event(event_id, start, start + timedelta(minutes=minutes))
 
 
 def as_calendar_event(event: MirrorEvent) -> CalendarEvent:
@@ -362,8 +348,8 @@ def test_erasure_waits_for_opted_out_and_removes_every_item(store: TableStore) -
         store.put_sync(person.email, SyncState(token="t", synced_at=NOW, timezone="UTC"))
         store.update_mirror(person.email, [meeting("ev1", at(TUESDAY, 10), 30)])
         loads_from_mirror(store, person.email)
-        store.put_hold(person.email, hold(person.email, TUESDAY))
-        entry = JournalEntry("h1", 1, WriteOp.INSERT, hold(person.email, TUESDAY), NOW)
+        store.put_hold(person.email, hold(day=TUESDAY, owner=person.email))
+        entry = JournalEntry("h1", 1, WriteOp.INSERT, hold(day=TUESDAY, owner=person.email), NOW)
         store.add_journal(person.email, entry)
         store.claim_digest(person.email, "2026-W48", NOW)
         store.acquire_lease(Lease(person.email, "scan-1", NOW + timedelta(minutes=5)), NOW)
@@ -445,7 +431,7 @@ def test_racing_scans_get_the_lease_once(store: TableStore) -> None:
 
 
 def test_journal_add_is_conditional_and_mark_applied_clears_pending(store: TableStore) -> None:
-    h = hold(ANA, TUESDAY, status=HoldStatus.PLANNED)
+    h = hold(day=TUESDAY, owner=ANA, status=HoldStatus.PLANNED)
     insert = JournalEntry(h.id, 1, WriteOp.INSERT, h, NOW)
     patch = JournalEntry(h.id, 2, WriteOp.PATCH, h, NOW + timedelta(seconds=1))
     assert store.add_journal(ANA, insert) is True
@@ -600,8 +586,8 @@ def test_items_carry_the_retention_ttl(store: TableStore) -> None:
         recurrence=("RRULE:FREQ=WEEKLY",),
     )
     store.update_mirror(ANA, [single, master])
-    store.put_hold(ANA, hold(ANA, TUESDAY))
-    entry = JournalEntry("h1", 1, WriteOp.DELETE, hold(ANA, TUESDAY), NOW)
+    store.put_hold(ANA, hold(day=TUESDAY, owner=ANA))
+    entry = JournalEntry("h1", 1, WriteOp.DELETE, hold(day=TUESDAY, owner=ANA), NOW)
     store.add_journal(ANA, entry)
     token = issued(store, "token")
     session = session_from(store, issued(store, "token-for-the-session"), "session")
@@ -617,7 +603,7 @@ def test_items_carry_the_retention_ttl(store: TableStore) -> None:
         assert ttl(person_pk(ANA), f"LOAD#{load.date}") == day_expiry(load.date)
     assert ttl(person_pk(ANA), "EVENT#single") == day_expiry(TUESDAY)
     assert ttl(person_pk(ANA), "EVENT#weekly") is None  # a recurring master never expires
-    assert ttl(person_pk(ANA), f"HOLD#{hold(ANA, TUESDAY).id}") == day_expiry(TUESDAY)
+    assert ttl(person_pk(ANA), f"HOLD#{hold(day=TUESDAY, owner=ANA).id}") == day_expiry(TUESDAY)
     assert ttl(person_pk(ANA), f"JOURNAL#{entry.key}") == epoch(NOW + timedelta(days=30))
     assert ttl(f"SESSION#{session.session_hash}", "SESSION") == epoch(NOW + timedelta(hours=8))
     # a sign-in token is kept 15 minutes (DESIGN.md "Retention"); code checks expiry too
@@ -1194,7 +1180,7 @@ def test_numbers_come_back_as_int_and_nesting_survives(store: TableStore) -> Non
 def test_holds_and_journal_settle_in_batches(store: TableStore) -> None:
     store.create_person(Person(email=ANA))
     days = [TUESDAY + timedelta(days=i) for i in range(30)]  # more than one batch of 25
-    holds = [hold(ANA, day) for day in days]
+    holds = [hold(day=day, owner=ANA) for day in days]
     entries = [JournalEntry(h.id, 1, WriteOp.INSERT, h, NOW) for h in holds]
     for entry in entries:
         assert store.add_journal(ANA, entry)
@@ -1208,8 +1194,10 @@ def test_a_hold_keeps_every_field_and_stores_the_late_copy_flag_only_when_set(
     store: TableStore,
 ) -> None:
     store.create_person(Person(email=ANA))
-    plain = hold(ANA, TUESDAY, status=HoldStatus.PLACED, etag='"3"')
-    settling = hold(ANA, THURSDAY, status=HoldStatus.MOVED, etag='"7"', late_copy_possible=True)
+    plain = hold(day=TUESDAY, owner=ANA, status=HoldStatus.PLACED, etag='"3"')
+    settling = hold(
+        day=THURSDAY, owner=ANA, status=HoldStatus.MOVED, etag='"7"', late_copy_possible=True
+    )
     store.put_holds(ANA, [plain, settling])
     assert {h.id: h for h in store.holds(ANA)} == {plain.id: plain, settling.id: settling}
     assert "late_copy_possible" not in raw_item(store, person_pk(ANA), f"HOLD#{plain.id}")  # type: ignore[operator]

@@ -82,6 +82,26 @@ def test_only_scan_and_pair_can_read_the_google_key(resources: dict[str, Any]) -
             assert not [a for a in actions if a.startswith("secretsmanager:")], name
 
 
+def test_every_role_calling_google_is_an_output_for_the_keyless_setup(
+    resources: dict[str, Any],
+) -> None:
+    """A keyless setup trusts the roles of the functions that call Google (scan, and pair
+    for freeBusy): docs/google-access.md reads their ARNs from the stack outputs."""
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_template_loader())
+    output_roles = {
+        output["Value"]["Fn::GetAtt"][0]
+        for output in template["Outputs"].values()
+        if isinstance(output["Value"], dict) and "Fn::GetAtt" in output["Value"]
+    }
+    callers = {
+        role_of(resources[name])
+        for name, secrets in SECRETS_READ.items()
+        if "GoogleKeySecret" in secrets
+    }
+    assert callers == {"ScanFunctionRole", "PairFunctionRole"}
+    assert callers <= output_roles
+
+
 def test_the_stack_never_holds_the_google_key(resources: dict[str, Any]) -> None:
     properties = resources["GoogleKeySecret"]["Properties"]
     assert "SecretString" not in properties

@@ -26,6 +26,7 @@ from micromoments.local.care import (
     CoffeeGroup,
     care_outcomes,
 )
+from tests.builders import at, meeting
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 6, 15)  # the window: this week and the next, from Monday 07:00
@@ -33,17 +34,6 @@ TUESDAY = MONDAY + timedelta(days=1)
 NEXT_MONDAY = MONDAY + timedelta(weeks=1)
 NOW = datetime(2026, 6, 15, 7, 0, tzinfo=BERLIN)
 ORG = OrgSettings(timezone="Europe/Berlin")
-
-
-def at(day: date, clock: str) -> datetime:
-    hour, minute = (int(part) for part in clock.split(":"))
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=BERLIN)
-
-
-def meeting(day: date, start: str, end: str, kind: EventKind = EventKind.MEETING) -> CalendarEvent:
-    return CalendarEvent(
-        uid=f"{kind}-{day}-{start}", start=at(day, start), end=at(day, end), kind=kind
-    )
 
 
 def run(day: date, end: str = "12:00") -> list[CalendarEvent]:

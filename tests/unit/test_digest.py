@@ -4,12 +4,13 @@ a digest is due across time zones."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from micromoments.domain.calendar import CalendarEvent, EventKind
-from micromoments.domain.day_load import DayLoad, day_loads
+from micromoments.domain.day_load import day_loads
 from micromoments.domain.digest import (
     DayBar,
     Digest,
@@ -24,34 +25,20 @@ from micromoments.domain.digest import (
     suggestion,
     week_numbers,
 )
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.working_hours import WorkingHours
+from tests import builders
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 11, 23)  # 2026-W48
 FRIDAY_EVENING = datetime(2026, 11, 27, 16, 0, tzinfo=BERLIN)
 
 
-def load(day: date, meetings: int = 0, *, run: int = 0, focus: int = 0, after: int = 0,
-         overloaded: bool = False, available: bool = True) -> DayLoad:  # fmt: skip
-    return DayLoad(
-        date=day,
-        available=available,
-        meeting_minutes=meetings,
-        after_hours_meeting_minutes=after,
-        longest_back_to_back_minutes=run,
-        back_to_back_meetings=3 if run else 0,
-        focus_minutes=focus,
-        overloaded=overloaded,
-        reasons=("meeting_hours",) if overloaded else (),
-    )
+load = builders.day_load
 
 
-def hold(kind: HoldKind, day: date, status: HoldStatus, hour: int = 14) -> Hold:
-    start = datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
-    return Hold(f"mm{kind.value}{day:%d}{status.value}", kind, start,
-                start + timedelta(minutes=15), True, day, status=status)  # fmt: skip
+hold = partial(builders.hold, hour=14, busy=True)
 
 
 # A hand-built week: Mon 6 h (a 3-hour run, overloaded), Tue 2 h, Wed 4 h in working hours

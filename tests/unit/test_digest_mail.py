@@ -9,6 +9,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
+from functools import partial
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,12 +21,13 @@ from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import Digest, build_digest
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.links import LinkPurpose, LinkToken, link_token, read_link_token
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import pseudonym
 from micromoments.email.digest import compose, render_html, render_text
 from micromoments.email.links import opt_out_url, unsubscribe_url
+from tests import builders
 
 BASE = "https://care.example.org"
 SENDER = "micromoments <digest@care.example.org>"
@@ -39,32 +41,10 @@ LEAVE = link_token(MASTER, LinkPurpose.OPT_OUT, ALIAS, generation=0, issued=NOW)
 LIST_UNSUBSCRIBE = re.compile(r"^<https?://[^>]+/unsubscribe\?token=[^>]+>$")
 
 
-def load(
-    day: date,
-    minutes: int,
-    *,
-    overloaded: bool = False,
-    focus: int = 120,
-    run: int = 60,
-    after: int = 0,
-    available: bool = True,
-) -> DayLoad:
-    return DayLoad(
-        date=day,
-        available=available,
-        meeting_minutes=minutes,
-        after_hours_meeting_minutes=after,
-        longest_back_to_back_minutes=run,
-        back_to_back_meetings=2 if run else 0,
-        focus_minutes=focus,
-        overloaded=overloaded,
-        reasons=("meeting_hours",) if overloaded else (),
-    )
+load = partial(builders.day_load, focus=120, run=60, run_meetings=2)
 
 
-def hold(hold_id: str, kind: HoldKind, day: date, status: HoldStatus, hour: int = 11) -> Hold:
-    start = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-    return Hold(hold_id, kind, start, start + timedelta(minutes=15), False, day, status=status)
+hold = partial(builders.hold, tz=UTC, busy=False)
 
 
 def shared(event_id: str, kind: HoldKind, start: datetime) -> MirrorEvent:
@@ -96,12 +76,12 @@ def busy_week(person: str = PERSON) -> Digest:
     last = [load(day(-7 + i), 144) for i in range(5)]
     following = [load(day(7), 60), load(day(8), 270), load(day(9), 90)]
     holds = [
-        hold("b1", HoldKind.BREATHER, day(0), HoldStatus.KEPT),
-        hold("b2", HoldKind.BREATHER, day(1), HoldStatus.ADOPTED),
-        hold("b3", HoldKind.BREATHER, day(3), HoldStatus.DISMISSED),
-        hold("s1", HoldKind.SOCIAL, day(2), HoldStatus.KEPT),
-        hold("n1", HoldKind.BREATHER, day(8), HoldStatus.PLANNED),
-        hold("n2", HoldKind.SOCIAL, day(9), HoldStatus.PLACED),
+        hold(HoldKind.BREATHER, day(0), HoldStatus.KEPT, hold_id="b1"),
+        hold(HoldKind.BREATHER, day(1), HoldStatus.ADOPTED, hold_id="b2"),
+        hold(HoldKind.BREATHER, day(3), HoldStatus.DISMISSED, hold_id="b3"),
+        hold(HoldKind.SOCIAL, day(2), HoldStatus.KEPT, hold_id="s1"),
+        hold(HoldKind.BREATHER, day(8), HoldStatus.PLANNED, hold_id="n1"),
+        hold(HoldKind.SOCIAL, day(9), HoldStatus.PLACED, hold_id="n2"),
     ]
     events = [
         shared("coffee1", HoldKind.COFFEE, datetime(2026, 11, 25, 10, tzinfo=UTC)),

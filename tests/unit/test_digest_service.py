@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -25,10 +26,9 @@ from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
 from micromoments.config import Config, DigestDispatchSettings, function_settings
 from micromoments.domain.calendar import EventKind
-from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestState
 from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.people import Person, PersonStatus, Preferences
 from micromoments.domain.settings import OrgSettings
@@ -43,6 +43,7 @@ from micromoments.services.digest import (
     preview,
     send_digest,
 )
+from tests import builders
 
 ANA = "ana@example.com"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -65,25 +66,10 @@ BASE_URL = "https://micromoments.example.com"
 SENDER = "micromoments <digest@example.com>"
 
 
-def load(day: date, meetings: int = 0, *, run: int = 0, focus: int = 0, after: int = 0,
-         overloaded: bool = False) -> DayLoad:  # fmt: skip
-    return DayLoad(
-        date=day,
-        available=True,
-        meeting_minutes=meetings,
-        after_hours_meeting_minutes=after,
-        longest_back_to_back_minutes=run,
-        back_to_back_meetings=3 if run else 0,
-        focus_minutes=focus,
-        overloaded=overloaded,
-        reasons=("meeting_hours",) if overloaded else (),
-    )
+load = builders.day_load
 
 
-def hold(kind: HoldKind, day: date, status: HoldStatus, hour: int = 14) -> Hold:
-    start = datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
-    return Hold(f"mm{kind.value}{day:%d}{status.value}", kind, start,
-                start + timedelta(minutes=15), True, day, status=status)  # fmt: skip
+hold = partial(builders.hold, hour=14, busy=True)
 
 
 # The hand-built week: Mon 6 h (a 3-hour run, overloaded), Tue 2 h, Wed 4 h in working hours

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ from micromoments.ports import (
     SubjectRefused,
     SubjectSuspended,
 )
+from tests import builders
 
 ME = "ada@example.com"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -356,17 +358,7 @@ def test_z_times_without_zone_and_negative_spans() -> None:
 # -- holds -> bodies ------------------------------------------------------------------------
 
 
-def hold(kind: HoldKind = HoldKind.BREATHER, *, busy: bool = True, generation: int = 2) -> Hold:
-    day = date(2026, 3, 17)
-    return Hold(
-        id=personal_hold_id(ME, kind, day, generation),
-        kind=kind,
-        start=datetime(2026, 3, 17, 11, 0, tzinfo=BERLIN),
-        end=datetime(2026, 3, 17, 11, 15, tzinfo=BERLIN),
-        busy=busy,
-        day=day,
-        generation=generation,
-    )
+hold = partial(builders.hold, owner=ME, generation=2, busy=True)
 
 
 def _discovery() -> dict[str, Any]:

@@ -39,18 +39,15 @@ from hypothesis import strategies as st
 from micromoments.domain.calendar import CalendarEvent, EventKind
 from micromoments.domain.day_load import day_loads
 from micromoments.domain.working_hours import WorkingHours
-
-ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
-# Every DST change of 2026 in those zones (all of them Sundays).
-DST_DATES = (
-    date(2026, 3, 8),  # New York, 23 h
-    date(2026, 3, 29),  # Berlin, 23 h
-    date(2026, 4, 5),  # Lord Howe, 24.5 h
-    date(2026, 10, 4),  # Lord Howe, 23.5 h
-    date(2026, 10, 25),  # Berlin, 25 h
-    date(2026, 11, 1),  # New York, 25 h
+from tests.strategies import (
+    DST_DATES,
+    MOSTLY,
+    RARE,
+    ZONES,
+    at_minute,
+    midnight_minute,
+    working_hours,
 )
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 B2B_GAP_MINUTES = 5
 FOCUS_MINUTES = 120
@@ -63,89 +60,15 @@ AFTER_HOURS_MAX = 60
 # Working hours: generated as items (first day, last day, start minute, end minute)
 # ---------------------------------------------------------------------------------------
 
-Item = tuple[int, int, int, int]
-PRESETS: tuple[tuple[Item, ...], ...] = (
-    ((0, 4, 540, 1020),),  # Mon-Fri 09:00-17:00
-    ((0, 3, 540, 1050), (4, 4, 540, 780)),  # Mon-Thu 09:00-17:30, Fri 09:00-13:00
-    ((0, 4, 420, 660), (0, 4, 900, 1140)),  # split shift
-    ((0, 4, 540, 720), (0, 4, 720, 1020)),  # two touching ranges
-    ((6, 3, 480, 960),),  # Sun-Thu (wraps)
-    ((0, 4, 540, 1020), (5, 6, 600, 840)),  # weekdays and a weekend
-    ((0, 6, 0, 1440),),  # all day, every day
-    ((2, 2, 1320, 1440), (3, 3, 0, 360), (6, 6, 0, 90)),  # night shift, 24:00, 00:00
-)
 # Working-hours boundaries stay out of (01:00, 03:00) local: DST changes happen there.
 BOUNDARY = st.one_of(
     st.sampled_from([0, 30, 60, 420, 480, 510, 540, 720, 780, 1020, 1050, 1080, 1320, 1440]),
     st.integers(180, 1440),
 )
 
-
-def _clock(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def render_hours(items: tuple[Item, ...] | list[Item]) -> str:
-    parts = []
-    for first, last, start, end in items:
-        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]}-{DAY_NAMES[last]}"
-        parts.append(f"{days} {_clock(start)}-{_clock(end)}")
-    return ", ".join(parts)
-
-
-def ranges_by_weekday(items: tuple[Item, ...] | list[Item]) -> dict[int, list[tuple[int, int]]]:
-    out: dict[int, list[tuple[int, int]]] = {d: [] for d in range(7)}
-    for first, last, start, end in items:
-        day = first
-        while True:
-            out[day].append((start, end))
-            if day == last:
-                break
-            day = (day + 1) % 7
-    return out
-
-
-@st.composite
-def working_hours(draw: st.DrawFn) -> tuple[str, dict[int, list[tuple[int, int]]]]:
-    """A working-hours spec string and, independently, its ranges per weekday."""
-    if draw(st.booleans()):
-        items: list[Item] = list(draw(st.sampled_from(PRESETS)))
-    else:
-        items = []
-        per_day: dict[int, list[tuple[int, int]]] = {d: [] for d in range(7)}
-        for _ in range(draw(st.integers(1, 3))):
-            first = draw(st.integers(0, 6))
-            last = draw(st.integers(0, 6))
-            a, b = draw(BOUNDARY), draw(BOUNDARY)
-            start, end = min(a, b), max(a, b)
-            if start == end:
-                continue
-            candidate = (first, last, start, end)
-            days = ranges_by_weekday([candidate])
-            if any(
-                s < e2 and s2 < e for d, rs in days.items() for s, e in rs for s2, e2 in per_day[d]
-            ):
-                continue  # overlapping ranges on a day are invalid working hours
-            items.append(candidate)
-            for d, rs in days.items():
-                per_day[d].extend(rs)
-        if not items:
-            items = [(0, 4, 540, 1020)]
-    return render_hours(items), ranges_by_weekday(items)
-
-
 # ---------------------------------------------------------------------------------------
 # Calendars
 # ---------------------------------------------------------------------------------------
-
-
-def midnight_minute(day: date, tz: ZoneInfo) -> int:
-    """UTC epoch minute of local midnight starting ``day``."""
-    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()) // 60
-
-
-def at_minute(minute: int, tz: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(minute * 60, tz)
 
 
 @st.composite
@@ -169,8 +92,6 @@ TIMED_KINDS = st.sampled_from(
     ]
 )
 HOLD_KINDS = ("breather", "social", "coffee", "watercooler")
-RARE = st.sampled_from([False, False, False, False, False, True])
-MOSTLY = st.sampled_from([True, True, True, False])
 GAPS = st.one_of(st.sampled_from([-30, -1, 0, 1, 4, 5, 6, 7, 119, 120]), st.integers(-90, 120))
 DURATIONS = st.one_of(
     st.sampled_from([15, 25, 30, 45, 55, 60, 90, 120]),
@@ -462,7 +383,7 @@ def describe(events: list[CalendarEvent], tz: ZoneInfo) -> str:
 @st.composite
 def scenarios(draw: st.DrawFn):
     tz = ZoneInfo(draw(st.sampled_from(ZONES)))
-    spec, hours = draw(working_hours())
+    spec, hours = draw(working_hours(BOUNDARY))
     days = draw(st.integers(1, 9))
     first = draw(first_day(days))
     events = draw(calendar_events(tz, first, days, hours))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+from functools import partial
 
 import pytest
 
@@ -10,11 +11,12 @@ from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
 from micromoments.domain.access import derive_key
 from micromoments.domain.errors import InvalidSetting
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.pairing import PairingHistoryEntry
 from micromoments.domain.people import PersonStatus, pseudonym
 from micromoments.ports import PersonNotFound
 from micromoments.services import org, people
+from tests import builders
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 MASTER = b"m" * 32
@@ -78,16 +80,14 @@ def test_import_validates_every_row_before_writing(store: TableStore, table: Mem
         people.read_people_csv("email,phone\n")
 
 
-def _hold(day: date, status: HoldStatus = HoldStatus.PLACED) -> Hold:
-    start = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
-    return Hold(
-        "mmabcdef", HoldKind.SOCIAL, start, start + timedelta(minutes=30), False, day, 0, status
-    )
+_hold = partial(
+    builders.hold, HoldKind.SOCIAL, hold_id="mmabcdef", hour=10, minutes=30, tz=UTC, busy=False
+)
 
 
 def test_optout_waits_for_future_holds(store: TableStore) -> None:
     people.add_person(store, people.NewPerson("ana@example.com"))
-    store.put_hold("ana@example.com", _hold(date(2026, 11, 27)))
+    store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.PLACED))
     assert people.opt_out(store, "ana@example.com", now=NOW).status is PersonStatus.LEAVING
     assert list(store.scannable_people()) == ["ana@example.com"]  # the removal scan finds her
     store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.REMOVED))
@@ -101,7 +101,7 @@ def test_delete_erases_everything_once_opted_out(store: TableStore, table: Memor
     key = derive_key(MASTER, "pseudonym")
     ana, bo = pseudonym(key, "ana@example.com"), pseudonym(key, "bo@example.com")
     store.add_pairing_history([PairingHistoryEntry(ana, bo, "2026-W47")])
-    store.put_hold("ana@example.com", _hold(date(2026, 11, 27)))
+    store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.PLACED))
 
     assert not people.delete_person(store, "ana@example.com", master_key=MASTER, now=NOW)
     assert store.erasure_requested("ana@example.com")

@@ -2,8 +2,8 @@
 
 Every check is written from DESIGN.md, with a small minute-by-minute oracle for working
 hours, busy time, availability and the day's longest back-to-back run (the same reading of
-"Calendar semantics" as tests/unit/test_metrics_properties.py; it is repeated here because
-test modules do not import each other).
+"Calendar semantics" as tests/unit/test_metrics_properties.py; the generators both use are in
+tests/strategies.py).
 
 Decisions the checks make where DESIGN.md needs reading:
 
@@ -46,18 +46,19 @@ from micromoments.domain.holds import HoldKind, personal_hold_id
 from micromoments.domain.people import PartOfDay, Person, Preferences
 from micromoments.domain.planner import CalendarPlan, plan_calendar
 from micromoments.domain.settings import OrgSettings
+from tests.builders import meeting
+from tests.strategies import (
+    DST_DATES,
+    MOSTLY,
+    RARE,
+    ZONES,
+    Hours,
+    at_minute,
+    midnight_minute,
+    working_hours,
+)
 
 EMAIL = "ada@example.com"
-ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
-DST_DATES = (
-    date(2026, 3, 8),
-    date(2026, 3, 29),
-    date(2026, 4, 5),
-    date(2026, 10, 4),
-    date(2026, 10, 25),
-    date(2026, 11, 1),
-)
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ID_PATTERN = re.compile(r"^[0-9a-v]{5,1024}$")
 SOCIAL_KINDS = {"social", "coffee", "watercooler"}
 ALL_KINDS = ("breather", "social", "coffee", "watercooler")
@@ -66,86 +67,20 @@ ALL_KINDS = ("breather", "social", "coffee", "watercooler")
 # Working hours (boundaries kept out of 01:00-03:00 local, where DST changes happen)
 # ---------------------------------------------------------------------------------------
 
-Item = tuple[int, int, int, int]  # first day, last day, start minute, end minute
-PRESETS: tuple[tuple[Item, ...], ...] = (
-    ((0, 4, 540, 1020),),
-    ((0, 3, 540, 1050), (4, 4, 540, 780)),
-    ((0, 4, 420, 660), (0, 4, 900, 1140)),
-    ((0, 4, 540, 720), (0, 4, 720, 1020)),
-    ((6, 3, 480, 960),),
-    ((0, 4, 540, 1020), (5, 6, 600, 840)),
-    ((0, 6, 0, 1440),),
-    ((2, 2, 1320, 1440), (3, 3, 0, 360), (6, 6, 0, 90)),
-)
 BOUNDARY = st.one_of(
     st.sampled_from([0, 30, 60, 420, 480, 540, 720, 780, 1020, 1080, 1320, 1440]),
     st.integers(180, 1440),
 )
-Hours = dict[int, list[tuple[int, int]]]
-
-
-def _clock(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def ranges_by_weekday(items: list[Item]) -> Hours:
-    out: Hours = {d: [] for d in range(7)}
-    for first, last, start, end in items:
-        day = first
-        while True:
-            out[day].append((start, end))
-            if day == last:
-                break
-            day = (day + 1) % 7
-    return out
-
-
-@st.composite
-def working_hours(draw: st.DrawFn) -> tuple[str, Hours]:
-    if draw(st.booleans()):
-        items = list(draw(st.sampled_from(PRESETS)))
-    else:
-        items = []
-        for _ in range(draw(st.integers(1, 3))):
-            a, b = draw(BOUNDARY), draw(BOUNDARY)
-            start, end = min(a, b), max(a, b)
-            candidate = (draw(st.integers(0, 6)), draw(st.integers(0, 6)), start, end)
-            if start == end:
-                continue
-            merged = ranges_by_weekday([*items, candidate])
-            if all(
-                e1 <= s2
-                for rs in merged.values()
-                for (_, e1), (s2, _) in zip(sorted(rs), sorted(rs)[1:], strict=False)
-            ):
-                items.append(candidate)
-        items = items or [(0, 4, 540, 1020)]
-    parts = []
-    for first, last, start, end in items:
-        days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]}-{DAY_NAMES[last]}"
-        parts.append(f"{days} {_clock(start)}-{_clock(end)}")
-    return ", ".join(parts), ranges_by_weekday(items)
-
 
 # ---------------------------------------------------------------------------------------
 # Calendars, preferences, settings
 # ---------------------------------------------------------------------------------------
 
 
-def midnight_minute(day: date, tz: ZoneInfo) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()) // 60
-
-
-def at_minute(minute: int, tz: ZoneInfo) -> datetime:
-    return datetime.fromtimestamp(minute * 60, tz)
-
-
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-RARE = st.sampled_from([False, False, False, False, False, True])
-MOSTLY = st.sampled_from([True, True, True, False])
 TIMED_KINDS = st.sampled_from(
     [EventKind.MEETING] * 5 + [EventKind.SOLO, EventKind.OUT_OF_OFFICE, EventKind.WORKING_LOCATION]
 )
@@ -267,7 +202,7 @@ def calendar_events(draw: st.DrawFn, tz: ZoneInfo, first: date, days: int) -> li
 def scenarios(draw: st.DrawFn):
     zone_name = draw(st.sampled_from(ZONES))
     tz = ZoneInfo(zone_name)
-    spec, hours = draw(working_hours())
+    spec, hours = draw(working_hours(BOUNDARY))
     if draw(st.integers(0, 2)):
         anchor = draw(st.sampled_from(DST_DATES)) - timedelta(days=draw(st.integers(0, 9)))
     else:
@@ -575,23 +510,16 @@ BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY = date(2026, 6, 16)
 
 
-def meeting(start: str, end: str, day: date = TUESDAY, kind: EventKind = EventKind.MEETING):
-    sh, sm = (int(x) for x in start.split(":"))
-    eh, em = (int(x) for x in end.split(":"))
-    return CalendarEvent(
-        uid=f"{kind.value}-{day}-{start}",
-        start=datetime(day.year, day.month, day.day, sh, sm, tzinfo=BERLIN),
-        end=datetime(day.year, day.month, day.day, eh, em, tzinfo=BERLIN),
-        kind=kind,
-    )
-
-
 def berlin_person(**prefs: object) -> Person:
     return Person(email=EMAIL, preferences=Preferences(timezone="Europe/Berlin", **prefs))  # type: ignore[arg-type]
 
 
 MONDAY_MORNING = datetime(2026, 6, 15, 7, 0, tzinfo=BERLIN)
-RUN = [meeting("09:00", "10:00"), meeting("10:00", "11:00"), meeting("11:00", "12:00")]
+RUN = [
+    meeting(TUESDAY, "09:00", "10:00"),
+    meeting(TUESDAY, "10:00", "11:00"),
+    meeting(TUESDAY, "11:00", "12:00"),
+]
 
 
 def by_key(plan: CalendarPlan) -> dict[tuple[str, date], tuple[str, datetime]]:
@@ -601,11 +529,14 @@ def by_key(plan: CalendarPlan) -> dict[tuple[str, date], tuple[str, datetime]]:
 def test_hold_ids_do_not_depend_on_the_slot() -> None:
     person = berlin_person()
     org = OrgSettings()
-    before = plan_calendar(person, [*RUN, meeting("16:00", "16:45")], org, now=MONDAY_MORNING)
+    before = plan_calendar(
+        person, [*RUN, meeting(TUESDAY, "16:00", "16:45")], org, now=MONDAY_MORNING
+    )
     moved = [
         *RUN,
-        meeting("14:00", "15:30"),  # the unrelated meeting moved onto the social slot
-        meeting("12:00", "12:20", kind=EventKind.SOLO),  # and a block where the breather was
+        meeting(TUESDAY, "14:00", "15:30"),  # the unrelated meeting moved onto the social slot
+        # and a block where the breather was
+        meeting(TUESDAY, "12:00", "12:20", kind=EventKind.SOLO),
     ]
     after = plan_calendar(person, moved, org, now=MONDAY_MORNING)
     a, b = by_key(before), by_key(after)
@@ -643,11 +574,15 @@ def test_dismissed_kind_is_not_placed_again_on_that_date() -> None:
 def test_breather_follows_the_longest_run_on_an_overloaded_day_only() -> None:
     person = berlin_person(moments=["breather"], breather_minutes=12)
     org = OrgSettings()
-    short = [meeting("09:00", "09:30"), meeting("09:30", "10:00")]  # not overloaded
+    # not overloaded
+    short = [meeting(TUESDAY, "09:00", "09:30"), meeting(TUESDAY, "09:30", "10:00")]
     plan = plan_calendar(person, short, org, now=MONDAY_MORNING)
     assert plan.holds == []
     plan = plan_calendar(
-        person, [*RUN, meeting("12:00", "12:05", kind=EventKind.SOLO)], org, now=MONDAY_MORNING
+        person,
+        [*RUN, meeting(TUESDAY, "12:00", "12:05", kind=EventKind.SOLO)],
+        org,
+        now=MONDAY_MORNING,
     )
     (breather,) = plan.holds
     assert breather.kind is HoldKind.BREATHER
@@ -682,7 +617,7 @@ def test_personal_holds_leave_room_for_the_shared_moments_wanted() -> None:
     monday = MONDAY_MORNING.date()
     next_monday = monday + timedelta(weeks=1)
     runs = [  # a run of three meetings every workday: five breathers and two socials wanted
-        meeting(start, end, day=first + timedelta(days=d))
+        meeting(first + timedelta(days=d), start, end)
         for first in (monday, next_monday)
         for d in range(5)
         for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
@@ -704,7 +639,7 @@ def test_personal_holds_leave_room_for_the_shared_moments_wanted() -> None:
     assert full == {"breather": 4, "social": 1}
     # breathers come before the second shared moment; social time after both
     assert kept == {"breather": 5 - 1}
-    light = [meeting("09:00", "10:00", day=monday)]
+    light = [meeting(monday, "09:00", "10:00")]
     few = Counter(h.kind.value for h in plan_calendar(everything, light, org, now=sunday).holds)
     assert few == {"social": 2}  # social time leaves room for the coffee chat and the drop-in
 
@@ -716,7 +651,7 @@ def test_a_week_that_has_begun_keeps_no_room_for_a_round_already_planned() -> No
     monday = MONDAY_MORNING.date()
     next_monday = monday + timedelta(weeks=1)
     runs = [
-        meeting(start, end, day=first + timedelta(days=d))
+        meeting(first + timedelta(days=d), start, end)
         for first in (monday, next_monday)
         for d in range(5)
         for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
@@ -736,7 +671,7 @@ def test_breathers_leave_room_for_the_week_s_social_moment() -> None:
     org = OrgSettings()
     monday = MONDAY_MORNING.date()
     runs = [
-        meeting(start, end, day=monday + timedelta(days=d))
+        meeting(monday + timedelta(days=d), start, end)
         for d in range(5)
         for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
     ]
@@ -760,14 +695,14 @@ def test_a_packed_week_still_gets_a_short_social_moment() -> None:
     monday = MONDAY_MORNING.date()
     packed = [
         meeting(
+            monday + timedelta(days=d),
             "09:00",
             "12:00" if d == 2 else "17:00",
-            day=monday + timedelta(days=d),
             kind=EventKind.SOLO,
         )
         for d in range(5)
     ]
-    packed.append(meeting("12:20", "17:00", day=monday + timedelta(days=2), kind=EventKind.SOLO))
+    packed.append(meeting(monday + timedelta(days=2), "12:20", "17:00", kind=EventKind.SOLO))
     (social,) = plan_calendar(person, packed, org, now=MONDAY_MORNING).holds
     assert social.kind is HoldKind.SOCIAL
     assert social.day == monday + timedelta(days=2)
@@ -781,7 +716,7 @@ def test_a_packed_week_still_gets_a_short_social_moment() -> None:
 
 def test_breather_falls_back_to_ten_minutes() -> None:
     person = berlin_person(moments=["breather"], breather_minutes=15)
-    squeezed = [*RUN, meeting("12:12", "13:30", kind=EventKind.SOLO)]  # 12 free minutes
+    squeezed = [*RUN, meeting(TUESDAY, "12:12", "13:30", kind=EventKind.SOLO)]  # 12 free minutes
     (breather,) = plan_calendar(person, squeezed, OrgSettings(), now=MONDAY_MORNING).holds
     assert breather.start == datetime(2026, 6, 16, 12, 0, tzinfo=BERLIN)
     assert breather.end == datetime(2026, 6, 16, 12, 10, tzinfo=BERLIN)
@@ -792,7 +727,7 @@ def test_no_holds_on_weekends_quiet_days_or_unavailable_days() -> None:
     busy_days = [
         *RUN,
         *(
-            meeting(m.start.strftime("%H:%M"), m.end.strftime("%H:%M"), d)
+            meeting(d, m.start.strftime("%H:%M"), m.end.strftime("%H:%M"))
             for m in RUN
             for d in (friday, saturday)
         ),

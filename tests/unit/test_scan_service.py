@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarWrite, WriteResult
 from micromoments.services.scan import scan_person
+from tests.builders import at, mirror_event
 
 ANA = "ana@example.com"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -51,11 +52,8 @@ class CountingTable(MemoryTable):
 
 
 def meeting(event_id: str, day: int, start: str, end: str) -> MirrorEvent:
-    def at(clock: str) -> datetime:
-        hour, minute = map(int, clock.split(":"))
-        return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN)
-
-    return MirrorEvent(event_id, at(start), at(end), EventKind.MEETING)
+    on = date(2026, 11, day)
+    return mirror_event(event_id, at(on, start), at(on, end))
 
 
 @pytest.fixture

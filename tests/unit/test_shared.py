@@ -22,6 +22,7 @@ from micromoments.domain.reconcile import Write
 from micromoments.domain.shared import Members, SharedOutcome, member_view, reconcile_shared
 from micromoments.domain.watercooler import drop_in_slot
 from micromoments.domain.working_hours import WorkingHours, local_instant
+from tests.builders import event
 
 NINE_TO_FIVE = WorkingHours.parse("Mon-Fri 09:00-17:00")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -671,10 +672,6 @@ def test_berlin_and_new_york_with_the_overlap_taken_cancel_the_coffee() -> None:
 # -- member_view -----------------------------------------------------------------------------
 
 
-def meeting(uid: str, start: datetime, end: datetime, *, declined: bool = False) -> CalendarEvent:
-    return CalendarEvent(uid=uid, start=start, end=end, kind=EventKind.MEETING, declined=declined)
-
-
 def hold_event(hold_id: str, kind: HoldKind, start: datetime, end: datetime) -> CalendarEvent:
     return CalendarEvent(
         uid=hold_id,
@@ -701,7 +698,7 @@ def berlin_view(events: Sequence[CalendarEvent], exclude: str = "mmthechat") -> 
 
 def test_member_view_lifts_the_event_itself_off() -> None:
     chat = hold_event("mmthechat", HoldKind.COFFEE, berlin(10), berlin(10, 20))
-    standup = meeting("standup", berlin(9), berlin(9, 15))
+    standup = event("standup", berlin(9), berlin(9, 15))
     got = berlin_view([chat, standup])
     assert got.busy == (span(berlin(9), berlin(9, 15)),)
     assert got.excluded == ()  # the event's own social-kind day does not count
@@ -748,8 +745,8 @@ def test_member_view_excludes_a_day_with_a_stored_social_kind_hold() -> None:
 def test_member_view_a_declined_meeting_is_not_busy() -> None:
     got = berlin_view(
         [
-            meeting("declined", berlin(10), berlin(11), declined=True),
-            meeting("accepted", berlin(13), berlin(14)),
+            event("declined", berlin(10), berlin(11), declined=True),
+            event("accepted", berlin(13), berlin(14)),
         ]
     )
     assert got.busy == (span(berlin(13), berlin(14)),)
@@ -822,7 +819,7 @@ def test_member_views_feed_reconcile_shared() -> None:
     """End to end over `member_view`: the partner's new meeting moves the chat."""
     hold = shared(berlin(10), berlin(10, 20), status=HoldStatus.PLACED, etag="e1")
     ana_events = [hold_event(hold.id, HoldKind.COFFEE, hold.start, hold.end)]
-    ben_events = [*ana_events, meeting("new", berlin(9, 30), berlin(10, 30))]
+    ben_events = [*ana_events, event("new", berlin(9, 30), berlin(10, 30))]
 
     def of(events: Sequence[CalendarEvent], stored: Sequence[Hold]) -> SlotView:
         return member_view(

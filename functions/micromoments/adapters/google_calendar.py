@@ -7,8 +7,9 @@ What it does (DESIGN.md "Google access and its blast radius", "State"):
   and refuses (`SubjectRefused`) anyone who is not ``active``; a ``leaving`` person allows
   reads and deletes of events the Store records as ours. Nobody's event is ever patched or
   deleted unless the Store records it as ours.
-- **Auth.** With a service-account key: domain-wide delegation with the three narrow
-  `SCOPES`, one credential per subject, cached for the gateway's life. Token fetches go
+- **Auth.** With a service-account key or, keyless, a workload identity federation
+  credential configuration (`adapters.google_access`): domain-wide delegation with the
+  three narrow `SCOPES`, one credential per subject, cached for the gateway's life. Token fetches go
   through a counting request (``counters.oauth_round_trips``, kept apart from
   ``round_trips``). ``invalid_grant`` -> `SubjectSuspended`; ``unauthorized_client`` (and an
   ``invalid_grant`` about the signed JWT itself, which every subject would get) ->
@@ -24,6 +25,11 @@ What it does (DESIGN.md "Google access and its blast radius", "State"):
 - **Sync.** A full sync lists ``singleEvents=false`` from ``full_from`` with no end bound,
   page by page (a generator over page tokens); the sync token is the last page's. A delta
   sends the token; 410 falls back to a clean full sync.
+- **Push.** `watch` opens an ``events.watch`` channel for an active person (the
+  ``calendar.events.owned`` scope covers it); `stop_channel` stops one for a person of any
+  status, and a 404 means Google no longer knows the channel. Both retry like every call: a
+  watch whose first attempt was applied unseen answers ``channelIdNotUnique`` on the retry
+  (the caller opens another channel; the lost one expires by itself).
 - **Normalisation.** `normalise` keeps only what the mirror may keep: times, zone, busy,
   kind, declined, status, recurrence and our tags — never titles, descriptions, locations
   or other people's addresses.
@@ -38,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -46,11 +52,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import google_auth_httplib2  # type: ignore[import-untyped]
 import httplib2  # type: ignore[import-untyped]
 from google.auth.exceptions import RefreshError, TransportError
-from google.oauth2 import service_account
 from googleapiclient.discovery import build  # type: ignore[import-untyped]
 from googleapiclient.errors import BatchError, HttpError  # type: ignore[import-untyped]
 from googleapiclient.http import BatchHttpRequest  # type: ignore[import-untyped]
 
+from micromoments.adapters.google_access import GoogleAccess, google_access
 from micromoments.config import Config
 from micromoments.domain.calendar import EventKind, classify, same_address, zone
 from micromoments.domain.errors import UnknownTimeZone
@@ -73,10 +79,12 @@ from micromoments.ports import (
     SubjectRefused,
     SubjectSuspended,
     SyncResult,
+    WatchChannel,
     WriteResult,
 )
 
 if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 __all__ = [
@@ -147,27 +155,11 @@ def rfc3339(moment: datetime) -> str:
 
 
 def load_key_info(secret_id: str, client: SecretsManagerClient | None = None) -> dict[str, Any]:
-    """The service-account key (JSON) held in Secrets Manager under ``secret_id``."""
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+    """The JSON the Google secret in Secrets Manager holds under ``secret_id``: a
+    service-account key or a keyless credential configuration (`google_access`)."""
+    from micromoments.adapters.google_access import read_access_info
 
-    from micromoments.adapters.secrets import SecretError
-
-    secrets = client or boto3.client("secretsmanager")
-    try:
-        text = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "Error")
-        raise SecretError(f"cannot read secret {secret_id!r}: {code}") from None
-    except (BotoCoreError, KeyError) as exc:
-        raise SecretError(f"cannot read secret {secret_id!r}: {exc}") from None
-    try:
-        info = json.loads(text)
-    except ValueError:
-        raise SecretError(f"secret {secret_id!r} is not a JSON service-account key") from None
-    if not isinstance(info, dict) or not info.get("client_email") or not info.get("private_key"):
-        raise SecretError(f"secret {secret_id!r} is not a JSON service-account key")
-    return info
+    return read_access_info(secret_id, client)
 
 
 # -- Google event -> mirror (pure) -----------------------------------------------------------
@@ -424,7 +416,9 @@ def _refresh_failure(exc: RefreshError, subject: str) -> Exception:
         if "jwt" in description.lower():
             # The signed assertion itself is refused (revoked key, clock skew): every subject
             # would get this, so no person is to blame.
-            return DelegationMisconfigured(f"the token endpoint refused our key: {description}")
+            return DelegationMisconfigured(
+                f"the token endpoint refused our signed JWT: {description}"
+            )
         return SubjectSuspended(f"{subject}: invalid_grant ({description})")
     if getattr(exc, "retryable", False):
         return _Transient(f"token refresh for {subject} failed: {text}")
@@ -442,7 +436,7 @@ class _SubjectHttp:
         self,
         gateway: GoogleCalendarGateway,
         subject: str,
-        credentials: service_account.Credentials | None,
+        credentials: Credentials | None,
         timeout_s: float,
     ) -> None:
         self._gateway = gateway
@@ -613,15 +607,14 @@ class GoogleCalendarGateway:
         self._batch_uri = batch_url(config.calendar_api_url)
         self._lock = threading.Lock()
         self._transports: dict[str, _SubjectHttp] = {}
-        self._credentials: service_account.Credentials | None = None
+        self.access: GoogleAccess | None = None
         if key_info is not None:
             try:
-                info = {**key_info, "token_uri": config.google_token_uri}
-                self._credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-                    info, scopes=list(SCOPES)
+                self.access = google_access(
+                    key_info, token_uri=config.google_token_uri, scopes=SCOPES
                 )
-            except (ValueError, KeyError) as exc:
-                raise CalendarError(f"the service-account key is unusable: {exc}") from None
+            except ValueError as exc:
+                raise CalendarError(str(exc)) from None
         self._service = build(
             "calendar",
             "v3",
@@ -634,6 +627,7 @@ class GoogleCalendarGateway:
         self._events = self._service.events()
         self._settings = self._service.settings()
         self._freebusy = self._service.freebusy()
+        self._channels = self._service.channels()
 
     # -- counters ------------------------------------------------------------------------
 
@@ -682,15 +676,18 @@ class GoogleCalendarGateway:
             if status is PersonStatus.LEAVING and write.op is not WriteOp.DELETE:
                 raise SubjectRefused(f"{email}: leaving; only deletes of our events")
 
+    def _allow_watch(self, email: str) -> None:
+        status = self._status(email)
+        if status is not PersonStatus.ACTIVE:
+            raise SubjectRefused(f"{email}: status is {status.value}; no new channels")
+
     def _transport(self, email: str) -> _SubjectHttp:
         subject = email.strip().lower()
         with self._lock:
             transport = self._transports.get(subject)
             if transport is None:
                 credentials = (
-                    self._credentials.with_subject(subject)  # type: ignore[no-untyped-call]
-                    if self._credentials is not None
-                    else None
+                    self.access.credentials_for(subject) if self.access is not None else None
                 )
                 transport = _SubjectHttp(self, subject, credentials, self._timeout_s)
                 self._transports[subject] = transport
@@ -926,6 +923,45 @@ class GoogleCalendarGateway:
                 if number == len(askers):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def watch(
+        self, email: str, channel_id: str, token: str, address: str, ttl: timedelta
+    ) -> WatchChannel:
+        self._allow_watch(email)
+        seconds = int(ttl.total_seconds())
+        if seconds < 1:
+            raise ValueError("a channel's ttl must be at least one second")
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(seconds)},
+        }
+        answer = _mapping(
+            self._call(
+                self._transport(email), partial(self._events.watch, calendarId=email, body=body)
+            )
+        )
+        resource_id, expiration = answer.get("resourceId"), answer.get("expiration")
+        if not resource_id or not str(expiration or "").isdigit():
+            raise CalendarError(f"events.watch for {email}: no resourceId or expiration")
+        return WatchChannel(
+            id=str(answer.get("id") or channel_id),
+            resource_id=str(resource_id),
+            resource_uri=str(answer.get("resourceUri") or ""),
+            expiration=datetime.fromtimestamp(int(str(expiration)) / 1000, tz=UTC),
+        )
+
+    def stop_channel(self, email: str, channel_id: str, resource_id: str) -> bool:
+        body = {"id": channel_id, "resourceId": resource_id}
+        try:
+            self._call(self._transport(email), partial(self._channels.stop, body=body))
+        except CalendarApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
 
 def _busy_intervals(calendar: Any) -> list[tuple[datetime, datetime]] | None:

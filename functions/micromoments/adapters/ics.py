@@ -44,6 +44,14 @@ from icalendar.prop import vBroken, vDDDLists, vDDDTypes
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from micromoments.adapters.recurrence import (
+    check_window,
+    iso,
+    occurrence_uid,
+    one_line,
+    prop,
+    sort_key,
+)
 from micromoments.adapters.windows_zone_names import iana_zone_for_display_name
 from micromoments.domain.calendar import CalendarEvent, classify, same_address, zone
 from micromoments.domain.errors import DomainError, UnknownTimeZone
@@ -152,7 +160,7 @@ def read_calendar(
     calendar's ``X-WR-TIMEZONE`` if it has one, else in ``floating_tz``, else in the zone
     its events are written in (`calendar_zone`), else in UTC.
     """
-    _check_window(start, end)
+    check_window(start, end)
     calendar = _parse(_decode(data))
     found = calendar_zone(calendar)
     events, problems = expand(calendar, me=me, start=start, end=end, floating_tz=floating_tz)
@@ -224,7 +232,7 @@ def _parse(text: str) -> icalendar.Calendar:
             warnings.simplefilter("ignore")
             components = _TolerantCalendar.from_ical(text, multiple=True)
     except Exception as exc:  # icalendar raises ValueError and friends on malformed input
-        raise CalendarFileError(f"malformed iCalendar data: {_one_line(exc)}") from exc
+        raise CalendarFileError(f"malformed iCalendar data: {one_line(exc)}") from exc
     calendars = [c for c in components if isinstance(c, icalendar.Calendar)]
     if not calendars:
         raise CalendarFileError(
@@ -255,7 +263,7 @@ def _unused_part_warnings(calendar: icalendar.Calendar) -> list[IcsWarning]:
     for event in calendar.walk("VEVENT"):
         for part in event.subcomponents:
             if bad := _broken(part):
-                uid = str(_get(event, "UID") or "").strip()
+                uid = str(prop(event, "UID") or "").strip()
                 found.append(
                     IcsWarning(uid, f"its {part.name} has a malformed {', '.join(bad)}: ignored")
                 )
@@ -274,21 +282,6 @@ def _unused_part_warnings(calendar: icalendar.Calendar) -> list[IcsWarning]:
             note = "ignored (the analysis does not use it)"
         found.append(IcsWarning("", f"{what} has a malformed {', '.join(bad)}: {note}"))
     return found
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def _check_window(start: datetime, end: datetime) -> None:
-    if start.tzinfo is None or start.utcoffset() is None:
-        raise ValueError("start must be timezone-aware")
-    if end.tzinfo is None or end.utcoffset() is None:
-        raise ValueError("end must be timezone-aware")
-    if end <= start:
-        raise ValueError("end must be after start")
 
 
 # -- time zones ------------------------------------------------------------------------
@@ -329,7 +322,7 @@ def calendar_zone(calendar: icalendar.Calendar) -> CalendarZone | None:
     used: Counter[str] = Counter()
     for event in calendar.walk("VEVENT"):
         for name in ("DTSTART", "DTEND"):
-            value = _get(event, name)
+            value = prop(event, name)
             tzid = getattr(value, "params", {}).get("TZID") if value is not None else None
             if tzid and not isinstance(value, list):
                 used[str(tzid).strip()] += 1
@@ -401,11 +394,6 @@ _SINGLE_PROPERTIES = (*_TIME_PROPERTIES, "DURATION")  # at most once in an event
 _TOO_FREQUENT = frozenset({"SECONDLY", "MINUTELY"})
 
 
-def _get(component: icalendar.Component, name: str) -> Any:
-    """A property's value, untyped: icalendar's union of value types is too wide to narrow."""
-    return component.get(name)
-
-
 def _values(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -429,20 +417,20 @@ class _Preparer:
 
     def __call__(self, component: icalendar.Component) -> icalendar.Component:
         for name in _CHECKED_PROPERTIES:
-            if any(isinstance(v, vBroken) for v in _values(_get(component, name))):
+            if any(isinstance(v, vBroken) for v in _values(prop(component, name))):
                 raise _BadEvent(f"unreadable {name}")
         for name in _SINGLE_PROPERTIES:
-            if isinstance(_get(component, name), list):
+            if isinstance(prop(component, name), list):
                 raise _BadEvent(f"more than one {name}")
         for name in _TIME_PROPERTIES:
-            if not isinstance(getattr(_get(component, name), "dt", date.min), date):
+            if not isinstance(getattr(prop(component, name), "dt", date.min), date):
                 raise _BadEvent(f"unreadable {name}")  # a period or a duration, not a time
-        if _get(component, "DTSTART") is None:
+        if prop(component, "DTSTART") is None:
             raise _BadEvent("an event with no start (no DTSTART)")
-        duration = _get(component, "DURATION")
+        duration = prop(component, "DURATION")
         if duration is not None and not isinstance(duration.dt, timedelta):
             raise _BadEvent("unreadable DURATION")
-        for rule in _values(_get(component, "RRULE")):
+        for rule in _values(prop(component, "RRULE")):
             if any(str(f).upper() in _TOO_FREQUENT for f in rule.get("FREQ", [])):
                 raise _BadEvent("it recurs more often than hourly")
             if any(not isinstance(n, int) or n < 1 for n in rule.get("INTERVAL", [])):
@@ -451,12 +439,12 @@ class _Preparer:
                 raise _BadEvent("it recurs more often than hourly")
         prepared = component.copy()
         for name in _TIME_PROPERTIES:
-            value = _get(component, name)
+            value = prop(component, name)
             if value is not None:
                 prepared[name] = vDDDTypes(self.aware(value.dt, value.params.get("TZID")))
         for name in _LIST_PROPERTIES:
             if name in component:
-                prepared[name] = [self._aware_list(v) for v in _values(_get(component, name))]
+                prepared[name] = [self._aware_list(v) for v in _values(prop(component, name))]
         self._check_span(prepared)
         return prepared
 
@@ -490,14 +478,14 @@ class _Preparer:
 
     @staticmethod
     def _check_span(event: icalendar.Component) -> None:
-        begin = _get(event, "DTSTART").dt
+        begin = prop(event, "DTSTART").dt
         if "DTEND" in event:
-            finish = _get(event, "DTEND").dt
+            finish = prop(event, "DTEND").dt
             if isinstance(begin, datetime) != isinstance(finish, datetime):
                 raise _BadEvent("DTSTART and DTEND mix a date and a date-time")
             if finish < begin:
                 raise _BadEvent("it ends before it starts (DTEND before DTSTART)")
-        elif "DURATION" in event and _get(event, "DURATION").dt < timedelta(0):
+        elif "DURATION" in event and prop(event, "DURATION").dt < timedelta(0):
             raise _BadEvent("it ends before it starts (negative DURATION)")
         # No end and no duration: a date-time start is a zero-length event, a date start
         # lasts that day (RFC 5545 3.6.1); the expansion gives both their end.
@@ -533,7 +521,7 @@ def expand(
     event that cannot be analysed is left out with an `IcsWarning`; the calendar passed in
     is not changed. Occurrences are sorted by start, then uid.
     """
-    _check_window(start, end)
+    check_window(start, end)
     if str(calendar.get("CALSCALE", "GREGORIAN")).strip().upper() != "GREGORIAN":
         raise CalendarFileError("only Gregorian calendars are supported")
     problems: list[IcsWarning] = []
@@ -568,17 +556,15 @@ def expand(
             try:
                 occurrences.extend(_between([one], own_zone, start, window_end))
             except Exception as exc:
-                problems.append(
-                    IcsWarning(one.uid, f"skipped: cannot expand it ({_one_line(exc)})")
-                )
+                problems.append(IcsWarning(one.uid, f"skipped: cannot expand it ({one_line(exc)})"))
 
     events: list[CalendarEvent] = []
     for one, component in occurrences:
         try:
             events.append(_to_event(one, component, me))
         except Exception as exc:  # one odd occurrence never stops the analysis
-            problems.append(IcsWarning(one.uid, f"one occurrence skipped ({_one_line(exc)})"))
-    events.sort(key=_sort_key)
+            problems.append(IcsWarning(one.uid, f"one occurrence skipped ({one_line(exc)})"))
+    events.sort(key=sort_key)
     return events, problems
 
 
@@ -586,7 +572,7 @@ def _collect(calendar: icalendar.Calendar, prepare: _Preparer) -> list[_Series]:
     """Group the VEVENTs by UID, each one prepared or marked with its problem."""
     series: dict[str, _Series] = {}
     for index, found in enumerate(calendar.walk("VEVENT")):
-        uid = str(_get(found, "UID") or "").strip()
+        uid = str(prop(found, "UID") or "").strip()
         component = found
         if not uid:  # RFC 5545 requires one; hand-written files forget it
             uid = f"no-uid-{index}"
@@ -595,7 +581,7 @@ def _collect(calendar: icalendar.Calendar, prepare: _Preparer) -> list[_Series]:
         one = series.get(uid)
         if one is None:
             one = series[uid] = _Series(uid=uid, masters=[], exceptions=[])
-        is_exception = _get(component, "RECURRENCE-ID") is not None
+        is_exception = prop(component, "RECURRENCE-ID") is not None
         if is_exception or "RRULE" in component or "RDATE" in component:
             one.recurring = True
         try:
@@ -611,7 +597,7 @@ def _collect(calendar: icalendar.Calendar, prepare: _Preparer) -> list[_Series]:
         if one.excluded and one.masters:
             # The rule must not bring back the slot of a moved instance we skipped.
             master = one.masters[0].copy()
-            master["EXDATE"] = [*_values(_get(master, "EXDATE")), vDDDLists(one.excluded)]
+            master["EXDATE"] = [*_values(prop(master, "EXDATE")), vDDDLists(one.excluded)]
             one.masters[0] = master
     return list(series.values())
 
@@ -620,7 +606,7 @@ def _skip_instance(
     one: _Series, component: icalendar.Component, problem: str, prepare: _Preparer
 ) -> None:
     """A moved instance that cannot be analysed is skipped, and its slot with it."""
-    value = _get(component, "RECURRENCE-ID")
+    value = prop(component, "RECURRENCE-ID")
     when = ""
     with_slot = False
     if not isinstance(value, vBroken | list) and isinstance(value.dt, date):
@@ -630,7 +616,7 @@ def _skip_instance(
             pass
         else:
             one.excluded = [*(one.excluded or []), original]
-            when = f" (originally at {_iso(original)})"
+            when = f" (originally at {iso(original)})"
             with_slot = True
     note = f"one occurrence{when} skipped: {problem}"
     if not with_slot:
@@ -659,8 +645,8 @@ _ROOMS = frozenset({"ROOM", "RESOURCE"})
 
 
 def _to_event(one: _Series, component: icalendar.Component, me: str) -> CalendarEvent:
-    begin: date | datetime = _get(component, "DTSTART").dt
-    finish: date | datetime = _get(component, "DTEND").dt
+    begin: date | datetime = prop(component, "DTSTART").dt
+    finish: date | datetime = prop(component, "DTEND").dt
     if (
         isinstance(begin, datetime)
         and isinstance(finish, datetime)
@@ -677,8 +663,8 @@ def _to_event(one: _Series, component: icalendar.Component, me: str) -> Calendar
 
     uid = one.uid
     if one.recurring:
-        original = _get(component, "RECURRENCE-ID")
-        uid = f"{one.uid}/{_iso(original.dt if original is not None else begin)}"
+        original = prop(component, "RECURRENCE-ID")
+        uid = occurrence_uid(one.uid, original.dt if original is not None else begin)
 
     status = _text(component, "STATUS")
     busy_status = _text(component, "X-MICROSOFT-CDO-BUSYSTATUS")
@@ -696,12 +682,12 @@ def _to_event(one: _Series, component: icalendar.Component, me: str) -> Calendar
 
     others = False
     declined = False
-    for attendee in _values(_get(component, "ATTENDEE")):
+    for attendee in _values(prop(component, "ATTENDEE")):
         if _is_me(attendee, me):
             declined = declined or _param(attendee, "PARTSTAT") == "DECLINED"
         elif str(attendee).strip() and _param(attendee, "CUTYPE") not in _ROOMS:
             others = True  # rooms and equipment are not people
-    for organizer in _values(_get(component, "ORGANIZER")):
+    for organizer in _values(prop(component, "ORGANIZER")):
         if str(organizer).strip() and not _is_me(organizer, me):
             others = True
 
@@ -736,8 +722,8 @@ def _hold_identity(uid: str, component: icalendar.Component) -> tuple[str, HoldK
     parsed = parse_hold_uid(uid)
     if parsed is not None:
         return parsed
-    hold_id = str(_get(component, "X-MICROMOMENTS-HOLD-ID") or "").strip()
-    kind = str(_get(component, "X-MICROMOMENTS-KIND") or "").strip().lower()
+    hold_id = str(prop(component, "X-MICROMOMENTS-HOLD-ID") or "").strip()
+    kind = str(prop(component, "X-MICROMOMENTS-KIND") or "").strip().lower()
     if hold_id and kind:
         try:
             return parse_hold_uid(hold_uid(hold_id, HoldKind(kind)))
@@ -747,7 +733,7 @@ def _hold_identity(uid: str, component: icalendar.Component) -> tuple[str, HoldK
 
 
 def _text(component: icalendar.Component, name: str) -> str:
-    value = _get(component, name)
+    value = prop(component, name)
     if isinstance(value, list):
         value = value[0] if value else None
     return str(value).strip().upper() if value is not None else ""
@@ -760,19 +746,6 @@ def _flag(component: icalendar.Component, name: str) -> bool:
 def _param(value: Any, name: str) -> str:
     params = getattr(value, "params", None) or {}
     return str(params.get(name, "")).strip().upper()
-
-
-def _iso(value: date | datetime) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return value.isoformat()
-
-
-def _sort_key(event: CalendarEvent) -> tuple[datetime, str]:
-    begin = event.start
-    if not isinstance(begin, datetime):
-        begin = datetime.combine(begin, time(0), UTC)
-    return begin, event.uid
 
 
 # -- writing holds ---------------------------------------------------------------------

@@ -3,33 +3,52 @@
 It keeps Google's behaviours that the scan depends on: sync tokens that only move when
 something changed, deleted events kept as cancelled (409 on reusing their id, 410 on
 deleting them again), etags that change on every write, and counters of calls. The
-person's own actions (adding a meeting, moving or deleting a hold) are test methods.
+person's own actions (adding a meeting, moving or deleting a hold) are test methods. Push
+channels are kept as Google keeps them (unique ids, an expiry, stop by id and resource id);
+nothing is sent: a test reads `channels` and calls the notify code itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.ports import (
     CalendarCounters,
+    CalendarError,
     CalendarWrite,
     SubjectSuspended,
     SyncResult,
+    WatchChannel,
     WriteResult,
 )
+
+MAX_CHANNEL_TTL = timedelta(days=7)  # as the local Calendar server caps it
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MemoryChannel:
+    """A watch channel as the fake keeps it: whose calendar, where to and with what token."""
+
+    email: str
+    address: str
+    token: str
+    channel: WatchChannel
 
 
 class MemoryCalendar:
     """Calendars by email; each event remembers the change number that last touched it."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.counters = CalendarCounters()
+        self.now = now
+        self.channels: dict[str, MemoryChannel] = {}
         self._events: dict[str, dict[str, tuple[int, MirrorEvent]]] = {}
         self._zones: dict[str, str] = {}
         self._seq = itertools.count(1)
@@ -130,6 +149,42 @@ class MemoryCalendar:
             )
         return out
 
+    def watch(
+        self, email: str, channel_id: str, token: str, address: str, ttl: timedelta
+    ) -> WatchChannel:
+        self._check(email)
+        self._count("events.watch")
+        if ttl < timedelta(seconds=1):
+            raise ValueError("a channel's ttl must be at least one second")
+        now = self.now()
+        if channel_id in self.live_channels():
+            raise CalendarError(f"events.watch: 400 channelIdNotUnique: {channel_id}")
+        channel = WatchChannel(
+            id=channel_id,
+            resource_id=_resource_id(email),
+            resource_uri=f"memory://calendars/{email}/events",
+            expiration=now + min(ttl, MAX_CHANNEL_TTL),
+        )
+        self.channels[channel_id] = MemoryChannel(email, address, token, channel)
+        return channel
+
+    def stop_channel(self, email: str, channel_id: str, resource_id: str) -> bool:
+        self._count("channels.stop")
+        found = self.channels.get(channel_id)
+        if found is None or found.channel.resource_id != resource_id:
+            return False
+        del self.channels[channel_id]
+        return found.channel.expiration > self.now()
+
+    def live_channels(self, email: str | None = None) -> list[str]:
+        """Ids of the unexpired channels (on one person's calendar)."""
+        now = self.now()
+        return [
+            channel_id
+            for channel_id, found in self.channels.items()
+            if found.channel.expiration > now and (email is None or found.email == email)
+        ]
+
     # -- internals --------------------------------------------------------------------
     def _apply(self, email: str, write: CalendarWrite) -> WriteResult:
         hold = write.hold
@@ -178,3 +233,7 @@ def _ends_after(event: MirrorEvent, moment: datetime) -> bool:
     if isinstance(end, datetime):
         return end > moment
     return end > moment.date()
+
+
+def _resource_id(email: str) -> str:
+    return hashlib.sha1(f"events|{email.lower()}".encode()).hexdigest()[:20]

@@ -38,7 +38,7 @@ import icalendar
 import recurring_ical_events
 from icalendar.prop import vBroken, vDDDLists
 
-from micromoments.adapters.ics import _check_window, _get, _iso, _one_line, _sort_key
+from micromoments.adapters.recurrence import check_window, occurrence_uid, one_line, prop, sort_key
 from micromoments.domain.calendar import CalendarEvent, zone
 from micromoments.domain.errors import UnknownTimeZone
 from micromoments.domain.mirror import MirrorEvent
@@ -53,11 +53,6 @@ _RECURRENCE_NAMES = ("RRULE", "EXRULE", "RDATE", "EXDATE")
 _INDEX = "X-MICROMOMENTS-MIRROR-INDEX"
 
 
-def occurrence_uid(series_id: str, original_start: date | datetime) -> str:
-    """The uid of one occurrence of a recurring series (the ICS adapter's scheme)."""
-    return f"{series_id}/{_iso(original_start)}"
-
-
 @dataclass
 class _Series:
     master: MirrorEvent | None = None
@@ -69,7 +64,7 @@ def expand_mirror(
 ) -> list[CalendarEvent]:
     """Every occurrence of the mirror's events overlapping ``[start, end)``, sorted by start
     then uid. Timed occurrences have UTC bounds; all-day ones keep their dates."""
-    _check_window(start, end)
+    check_window(start, end)
     series: dict[str, _Series] = {}
     singles: list[MirrorEvent] = []
     for event in events:
@@ -132,7 +127,7 @@ def expand_mirror(
     window_end = end.astimezone(start.tzinfo)
     occurrences = recurring_ical_events.of(calendar).between(start, window_end)
     result = [_to_event(component, by_index) for component in occurrences] + direct
-    result.sort(key=_sort_key)
+    result.sort(key=sort_key)
     return result
 
 
@@ -209,7 +204,7 @@ def _add_recurrence(
             "BEGIN:VEVENT\r\n" + "\r\n".join(lines) + "\r\nEND:VEVENT"
         )
     except Exception as exc:  # icalendar raises ValueError and friends on malformed input
-        _LOG.warning("event %s: unreadable recurrence (%s)", master.id, _one_line(exc))
+        _LOG.warning("event %s: unreadable recurrence (%s)", master.id, one_line(exc))
         return False
     for name, value in parsed.items():
         values = value if isinstance(value, list) else [value]
@@ -241,14 +236,14 @@ def _aware_list(value: vDDDLists, model: date | datetime, in_zone: tzinfo | None
 def _to_event(
     component: icalendar.Component, by_index: list[tuple[MirrorEvent, str | None]]
 ) -> CalendarEvent:
-    source, series_id = by_index[int(str(_get(component, _INDEX)))]
-    begin: date | datetime = _get(component, "DTSTART").dt
-    finish: date | datetime = _get(component, "DTEND").dt
+    source, series_id = by_index[int(str(prop(component, _INDEX)))]
+    begin: date | datetime = prop(component, "DTSTART").dt
+    finish: date | datetime = prop(component, "DTEND").dt
     if isinstance(begin, datetime) and isinstance(finish, datetime):
         begin, finish = begin.astimezone(UTC), finish.astimezone(UTC)
     if series_id is None:
         uid = source.id if source.recurring_event_id is None else str(component["UID"])
     else:
-        original = _get(component, "RECURRENCE-ID")
+        original = prop(component, "RECURRENCE-ID")
         uid = occurrence_uid(series_id, original.dt if original is not None else begin)
     return source.occurrence(uid=uid, start=begin, end=finish)

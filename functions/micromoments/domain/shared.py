@@ -17,7 +17,8 @@ mirrors (as `SlotView` per member, built by the scan), and
   and otherwise moves to the slot most members are free that day. A moved coffee chat
   goes to the common free slot of that day nearest its old time.
 
-Pure: the scan service does the I/O around it.
+Pure: the scan service does the I/O around it (`services/scan/members.py` reads the
+members' mirrors; the rules of who still takes part and which day is searched are here).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.calendar import CalendarEvent, EventKind, zone
 from micromoments.domain.day_load import schedule_days
 from micromoments.domain.free_slots import Availability, common_free_slots, fit
 from micromoments.domain.holds import SHARED_KINDS, SOCIAL_KINDS, Hold, HoldKind, HoldStatus
@@ -35,9 +36,11 @@ from micromoments.domain.intervals import Interval
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.pairing import SlotView, slot_view
+from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.reconcile import Write
+from micromoments.domain.settings import OrgSettings
 from micromoments.domain.watercooler import MIN_FREE, drop_in_slot
-from micromoments.domain.working_hours import WorkingHours
+from micromoments.domain.working_hours import WorkingHours, local_instant
 
 LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 
@@ -272,3 +275,57 @@ def member_view(
 
 
 SOCIAL_KIND_NAMES = frozenset(kind.value for kind in SOCIAL_KINDS)
+
+
+# -- the members of the events an organiser keeps --------------------------------------
+
+AHEAD = frozenset({HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED})
+
+
+def events_ahead(stored: Sequence[Hold], now: datetime) -> list[Hold]:
+    """The shared events whose members the organiser's scan reads: planned or placed by us
+    (not adopted) and not over yet."""
+    return [h for h in stored if h.shared and h.status in AHEAD and h.end > now]
+
+
+def event_day(hold: Hold, tz: tzinfo) -> Interval:
+    """The organiser's local day of the event (``tz``: their zone), epoch seconds: where a
+    moved event may go."""
+    return (local_instant(hold.day, 0, tz), local_instant(hold.day + timedelta(days=1), 0, tz))
+
+
+def member_window(day: Interval) -> tuple[datetime, datetime]:
+    """The stretch of a member's mirror expanded for ``day``: a day either side, since the
+    member's own day may begin or end in another zone."""
+    return (
+        datetime.fromtimestamp(day[0], UTC) - timedelta(days=1),
+        datetime.fromtimestamp(day[1], UTC) + timedelta(days=1),
+    )
+
+
+def dropped(member: Person) -> bool:
+    """A member who no longer takes part (no longer opted in) is dropped from the event; an
+    erased one (no person at all) too."""
+    return member.status is not PersonStatus.ACTIVE
+
+
+def view_of(
+    member: Person,
+    settings: OrgSettings,
+    events: Sequence[CalendarEvent],
+    holds: Sequence[Hold],
+    *,
+    hold: Hold,
+    day: Interval,
+) -> SlotView:
+    """``member``'s `SlotView` of the event's ``day``, in their own zone and hours, with the
+    event lifted off."""
+    return member_view(
+        events,
+        holds,
+        tz=zone(member.zone_name(settings.timezone)),
+        hours=member.hours(settings.working_hours),
+        within=day,
+        exclude=hold.id,
+        minutes=(int(hold.end.timestamp()) - int(hold.start.timestamp())) // 60,
+    )

@@ -3,11 +3,14 @@
 `LocalRuntime` starts moto's server (DynamoDB, SQS, SES, Scheduler, Secrets Manager) and the
 package's Calendar v3 server on free loopback ports, creates what a deployment has (the table
 from template.yaml, the scan queue and its dead-letter queue, a verified SES sender, the
-hourly dispatch schedule, the service-account key and the signing key in Secrets Manager)
-and points the process's environment at them, so the real handlers run unchanged: real
-boto3 against moto over HTTP, real google-api-python-client against the Calendar server on
-the domain-wide delegation path (the server issues tokens for the generated key and
-refuses anything else).
+hourly dispatch schedule, the Google secret and the signing key in Secrets Manager) and
+points the process's environment at them, so the real handlers run unchanged: real boto3
+against moto over HTTP, real google-api-python-client against the Calendar server on the
+domain-wide delegation path. ``google_credentials="keyless"`` (the default) puts a
+credential configuration in the Google secret: the handlers' AWS credentials federate into
+the server's stand-in workload identity pool and the service account signs the delegation
+JWTs with ``signJwt``; ``"key"`` puts a generated service-account key there. Either way the
+server issues tokens only for JWTs signed by the service account and refuses anything else.
 
 Everything it changes (environment variables, the cached `config()` and `wiring` objects,
 boto3's default session, the handlers' log level) is put back by `LocalRuntime.stop`.
@@ -49,6 +52,7 @@ HOST = "127.0.0.1"
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 FAKE_CREDENTIAL = "local-testing"
+GOOGLE_CREDENTIALS = ("keyless", "key")  # what the Google secret holds (docs/google-access.md)
 MAX_RECEIVE_COUNT = 5  # the scan queue's redrive policy, as in template.yaml
 
 # Standard AWS variables that would send boto3 elsewhere than moto, or to a profile.
@@ -191,7 +195,11 @@ class LocalRuntime:
         calendar_port: int = 0,
         domain: str = "example.com",
         quiet: bool = True,
+        google_credentials: str = "keyless",
     ) -> None:
+        if google_credentials not in GOOGLE_CREDENTIALS:
+            raise ValueError(f"google_credentials must be one of {GOOGLE_CREDENTIALS}")
+        self.google_credentials = google_credentials
         suffix = uuid.uuid4().hex[:8]
         self.domain = domain
         self.quiet = quiet
@@ -426,11 +434,19 @@ class LocalRuntime:
         )
 
         secrets = boto3.client("secretsmanager")
-        secrets.create_secret(
-            Name=self.google_key_secret,
-            SecretString=json.dumps(self.calendar.service_account_key()),
-        )
+        secrets.create_secret(Name=self.google_key_secret, SecretString=json.dumps(self._google()))
         ensure_master_key(self.signing_key_secret, client=secrets)
+
+    def _google(self) -> dict[str, Any]:
+        """What the Google secret holds: a credential configuration trusting the handlers'
+        AWS credentials as the scan role's, or a service-account key."""
+        if self.google_credentials == "key":
+            return self.calendar.service_account_key()
+        from micromoments.local.calendar_api.aws_signature import AwsCaller
+
+        role = f"arn:aws:sts::{ACCOUNT}:assumed-role/micromoments-scan/local"
+        caller = AwsCaller(FAKE_CREDENTIAL, FAKE_CREDENTIAL, FAKE_CREDENTIAL, role)
+        return self.calendar.credential_configuration([caller], aws_account=ACCOUNT)
 
 
 def sqs_record(message: MessageTypeDef, queue_arn: str) -> dict[str, Any]:

@@ -9,8 +9,10 @@ What is checked: the table (ACTIVE, keys, the ``scannable`` index, TTL, point-in
 recovery), the org settings, the scan and digest queues and their dead-letter queues, the
 dispatch, pair and digest schedules and their dead-letter queue, the SES identity of the
 sender, the signing key, and
-Google: a delegated token for one opted-in person with exactly the three narrow scopes,
-then ``settings.get timezone`` as that person through the gateway.
+Google: which access the Google secret configures (a service-account key, or keyless:
+workload identity federation and ``signJwt``), a delegated token for one opted-in person
+with exactly the three narrow scopes, then ``settings.get timezone`` as that person through
+the gateway.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = [
     "Target",
     "check_calendar_settings",
     "check_delegation",
+    "check_google_access",
     "check_org_settings",
     "check_queue",
     "check_schedules",
@@ -436,6 +439,18 @@ def _refusal(exc: BaseException) -> tuple[str, str]:
     return code, str(data.get("error_description") or text)
 
 
+def check_google_access(info: Mapping[str, Any], *, token_uri: str) -> Check:
+    """Which way to Google the secret configures: a key, or keyless."""
+    from micromoments.adapters.google_access import google_access
+    from micromoments.adapters.google_calendar import SCOPES
+
+    try:
+        access = google_access(info, token_uri=token_uri, scopes=SCOPES)
+    except ValueError as exc:
+        return fail("google access", str(exc))
+    return ok("google access", access.detail)
+
+
 def check_delegation(
     key_info: Mapping[str, Any],
     subject: str,
@@ -447,9 +462,10 @@ def check_delegation(
     """A delegated token for ``subject`` (the JWT bearer grant the scan function uses), and
     the scopes: exactly `NARROW_SCOPES` asked for and granted."""
     from google.auth.exceptions import RefreshError, TransportError
-    from google.oauth2 import service_account
 
+    from micromoments.adapters.google_access import google_access
     from micromoments.adapters.google_calendar import SCOPES
+    from micromoments.ports import DelegationMisconfigured
 
     asked = tuple(requested if requested is not None else SCOPES)
     exchange, scopes = "token exchange", "scopes"
@@ -461,24 +477,22 @@ def check_delegation(
             fail(scopes, _scope_problem("requests", broader, missing)),
         ]
     try:
-        credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-            {**key_info, "token_uri": token_uri}, scopes=list(asked)
-        ).with_subject(subject)
-    except (ValueError, KeyError) as exc:
-        return [
-            fail(exchange, f"the service-account key is unusable: {exc}"),
-            skip(scopes, "no token"),
-        ]
+        access = google_access(key_info, token_uri=token_uri, scopes=asked)
+    except ValueError as exc:
+        return [fail(exchange, str(exc)), skip(scopes, "no token")]
+    credentials = access.credentials_for(subject)
     recording = _Recording(request)
     try:
-        credentials.refresh(recording)
+        credentials.refresh(recording)  # type: ignore[no-untyped-call]
+    except DelegationMisconfigured as exc:
+        return [fail(exchange, str(exc)), skip(scopes, "no token")]
     except RefreshError as exc:
         code, description = _refusal(exc)
         if code == "unauthorized_client":
             reason = (
                 f"delegation refused the service account (unauthorized_client): in the Admin "
-                f"console, the client ID {key_info.get('client_id', '?')} must be granted "
-                "exactly the three scopes (deploy.md step 1)"
+                f"console, the client ID {_client_id(key_info, access.service_account_email)} "
+                "must be granted exactly the three scopes (deploy.md step 1)"
             )
         elif code == "invalid_scope":
             return [
@@ -493,8 +507,8 @@ def check_delegation(
     except TransportError as exc:
         return [fail(exchange, f"{token_uri} unreachable: {exc}"), skip(scopes, "no token")]
     granted = _granted(recording.last)
-    client = key_info.get("client_email", "the service account")
-    checks = [ok(exchange, f"{client} got a delegated token for {subject}")]
+    client, how = access.service_account_email, access.kind
+    checks = [ok(exchange, f"{client} got a delegated token for {subject} ({how})")]
     shown = granted if granted is not None else frozenset(asked)
     broader, missing = sorted(shown - NARROW_SCOPES), sorted(NARROW_SCOPES - shown)
     if broader or missing:
@@ -504,6 +518,14 @@ def check_delegation(
     source = "granted" if granted is not None else "requested (the token response names none)"
     checks.append(ok(scopes, f"exactly the three, {source}: {names}"))
     return checks
+
+
+def _client_id(info: Mapping[str, Any], email: str) -> str:
+    """The service account's OAuth client ID (a key names it; keyless, gcloud tells)."""
+    if info.get("client_id"):
+        return str(info["client_id"])
+    describe = f"gcloud iam service-accounts describe {email} --format='value(oauth2ClientId)'"
+    return f"of {email} ({describe})"
 
 
 def _scope_problem(verb: str, broader: list[str], missing: list[str]) -> str:
@@ -612,17 +634,8 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
 
 def _google(settings: Config, clients: Clients, have_table: bool) -> list[Check]:
     names = ("token exchange", "scopes", "calendar settings")
-    if not have_table:
-        return [skip(name, "no table to find an opted-in person in") for name in names]
-    try:
-        subject = pick_subject(clients.store())
-    except Exception as exc:
-        return [fail(names[0], f"cannot read the scannable index: {describe_error(exc)}")]
-    if subject is None:
-        return [skip(name, "nobody is opted in yet to act as") for name in names]
-
-    checks: list[Check] = []
     secret = settings.google_key_secret
+    key_info: Mapping[str, Any] | None = None
     if secret:
         from micromoments.adapters.google_calendar import load_key_info
 
@@ -630,14 +643,39 @@ def _google(settings: Config, clients: Clients, have_table: bool) -> list[Check]
             key_info = load_key_info(secret, client=clients.secretsmanager())
         except Exception as exc:
             return [
-                fail(names[0], describe_error(exc)),
-                skip(names[1], "no key"),
-                skip(names[2], "no key"),
+                fail("google access", describe_error(exc)),
+                *(skip(name, "no key or credential configuration") for name in names),
             ]
+        access = [check_google_access(key_info, token_uri=settings.google_token_uri)]
+        if access[0].status is Status.FAIL:
+            return [*access, *(skip(name, "no usable Google access") for name in names)]
+    else:
+        access = [
+            skip(
+                "google access",
+                "MICROMOMENTS_GOOGLE_KEY_SECRET is not set (<stack>/google-key): neither a "
+                "key nor keyless",
+            )
+        ]
+    if not have_table:
+        return [*access, *(skip(name, "no table to find an opted-in person in") for name in names)]
+    try:
+        subject = pick_subject(clients.store())
+    except Exception as exc:
+        return [
+            *access,
+            fail(names[0], f"cannot read the scannable index: {describe_error(exc)}"),
+        ]
+    if subject is None:
+        return [*access, *(skip(name, "nobody is opted in yet to act as") for name in names)]
+
+    checks: list[Check] = [*access]
+    if key_info is not None:
+        info = key_info
         checks += _guarded(
             names[0],
             lambda: check_delegation(
-                key_info,
+                info,
                 subject,
                 token_uri=settings.google_token_uri,
                 request=clients.google_request(),

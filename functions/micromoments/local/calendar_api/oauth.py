@@ -28,6 +28,7 @@ GOOGLE_AUDIENCES = frozenset(
         "https://www.googleapis.com/oauth2/v4/token",
     }
 )
+SERVICE_ACCOUNT_EMAIL = "micromoments-local@micromoments-local.iam.gserviceaccount.com"
 TOKEN_LIFETIME_S = 3600
 _MAX_ASSERTION_LIFETIME_S = 3600
 _CLOCK_SKEW_S = 300
@@ -84,7 +85,7 @@ def generate_key() -> ServiceAccountKey:
     return ServiceAccountKey(
         private_key_pem=pem,
         key_id=secrets.token_hex(20),
-        client_email="micromoments-local@micromoments-local.iam.gserviceaccount.com",
+        client_email=SERVICE_ACCOUNT_EMAIL,
         client_id=str(100_000_000_000_000_000_000 + secrets.randbelow(10**20)),
         public_key=private.public_key(),
     )
@@ -101,6 +102,17 @@ class AccessToken:
 
 def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def key_for(assertion: str, keys: list[ServiceAccountKey]) -> ServiceAccountKey | None:
+    """The service account's key the assertion's header names (``kid``), else the first
+    (which then fails verification with Google's answer)."""
+    try:
+        header = json.loads(_b64decode(assertion.split(".", maxsplit=1)[0]))
+        kid = header.get("kid") if isinstance(header, dict) else None
+    except (ValueError, TypeError):
+        kid = None
+    return next((key for key in keys if key.key_id == kid), keys[0] if keys else None)
 
 
 def verify_assertion(

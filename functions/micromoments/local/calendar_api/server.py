@@ -1,8 +1,10 @@
 """`CalendarServer`: a stateful Google Calendar v3 stand-in on a loopback port.
 
 It serves the HTTP google-api-python-client sends (plain requests and multipart batches)
-and google-auth's JWT bearer grant, checks requests against the discovery document shipped
-in google-api-python-client, and can add latency, faults and per-user rate limits.
+google-auth's JWT bearer grant and, for keyless access, the STS token exchange and the IAM
+Credentials methods (`federation`), checks requests against the discovery document shipped
+in google-api-python-client, and can add latency, faults and per-user rate limits. Watch
+channels (``events.watch``, ``channels.stop``) get push notifications (`push`).
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ import urllib.parse
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from micromoments.local.calendar_api import discovery, oauth
+from micromoments.local.calendar_api import discovery, federation, oauth, push
+from micromoments.local.calendar_api.aws_signature import AwsCaller
 from micromoments.local.calendar_api.errors import ApiError, invalid, not_found
 from micromoments.local.calendar_api.state import Calendar, Calendars, same_address, tags
 from micromoments.local.calendar_api.synthetic_events import google_events
@@ -91,12 +94,14 @@ class WriteRecord:
 class ServerCounters:
     """What the server received. ``requests`` counts API calls as Google's quota does (each
     part of a batch is one); ``round_trips`` counts HTTP requests to the API (a batch is
-    one); ``oauth_round_trips`` counts token requests."""
+    one); ``oauth_round_trips`` counts requests to get a token: the token endpoint, and for
+    keyless access STS, ``generateAccessToken`` and ``signJwt`` (``by_auth`` by endpoint)."""
 
     requests: int = 0
     round_trips: int = 0
     oauth_round_trips: int = 0
     by_method: dict[str, int] = field(default_factory=dict)
+    by_auth: dict[str, int] = field(default_factory=dict)
     by_status: dict[int, int] = field(default_factory=dict)
 
     def reset(self) -> None:
@@ -155,8 +160,17 @@ class CalendarServer:
     rolling minute), ``require_auth`` (401 without a token this server issued or one of
     ``static_tokens``).
 
+    Delegation: `service_account_key` hands out a key; `credential_configuration` sets up
+    keyless access instead (or as well), whose ``token_fault_rate`` faults answer 503 too.
+
     ``users/me`` is the subject of a delegated access token; with a static token or none,
     the ``X-Goog-User`` header names it (else 400).
+
+    Push: ``events.watch`` opens a channel on a calendar's events and the server POSTs a
+    ``sync`` message, then ``exists`` on every change of those events, to the channel's
+    (loopback) address from a sender thread (`push`); ``push_knobs`` drop, duplicate, delay
+    or reorder those messages, seeded by ``seed``; ``clock`` (epoch seconds) is the time
+    channels expire by. `push` holds the channels and the log of deliveries.
     """
 
     def __init__(
@@ -175,6 +189,8 @@ class CalendarServer:
         static_tokens: Iterable[str] = (),
         host: str = "127.0.0.1",
         port: int = 0,
+        push_knobs: push.PushKnobs | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         unknown = set(fault_kinds) - set(FAULT_KINDS)
         if unknown or not fault_kinds:
@@ -200,10 +216,12 @@ class CalendarServer:
         self._suspended: set[str] = set()
         self._misconfigured = False
         self._key: oauth.ServiceAccountKey | None = None
+        self._federation: federation.Federation | None = None
         self._recent: dict[str, deque[float]] = {}
         self._stopping = threading.Event()
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self.push = push.Channels(seed=seed, knobs=push_knobs or push.PushKnobs(), clock=clock)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -221,6 +239,7 @@ class CalendarServer:
             daemon=True,
         )
         self._thread.start()
+        self.push.start()
         return self
 
     def stop(self) -> None:
@@ -228,6 +247,7 @@ class CalendarServer:
         if server is None:
             return
         self._stopping.set()
+        self.push.shutdown()
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -281,6 +301,7 @@ class CalendarServer:
         with self._lock:
             cal = self._calendars.find(email) or self._calendars.add(email, "UTC")
             self._calendars.seed(cal, events)
+        self._publish_changes()
 
     def seed_synthetic(self, person: SyntheticPerson) -> None:
         """Add the person's calendar (in their zone) with their synthetic events."""
@@ -314,6 +335,7 @@ class CalendarServer:
         """``email`` answers an invitation: its responseStatus on every copy of the event."""
         with self._lock:
             self._calendars.respond(email, event_id, response_status)
+        self._publish_changes()
 
     def suspend(self, email: str) -> None:
         """Grants for this subject answer ``invalid_grant`` (suspended or deleted account)."""
@@ -341,12 +363,47 @@ class CalendarServer:
         with self._lock:
             self.fault_rate = rate
 
+    def set_push_knobs(self, **changes: Any) -> None:
+        """Change delivery knobs from now on (fields of `push.PushKnobs`)."""
+        self.push.knobs = replace(self.push.knobs, **changes)
+
+    def _publish_changes(self) -> None:
+        """An ``exists`` message for every watched calendar whose events changed."""
+        with self._lock:
+            changed = self._calendars.drain_changed()
+        self.push.changed(changed)
+
     def service_account_key(self) -> dict[str, str]:
         """A service-account JSON key whose token_uri is this server (generated once)."""
         with self._lock:
             if self._key is None:
                 self._key = oauth.generate_key()
             return self._key.info(self.token_uri)
+
+    def credential_configuration(
+        self, callers: Iterable[AwsCaller], *, aws_account: str
+    ) -> dict[str, Any]:
+        """Keyless access (generated once): a workload identity pool whose AWS provider
+        trusts ``aws_account``, where ``callers`` are the AWS credentials of its roles; the
+        service account (the same one `service_account_key` is a key of) lets the pool
+        impersonate it and may sign JWTs with its Google-managed key. Returns the credential
+        configuration ``gcloud`` would write, with every URL on this server."""
+        with self._lock:
+            if self._federation is None:
+                self._federation = federation.Federation(
+                    service_account=oauth.SERVICE_ACCOUNT_EMAIL,
+                    managed_key=oauth.generate_key(),
+                    aws_account=aws_account,
+                )
+            self._federation.callers.update({c.access_key_id: c for c in callers})
+            return self._federation.configuration(self.root_url)
+
+    @property
+    def federation(self) -> federation.Federation:
+        """The keyless setup (`credential_configuration` first), to switch grants off."""
+        if self._federation is None:
+            raise RuntimeError("no credential configuration was made")
+        return self._federation
 
     # -- WSGI --------------------------------------------------------------------------------
 
@@ -355,10 +412,13 @@ class CalendarServer:
         target = str(environ.get("RAW_URI") or request.full_path)
         path = target.partition("?")[0]
         if path == TOKEN_PATH:
-            with self._lock:
-                self.counters.oauth_round_trips += 1
+            self._count_auth("token")
             self._delay()
             reply = self._token(request)
+        elif path == federation.STS_PATH or path.startswith(federation.IAM_PREFIX):
+            self._count_auth("sts" if path == federation.STS_PATH else path.rpartition(":")[2])
+            self._delay()
+            reply = self._keyless(request, path)
         else:
             with self._lock:
                 self.counters.round_trips += 1
@@ -371,6 +431,11 @@ class CalendarServer:
                 reply = self._api(request.method, target, headers, body)
         response = Response(reply.body, status=reply.status, content_type=reply.content_type)
         return response(environ, start_response)
+
+    def _count_auth(self, endpoint: str) -> None:
+        with self._lock:
+            self.counters.oauth_round_trips += 1
+            self.counters.by_auth[endpoint] = self.counters.by_auth.get(endpoint, 0) + 1
 
     def _delay(self) -> None:
         if self.latency_ms > 0:
@@ -385,6 +450,7 @@ class CalendarServer:
         with self._lock:
             self.counters.requests += 1
         reply, name = self._api_inner(http_method, path, query_string, headers, body)
+        self._publish_changes()
         with self._lock:
             self.counters.by_method[name] = self.counters.by_method.get(name, 0) + 1
             self.counters.by_status[reply.status] = self.counters.by_status.get(reply.status, 0) + 1
@@ -456,7 +522,14 @@ class CalendarServer:
                 )
             if name == "settings.get":
                 return 200, self._setting(principal, path_params["setting"])
+            if name == "channels.stop":
+                self.push.stop(payload)
+                return 204, None
             cal = self._calendar(principal, path_params["calendarId"])
+            if name == "events.watch":
+                return 200, self.push.watch(
+                    cal.email.lower(), path_params["calendarId"], payload, self.base_url
+                )
             if name == "calendars.get":
                 return 200, _calendar_resource(cal)
             if name == "events.list":
@@ -657,6 +730,24 @@ class CalendarServer:
         chunks.append(f"--{out_boundary}--\r\n".encode())
         return _Reply(200, b"".join(chunks), f"multipart/mixed; boundary={out_boundary}")
 
+    # -- keyless access ----------------------------------------------------------------------
+
+    def _keyless(self, request: Request, path: str) -> _Reply:
+        if request.method != "POST":
+            return _json_reply(405, {"error": "invalid_request"})
+        if self._chance(self.token_fault_rate):
+            return _json_reply(503, {"error": {"code": 503, "status": "UNAVAILABLE"}})
+        keyless = self._federation
+        if keyless is None:
+            return _error_reply(not_found())
+        now = time.time()
+        if path == federation.STS_PATH:
+            answer = keyless.exchange({k: str(v) for k, v in request.form.items()}, now)
+        else:
+            authorization = request.headers.get("authorization", "")
+            answer = keyless.iam(path, authorization, request.get_data(), now)
+        return _json_reply(answer.status, answer.payload)
+
     # -- token endpoint --------------------------------------------------------------------
 
     def _token(self, request: Request) -> _Reply:
@@ -673,14 +764,16 @@ class CalendarServer:
                 400,
                 {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."},
             )
+        assertion = str(form.get("assertion", ""))
         with self._lock:
-            key = self._key
+            keys = [self._key] if self._key is not None else []
+            if self._federation is not None:
+                keys.append(self._federation.managed_key)
+        key = oauth.key_for(assertion, keys)
         if key is None:
             return _json_reply(400, {"error": "invalid_grant", "error_description": "No key."})
         try:
-            claims = oauth.verify_assertion(
-                str(form.get("assertion", "")), key, self.token_uri, time.time()
-            )
+            claims = oauth.verify_assertion(assertion, key, self.token_uri, time.time())
             with self._lock:
                 if self._misconfigured:
                     raise oauth.GrantError(

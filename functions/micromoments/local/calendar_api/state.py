@@ -169,6 +169,7 @@ class Calendars:
         self._seq = 0
         self._pages: OrderedDict[str, _Page] = OrderedDict()
         self._page_counter = 0
+        self.changed: set[str] = set()  # keys of calendars whose events changed (drained)
 
     # -- calendars ---------------------------------------------------------------------------
 
@@ -195,10 +196,16 @@ class Calendars:
     def invalidate(self, email: str) -> None:
         self.require(email).epoch += 1
 
+    def drain_changed(self) -> set[str]:
+        """Keys of the calendars whose events changed since the last call."""
+        changed, self.changed = self.changed, set()
+        return changed
+
     # -- storing -----------------------------------------------------------------------------
 
     def _touch(self, cal: Calendar, resource: dict[str, Any], *, stamp: bool = True) -> None:
         self._seq += 1
+        self.changed.add(cal.email.lower())
         cal.last_seq = self._seq
         cal.seqs[resource["id"]] = self._seq
         resource["etag"] = f'"{3_180_000_000_000_000 + self._seq}"'

@@ -42,6 +42,7 @@ def run_demo(
     moto_port: int = 0,
     calendar_port: int = 0,
     progress: Progress = stderr_progress,
+    google_credentials: str = "keyless",
 ) -> dict[str, Any]:
     """Run the demo and write ``out/index.html`` and ``out/summary.json``; the summary."""
     require_local_extra()
@@ -50,7 +51,7 @@ def run_demo(
     with DemoLock(out):
         started = time.perf_counter()
         summary, pictures, connection = _run(
-            people, seed, moto_port, calendar_port, progress, out / "outbox"
+            people, seed, moto_port, calendar_port, progress, out / "outbox", google_credentials
         )
         summary["seconds"] = round(time.perf_counter() - started, 1)
         _write_outputs(out, summary, pictures, connection)
@@ -60,7 +61,13 @@ def run_demo(
 
 
 def _run(
-    people: int, seed: int, moto_port: int, calendar_port: int, progress: Progress, outbox: Path
+    people: int,
+    seed: int,
+    moto_port: int,
+    calendar_port: int,
+    progress: Progress,
+    outbox: Path,
+    google_credentials: str = "keyless",
 ) -> tuple[dict[str, Any], list[Picture], Connection]:
     from micromoments import wiring
     from micromoments.adapters.dynamo import DynamoTable
@@ -76,11 +83,14 @@ def _run(
         org = generate_org(people, seed=seed, start=first_day, days=DAYS)
     zones = sorted({p.person.timezone or org.settings.timezone for p in org.people})
     progress("starting the stand-ins: moto's server and the Calendar API server …")
-    with LocalRuntime(moto_port=moto_port, calendar_port=calendar_port) as runtime:
+    with LocalRuntime(
+        moto_port=moto_port, calendar_port=calendar_port, google_credentials=google_credentials
+    ) as runtime:
         server = runtime.calendar
+        how = "a generated key" if google_credentials == "key" else "keyless: federation, signJwt"
         progress(
             f"  moto {runtime.moto_url} (DynamoDB, SQS, SES, Scheduler, Secrets Manager); "
-            f"Calendar API {server.root_url} (delegation with a generated key)"
+            f"Calendar API {server.root_url} (delegation with {how})"
         )
         events = sum(len(p.events) for p in org.people)
         progress(

@@ -1,0 +1,161 @@
+"""Scan one person: the lease, then the steps in order (DESIGN.md "Flow", "Holds", Safety).
+
+    lease -> sync -> day loads -> plan -> reconcile -> journal + apply -> release
+
+`_scan` reads as those steps: `sync.sync` (the zone, the incremental sync into the event
+mirror), `plan.window_events` (the mirror over the analysis window, from which reconcile
+computes the day loads), `journal.settle_journal` (the writes of a scan that died),
+`plan.plan` (the shared events this person organises, then their own days), `apply.persist`
+(day loads and records) and `apply.apply_writes` (journal, send, settle). A rescan of an
+unchanged calendar makes no Calendar write and no Store write except its lease. Every write
+is journaled before it is sent; a crash between the two is resolved by the next scan, which
+GETs the event before re-sending.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from micromoments.domain.calendar import CalendarEvent, zone
+from micromoments.domain.journal import WriteOp
+from micromoments.domain.lease import Lease
+from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.settings import OrgSettings
+from micromoments.ports import CalendarGateway, Store, SubjectSuspended
+from micromoments.services.people import erase_if_requested, finish_opt_out
+from micromoments.services.scan.apply import apply_writes, outgoing, persist
+from micromoments.services.scan.journal import Resend, settle_journal
+from micromoments.services.scan.members import Expander
+from micromoments.services.scan.plan import plan, window_events
+from micromoments.services.scan.scan_report import ScanReport
+from micromoments.services.scan.sync import sync
+
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+def default_expander(
+    events: Sequence[MirrorEvent], start: datetime, end: datetime
+) -> list[CalendarEvent]:
+    from micromoments.adapters.mirror_expansion import expand_mirror
+
+    return expand_mirror(events, start=start, end=end)
+
+
+def scan_person(
+    email: str,
+    *,
+    store: Store,
+    calendar: CalendarGateway,
+    now: datetime,
+    owner: str,
+    lease_for: timedelta = DEFAULT_LEASE,
+    expand: Expander = default_expander,
+    master_key: bytes | None = None,
+    dry_run: bool = False,
+) -> ScanReport:
+    """Scan one person. Raises on errors worth a retry (the message is redelivered)."""
+    report = ScanReport(person=email, outcome="skipped")
+    person = store.get_person(email)
+    if person is None or person.status not in (PersonStatus.ACTIVE, PersonStatus.LEAVING):
+        report.status = person.status.value if person else "unknown"
+        return report  # never opted in, or gone: no Google call at all
+    lease = Lease(email, owner, now + lease_for)
+    if not store.acquire_lease(lease, now):
+        report.outcome = "busy"
+        report.status = person.status.value
+        return report
+    before = dataclasses.replace(calendar.counters, by_method={})
+    try:
+        _scan(person, report, store, calendar, now, expand, master_key, dry_run)
+    except SubjectSuspended:
+        suspended = person.model_copy(update={"status": PersonStatus.SUSPENDED})
+        store.update_person(suspended, expected_status=person.status)
+        report.outcome = "suspended"
+        report.status = PersonStatus.SUSPENDED.value
+    finally:
+        store.release_lease(lease)
+        report.google_requests = calendar.counters.requests - before.requests
+        report.round_trips = calendar.counters.round_trips - before.round_trips
+    return report
+
+
+def _scan(
+    person: Person,
+    report: ScanReport,
+    store: Store,
+    calendar: CalendarGateway,
+    now: datetime,
+    expand: Expander,
+    master_key: bytes | None,
+    dry_run: bool,
+) -> None:
+    email = person.email
+    settings = store.get_settings() or OrgSettings()
+    person, mirror = sync(person, settings, store, calendar, now)
+    events = window_events(person, settings, mirror, now, expand)
+    writes: Resend = [] if dry_run else settle_journal(email, store, calendar, report)
+    planned = plan(person, settings, store, mirror, events, now, expand)
+    outcome = planned.outcome
+    today = now.astimezone(zone(person.zone_name(settings.timezone))).date()
+    report.overloaded_days = sum(
+        1 for load in outcome.loads if load.overloaded and load.date >= today
+    )
+    report.status = person.status.value
+    if dry_run:
+        report.outcome = "dry-run"
+        report.holds["placed"] = sum(1 for w in outcome.writes if w.op is WriteOp.INSERT)
+        return
+
+    persist(email, outcome, store, report)
+    if not settings.paused:
+        # Re-read opt-in right before writing: a person who left meanwhile gets no new hold.
+        fresh = store.get_person(email)
+        if fresh is not None and fresh.status is person.status:
+            writes = outgoing(writes, outcome.writes)
+        apply_writes(email, writes, store, calendar, now, report, planned.addresses)
+
+    report.outcome = "scanned"
+    if person.status is PersonStatus.LEAVING:
+        done = finish_opt_out(store, person, now=now)
+        report.status = done.status.value
+        if master_key is not None:
+            erase_if_requested(store, done, master_key=master_key, now=now)
+
+
+def scan_people(
+    emails: Sequence[str],
+    *,
+    store: Store,
+    calendar: CalendarGateway,
+    now: datetime,
+    owner: str,
+    overlap: int = 10,
+    master_key: bytes | None = None,
+) -> dict[str, ScanReport | BaseException]:
+    """Scan a batch of people (one SQS batch), overlapping their I/O on a small pool.
+
+    Each person's outcome is their report or the exception that failed them, so the
+    caller can report partial batch failures. ``overlap=1`` scans one after the other.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(email: str) -> ScanReport | BaseException:
+        try:
+            return scan_person(
+                email,
+                store=store,
+                calendar=calendar,
+                now=now,
+                owner=owner,
+                master_key=master_key,
+            )
+        except Exception as exc:
+            return exc
+
+    if overlap <= 1 or len(emails) <= 1:
+        return {email: one(email) for email in emails}
+    with ThreadPoolExecutor(max_workers=min(overlap, len(emails))) as pool:
+        return dict(zip(emails, pool.map(one, emails), strict=True))

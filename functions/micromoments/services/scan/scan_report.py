@@ -1,0 +1,42 @@
+"""What one scan did: the report the scan worker, the operator commands and the benchmarks
+read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class ScanReport:
+    """What one scan did. ``outcome``: scanned, skipped (not opted in), busy (another scan
+    holds the lease), suspended (Google refused the account), or dry-run.
+
+    ``google_requests`` and ``round_trips`` are the gateway's counters over the scan: exact
+    for a scan on its own, but scans overlapping on one gateway (`scan_people`) see each
+    other's calls, so batch totals are taken around the whole batch instead."""
+
+    person: str
+    outcome: str
+    status: str = ""
+    overloaded_days: int = 0
+    holds: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(
+            ("placed", "moved", "removed", "kept", "dismissed", "adopted"), 0
+        )
+    )
+    failed_writes: int = 0
+    google_requests: int = 0
+    round_trips: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "person": self.person,
+            "outcome": self.outcome,
+            "status": self.status,
+            "overloaded_days": self.overloaded_days,
+            "holds": dict(self.holds),
+            "failed_writes": self.failed_writes,
+            "google_requests": self.google_requests,
+            "round_trips": self.round_trips,
+        }

@@ -463,7 +463,7 @@ def _main(argv: Sequence[str] | None, out: TextIO) -> int:
             "doctor",
             "uninstall",
         ):
-            from micromoments import operator_commands
+            from micromoments.ops import commands as operator_commands
 
             return operator_commands.run(args, out)
         return _calendar_command(args, out)

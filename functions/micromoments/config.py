@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -94,3 +95,83 @@ class Config(BaseModel):
 def config() -> Config:
     """The process's settings, read once."""
     return Config.from_environ(os.environ)
+
+
+# -- each function's own settings (STYLE.md 14) ----------------------------------------------
+
+_Needs = TypeVar("_Needs", bound="FunctionSettings")
+
+
+class FunctionSettings(BaseModel):
+    """What one Lambda function cannot run without: its required fields, each with the
+    reason it is needed. `function_settings` checks them once per process (the cold start)
+    and fails with one line naming every missing variable."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(min_length=1, description="name the DynamoDB table to use")
+
+
+class ScanSettings(FunctionSettings):
+    """The scan worker: the table (the signing key is optional: it keys the log hashes and
+    erasures when set)."""
+
+    signing_key_secret: str | None = None
+
+
+class DispatchSettings(FunctionSettings):
+    scan_queue_url: str = Field(min_length=1, description="name the scan queue")
+
+
+class PairSettings(DispatchSettings):
+    signing_key_secret: str = Field(min_length=1, description="pairing needs pseudonyms")
+
+
+class DigestDispatchSettings(FunctionSettings):
+    """The hourly digest dispatch. Without the site's URL and the sender nobody is queued
+    yet (the first deploy has no URL), so those two are optional here."""
+
+    digest_queue_url: str = Field(min_length=1, description="name the digest queue")
+    public_base_url: str | None = None
+    sender_address: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether an email could carry its links now (the site's URL and the sender set)."""
+        return bool(self.public_base_url and self.sender_address)
+
+
+class DigestSendSettings(FunctionSettings):
+    signing_key_secret: str = Field(
+        min_length=1, description="unsubscribe links are signed with it"
+    )
+    public_base_url: str = Field(min_length=1, description="emails link to the site")
+    sender_address: str = Field(min_length=1, description="digests are sent from it")
+
+
+class SiteSettings(FunctionSettings):
+    scan_queue_url: str = Field(min_length=1, description="opting in and out queue scans")
+    signing_key_secret: str = Field(min_length=1, description="the site needs its keys")
+    public_base_url: str = Field(min_length=1, description="sign-in links point at the site")
+    sender_address: str = Field(min_length=1, description="sign-in links are sent from it")
+    sign_in_per_source_per_hour: int = 500
+
+
+def function_settings(model: type[_Needs], settings: Config | None = None) -> _Needs:
+    """``model`` read from the process's settings, checked once per process (and again
+    only when the settings are read anew); `ConfigError` names every missing variable."""
+    validated: _Needs = _validated(model, settings or config())
+    return validated
+
+
+@cache
+def _validated(model: type[_Needs], settings: Config) -> _Needs:
+    try:
+        return model.model_validate(settings.model_dump())
+    except ValidationError as exc:
+        missing = []
+        for error in exc.errors():
+            field = str(error["loc"][0])
+            why = model.model_fields[field].description or error["msg"]
+            missing.append(f"{_ENV.get(field, field)} is not set: {why}")
+        raise ConfigError("; ".join(missing)) from None

@@ -15,4 +15,10 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=SERVICE, service=SERVICE)
 tracer = Tracer(service=SERVICE)
 
-__all__ = ["MetricUnit", "logger", "metrics", "tracer"]
+
+def count(name: str, value: int = 1) -> None:
+    """Add a Count metric (the only unit the functions report)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+__all__ = ["MetricUnit", "count", "logger", "metrics", "tracer"]

@@ -2,7 +2,7 @@
 
 Services depend on these; adapters implement them (`adapters.memory` and
 `adapters.memory_calendar` for unit tests, `adapters.dynamo` and
-`adapters.google_calendar` deployed). Later issues add Mailer here.
+`adapters.google_calendar` deployed); `wiring` builds the deployed ones.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from typing import Protocol
 from micromoments.domain.access import Session, SignInToken
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestRecord
+from micromoments.domain.digest_request import DigestRequest
 from micromoments.domain.holds import Hold
 from micromoments.domain.journal import JournalEntry, WriteOp
 from micromoments.domain.lease import Lease
 from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.pairing import PairingHistoryEntry, PairingRound
 from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 
 
@@ -335,4 +337,23 @@ class Mailer(Protocol):
         """Send one fully formed MIME message (From, To, Subject and any headers set by the
         caller); return the provider's message id. Raises MailError (one clear line) on
         failure."""
+        ...
+
+
+# -- work queues -----------------------------------------------------------------------------
+
+
+class ScanQueue(Protocol):
+    """The scan queue: one message a person to scan."""
+
+    def send(self, requests: list[ScanRequest]) -> None:
+        """Enqueue scan requests (at most 10 per call, as SQS SendMessageBatch takes)."""
+        ...
+
+
+class DigestQueue(Protocol):
+    """The digest queue: one message a person and ISO week to email."""
+
+    def send(self, requests: list[DigestRequest]) -> None:
+        """Enqueue digest requests (at most 10 per call, as SQS SendMessageBatch takes)."""
         ...

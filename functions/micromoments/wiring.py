@@ -1,7 +1,8 @@
 """The composition root: builds the real adapters once per process (STYLE.md 4).
 
-Handlers and commands ask here for a Store or a CalendarGateway; services take them as
-arguments, so tests pass fakes instead.
+Handlers and commands ask here for a port (`ports.Store`, `CalendarGateway`, `ScanQueue`,
+`DigestQueue`, `Mailer`) and never see the concrete adapter; services take ports as
+arguments, and handlers take their dependencies as an argument, so tests pass fakes.
 """
 
 from __future__ import annotations
@@ -12,23 +13,33 @@ from typing import TYPE_CHECKING
 from micromoments.config import Config, config
 
 if TYPE_CHECKING:
-    from micromoments.adapters.google_calendar import GoogleCalendarGateway
-    from micromoments.adapters.sqs import SqsDigestQueue, SqsScanQueue
     from micromoments.adapters.table import TableStore
     from micromoments.domain.people import PersonStatus
-    from micromoments.ports import Mailer
+    from micromoments.ports import CalendarGateway, DigestQueue, Mailer, ScanQueue, Store
 
 
 @cache
-def store() -> TableStore:
+def store() -> Store:
+    """The Store on the function's DynamoDB table."""
     from micromoments.adapters.dynamo import dynamo_store
 
     return dynamo_store(config().require_table())
 
 
+def table_store() -> TableStore:
+    """`store` as the concrete single-table adapter: for the operator commands and the
+    local runtime, which look at the table itself (never a handler)."""
+    from micromoments.adapters.table import TableStore
+
+    found = store()
+    if not isinstance(found, TableStore):  # pragma: no cover - store() builds one
+        raise TypeError("the Store is not the single-table adapter")
+    return found
+
+
 def calendar_gateway(
-    settings: Config | None = None, *, table: TableStore | None = None, batching: bool = True
-) -> GoogleCalendarGateway:
+    settings: Config | None = None, *, table: Store | None = None, batching: bool = True
+) -> CalendarGateway:
     """A gateway whose blast radius the Store bounds: it acts only for opted-in people
     and only ever patches or deletes events the Store records as ours."""
     from micromoments.adapters.google_calendar import GoogleCalendarGateway, load_key_info
@@ -50,7 +61,7 @@ def calendar_gateway(
 
 
 @cache
-def default_calendar_gateway() -> GoogleCalendarGateway:
+def default_calendar_gateway() -> CalendarGateway:
     return calendar_gateway()
 
 
@@ -65,8 +76,18 @@ def master_key() -> bytes | None:
     return read_master_key(secret)
 
 
+def signing_key() -> bytes:
+    """The master key of a function whose settings require it (`master_key`, never None)."""
+    from micromoments.config import ConfigError
+
+    key = master_key()
+    if key is None:
+        raise ConfigError("MICROMOMENTS_SIGNING_KEY_SECRET is not set")
+    return key
+
+
 @cache
-def scan_queue() -> SqsScanQueue:
+def scan_queue() -> ScanQueue:
     from micromoments.adapters.sqs import SqsScanQueue
     from micromoments.config import ConfigError
 
@@ -77,7 +98,7 @@ def scan_queue() -> SqsScanQueue:
 
 
 @cache
-def digest_queue() -> SqsDigestQueue:
+def digest_queue() -> DigestQueue:
     from micromoments.adapters.sqs import SqsDigestQueue
     from micromoments.config import ConfigError
 

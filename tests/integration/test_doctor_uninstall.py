@@ -31,7 +31,7 @@ from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.calendar_api import CalendarServer
 from micromoments.local.calendar_api.oauth import generate_key
-from micromoments.services import doctor, uninstall
+from micromoments.ops import doctor, uninstall
 from micromoments.services.people import LIVE_HOLDS
 from micromoments.services.scan import scan_person
 

@@ -24,6 +24,7 @@ from micromoments.config import config
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus, Preferences
+from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarError
 
@@ -87,20 +88,22 @@ def _dispatch_population(store: TableStore) -> None:
     store.create_person(Person(email="out@example.com", status=PersonStatus.OPTED_OUT))
 
 
-def test_dispatch_pages_through_people_and_sends_batches_of_ten(
-    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_dispatch_pages_through_people_and_sends_batches_of_ten(aws: dict[str, Any]) -> None:
     from micromoments.handlers import dispatch as handler_module
 
     store: TableStore = aws["store"]
     _dispatch_population(store)
     sent: list[int] = []
-    real = wiring.scan_queue().send
-    monkeypatch.setattr(
-        wiring.scan_queue(), "send", lambda batch: (sent.append(len(batch)), real(batch))
-    )
+    real = wiring.scan_queue()
+
+    class CountingQueue:
+        def send(self, batch: list[ScanRequest]) -> None:
+            sent.append(len(batch))
+            real.send(batch)
+
+    deps = handler_module.DispatchDeps(store, CountingQueue())
     event = {"kind": "dispatch", "scheduled_time": WEDNESDAY_10_BERLIN}
-    result = handler_module.handler(event, Context())  # type: ignore[arg-type]
+    result = handler_module.handler(event, Context(), deps=deps)  # type: ignore[arg-type]
     assert result == {"people_seen": 25, "enqueued": 24, "batches": 3}
     assert sent == [10, 10, 4]
     bodies = drain(aws["sqs"], aws["url"])
@@ -153,7 +156,9 @@ def record(body: str, message_id: str | None = None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def worker(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def worker(aws: dict[str, Any]) -> dict[str, Any]:
+    from micromoments.handlers.scan import ScanDeps
+
     store: TableStore = aws["store"]
     calendar = PoisonedCalendar("bad@example.com")
     now = datetime.now(UTC)
@@ -168,8 +173,7 @@ def worker(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     settings = store.get_settings()
     assert settings is not None
     store.put_settings(settings.updated({"planning_weeks": "2"}))
-    monkeypatch.setattr(wiring, "default_calendar_gateway", lambda: calendar)
-    return {"store": store, "calendar": calendar}
+    return {"store": store, "calendar": calendar, "deps": ScanDeps(store, calendar)}
 
 
 def ours(calendar: MemoryCalendar, email: str) -> list[MirrorEvent]:
@@ -183,7 +187,9 @@ def test_a_poisoned_message_alone_returns_to_the_queue(worker: dict[str, Any]) -
     bad = record(json.dumps({"person": "bad@example.com", "reason": "hourly"}))
     malformed = record("{not json")
     stranger = record(json.dumps({"person": "never@example.com", "reason": "hourly"}))
-    response = scan.handler({"Records": [good, bad, malformed, stranger]}, Context())  # type: ignore[arg-type]
+    response = scan.handler(
+        {"Records": [good, bad, malformed, stranger]}, Context(), deps=worker["deps"]
+    )  # type: ignore[arg-type]
     assert response == {"batchItemFailures": [{"itemIdentifier": bad["messageId"]}]}
     assert ours(worker["calendar"], "ana@example.com")
     assert worker["calendar"].counters.by_method.get("events.list", 0) == 1  # no call for strangers
@@ -195,18 +201,20 @@ def test_the_same_message_twice_and_two_workers_place_one_hold(worker: dict[str,
     from micromoments.handlers import scan
 
     body = json.dumps({"person": "ana@example.com", "reason": "hourly"})
-    scan.handler({"Records": [record(body), record(body)]}, Context())  # type: ignore[arg-type]
+    scan.handler({"Records": [record(body), record(body)]}, Context(), deps=worker["deps"])  # type: ignore[arg-type]
     first = sorted(e.id for e in ours(worker["calendar"], "ana@example.com"))
     assert first
     threads = [
-        threading.Thread(target=scan.scan_batch, args=({"Records": [record(body)]}, None))
+        threading.Thread(
+            target=scan.scan_batch, args=({"Records": [record(body)]}, None, worker["deps"])
+        )
         for _ in range(2)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    scan.handler({"Records": [record(body)]}, Context())  # type: ignore[arg-type]
+    scan.handler({"Records": [record(body)]}, Context(), deps=worker["deps"])  # type: ignore[arg-type]
     assert sorted(e.id for e in ours(worker["calendar"], "ana@example.com")) == first
     inserts = [e for e in worker["calendar"].write_log if e[0] == "insert"]
     assert len(inserts) == len(first)
@@ -220,7 +228,7 @@ def test_the_same_message_twice_and_two_workers_place_one_hold(worker: dict[str,
 def test_malformed_messages_are_rejected_and_not_retried(worker: dict[str, Any], body: str) -> None:
     from micromoments.handlers import scan
 
-    response = scan.handler({"Records": [record(body)]}, Context())  # type: ignore[arg-type]
+    response = scan.handler({"Records": [record(body)]}, Context(), deps=worker["deps"])  # type: ignore[arg-type]
     assert response == {"batchItemFailures": []}
     assert worker["calendar"].counters.requests == 0
 
@@ -265,7 +273,7 @@ def test_misconfigured_delegation_fails_the_whole_batch(
     monkeypatch.setattr(worker["calendar"], "sync", refuse)
     body = json.dumps({"person": "ana@example.com", "reason": "hourly"})
     with pytest.raises(DelegationMisconfigured):
-        scan.handler({"Records": [record(body)]}, Context())  # type: ignore[arg-type]
+        scan.handler({"Records": [record(body)]}, Context(), deps=worker["deps"])  # type: ignore[arg-type]
     person = worker["store"].get_person("ana@example.com")
     assert person is not None and person.status is PersonStatus.ACTIVE  # nobody marked
 
@@ -285,10 +293,10 @@ def test_pair_handler_pairs_the_scheduled_week_and_a_retry_changes_nothing(
     for email in people:
         store.create_person(Person(email=email, team="core"))
         calendar.add_calendar(email, "Europe/Berlin")
-    monkeypatch.setattr(wiring, "default_calendar_gateway", lambda: calendar)
+    deps = pair.PairDeps(store, calendar, wiring.scan_queue(), wiring.signing_key())
     event = {"kind": "pair", "scheduled_time": "2026-11-26T12:00:00Z"}
 
-    first = pair.handler(event, Context())  # type: ignore[arg-type]
+    first = pair.handler(event, Context(), deps=deps)  # type: ignore[arg-type]
     assert first["iso_week"] == "2026-W49" and not first["continued"]
     assert (first["pairs"], first["trios"], first["watercoolers"]) == (1, 1, 1)
     queued = drain(aws["sqs"], aws["url"])
@@ -296,7 +304,7 @@ def test_pair_handler_pairs_the_scheduled_week_and_a_retry_changes_nothing(
         "organisers_queued"
     ]
 
-    retry = pair.handler(event, Context())  # type: ignore[arg-type]
+    retry = pair.handler(event, Context(), deps=deps)  # type: ignore[arg-type]
     assert retry["continued"] and retry["planned"] == 0
     assert (retry["pairs"], retry["trios"]) == (1, 1)
     # what the handler returns is what it logs: counts only, nobody's address or partner

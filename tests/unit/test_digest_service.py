@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from micromoments import wiring
 from micromoments.adapters.mail import MemoryMailer
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
-from micromoments.config import Config
+from micromoments.config import Config, DigestDispatchSettings, function_settings
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.digest import DigestState
+from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
 from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.people import Person, PersonStatus, Preferences
@@ -36,8 +36,6 @@ from micromoments.handlers import digest as handler
 from micromoments.ports import MailError, StoreError
 from micromoments.services import links as links_service
 from micromoments.services.digest import (
-    DigestRequest,
-    MalformedDigestRequest,
     SendOutcome,
     dispatch_digests,
     due_people,
@@ -520,13 +518,13 @@ def sqs_record(body: str) -> dict[str, Any]:
 @pytest.fixture
 def wired(monkeypatch: pytest.MonkeyPatch) -> tuple[TableStore, MemoryMailer]:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    store, mailer = new_store(), MemoryMailer()
-    settings = Config(public_base_url=BASE_URL, sender_address=SENDER)
-    monkeypatch.setattr(handler, "config", lambda: settings)
-    monkeypatch.setattr(wiring, "store", lambda: store)
-    monkeypatch.setattr(wiring, "mailer", lambda: mailer)
-    monkeypatch.setattr(wiring, "master_key", lambda: MASTER_KEY)
-    return store, mailer
+    return new_store(), MemoryMailer()
+
+
+def send_deps(wired: tuple[TableStore, MemoryMailer]) -> handler.SendDeps:
+    """What the send function works with, on fakes (passed, not patched in)."""
+    store, mailer = wired
+    return handler.SendDeps(store, mailer, MASTER_KEY, BASE_URL, SENDER)
 
 
 def test_the_send_handler_reports_only_the_failed_record(
@@ -539,12 +537,12 @@ def test_the_send_handler_reports_only_the_failed_record(
     ana, ben = (sqs_record(DigestRequest(who, LABEL).to_body()) for who in (ANA, "ben@example.com"))
     malformed = sqs_record('{"person": "ana@example.com"}')
     mailer.fail_next = "SES refused the message to ana@example.com: Throttling"
-    answer = handler.send_batch({"Records": [ana, ben, malformed]}, Context())  # type: ignore[arg-type]
+    answer = handler.send_batch({"Records": [ana, ben, malformed]}, Context(), send_deps(wired))
     # Ana's send was refused: her message alone returns; the malformed one is dropped
     assert answer == {"batchItemFailures": [{"itemIdentifier": ana["messageId"]}]}
     assert [parseaddr(str(m["To"]))[1] for m in mailer.sent] == ["ben@example.com"]
     # the retry sends hers; a redelivery of Ben's sends nothing more
-    answer = handler.send_batch({"Records": [ana, ben]}, Context())  # type: ignore[arg-type]
+    answer = handler.send_batch({"Records": [ana, ben]}, Context(), send_deps(wired))
     assert answer == {"batchItemFailures": []}
     assert sorted(parseaddr(str(m["To"]))[1] for m in mailer.sent) == [ANA, "ben@example.com"]
 
@@ -561,7 +559,7 @@ def test_a_failed_send_is_logged_with_a_keyed_hash_of_the_address(
     mailer.fail_next = "SES refused the message"
     ana = sqs_record(DigestRequest(ANA, LABEL).to_body())
     other = sqs_record('{"person": "ana@example.com"}')  # so that not the whole batch fails
-    handler.send_batch({"Records": [ana, other]}, Context())  # type: ignore[arg-type]
+    handler.send_batch({"Records": [ana, other]}, Context(), send_deps(wired))
     logged = repr([record.__dict__ for record in caplog.records])
     (failed,) = [r for r in caplog.records if r.getMessage() == "digest not sent"]
     assert getattr(failed, "person_hash", None) == person_ref(MASTER_KEY, ANA)
@@ -570,10 +568,11 @@ def test_a_failed_send_is_logged_with_a_keyed_hash_of_the_address(
 
 
 def test_the_dispatch_handler_waits_for_the_site_url(
-    wired: tuple[TableStore, MemoryMailer], monkeypatch: pytest.MonkeyPatch
+    wired: tuple[TableStore, MemoryMailer],
 ) -> None:
-    monkeypatch.setattr(handler, "config", Config)
-    answer = handler.dispatch(FRIDAY_SEND)
+    unset = Config(table_name="t", digest_queue_url="https://sqs.example/q")  # no site URL
+    ready = function_settings(DigestDispatchSettings, unset).ready
+    answer = handler.dispatch(FRIDAY_SEND, handler.DispatchDeps(wired[0], ListScanQueue(), ready))
     assert answer["enqueued"] == 0 and answer["waiting"] is True
 
 

@@ -21,7 +21,17 @@ ROOT = Path(__file__).resolve().parents[2] / "functions" / PACKAGE
 DOMAIN_MUST_NOT_REACH = (
     *(
         f"{PACKAGE}.{ring}"
-        for ring in ("adapters", "services", "handlers", "local", "web", "email", "cli", "wiring")
+        for ring in (
+            "adapters",
+            "services",
+            "handlers",
+            "local",
+            "web",
+            "email",
+            "cli",
+            "wiring",
+            "ops",
+        )
     ),
     "boto3",
     "botocore",
@@ -31,6 +41,7 @@ DOMAIN_MUST_NOT_REACH = (
 HANDLERS_MUST_NOT_REACH = (
     f"{PACKAGE}.local",
     f"{PACKAGE}.cli",
+    f"{PACKAGE}.ops",
     "moto",
     "pytest",
     "hypothesis",

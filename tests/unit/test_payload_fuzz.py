@@ -25,7 +25,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from micromoments import wiring
 from micromoments.adapters.mail import MemoryMailer
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.memory_calendar import MemoryCalendar
@@ -33,13 +32,13 @@ from micromoments.adapters.table import TableStore
 from micromoments.config import config
 from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import EventKind
+from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
 from micromoments.domain.links import LinkPurpose, link_token
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.scan_request import MalformedMessage, ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarWrite, SyncResult, WriteResult
-from micromoments.services.digest import DigestRequest, MalformedDigestRequest
 
 KEY = b"p" * 32
 ANA = "ana@example.com"  # active
@@ -119,6 +118,19 @@ class World:
         after = self.snapshot()
         return {key[0] for key in set(before) | set(after) if before.get(key) != after.get(key)}
 
+    def deps(self, function: str) -> Any:
+        """What each function works with here: these fakes, passed to its handler."""
+        from micromoments.handlers import digest, dispatch, pair, scan
+
+        return {
+            "scan": lambda: scan.ScanDeps(self.store, self.calendar, KEY),
+            "send": lambda: digest.SendDeps(self.store, self.mailer, KEY, "https://mm.example.com",
+                                            "mm@example.com"),
+            "dispatch": lambda: dispatch.DispatchDeps(self.store, self.scan_queue),
+            "pair": lambda: pair.PairDeps(self.store, self.calendar, self.scan_queue, KEY),
+            "digest": lambda: digest.DispatchDeps(self.store, self.digest_queue),
+        }[function]()  # fmt: skip
+
     def reset(self) -> None:
         self.calendar.subjects.clear()
         self.mailer.sent.clear()
@@ -146,14 +158,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
                 start = monday + timedelta(days=day, hours=hour)
                 end = start + timedelta(hours=1)
                 calendar.put(email, MirrorEvent(f"m{day}{hour}", start, end, EventKind.MEETING))
-    found = World(table, store, calendar, MemoryMailer(), ListQueue(), ListQueue())
-    monkeypatch.setattr(wiring, "store", lambda: store)
-    monkeypatch.setattr(wiring, "default_calendar_gateway", lambda: calendar)
-    monkeypatch.setattr(wiring, "master_key", lambda: KEY)
-    monkeypatch.setattr(wiring, "mailer", lambda: found.mailer)
-    monkeypatch.setattr(wiring, "scan_queue", lambda: found.scan_queue)
-    monkeypatch.setattr(wiring, "digest_queue", lambda: found.digest_queue)
-    yield found
+    yield World(table, store, calendar, MemoryMailer(), ListQueue(), ListQueue())
     config.cache_clear()
 
 
@@ -278,7 +283,7 @@ def test_the_scan_worker_survives_any_batch_and_calls_google_only_for_opted_in_p
 
     world.reset()
     before = world.snapshot()
-    response = scan.handler({"Records": records}, Context())  # type: ignore[arg-type]
+    response = scan.handler({"Records": records}, Context(), deps=world.deps("scan"))  # type: ignore[arg-type]
     failed = failures(response)
     requests = {r["messageId"]: parsed(r["body"], ScanRequest.from_body, MalformedMessage)
                 for r in records}  # fmt: skip
@@ -306,7 +311,7 @@ def test_one_poisonous_body_does_not_fail_the_rest_of_its_batch(world: World) ->
 
     good = sqs_record(ScanRequest(ANA).to_body(), "good", {})
     poison = sqs_record("[" * 100_000, "poison", {})
-    response = scan.handler({"Records": [good, poison]}, Context())  # type: ignore[arg-type]
+    response = scan.handler({"Records": [good, poison]}, Context(), deps=world.deps("scan"))  # type: ignore[arg-type]
     assert failures(response) == []
     assert world.calendar.subjects and set(world.calendar.subjects) == {ANA}
 
@@ -323,7 +328,7 @@ def test_the_digest_sender_survives_any_batch_and_mails_only_opted_in_people(
 
     world.reset()
     before = world.snapshot()
-    response = digest.send_handler({"Records": records}, Context())  # type: ignore[arg-type]
+    response = digest.send_handler({"Records": records}, Context(), deps=world.deps("send"))  # type: ignore[arg-type]
     failed = set(failures(response))
     # (DigestRequest.from_body lets a RecursionError through: the handler drops it too)
     unreadable = (MalformedDigestRequest, RecursionError)
@@ -341,7 +346,7 @@ def test_a_digest_message_deeper_than_the_json_decoder_is_dropped(world: World) 
     from micromoments.handlers import digest
 
     poison = sqs_record("[" * 100_000, "poison", {})
-    response = digest.send_handler({"Records": [poison]}, Context())  # type: ignore[arg-type]
+    response = digest.send_handler({"Records": [poison]}, Context(), deps=world.deps("send"))  # type: ignore[arg-type]
     assert failures(response) == []
 
 
@@ -377,7 +382,7 @@ def test_scheduled_functions_take_any_event(world: World, event: Any, which: str
     before = world.snapshot()
     run = {"dispatch": dispatch.handler, "pair": pair.handler,
            "digest": digest.dispatch_handler}[which]  # fmt: skip
-    result = run(event, Context())  # type: ignore[arg-type]
+    result = run(event, Context(), deps=world.deps(which))  # type: ignore[arg-type]
     assert isinstance(result, dict)
     assert set(world.calendar.subjects) <= {ANA, BEN}, "Google is asked about active people only"
     assert {r.person for r in world.scan_queue.sent} <= OPTED_IN
@@ -404,7 +409,7 @@ def test_a_scheduled_time_at_the_edge_of_the_calendar_is_ignored(
     from micromoments.handlers import digest, pair
 
     run = {"pair": pair.handler, "digest": digest.dispatch_handler}[which]
-    result = run({"kind": which, "scheduled_time": when}, Context())  # type: ignore[arg-type]
+    result = run({"kind": which, "scheduled_time": when}, Context(), deps=world.deps(which))  # type: ignore[arg-type]
     assert isinstance(result, dict)
 
 
@@ -475,7 +480,6 @@ def test_forged_cookies_and_tokens_never_500_and_change_nobody(
 
     from micromoments.domain.access import BROWSER_COOKIE, SESSION_COOKIE
     from micromoments.handlers import web
-    from micromoments.web import dependencies
     from micromoments.web.dependencies import Services
 
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
@@ -488,14 +492,13 @@ def test_forged_cookies_and_tokens_never_500_and_change_nobody(
     now = datetime(2026, 11, 25, 10, tzinfo=UTC)
     deps = Services(store, mailer, queue, KEY, "https://mm.example.com", "mm@example.com",
                     lambda: now)  # fmt: skip
-    monkeypatch.setattr(dependencies, "services", lambda: deps)
     cookies = [f"{SESSION_COOKIE}={session}", f"{BROWSER_COOKIE}={browser}"]
     if repeat:
         cookies += [f"{SESSION_COOKIE}={token}", f"{BROWSER_COOKIE}="]
     body = urlencode({"csrf": csrf, "token": token, "email": ANA, "moments": "breather"})
     event = _web_event(method, path, f"token={quote(token, safe='')}", cookies, body,
                        content_type)  # fmt: skip
-    answer = web.handler(event, Context())  # type: ignore[arg-type]
+    answer = web.handler(event, Context(), deps=deps)  # type: ignore[arg-type]
     assert answer["statusCode"] < 500, (answer["statusCode"], str(answer.get("body"))[:300])
     for email in (ANA, BEN):
         person = store.get_person(email)

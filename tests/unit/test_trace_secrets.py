@@ -17,6 +17,7 @@ from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -24,18 +25,18 @@ import pytest
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from micromoments import wiring
 from micromoments.adapters.mail import MemoryMailer
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.memory_calendar import MemoryCalendar
 from micromoments.adapters.table import TableStore
 from micromoments.config import config
 from micromoments.domain.day_load import DayLoad
+from micromoments.domain.digest_request import DigestRequest
 from micromoments.domain.people import Person
 from micromoments.domain.settings import OrgSettings
 from micromoments.observability import tracer
 from micromoments.ports import CalendarError
-from micromoments.services.digest import DigestRequest
+from micromoments.web.dependencies import Services
 
 KEY = b"t" * 32
 ANA = "ana@example.com"
@@ -159,12 +160,14 @@ class World:
     def captured(self) -> str:
         return self.provider.recorded.text()
 
+    def site(self) -> Services:
+        """What the web function works with here: these fakes, passed to its handler."""
+        return Services(self.store, self.mailer, self.scan_queue, KEY, "https://mm.example.com",
+                        "mm@example.com", lambda: NOW)  # fmt: skip
+
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    from micromoments.web import dependencies
-    from micromoments.web.dependencies import Services
-
     monkeypatch.setenv("MICROMOMENTS_PUBLIC_BASE_URL", "https://mm.example.com")
     monkeypatch.setenv("MICROMOMENTS_SENDER_ADDRESS", "mm@example.com")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "micromoments")
@@ -186,18 +189,6 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         )
     calendar.add_calendar(ANA, "Europe/Berlin")
     mailer, scan_queue, digest_queue = MemoryMailer(), ListQueue(), ListQueue()
-    for name, fake in {
-        "store": store,
-        "mailer": mailer,
-        "scan_queue": scan_queue,
-        "digest_queue": digest_queue,
-        "master_key": KEY,
-        "default_calendar_gateway": calendar,
-    }.items():
-        monkeypatch.setattr(wiring, name, lambda fake=fake: fake)
-    deps = Services(store, mailer, scan_queue, KEY, "https://mm.example.com",
-                    "mm@example.com", lambda: NOW)  # fmt: skip
-    monkeypatch.setattr(dependencies, "services", lambda: deps)
     provider = RecordingProvider()
     monkeypatch.setattr(tracer, "provider", provider)
     yield World(store, mailer, calendar, scan_queue, digest_queue, provider)
@@ -246,7 +237,8 @@ class Browser:
         if form is not None:
             headers.append(("content-type", "application/x-www-form-urlencoded"))
             body = urlencode(form).encode()
-        response = call(web.handler, method, parts.path, query=parts.query, headers=headers,
+        site = partial(web.handler, deps=self.world.site())
+        response = call(site, method, parts.path, query=parts.query, headers=headers,
                         body=body)  # fmt: skip
         for cookie in response.set_cookies:
             name, _, rest = cookie.partition("=")
@@ -293,14 +285,13 @@ def test_the_scan_worker_leaves_no_address_in_traces_even_when_every_scan_fails(
     from micromoments.handlers import scan
 
     failing = FailingCalendar()
-    monkeypatch.setattr(wiring, "default_calendar_gateway", lambda: failing)
     event = {
         "Records": [
             sqs_record(ScanRequest(email, ScanReason.HOURLY).to_body()) for email in PEOPLE[1:]
         ]
     }
     with pytest.raises(BatchProcessingError):  # every record failed: the batch fails
-        scan.handler(event, Context())  # type: ignore[arg-type]
+        scan.handler(event, Context(), deps=scan.ScanDeps(world.store, failing, KEY))  # type: ignore[arg-type]
     assert "exception" in world.captured()
 
     assert_nothing_secret(world)
@@ -312,12 +303,15 @@ def test_the_digest_dispatch_and_send_leave_no_address_in_traces(world: World) -
     digest.dispatch_handler(
         {"scheduled_time": "2026-11-27T14:00:00Z"},
         Context(),  # type: ignore[arg-type]
+        deps=digest.DispatchDeps(world.store, world.digest_queue),
     )
     assert world.digest_queue.sent  # Friday 15:00 in Berlin: their digests are due
     requests = [DigestRequest(email, "2026-W48") for email in PEOPLE[1:]]
     world.mailer.fail_next = f"SES refused the message to {PEOPLE[1]}"
     event = {"Records": [sqs_record(r.to_body()) for r in requests]}
-    result = digest.send_handler(event, Context())  # type: ignore[arg-type]
+    deps = digest.SendDeps(world.store, world.mailer, KEY, "https://mm.example.com",
+                           "mm@example.com")  # fmt: skip
+    result = digest.send_handler(event, Context(), deps=deps)  # type: ignore[arg-type]
     assert result["batchItemFailures"]  # the refused one goes back to the queue
     assert world.mailer.sent  # and the others were sent
 
@@ -327,9 +321,11 @@ def test_the_digest_dispatch_and_send_leave_no_address_in_traces(world: World) -
 def test_the_pairing_and_the_scan_dispatch_leave_no_address_in_traces(world: World) -> None:
     from micromoments.handlers import dispatch, pair
 
-    paired = pair.handler({"scheduled_time": "2026-11-26T12:00:00Z"}, Context())  # type: ignore[arg-type]
+    pairing = pair.PairDeps(world.store, world.calendar, world.scan_queue, KEY)
+    paired = pair.handler({"scheduled_time": "2026-11-26T12:00:00Z"}, Context(), deps=pairing)  # type: ignore[arg-type]
     assert paired["pairs"] + paired["trios"] >= 1
-    dispatch.handler({"scheduled_time": "2026-12-02T09:00:00Z"}, Context())  # type: ignore[arg-type]
+    dispatching = dispatch.DispatchDeps(world.store, world.scan_queue)
+    dispatch.handler({"scheduled_time": "2026-12-02T09:00:00Z"}, Context(), deps=dispatching)  # type: ignore[arg-type]
     assert world.scan_queue.sent
 
     assert_nothing_secret(world)

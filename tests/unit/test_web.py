@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -43,7 +44,9 @@ class ListQueue:
 
 
 class Browser:
-    """Keeps cookies like a browser; sends forms like one."""
+    """Keeps cookies like a browser; sends forms like one, to the `site` fixture's site."""
+
+    site: ClassVar[Site]
 
     def __init__(self) -> None:
         self.cookies: dict[str, str] = {}
@@ -58,8 +61,8 @@ class Browser:
         if form is not None:
             headers.append(("content-type", "application/x-www-form-urlencoded"))
             body = urlencode(form, doseq=True).encode()
-        response = call(web.handler, method, parts.path, query=parts.query, headers=headers,
-                        body=body, source_ip=source_ip)  # fmt: skip
+        response = call(self.site.handler, method, parts.path, query=parts.query,
+                        headers=headers, body=body, source_ip=source_ip)  # fmt: skip
         for cookie in response.set_cookies:
             name, _, rest = cookie.partition("=")
             value = rest.split(";", 1)[0]
@@ -82,6 +85,12 @@ class Site:
     mailer: MemoryMailer
     queue: ListQueue
     clock: list[datetime]
+    deps: Services  # what the web function is given (a test may swap it for another)
+
+    def handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """The web function with this site's fakes passed in."""
+        answer: dict[str, Any] = web.handler(event, context, deps=self.deps)
+        return answer
 
     def link(self, to: str = ANA, route: str = "auth") -> str:
         message = self.mailer.latest(to)
@@ -107,8 +116,9 @@ def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     clock = [NOW]
     deps = Services(store, mailer, queue, KEY, "https://mm.example.com", "mm@example.com",
                     lambda: clock[0])  # fmt: skip
-    monkeypatch.setattr(dependencies, "services", lambda: deps)
-    yield Site(store, mailer, queue, clock)
+    found = Site(store, mailer, queue, clock, deps)
+    monkeypatch.setattr(Browser, "site", found, raising=False)
+    yield found
 
 
 def csrf(response: HttpResponse) -> str:
@@ -557,7 +567,7 @@ def test_form_posts_must_be_urlencoded(site: Site, content_type: str) -> None:
     if content_type:
         headers.append(("content-type", content_type))
     for path in ("/preferences", "/optout", "/delete-my-data", "/logout/everywhere", "/login"):
-        answer = call(web.handler, "POST", path, headers=headers, body=body.encode())
+        answer = call(site.handler, "POST", path, headers=headers, body=body.encode())
         assert answer.status == 415, (path, answer.status)
         assert answer.header("Content-Security-Policy"), path
         assert "Nothing was changed" in answer.text
@@ -573,14 +583,14 @@ def test_a_charset_on_a_urlencoded_form_is_fine_and_one_click_takes_multipart(
     headers = [("host", "localhost"),
                ("content-type", "application/x-www-form-urlencoded; charset=UTF-8"),
                ("cookie", "; ".join(f"{k}={v}" for k, v in browser.cookies.items()))]  # fmt: skip
-    answer = call(web.handler, "POST", "/preferences", headers=headers, body=body.encode())
+    answer = call(site.handler, "POST", "/preferences", headers=headers, body=body.encode())
     person = site.store.get_person(ANA)
     assert answer.status == 200 and person is not None and person.preferences.holds_per_week == 1
     # RFC 8058 lets mail clients send the one-click POST as multipart/form-data
     token = site.links().unsubscribe
     multipart = (b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
                  b"One-Click\r\n--x--\r\n")  # fmt: skip
-    done = call(web.handler, "POST", "/unsubscribe", query=urlencode({"token": token}),
+    done = call(site.handler, "POST", "/unsubscribe", query=urlencode({"token": token}),
                 headers=[("content-type", "multipart/form-data; boundary=x")],
                 body=multipart)  # fmt: skip
     person = site.store.get_person(ANA)
@@ -593,12 +603,12 @@ def test_unknown_methods_get_405_with_allow_and_head_works(site: Site) -> None:
                                 ("PATCH", "/", "GET, HEAD"),
                                 ("OPTIONS", "/login", "POST"),
                                 ("GET", "/logout/everywhere", "POST")):  # fmt: skip
-        answer = call(web.handler, method, path, headers=[("host", "localhost")])
+        answer = call(site.handler, method, path, headers=[("host", "localhost")])
         assert answer.status == 405, (method, path, answer.status)
         assert answer.header("Allow") == allow, (method, path)
         assert answer.header("Content-Security-Policy"), (method, path)
-    assert call(web.handler, "PUT", "/nope").status == 404
-    head = call(web.handler, "HEAD", "/privacy")
+    assert call(site.handler, "PUT", "/nope").status == 404
+    head = call(site.handler, "HEAD", "/privacy")
     assert head.status == 200 and head.body == b"" and head.header("Content-Security-Policy")
 
 
@@ -652,7 +662,7 @@ def test_arbitrary_requests_never_500(
 
     headers = [("host", "localhost"), ("content-type", "application/x-www-form-urlencoded"),
                ("cookie", cookie)]  # fmt: skip
-    answer = call(web.handler, method, path, query=quote(query, safe="=&"), headers=headers,
+    answer = call(site.handler, method, path, query=quote(query, safe="=&"), headers=headers,
                   body=body)  # fmt: skip
     assert answer.status < 500 or answer.status == 503, (answer.status, answer.text[:300])
     assert site.store.get_person(ANA) is None
@@ -719,13 +729,11 @@ def test_a_whole_office_behind_one_nat_signs_in_on_rollout_day(site: Site) -> No
     assert all(sent_to(site, email) == 1 for email in people)
 
 
-def test_the_per_source_limit_is_the_deployments_setting(
-    site: Site, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    deps = dependencies.services()
+def test_the_per_source_limit_is_the_deployments_setting(site: Site) -> None:
+    deps = site.deps
     tight = Services(deps.store, deps.mailer, deps.queue, KEY, deps.base_url, deps.sender,
                      deps.now, sign_in_per_source_per_hour=3)  # fmt: skip
-    monkeypatch.setattr(dependencies, "services", lambda: tight)
+    site.deps = tight
     for n in range(5):
         ask_link(f"p{n}@example.com", source="192.0.2.1")
     assert len(site.mailer.sent) == 3
@@ -752,15 +760,16 @@ def test_the_site_takes_the_per_source_limit_from_its_settings(
     from micromoments.config import Config
 
     settings = Config(public_base_url="https://mm.example.com", sender_address="mm@example.com",
-                      sign_in_per_source_per_hour=7)  # fmt: skip
-    monkeypatch.setattr(dependencies, "config", lambda: settings)
+                      sign_in_per_source_per_hour=7, table_name="t", signing_key_secret="k",
+                      scan_queue_url="https://sqs.example/q")  # fmt: skip
+    # the deployed builder itself, with wiring's adapters left out (nothing is sent)
     monkeypatch.setattr(wiring, "master_key", lambda: KEY)
     for name in ("store", "mailer", "scan_queue"):
         monkeypatch.setattr(wiring, name, lambda: None)
-    assert dependencies.services().sign_in_per_source_per_hour == 7
+    assert dependencies.services(settings).sign_in_per_source_per_hour == 7
 
 
-def test_rate_limit_keys_are_keyed_hashes(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rate_limit_keys_are_keyed_hashes(site: Site) -> None:
     def rate_keys() -> set[str]:
         items = site.store.table._items  # type: ignore[attr-defined]
         return {pk for pk, _ in items if pk.startswith("RATE#")}
@@ -770,10 +779,10 @@ def test_rate_limit_keys_are_keyed_hashes(site: Site, monkeypatch: pytest.Monkey
     assert len(first) == 3
     for key in first:
         assert "ana" not in key and "192.0.2" not in key
-    deps = dependencies.services()
+    deps = site.deps
     other = Services(deps.store, deps.mailer, deps.queue, b"o" * 32, deps.base_url,
                      deps.sender, deps.now)  # fmt: skip
-    monkeypatch.setattr(dependencies, "services", lambda: other)
+    site.deps = other
     ask_link(ANA, source="192.0.2.77")
     assert rate_keys() - first and len(rate_keys()) == 6  # another key: other hashes
 

@@ -28,7 +28,7 @@ class QueueError(StoreError):
 
 
 class QueueMessage(Protocol):
-    """A request with a JSON body: `ScanRequest`, `services.digest.DigestRequest`."""
+    """A request with a JSON body: `ScanRequest`, `DigestRequest`."""
 
     def to_body(self) -> str: ...
 

@@ -6,21 +6,36 @@ meant for), never the wall clock unless the event carries none."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
+from micromoments.config import DispatchSettings, function_settings
 from micromoments.handlers.scheduled import scheduled_time
-from micromoments.observability import MetricUnit, logger, metrics, tracer
+from micromoments.observability import count, logger, metrics, tracer
+from micromoments.ports import ScanQueue, Store
 from micromoments.services.dispatch import dispatch
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchDeps:
+    store: Store
+    queue: ScanQueue
+
+    @classmethod
+    def real(cls) -> DispatchDeps:
+        function_settings(DispatchSettings)
+        return cls(wiring.store(), wiring.scan_queue())
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = dispatch(wiring.store(), wiring.scan_queue(), now=scheduled_time(event))
-    metrics.add_metric(name="PeopleDispatched", unit=MetricUnit.Count, value=report.enqueued)
+def handler(event: dict[str, Any], context: LambdaContext, deps: DispatchDeps | None = None) -> Any:
+    deps = deps or DispatchDeps.real()
+    report = dispatch(deps.store, deps.queue, now=scheduled_time(event))
+    count("PeopleDispatched", report.enqueued)
     logger.info("dispatched", extra=report.to_json())
     return report.to_json()

@@ -4,34 +4,41 @@ Scheduler's retry) continues the saved round. Logs and metrics carry counts only
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
-from micromoments.config import ConfigError
+from micromoments.config import PairSettings, function_settings
 from micromoments.handlers.scheduled import scheduled_time
-from micromoments.observability import MetricUnit, logger, metrics, tracer
+from micromoments.observability import count, logger, metrics, tracer
+from micromoments.ports import CalendarGateway, ScanQueue, Store
 from micromoments.services.pair import pair_week
 
 
-def run(now: datetime) -> dict[str, Any]:
-    master_key = wiring.master_key()
-    if master_key is None:
-        raise ConfigError("MICROMOMENTS_SIGNING_KEY_SECRET is not set: pairing needs pseudonyms")
-    report = pair_week(
-        wiring.store(),
-        wiring.default_calendar_gateway(),
-        now=now,
-        master_key=master_key,
-        queue=wiring.scan_queue(),
-    )
-    metrics.add_metric(name="CoffeePairs", unit=MetricUnit.Count, value=report.pairs)
-    metrics.add_metric(name="CoffeeTrios", unit=MetricUnit.Count, value=report.trios)
-    metrics.add_metric(name="Watercoolers", unit=MetricUnit.Count, value=report.watercoolers)
-    unpaired = sum(report.unpaired.values())
-    metrics.add_metric(name="CoffeeUnpaired", unit=MetricUnit.Count, value=unpaired)
+@dataclass(frozen=True, slots=True)
+class PairDeps:
+    store: Store
+    calendar: CalendarGateway
+    queue: ScanQueue
+    master_key: bytes  # pairing keeps people as pseudonyms
+
+    @classmethod
+    def real(cls) -> PairDeps:
+        function_settings(PairSettings)
+        return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.scan_queue(),
+                   wiring.signing_key())  # fmt: skip
+
+
+def run(now: datetime, deps: PairDeps) -> dict[str, Any]:
+    report = pair_week(deps.store, deps.calendar, now=now, master_key=deps.master_key,
+                       queue=deps.queue)  # fmt: skip
+    count("CoffeePairs", report.pairs)
+    count("CoffeeTrios", report.trios)
+    count("Watercoolers", report.watercoolers)
+    count("CoffeeUnpaired", sum(report.unpaired.values()))
     logger.info("paired", extra=report.to_json())
     return report.to_json()
 
@@ -39,5 +46,5 @@ def run(now: datetime) -> dict[str, Any]:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run(scheduled_time(event))
+def handler(event: dict[str, Any], context: LambdaContext, deps: PairDeps | None = None) -> Any:
+    return run(scheduled_time(event), deps or PairDeps.real())

@@ -7,24 +7,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.people import PersonStatus
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
-from micromoments.ports import Store
+from micromoments.ports import ScanQueue, Store
 
 BATCH = 10  # SQS SendMessageBatch takes at most 10 messages
 
 _R = TypeVar("_R")
-
-
-class ScanQueue(Protocol):
-    def send(self, requests: list[ScanRequest]) -> None:
-        """Enqueue scan requests (at most 10 per call, as SQS SendMessageBatch takes)."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from micromoments.domain.access import address_hash_key, keyed_hash, pseudonym_key
 from micromoments.domain.links import (
@@ -23,10 +22,7 @@ from micromoments.domain.links import (
     read_link_token,
 )
 from micromoments.domain.people import Person, PersonStatus, pseudonym
-from micromoments.ports import Store
-
-if TYPE_CHECKING:
-    from micromoments.services.preferences import ScanQueue
+from micromoments.ports import ScanQueue, Store
 
 
 @dataclass(frozen=True, slots=True)

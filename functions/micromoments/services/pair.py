@@ -48,8 +48,8 @@ from micromoments.domain.planner import iso_week, week_start
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.domain.watercooler import DROP_IN_MINUTES, drop_in_slot
-from micromoments.ports import CalendarGateway, Store
-from micromoments.services.dispatch import BATCH, ScanQueue
+from micromoments.ports import CalendarGateway, ScanQueue, Store
+from micromoments.services.dispatch import BATCH
 
 LIVE = frozenset(
     {HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.KEPT, HoldStatus.MOVED, HoldStatus.ADOPTED}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from micromoments.domain.access import Session, never_pair_key, pseudonym_key
 from micromoments.domain.errors import DomainError
@@ -18,12 +18,8 @@ from micromoments.domain.people import Person, PersonStatus, Preferences, pseudo
 from micromoments.domain.preference_form import FormResult, form_values, read_form
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
-from micromoments.ports import Store, StoreError
+from micromoments.ports import ScanQueue, Store, StoreError
 from micromoments.services import people as people_service
-
-
-class ScanQueue(Protocol):
-    def send(self, requests: list[ScanRequest]) -> None: ...
 
 
 class ChangeRefused(DomainError):

@@ -33,9 +33,10 @@ def send_digests(
     from micromoments import wiring
     from micromoments.adapters.mail import OutboxMailer
     from micromoments.domain.digest import DigestState
+    from micromoments.domain.digest_request import DigestRequest
     from micromoments.handlers import digest as digest_handlers
     from micromoments.local.serve import DEFAULT_PORT
-    from micromoments.services.digest import DigestRequest, current_week, due_people
+    from micromoments.services.digest import current_week, due_people
 
     started = time.perf_counter()
     runtime.use_environment(

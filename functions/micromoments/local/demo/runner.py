@@ -99,7 +99,7 @@ def _run(
             f"{events} events over {DAYS} days from {first_day.isoformat()}"
         )
         server.seed_org(org)
-        store = wiring.store()
+        store = wiring.table_store()
         store.create_settings(org.settings)
         for synthetic in org.people:
             store.create_person(synthetic.person)

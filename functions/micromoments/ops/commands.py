@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def _store() -> TableStore:
     from micromoments import wiring
 
-    return wiring.store()
+    return wiring.table_store()
 
 
 def _scan(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
@@ -324,7 +324,7 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
     import httplib2  # type: ignore[import-untyped]
 
     from micromoments import wiring
-    from micromoments.services import doctor
+    from micromoments.ops import doctor
 
     settings = config()
     # Not (yet) a `Config` field: only the web and digest functions send mail.
@@ -355,7 +355,7 @@ def _uninstall(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
     import uuid
 
     from micromoments import wiring
-    from micromoments.services import uninstall
+    from micromoments.ops import uninstall
 
     if args.poll <= 0 or args.timeout < 0:
         raise uninstall.UninstallRefused("--poll must be positive and --timeout not negative")

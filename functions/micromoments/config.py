@@ -19,6 +19,7 @@ from micromoments.domain.errors import DomainError
 
 DEFAULT_CALENDAR_API_URL = "https://www.googleapis.com/calendar/v3/"
 DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+NOTIFY_ROUTE = "/calendar/notify"  # the HTTP API route of the notify function
 
 _ENV = {
     "table_name": "MICROMOMENTS_TABLE_NAME",
@@ -83,6 +84,14 @@ class Config(BaseModel):
             error = exc.errors()[0]
             name = _ENV.get(str(error["loc"][0]), str(error["loc"][0]))
             raise ConfigError(f"{name}: {error['msg']}") from None
+
+    @property
+    def notify_address(self) -> str | None:
+        """Where Google sends push notifications: the notify route under the public base
+        URL (docs/decisions.md "Push notifications"); None when no base URL is set."""
+        if not self.public_base_url:
+            return None
+        return self.public_base_url.rstrip("/") + NOTIFY_ROUTE
 
     def require_table(self) -> str:
         if not self.table_name:

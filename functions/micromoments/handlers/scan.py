@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
+from micromoments.config import config
 from micromoments.domain.access import person_ref
 from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import MetricUnit, logger, metrics, tracer
@@ -50,6 +51,7 @@ def scan_batch(event: dict[str, Any], context: LambdaContext | None) -> dict[str
         now=datetime.now(UTC),
         owner=getattr(context, "aws_request_id", None) or uuid.uuid4().hex,
         master_key=master_key,
+        push_address=config().notify_address,
     )
 
     # per-person counters overlap when scans run side by side: count the batch as a whole

@@ -396,7 +396,7 @@ class TableStore:
         # sign-in tokens and sessions live under their own keys; the person keeps pointers
         for _, sk in list(keys):
             kind, _, secret = sk.partition("#")
-            if kind in ("TOKEN", "SESSION", "ALIAS") and secret:
+            if kind in POINTER_KINDS and secret:
                 keys.append((sk, kind))
         # the profile last, so an interrupted erasure is still visible and can be retried
         keys.sort(key=lambda key: key[1] == "PROFILE")

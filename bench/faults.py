@@ -246,7 +246,7 @@ class ListQueue:
     def __init__(self) -> None:
         self.sent: list[ScanRequest] = []
 
-    def send(self, requests: list[ScanRequest]) -> None:
+    def send(self, requests: list[ScanRequest], *, delay_seconds: int = 0) -> None:
         self.sent.extend(requests)
 
 

@@ -266,7 +266,7 @@ class Source(Protocol):
         """SQS API requests made (or, in memory, stood for) so far."""
         ...
 
-    def send(self, requests: list[ScanRequest]) -> None: ...
+    def send(self, requests: list[ScanRequest], *, delay_seconds: int = 0) -> None: ...
     def receive(self) -> tuple[list[ScanRequest], Any] | None: ...
     def delete(self, receipt: Any) -> None: ...
 
@@ -289,7 +289,7 @@ class MemoryQueue:
         with self._lock:
             self._requests += 1
 
-    def send(self, requests: list[ScanRequest]) -> None:
+    def send(self, requests: list[ScanRequest], *, delay_seconds: int = 0) -> None:
         for start in range(0, len(requests), BATCH):
             self._count()
             self._batches.put(list(requests[start : start + BATCH]))
@@ -343,7 +343,7 @@ class SqsSource:
     def requests(self) -> int:
         return self._client.calls
 
-    def send(self, requests: list[ScanRequest]) -> None:
+    def send(self, requests: list[ScanRequest], *, delay_seconds: int = 0) -> None:
         self._sender.send(requests)
 
     def receive(self) -> tuple[list[ScanRequest], Any] | None:

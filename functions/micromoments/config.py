@@ -20,6 +20,7 @@ from micromoments.domain.errors import DomainError
 
 DEFAULT_CALENDAR_API_URL = "https://www.googleapis.com/calendar/v3/"
 DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+NOTIFY_ROUTE = "/calendar/notify"  # the HTTP API route of the notify function
 
 _ENV = {
     "table_name": "MICROMOMENTS_TABLE_NAME",
@@ -85,6 +86,14 @@ class Config(BaseModel):
             name = _ENV.get(str(error["loc"][0]), str(error["loc"][0]))
             raise ConfigError(f"{name}: {error['msg']}") from None
 
+    @property
+    def notify_address(self) -> str | None:
+        """Where Google sends push notifications: the notify route under the public base
+        URL (docs/decisions.md "Push notifications"); None when no base URL is set."""
+        if not self.public_base_url:
+            return None
+        return self.public_base_url.rstrip("/") + NOTIFY_ROUTE
+
     def require_table(self) -> str:
         if not self.table_name:
             raise ConfigError("MICROMOMENTS_TABLE_NAME is not set: name the DynamoDB table to use")
@@ -121,6 +130,10 @@ class ScanSettings(FunctionSettings):
 
 class DispatchSettings(FunctionSettings):
     scan_queue_url: str = Field(min_length=1, description="name the scan queue")
+
+
+class NotifySettings(DispatchSettings):
+    """The push notifications: the table and the scan queue, no secret."""
 
 
 class PairSettings(DispatchSettings):

@@ -23,6 +23,7 @@ from micromoments.domain.lease import Lease
 from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.pairing import PairingHistoryEntry, PairingRound
 from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.push import PushChannel
 from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 
@@ -135,6 +136,23 @@ class Store(Protocol):
 
     def address_of(self, alias: str) -> str | None:
         """The address behind a member's pseudonym; None once they are erased."""
+        ...
+
+    # -- push channels ---------------------------------------------------------------
+    def put_channel(self, channel: PushChannel) -> None: ...
+    def get_channel(self, channel_id: str) -> PushChannel | None: ...
+    def channels(self, email: str) -> list[PushChannel]:
+        """The channels stored for a person (live or not)."""
+        ...
+
+    def delete_channel(self, channel: PushChannel) -> None: ...
+    def claim_push_scan(self, email: str, window: str, expires_at: datetime) -> bool:
+        """Record that a push scan of the person was asked for in a window; False when
+        one was already (a burst of notifications is one scan)."""
+        ...
+
+    def release_push_scan(self, email: str, window: str) -> None:
+        """Drop a claim whose scan could not be enqueued, so a retry may claim again."""
         ...
 
     # -- sign-in tokens and sessions ---------------------------------------------------
@@ -346,8 +364,9 @@ class Mailer(Protocol):
 class ScanQueue(Protocol):
     """The scan queue: one message a person to scan."""
 
-    def send(self, requests: list[ScanRequest]) -> None:
-        """Enqueue scan requests (at most 10 per call, as SQS SendMessageBatch takes)."""
+    def send(self, requests: list[ScanRequest], *, delay_seconds: int = 0) -> None:
+        """Enqueue scan requests (at most 10 per call, as SQS SendMessageBatch takes);
+        ``delay_seconds`` (0-900) holds them back, as a push scan waits for its minute."""
         ...
 
 

@@ -27,6 +27,7 @@ SECRETS_READ = {
     "DigestDispatchFunction": set(),
     "DigestSendFunction": {"SigningKeySecret"},
     "WebFunction": {"SigningKeySecret"},
+    "NotifyFunction": set(),
 }
 SCHEDULED = {"DispatchFunction", "PairFunction", "DigestDispatchFunction"}
 

@@ -267,8 +267,12 @@ def failures(response: dict[str, Any]) -> list[str]:
 
 
 def allowed(partitions: set[str], people: set[str]) -> bool:
-    """Only the partitions of those people (and the alias items a digest writes)."""
-    return all(p in {f"PERSON#{e}" for e in people} or p.startswith("ALIAS#") for p in partitions)
+    """Only the partitions of those people (and the alias items a digest writes, the push
+    channel items a scan writes: both pointed to from the person's partition)."""
+    return all(
+        p in {f"PERSON#{e}" for e in people} or p.startswith(("ALIAS#", "CHANNEL#"))
+        for p in partitions
+    )
 
 
 # -- the scan worker -------------------------------------------------------------------------

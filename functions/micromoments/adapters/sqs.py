@@ -49,14 +49,20 @@ class SqsQueue:
         self.client = client or boto3.client("sqs")
         self._sleep = sleep
 
-    def send(self, requests: Sequence[QueueMessage]) -> None:
+    def send(self, requests: Sequence[QueueMessage], *, delay_seconds: int = 0) -> None:
+        """Enqueue; ``delay_seconds`` (0-900, SQS's DelaySeconds) holds them back."""
+        if not 0 <= delay_seconds <= 900:
+            raise ValueError("SQS delays messages by 0 to 900 seconds")
         for start in range(0, len(requests), SQS_BATCH):
-            self._send_batch(list(requests[start : start + SQS_BATCH]))
+            self._send_batch(list(requests[start : start + SQS_BATCH]), delay_seconds)
 
-    def _send_batch(self, requests: list[QueueMessage]) -> None:
+    def _send_batch(self, requests: list[QueueMessage], delay_seconds: int = 0) -> None:
         pending: list[SendMessageBatchRequestEntryTypeDef] = [
             {"Id": uuid.uuid4().hex, "MessageBody": request.to_body()} for request in requests
         ]
+        if delay_seconds:
+            for entry in pending:
+                entry["DelaySeconds"] = delay_seconds
         for attempt in range(ATTEMPTS):
             try:
                 answer = self.client.send_message_batch(QueueUrl=self.url, Entries=pending)

@@ -28,6 +28,7 @@ from micromoments.domain.lease import Lease
 from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.pairing import PairingGroup, PairingHistoryEntry, PairingRound
 from micromoments.domain.people import Person, PersonStatus, Preferences
+from micromoments.domain.push import PushChannel
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import PersonNotFound, StoreError
 
@@ -41,6 +42,8 @@ SCAN_INDEX = "scannable"
 SCAN_INDEX_PK, SCAN_INDEX_SK = "scan_pk", "scan_sk"
 SCAN_PARTITION = "SCAN"
 SCANNABLE = frozenset({PersonStatus.ACTIVE, PersonStatus.LEAVING})
+# Items under their own key with a pointer under the person (erased with them).
+POINTER_KINDS = ("TOKEN", "SESSION", "ALIAS", "CHANNEL")
 SIGN_IN_SK = "SIGN_IN"  # under the person: the address's sign-in generation
 
 # Retention (DESIGN.md "State").
@@ -298,7 +301,7 @@ def _pointer_targets(keys: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     targets = []
     for _, sk in keys:
         kind, _, secret = sk.partition("#")
-        if kind in ("TOKEN", "SESSION", "ALIAS") and secret:
+        if kind in POINTER_KINDS and secret:
             targets.append((sk, kind))
     return targets
 
@@ -393,7 +396,7 @@ class TableStore:
         # sign-in tokens and sessions live under their own keys; the person keeps pointers
         for _, sk in list(keys):
             kind, _, secret = sk.partition("#")
-            if kind in ("TOKEN", "SESSION", "ALIAS") and secret:
+            if kind in POINTER_KINDS and secret:
                 keys.append((sk, kind))
         # the profile last, so an interrupted erasure is still visible and can be retried
         keys.sort(key=lambda key: key[1] == "PROFILE")
@@ -701,6 +704,57 @@ class TableStore:
         item = self.table.get(f"ALIAS#{alias}", "ALIAS")
         return str(item["email"]) if item else None
 
+    # push channels (docs/decisions.md "Push notifications")
+    def put_channel(self, channel: PushChannel) -> None:
+        """The channel under its id (what a notification is checked against) and a copy
+        under the person (their channels, and a pointer erasure follows)."""
+        fields: Item = {
+            "person": channel.person,
+            "resource_id": channel.resource_id,
+            "token_hash": channel.token_hash,
+            "expiration": _when(channel.expiration),
+            TTL_ATTRIBUTE: _epoch(channel.expiration + timedelta(days=1)),
+        }
+        self.table.batch_put(
+            [
+                {PK: f"CHANNEL#{channel.id}", SK: "CHANNEL", **fields},
+                {PK: person_pk(channel.person), SK: f"CHANNEL#{channel.id}", **fields},
+            ]
+        )
+
+    def get_channel(self, channel_id: str) -> PushChannel | None:
+        item = self.table.get(f"CHANNEL#{channel_id}", "CHANNEL")
+        return _channel(channel_id, item) if item else None
+
+    def channels(self, email: str) -> list[PushChannel]:
+        return [
+            _channel(str(item[SK]).removeprefix("CHANNEL#"), item)
+            for item in self.table.query(person_pk(email), "CHANNEL#")
+        ]
+
+    def delete_channel(self, channel: PushChannel) -> None:
+        self.table.batch_delete(
+            [
+                (f"CHANNEL#{channel.id}", "CHANNEL"),
+                (person_pk(channel.person), f"CHANNEL#{channel.id}"),
+            ]
+        )
+
+    def claim_push_scan(self, email: str, window: str, expires_at: datetime) -> bool:
+        item: Item = {
+            PK: person_pk(email),
+            SK: f"PUSH#{window}",
+            TTL_ATTRIBUTE: _epoch(expires_at),
+        }
+        try:
+            self.table.put(item, condition=not_exists())
+        except ConditionFailed:
+            return False
+        return True
+
+    def release_push_scan(self, email: str, window: str) -> None:
+        self.table.delete(person_pk(email), f"PUSH#{window}")
+
     # rate limits
     def rate_count(self, key: str, window: str) -> int:
         item = self.table.get(f"RATE#{key}", window)
@@ -918,4 +972,14 @@ def _item_to_group(item: Item) -> PairingGroup:
         reason=item.get("reason"),
         kind=HoldKind(item.get("kind") or HoldKind.COFFEE.value),
         team=item.get("team"),
+    )
+
+
+def _channel(channel_id: str, item: Item) -> PushChannel:
+    return PushChannel(
+        id=channel_id,
+        person=str(item["person"]),
+        resource_id=str(item["resource_id"]),
+        token_hash=str(item["token_hash"]),
+        expiration=datetime.fromisoformat(str(item["expiration"])),
     )

@@ -15,6 +15,7 @@ class ScanReason(StrEnum):
     OPT_IN = "opt_in"
     OPT_OUT = "opt_out"
     PAIRING = "pairing"  # an organiser of the week's new coffee chats or drop-ins
+    PUSH = "push"  # a verified change notification on the person's calendar
 
 
 class MalformedMessage(DomainError):

@@ -1,5 +1,4 @@
-"""The scan worker, an SQS consumer with partial batch failures (`queue_batch`): one batch's
-people are scanned with their I/O overlapping; a failed person returns to the queue alone."""
+"""The scan worker (SQS, `queue_batch`): a batch's people scanned side by side, failures alone."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
-from micromoments.config import ScanSettings, function_settings
+from micromoments.config import ScanSettings, config, function_settings
 from micromoments.domain.access import person_ref
 from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import count, logger, metrics, tracer
@@ -30,11 +29,13 @@ class ScanDeps:
     store: Store
     calendar: CalendarGateway
     master_key: bytes | None = None  # keys log hashes and erasures when configured
+    push_address: str | None = None  # the notify route: each scan keeps a channel open
 
     @classmethod
     def real(cls) -> ScanDeps:
         function_settings(ScanSettings)
-        return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.master_key())
+        return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.master_key(),
+                   config().notify_address)  # fmt: skip
 
 
 def scan_batch(event: dict[str, Any], context: Any, deps: ScanDeps) -> dict[str, Any]:
@@ -43,14 +44,14 @@ def scan_batch(event: dict[str, Any], context: Any, deps: ScanDeps) -> dict[str,
         owner = getattr(context, "aws_request_id", None) or uuid.uuid4().hex
         before = deps.calendar.counters.requests
         outcomes = scan_people(emails, store=deps.store, calendar=deps.calendar, owner=owner,
-                               now=datetime.now(UTC), master_key=deps.master_key)  # fmt: skip
+                               now=datetime.now(UTC), master_key=deps.master_key,
+                               push_address=deps.push_address)  # fmt: skip
         # per-person counters overlap when scans run side by side: count the batch as a whole
         count("GoogleRequests", deps.calendar.counters.requests - before)
-        for outcome in outcomes.values():
-            if isinstance(outcome, DelegationMisconfigured):  # fail the batch, mark nobody
-                logger.error("domain-wide delegation is misconfigured",
-                             error=type(outcome).__name__)  # fmt: skip
-                raise outcome
+        wrong = [o for o in outcomes.values() if isinstance(o, DelegationMisconfigured)]
+        if wrong:  # fail the batch, mark nobody
+            logger.error("domain-wide delegation is misconfigured", error=type(wrong[0]).__name__)
+            raise wrong[0]
         return lambda request: _settle(outcomes[request.person], request.person, deps.master_key)
 
     return process_batch(event, context, ScanRequest.from_body, (MalformedMessage,), work)
@@ -65,9 +66,8 @@ def _settle(outcome: ScanReport | BaseException, email: str, master_key: bytes |
         raise ScanFailed(type(outcome).__name__)
     if outcome.outcome == "scanned":
         count("PeopleScanned")
-        for kind, held in outcome.holds.items():
-            if held:
-                count(f"Holds{kind.title()}", held)
+        for kind, held in ((k, n) for k, n in outcome.holds.items() if n):
+            count(f"Holds{kind.title()}", held)
     if outcome.failed_writes:
         raise ScanFailed(f"{outcome.failed_writes} calendar writes still pending")
 

@@ -156,11 +156,12 @@ def opt_out(store: Store, email: str, *, now: datetime) -> Person:
 
 
 def finish_opt_out(store: Store, person: Person, *, now: datetime) -> Person:
-    """``leaving`` -> ``opted_out`` once no future hold and no pending write remain."""
+    """``leaving`` -> ``opted_out`` once no future hold, no pending write and no push
+    channel remain (the removal scan stops channels: only it may call Google)."""
     if person.status is not PersonStatus.LEAVING:
         return person
     future = [h for h in store.holds(person.email) if h.status in LIVE_HOLDS and h.end > now]
-    if future or store.pending_journal(person.email):
+    if future or store.pending_journal(person.email) or store.channels(person.email):
         return person
     done = person.model_copy(update={"status": PersonStatus.OPTED_OUT})
     return done if store.update_person(done, expected_status=PersonStatus.LEAVING) else person

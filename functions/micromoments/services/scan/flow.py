@@ -27,6 +27,7 @@ from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarGateway, Store, SubjectSuspended
 from micromoments.services.people import erase_if_requested, finish_opt_out
 from micromoments.services.scan.apply import apply_writes, outgoing, persist
+from micromoments.services.scan.channels import close_channels, keep_channel
 from micromoments.services.scan.journal import Resend, settle_journal
 from micromoments.services.scan.members import Expander
 from micromoments.services.scan.plan import plan, window_events
@@ -55,8 +56,12 @@ def scan_person(
     expand: Expander = default_expander,
     master_key: bytes | None = None,
     dry_run: bool = False,
+    push_address: str | None = None,
 ) -> ScanReport:
-    """Scan one person. Raises on errors worth a retry (the message is redelivered)."""
+    """Scan one person. Raises on errors worth a retry (the message is redelivered).
+
+    With ``push_address`` (the notify route), an active person's push channel is kept
+    live (`channels.keep_channel`); a leaving person's channels are stopped either way."""
     report = ScanReport(person=email, outcome="skipped")
     person = store.get_person(email)
     if person is None or person.status not in (PersonStatus.ACTIVE, PersonStatus.LEAVING):
@@ -69,7 +74,7 @@ def scan_person(
         return report
     before = dataclasses.replace(calendar.counters, by_method={})
     try:
-        _scan(person, report, store, calendar, now, expand, master_key, dry_run)
+        _scan(person, report, store, calendar, now, expand, master_key, dry_run, push_address)
     except SubjectSuspended:
         suspended = person.model_copy(update={"status": PersonStatus.SUSPENDED})
         store.update_person(suspended, expected_status=person.status)
@@ -91,6 +96,7 @@ def _scan(
     expand: Expander,
     master_key: bytes | None,
     dry_run: bool,
+    push_address: str | None = None,
 ) -> None:
     email = person.email
     settings = store.get_settings() or OrgSettings()
@@ -118,7 +124,10 @@ def _scan(
         apply_writes(email, writes, store, calendar, now, report, planned.addresses)
 
     report.outcome = "scanned"
+    if person.status is PersonStatus.ACTIVE and push_address:
+        keep_channel(email, store=store, calendar=calendar, address=push_address, now=now)
     if person.status is PersonStatus.LEAVING:
+        close_channels(email, store=store, calendar=calendar)
         done = finish_opt_out(store, person, now=now)
         report.status = done.status.value
         if master_key is not None:
@@ -134,6 +143,7 @@ def scan_people(
     owner: str,
     overlap: int = 10,
     master_key: bytes | None = None,
+    push_address: str | None = None,
 ) -> dict[str, ScanReport | BaseException]:
     """Scan a batch of people (one SQS batch), overlapping their I/O on a small pool.
 
@@ -151,6 +161,7 @@ def scan_people(
                 now=now,
                 owner=owner,
                 master_key=master_key,
+                push_address=push_address,
             )
         except Exception as exc:
             return exc

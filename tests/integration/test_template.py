@@ -147,13 +147,25 @@ def test_the_api_does_not_depend_on_the_function_that_learns_its_url(
     integration = resources["WebIntegration"]["Properties"]
     assert integration["IntegrationType"] == "AWS_PROXY"
     assert integration["IntegrationUri"] == {"Ref": "WebFunction.Alias"}
-    routes = of_type(template, "AWS::ApiGatewayV2::Route")
-    assert {r["Properties"]["RouteKey"] for r in routes.values()} == {"ANY /", "ANY /{proxy+}"}
-    for route in routes.values():
-        assert route["Properties"]["Target"] == {"Fn::Sub": "integrations/${WebIntegration}"}
-    [permission] = of_type(template, "AWS::Lambda::Permission").values()
-    assert permission["Properties"]["FunctionName"] == {"Ref": "WebFunction.Alias"}
-    assert "${WebApi}/*" in permission["Properties"]["SourceArn"]["Fn::Sub"]
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]["Target"]["Fn::Sub"]
+        for r in of_type(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert routes == {
+        "ANY /": "integrations/${WebIntegration}",
+        "ANY /{proxy+}": "integrations/${WebIntegration}",
+        # Google's change notifications go to the notify function, which holds no secret
+        "POST /calendar/notify": "integrations/${NotifyIntegration}",
+    }
+    notify = resources["NotifyIntegration"]["Properties"]
+    assert notify["IntegrationUri"] == {"Ref": "NotifyFunction.Alias"}
+    permissions = {
+        p["Properties"]["FunctionName"]["Ref"]: p["Properties"]["SourceArn"]["Fn::Sub"]
+        for p in of_type(template, "AWS::Lambda::Permission").values()
+    }
+    assert set(permissions) == {"WebFunction.Alias", "NotifyFunction.Alias"}
+    assert "${WebApi}/*" in permissions["WebFunction.Alias"]
+    assert permissions["NotifyFunction.Alias"].endswith("${WebApi}/*/*/calendar/notify")
     stage = resources["WebApiStage"]["Properties"]
     assert stage["StageName"] == "$default" and stage["AutoDeploy"] is True
     assert stage["DefaultRouteSettings"] == {

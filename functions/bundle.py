@@ -10,7 +10,8 @@ without SAM. Standard library only: it runs on any Python 3.11+ with pip.
    functions included, ``if TYPE_CHECKING:`` blocks not), never ``micromoments.local`` (the
    demo's stand-ins) or the CLI.
 3. Their distributions: the owners of the third-party modules those modules import, and
-   what those need by the lock's dependency graph (its ``# via`` lines, extras included).
+   what those need by the lock's dependency graph (its ``# via`` lines, extras included),
+   but the few the graph names that no function path imports (``NEVER_LOADED``).
 4. Trimmed data: Calendar's discovery document only; botocore's models of the services our
    modules create clients for only.
 5. Bytecode for the runtime's Python, checked by hash rather than by mtime (a zip does not
@@ -46,6 +47,26 @@ LAMBDA_PLATFORM = "manylinux2014_aarch64"
 NEVER_OWN = ("micromoments.local", "micromoments.cli", "micromoments.operator_commands")
 # Imported only on paths no function takes: PyYAML reads template.yaml to create tables.
 NEVER_THIRD_PARTY = frozenset({"yaml"})
+# Required by the lock but imported on no path a function takes, even lazily or on an error
+# path (checked by an import-closure walk of every statement, and by tests/integration/
+# test_bundles.py, which runs a key and a keyless token exchange with the bundle alone):
+# left out when only the lock's graph asks for them, kept if our modules import them.
+NEVER_LOADED = frozenset(
+    {
+        # google-api-core's gRPC half: googleapiclient imports client_options and universe only.
+        "protobuf",
+        "proto-plus",
+        "googleapis-common-protos",
+        # google-api-core imports it under `if TYPE_CHECKING:` only.
+        "opentelemetry-api",
+        # google-auth's pure-Python RSA (crypt/_python_rsa.py) imports `rsa` first, which the lock
+        # does not have; keys go through cryptography.
+        "pyasn1",
+        "pyasn1-modules",
+        # cffi parses C only in ffi.cdef(); cryptography ships its bindings compiled.
+        "pycparser",
+    }
+)
 # The one Google API the functions call (adapters/google_calendar.py builds calendar v3).
 DISCOVERY_DOCUMENTS = frozenset({"calendar.v3.json"})
 DISCOVERY_DIR = "googleapiclient/discovery_cache/documents/"
@@ -205,7 +226,8 @@ def lock_graph(requirements: Path) -> dict[str, set[str]]:
 
 
 def distributions(stage: Stage, imports: Iterable[str], graph: dict[str, set[str]]) -> set[str]:
-    """The distributions that own ``imports``, and everything they need by the lock."""
+    """The distributions that own ``imports``, and everything they need by the lock (but the
+    ``NEVER_LOADED`` ones the lock alone asks for)."""
     todo = []
     for module in imports:
         if module.split(".")[0] in NEVER_THIRD_PARTY:
@@ -220,7 +242,7 @@ def distributions(stage: Stage, imports: Iterable[str], graph: dict[str, set[str
         if name in chosen or name == PACKAGE:
             continue
         chosen.add(name)
-        todo.extend(graph.get(name, ()))
+        todo.extend(child for child in graph.get(name, ()) if child not in NEVER_LOADED)
     return chosen
 
 

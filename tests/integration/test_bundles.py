@@ -7,6 +7,7 @@ The bundles are built here for this machine from the distributions of the test v
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -24,11 +25,20 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 MB = 1_000_000
 GOOGLE = {"ScanFunction", "PairFunction"}
-# Issue 14 asks <= 40 MB for scan and pair: not met yet (43.1 and 40.8 MB for arm64, see
-# docs/benchmarks.md; cryptography's Rust extension alone is 13.5 MB). Here the limit keeps
-# them from growing back; the others meet the issue's 25 MB.
-LIMIT_MB = {"ScanFunction": 50, "PairFunction": 50}
+# Issue 14: <= 40 MB unzipped for scan and pair, <= 25 MB for the others, for Lambda's
+# python3.12 on arm64 (bench/bundles.py measures those builds: docs/benchmarks.md). These
+# bundles are built for this machine instead, whose wheels weigh more: on x86_64 with Python
+# 3.11 the scan bundle is 2.2 MB heavier (cryptography's extension +0.9 MB, pydantic-core's
+# +0.5 MB, the bytecode); HOST_EXTRA_MB allows that much and no more.
+LIMIT_MB = {"ScanFunction": 40, "PairFunction": 40}
 DEFAULT_LIMIT_MB = 25
+HOST_EXTRA_MB = 2.5
+# What the lock requires but no function path imports (bundle.py NEVER_LOADED), by the
+# top-level names they would bring; test_a_google_bundle_runs_both_token_exchanges_alone
+# fails if one of them is ever needed.
+NEVER_LOADED_TOPS = ("google/protobuf", "google/rpc", "proto", "opentelemetry", "pyasn1",
+                     "pyasn1_modules", "pycparser")  # fmt: skip
+ADA = "ada@example.com"
 
 
 def _functions() -> dict[str, dict[str, object]]:
@@ -97,11 +107,12 @@ def test_a_bundle_carries_only_what_its_function_runs(
     else:
         assert not (bundle / "googleapiclient").exists()
         assert not (bundle / "google").exists()
+    assert [top for top in NEVER_LOADED_TOPS if (bundle / top).exists()] == []
     # bytecode is in: checked by hash, never by the source's mtime
     handler = next(bundle.glob("micromoments/handlers/__pycache__/*.pyc"))
     assert int.from_bytes(handler.read_bytes()[4:8], "little") == 0b01  # hash-based, unchecked
     size = sum(p.stat().st_size for p in files)
-    assert size <= LIMIT_MB.get(logical_id, DEFAULT_LIMIT_MB) * MB, size
+    assert size <= (LIMIT_MB.get(logical_id, DEFAULT_LIMIT_MB) + HOST_EXTRA_MB) * MB, size
 
 
 @pytest.mark.integration
@@ -136,3 +147,93 @@ def test_a_bundle_imports_its_handler_with_nothing_else_on_the_path(
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# With only the bundle on the path (no site-packages): the handler module imports, then the
+# Calendar gateway takes a token the way the function does, with a service-account key (JWT
+# grant signed by cryptography) or keyless (AWS-signed STS exchange, impersonation, signJwt),
+# reads a calendar, and meets the error paths: a suspended subject, then a delegation the
+# domain refuses.
+_EXCHANGE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+info, base_url, token_uri, module = json.loads(sys.argv[2]), *sys.argv[3:6]
+__import__(module)
+from micromoments.adapters.google_calendar import GoogleCalendarGateway
+from micromoments.config import Config
+from micromoments.domain.people import PersonStatus
+from micromoments.ports import DelegationMisconfigured, SubjectSuspended
+
+def gateway():
+    return GoogleCalendarGateway(
+        Config(calendar_api_url=base_url, google_token_uri=token_uri),
+        status_of=lambda email: PersonStatus.ACTIVE, ours=lambda email: set(),
+        key_info=info, sleep=lambda seconds: None)
+
+calendar = gateway()
+assert calendar.timezone("ada@example.com") == "Europe/Berlin"
+try:
+    calendar.timezone("grace@example.com")
+    raise AssertionError("a suspended subject was read")
+except SubjectSuspended:
+    pass
+print("misconfigure", flush=True)
+sys.stdin.readline()
+try:
+    gateway().timezone("ada@example.com")
+    raise AssertionError("a refused delegation was read")
+except DelegationMisconfigured:
+    pass
+leaked = sorted(name for name, m in sys.modules.items()
+                if getattr(m, "__file__", None) and "site-packages" in m.__file__)
+assert not leaked, leaked
+print("done", flush=True)
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kind", ["key", "keyless"])
+@pytest.mark.parametrize("logical_id", sorted(GOOGLE))
+def test_a_google_bundle_runs_both_token_exchanges_alone(
+    bundles: dict[str, Path], logical_id: str, kind: str
+) -> None:
+    from micromoments.local.calendar_api import CalendarServer
+    from micromoments.local.calendar_api.aws_signature import AwsCaller
+
+    aws = {"AWS_ACCESS_KEY_ID": "ASIALOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret",
+           "AWS_SESSION_TOKEN": "local-session"}  # fmt: skip
+    server = CalendarServer().start()
+    try:
+        server.add_calendar(ADA, timezone="Europe/Berlin")
+        server.add_calendar("grace@example.com", timezone="America/New_York")
+        server.suspend("grace@example.com")
+        if kind == "key":
+            info = server.service_account_key()
+        else:
+            role = "arn:aws:sts::123456789012:assumed-role/micromoments-scan/scan"
+            caller = AwsCaller(*aws.values(), role)
+            info = server.credential_configuration([caller], aws_account="123456789012")
+        handler = str(_functions()[logical_id]["Properties"]["Handler"])  # type: ignore[index]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "AWS_REGION": "eu-west-1",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "MICROMOMENTS_TABLE_NAME": "bundles",
+            **aws,
+        }
+        bundle = str(bundles[logical_id])
+        command = [sys.executable, "-S", "-B", "-c", _EXCHANGE, bundle, json.dumps(info)]
+        command += [server.base_url, server.token_uri, handler.rsplit(".", 1)[0]]
+        with subprocess.Popen(
+            command, env=env, cwd=bundle, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        ) as child:  # fmt: skip
+            assert child.stdout is not None and child.stdin is not None
+            if child.stdout.readline().strip() == "misconfigure":
+                server.misconfigure_delegation()
+            out, err = child.communicate("go\n", timeout=60)
+        assert child.returncode == 0 and out.strip() == "done", err[-3000:]
+    finally:
+        server.stop()

@@ -32,15 +32,13 @@ from micromoments.domain.day_load import (
     measure,
     schedule_days,
 )
-from micromoments.domain.holds import SHARED_KINDS, Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import ON_CALENDAR, SHARED_KINDS, Hold, HoldKind, HoldStatus
 from micromoments.domain.intervals import subtract, total, union
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person
 from micromoments.domain.planner import ExistingHold, existing_holds, plan_holds, week_start
 from micromoments.domain.settings import OrgSettings
-
-LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +93,7 @@ def reconcile(
     shared = [h for h in stored if h.kind in SHARED_KINDS]  # their organiser's: `shared.py`
     stored = [h for h in stored if h.kind not in SHARED_KINDS]
     for known in stored:
-        if known.status not in LIVE or known.end <= horizon:
+        if known.status not in ON_CALENDAR or known.end <= horizon:
             continue
         remote = remote_holds.get(known.id)
         if remote is None or remote.cancelled:

@@ -30,7 +30,7 @@ from typing import Any
 
 from micromoments.domain.access import never_pair_key, pairing_history_key, pseudonym_key
 from micromoments.domain.calendar import zone
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus, shared_hold_id
+from micromoments.domain.holds import STANDING, Hold, HoldKind, HoldStatus, shared_hold_id
 from micromoments.domain.pairing import (
     PairingGroup,
     PairingHistoryEntry,
@@ -51,9 +51,6 @@ from micromoments.domain.watercooler import DROP_IN_MINUTES, drop_in_slot
 from micromoments.ports import CalendarGateway, ScanQueue, Store
 from micromoments.services.dispatch import BATCH
 
-LIVE = frozenset(
-    {HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.KEPT, HoldStatus.MOVED, HoldStatus.ADOPTED}
-)
 FreeBusy = Callable[[Sequence[str], datetime, datetime], Mapping[str, Sequence[Any] | None]]
 
 
@@ -311,7 +308,7 @@ def _room_for(
     total_cap = s.holds_per_week
     if person.preferences.holds_per_week is not None:
         total_cap = min(total_cap, person.preferences.holds_per_week)
-    live = [h for h in holds if h.status in LIVE and iso_week(h.day) == week]
+    live = [h for h in holds if h.status in STANDING and iso_week(h.day) == week]
     kinds = Counter(h.kind for h in live)
     return kinds[kind] < cap and len(live) + planned < total_cap
 

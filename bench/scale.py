@@ -61,7 +61,7 @@ from micromoments.config import Config
 from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.synthetic import generate_org
-from micromoments.services.dispatch import dispatch
+from micromoments.services.due_scans import dispatch
 from micromoments.services.scan import ScanReport, scan_people
 
 ROOT = Path(__file__).resolve().parent.parent

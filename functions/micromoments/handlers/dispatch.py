@@ -16,7 +16,7 @@ from micromoments.config import DispatchSettings, function_settings
 from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import ScanQueue, Store
-from micromoments.services.dispatch import dispatch
+from micromoments.services.due_scans import dispatch
 
 
 @dataclass(frozen=True, slots=True)

@@ -410,7 +410,7 @@ def queue_everyone(runtime: LocalRuntime) -> int:
     from micromoments.domain.scan_request import ScanReason, ScanRequest
     from micromoments.domain.settings import OrgSettings
     from micromoments.handlers import dispatch
-    from micromoments.services.dispatch import scan_request_for
+    from micromoments.services.due_scans import scan_request_for
 
     now = datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)

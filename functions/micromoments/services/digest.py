@@ -33,7 +33,7 @@ from micromoments.domain.holds import HoldKind
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import DigestQueue, Mailer, PersonNotFound, Store, StoreError
-from micromoments.services.dispatch import send_in_batches
+from micromoments.services.due_scans import send_in_batches
 from micromoments.services.links import personal_links
 
 SHARED_KINDS = frozenset({HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value})

@@ -49,7 +49,7 @@ from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.domain.watercooler import DROP_IN_MINUTES, drop_in_slot
 from micromoments.ports import CalendarGateway, ScanQueue, Store
-from micromoments.services.dispatch import BATCH
+from micromoments.services.due_scans import BATCH
 
 FreeBusy = Callable[[Sequence[str], datetime, datetime], Mapping[str, Sequence[Any] | None]]
 

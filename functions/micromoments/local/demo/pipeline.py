@@ -129,7 +129,7 @@ class Pipeline:
         from micromoments.domain.scan_request import ScanReason, ScanRequest
         from micromoments.domain.settings import OrgSettings
         from micromoments.handlers import dispatch
-        from micromoments.services.dispatch import scan_request_for
+        from micromoments.services.due_scans import scan_request_for
 
         report = RunReport(name)
         marks = self._begin()

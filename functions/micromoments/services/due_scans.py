@@ -73,7 +73,7 @@ def send_in_batches(
     return seen, enqueued, batches
 
 
-def dispatch(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
+def send_due_scans(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
     settings = store.get_settings() or OrgSettings()
     seen, enqueued, batches = send_in_batches(
         store.scannable_people(),

@@ -88,10 +88,10 @@ _hold = partial(
 def test_optout_waits_for_future_holds(store: TableStore) -> None:
     people.add_person(store, people.NewPerson("ana@example.com"))
     store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.PLACED))
-    assert people.opt_out(store, "ana@example.com", now=NOW).status is PersonStatus.LEAVING
+    assert people.start_leaving(store, "ana@example.com", now=NOW).status is PersonStatus.LEAVING
     assert list(store.scannable_people()) == ["ana@example.com"]  # the removal scan finds her
     store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.REMOVED))
-    assert people.opt_out(store, "ana@example.com", now=NOW).status is PersonStatus.OPTED_OUT
+    assert people.start_leaving(store, "ana@example.com", now=NOW).status is PersonStatus.OPTED_OUT
     assert list(store.scannable_people()) == []
 
 

@@ -441,7 +441,7 @@ def test_turning_every_moment_off_removes_the_holds(world: Any) -> None:
 
 
 def test_an_adopted_future_hold_keeps_an_opt_out_waiting_for_its_removal(world: Any) -> None:
-    from micromoments.services.people import opt_out
+    from micromoments.services.people import start_leaving
 
     store, _, calendar = world
     scan(store, calendar)
@@ -455,7 +455,7 @@ def test_an_adopted_future_hold_keeps_an_opt_out_waiting_for_its_removal(world: 
     for hold in others:  # leave only the adopted one on the calendar
         calendar.remove(ANA, hold.id)
     scan(store, calendar, NOW + timedelta(minutes=40))
-    assert opt_out(store, ANA, now=NOW + timedelta(minutes=45)).status is PersonStatus.LEAVING
+    assert start_leaving(store, ANA, now=NOW + timedelta(minutes=45)).status is PersonStatus.LEAVING
     scan(store, calendar, NOW + timedelta(minutes=50))
     assert social.id not in on_calendar(calendar)
 

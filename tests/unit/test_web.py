@@ -26,7 +26,7 @@ from micromoments.domain.settings import OrgSettings
 from micromoments.handlers import web
 from micromoments.local.web_bridge import HttpResponse, call
 from micromoments.services.links import PersonalLinks, personal_links
-from micromoments.services.preferences import opt_out
+from micromoments.services.preferences import leave
 from micromoments.web import dependencies
 from micromoments.web.dependencies import Services
 
@@ -426,7 +426,7 @@ def test_a_save_that_reads_the_profile_after_an_opt_out_does_not_opt_back_in(
 
     def opt_out_then_read(email: str) -> Person | None:
         if opt_out_first.pop() if opt_out_first else False:
-            opt_out(site.store, site.queue, email=ANA, now=NOW)
+            leave(site.store, site.queue, email=ANA, now=NOW)
         return read_profile(email)
 
     monkeypatch.setattr(site.store, "get_person", opt_out_then_read)

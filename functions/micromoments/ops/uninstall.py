@@ -21,7 +21,7 @@ from micromoments.domain.holds import UPCOMING
 from micromoments.domain.people import PersonStatus
 from micromoments.ports import CalendarGateway, DelegationMisconfigured, Store
 from micromoments.services.org import current_settings
-from micromoments.services.people import opt_out
+from micromoments.services.people import start_leaving
 
 __all__ = [
     "Departure",
@@ -85,7 +85,7 @@ def leave_everyone(store: Store, *, now: datetime) -> Departure:
     for person in list(store.list_people()):
         if person.status not in _STAYING:
             continue
-        after = opt_out(store, person.email, now=now)
+        after = start_leaving(store, person.email, now=now)
         if after.status is PersonStatus.LEAVING:
             departure.leaving.append(after.email)
         else:

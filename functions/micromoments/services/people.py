@@ -137,7 +137,7 @@ def find_person(store: Store, email: str) -> Person:
     return person
 
 
-def opt_out(store: Store, email: str, *, now: datetime) -> Person:
+def start_leaving(store: Store, email: str, *, now: datetime) -> Person:
     """Status ``leaving`` (future holds go with the next scan), or ``opted_out`` at once
     when nothing of ours can remain on the calendar. Every session of the person ends
     first: a change that read the profile after this status write finds its session
@@ -168,7 +168,7 @@ def delete_person(store: Store, email: str, *, master_key: bytes, now: datetime)
     """Mark for erasure and opt out; erase at once if ``opted_out``. True when erased."""
     person = find_person(store, email)
     store.request_erasure(person.email)
-    person = opt_out(store, person.email, now=now)
+    person = start_leaving(store, person.email, now=now)
     return erase_if_requested(store, person, master_key=master_key, now=now)
 
 

@@ -157,13 +157,13 @@ def clear_dont_pair(store: Store, email: str) -> Person | None:
     return updated
 
 
-def opt_out(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Person | None:
+def leave(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Person | None:
     """``leaving``, and the removal scan queued; every session ends either way (someone
     never in has nothing else to undo)."""
     if store.get_person(email) is None:
         store.end_sessions(email)
         return None
-    person = people_service.opt_out(store, email, now=now)
+    person = people_service.start_leaving(store, email, now=now)
     if person.status is PersonStatus.LEAVING:
         queue.send([ScanRequest(email, ScanReason.OPT_OUT)])
     return person

@@ -57,7 +57,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
-from zoneinfo import ZoneInfo
 
 from micromoments.adapters.google_calendar import GoogleCalendarGateway
 from micromoments.adapters.memory import MemoryTable
@@ -477,7 +476,7 @@ class World:
         for email in self.emails:
             person = self.store.get_person(email)
             assert person is not None
-            tz = ZoneInfo(person.zone_name(self.settings.timezone))
+            tz = person.zone(self.settings)
             slots: Counter[tuple[str, str]] = Counter()
             for hold_id, resource in ours[email].items():
                 organiser = str((resource.get("organizer") or {}).get("email") or email).lower()

@@ -82,8 +82,8 @@ def reconcile(
     among them as ``HOLD`` events); ``remote_holds`` our events as the calendar shows them
     (by hold id, cancelled ones included); ``stored`` the Store's hold records.
     """
-    zone_name = person.zone_name(settings.timezone)
-    tz = zone(zone_name)
+    tz = person.zone(settings)
+    zone_name = tz.key
     hours = person.hours(settings.working_hours)
     first, days = analysis_window(now, zone_name, settings.planning_weeks)
     horizon = datetime.combine(first, datetime.min.time(), tzinfo=tz)

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from micromoments.domain.calendar import CalendarEvent, EventKind, zone
+from micromoments.domain.calendar import CalendarEvent, EventKind
 from micromoments.domain.day_load import schedule_days
 from micromoments.domain.free_slots import Availability, common_free_slots, fit
 from micromoments.domain.holds import (
@@ -328,7 +328,7 @@ def view_of(
     return member_view(
         events,
         holds,
-        tz=zone(member.zone_name(settings.timezone)),
+        tz=member.zone(settings),
         hours=member.hours(settings.working_hours),
         within=day,
         exclude=hold.id,

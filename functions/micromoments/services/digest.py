@@ -28,7 +28,6 @@ from typing import Any
 from micromoments.domain.calendar import zone
 from micromoments.domain.digest import Digest, build_digest, due_week, iso_label, monday_of
 from micromoments.domain.digest_request import DigestRequest
-from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import HoldKind
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.settings import OrgSettings
@@ -44,11 +43,8 @@ SHARED_KINDS = frozenset({HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value})
 
 def person_zone(person: Person, settings: OrgSettings) -> tuple[str, tzinfo]:
     """The person's time zone (their choice, else Google's, else the org's)."""
-    name = person.zone_name(settings.timezone)
-    try:
-        return name, zone(name)
-    except DomainError:
-        return settings.timezone, zone(settings.timezone)
+    tz = person.zone(settings)
+    return tz.key, tz
 
 
 def _wants_email(person: Person | None) -> bool:

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from micromoments.domain.calendar import zone
-from micromoments.domain.errors import DomainError
 from micromoments.domain.people import PersonStatus
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
@@ -40,10 +38,7 @@ def scan_request_for(
         return None
     if person.status is PersonStatus.LEAVING:
         return ScanRequest(email, ScanReason.OPT_OUT)
-    try:
-        tz = zone(person.zone_name(settings.timezone))
-    except DomainError:
-        tz = zone(settings.timezone)
+    tz = person.zone(settings)
     if person.hours(settings.working_hours).is_workday(now.astimezone(tz).date()):
         return ScanRequest(email, ScanReason.HOURLY)
     return None

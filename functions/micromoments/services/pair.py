@@ -190,7 +190,7 @@ def plan_week(
     loads = {email: store.day_loads(email, monday, monday + timedelta(days=6)) for email in wanted}
 
     def view(person: Person, extra: Iterable[Hold] = (), minutes: int | None = None) -> SlotView:
-        tz = zone(person.zone_name(settings.timezone))
+        tz = person.zone(settings)
         intervals = busy.get(person.email) or ()
         days = loads.get(person.email, [])
         return slot_view(
@@ -235,7 +235,7 @@ def plan_week(
     coffee_at: dict[str, list[Hold]] = {}
     for group in outcome.groups:
         for member in group.members:
-            tz = zone(ids[member].zone_name(settings.timezone))
+            tz = ids[member].zone(settings)
             coffee_at.setdefault(member, []).append(_sketch(group, tz))
     teams: dict[str, list[str]] = {}
     for p in water_ok:
@@ -278,7 +278,7 @@ def shared_hold(
         return None
     organiser = members[0]
     assert organiser is not None
-    tz = zone(organiser.zone_name(settings.timezone))
+    tz = organiser.zone(settings)
     identity = group.team if group.kind is HoldKind.WATERCOOLER and group.team else None
     return Hold(
         id=shared_hold_id(org_id(settings), label, identity or "+".join(group.members), group.kind),

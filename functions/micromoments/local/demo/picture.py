@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from micromoments.domain.calendar import EventKind, zone
+from micromoments.domain.calendar import EventKind
 from micromoments.domain.holds import ON_CALENDAR, Hold, HoldKind
 
 if TYPE_CHECKING:
@@ -72,8 +72,8 @@ def picture_of(
     from micromoments.local.synthetic import normalised_events
 
     person = store.get_person(synthetic.email) or synthetic.person
-    zone_name = person.zone_name(settings.timezone)
-    tz = zone(zone_name)
+    tz = person.zone(settings)
+    zone_name = tz.key
     hours = person.hours(settings.working_hours)
     working: list[tuple[int, int] | None] = []
     for index in range(7):

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from micromoments.domain.calendar import zone
 from micromoments.domain.holds import REACHED_CALENDAR, HoldKind
 from micromoments.local.demo.calendars import holds_on_calendar, shared_copies
 from micromoments.local.demo.connection import Connection
@@ -49,7 +48,7 @@ def collect_results(
     on_calendar = 0
     for synthetic in org.people:
         person = store.get_person(synthetic.email) or synthetic.person
-        tz = zone(person.zone_name(settings.timezone))
+        tz = person.zone(settings)
         today = now.astimezone(tz).date()
         overloaded += sum(
             1

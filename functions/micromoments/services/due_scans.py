@@ -13,6 +13,7 @@ from micromoments.domain.people import PersonStatus
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import ScanQueue, Store
+from micromoments.services.org import org_settings
 
 BATCH = 10  # SQS SendMessageBatch takes at most 10 messages
 
@@ -69,7 +70,7 @@ def send_in_batches(
 
 
 def send_due_scans(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     seen, enqueued, batches = send_in_batches(
         store.scannable_people(),
         lambda email: scan_request_for(store, email, settings, now),

@@ -50,6 +50,7 @@ from micromoments.domain.settings import OrgSettings
 from micromoments.domain.watercooler import DROP_IN_MINUTES, drop_in_slot
 from micromoments.ports import CalendarGateway, ScanQueue, Store
 from micromoments.services.due_scans import BATCH
+from micromoments.services.org import org_settings
 
 FreeBusy = Callable[[Sequence[str], datetime, datetime], Mapping[str, Sequence[Any] | None]]
 
@@ -107,7 +108,7 @@ def pair_week(
     monday: date | None = None,
 ) -> PairReport:
     """Pair the coming week (or the week of ``monday``), or continue its saved round."""
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     monday = monday or coming_week(now, settings)
     label = week_label(monday)
     report = PairReport(iso_week=label)

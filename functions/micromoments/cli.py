@@ -23,7 +23,7 @@ from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import Hold
 from micromoments.domain.working_hours import WorkingHours
-from micromoments.ports import CalendarError, StoreError
+from micromoments.ports import CalendarError, Unavailable
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
@@ -467,7 +467,7 @@ def _main(argv: Sequence[str] | None, out: TextIO) -> int:
 
             return operator_commands.run(args, out)
         return _calendar_command(args, out)
-    except (DomainError, StoreError, CalendarError) as exc:
+    except (DomainError, Unavailable, CalendarError) as exc:
         print(f"micromoments: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

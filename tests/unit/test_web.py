@@ -918,3 +918,17 @@ def test_the_never_pair_list_keeps_one_pseudonym_per_mailbox(site: Site) -> None
     lookalike = {**PREFERENCES, "dont_pair_add": "b\u0435n@example.com"}  # Cyrillic е
     refused = browser.post("/preferences", {"csrf": csrf(again), **lookalike})
     assert refused.status == 400 and "CYRILLIC SMALL LETTER IE" in refused.text
+
+
+def test_a_queue_or_secret_failure_is_no_store_error_yet_answers_the_same_503() -> None:
+    from micromoments.adapters.secrets import SecretError
+    from micromoments.adapters.sqs import QueueError
+    from micromoments.ports import StoreError, Unavailable
+    from micromoments.web.app import unavailable
+
+    assert not issubclass(QueueError, StoreError) and not issubclass(SecretError, StoreError)
+    for error in (QueueError("q"), SecretError("s"), StoreError("t")):
+        assert isinstance(error, Unavailable)
+        answer = unavailable(error)
+        assert answer.status_code == 503
+        assert "micromoments could not reach its storage. Nothing was changed." in str(answer.body)

@@ -1,4 +1,5 @@
-"""Coffee pairing. For now: the records a round and the pairing history keep.
+"""Coffee pairing: who is in the pools, each member's free time (`SlotView`), the groups
+and their common slots, and the records a round and the pairing history keep.
 
 People appear only as keyed pseudonyms (HMAC of the address, `people.pseudonym`), so the
 history can be kept without addresses and purged when a person's data is erased. A round

@@ -1,7 +1,8 @@
 """Reconcile: from the calendar as it is and the holds we placed, to the writes that make
 it right (DESIGN.md "Holds"). Pure: the scan service does the I/O around it.
 
-For each hold the Store records as live (placed, moved, adopted):
+For each hold the Store records as on the calendar (`holds.ON_CALENDAR`: placed, moved,
+adopted):
 - gone from the calendar or cancelled there -> ``dismissed`` by the person (our own deletes
   are explained by the journal, which the scan resolves first); that kind is not placed
   again on that date;

@@ -1,8 +1,8 @@
 """The site's resolver: every area's routes, and the one place that maps errors to pages
 (STYLE.md 6). A domain error is a 400 that says what was wrong and that nothing changed,
-a misconfigured site and an unreachable Store are 503s, a body that is not a form is a 415,
-an unknown method a 405 with ``Allow``, and anything unforeseen the error page, never a
-traceback."""
+a misconfigured site and an unreachable Store, queue or secret (`ports.Unavailable`) are
+503s, a body that is not a form is a 415, an unknown method a 405 with ``Allow``, and
+anything unforeseen the error page, never a traceback."""
 
 from __future__ import annotations
 

@@ -470,3 +470,14 @@ def test_the_first_sync_records_since_when_the_calendar_is_observed(world: Any) 
     later = store.get_sync(ANA)
     assert later is not None and later.observed_since == NOW  # never moved on
     assert later.synced_at is not None and later.synced_at > NOW
+
+
+def test_scan_outcomes_are_an_enum_whose_json_is_the_old_strings() -> None:
+    import json
+
+    from micromoments.services.scan import ScanOutcome, ScanReport
+
+    assert [o.value for o in ScanOutcome] == ["scanned", "skipped", "busy", "suspended", "dry-run"]
+    report = ScanReport(person="ana@example.com", outcome=ScanOutcome.DRY_RUN)
+    assert type(report.to_json()["outcome"]) is str
+    assert json.loads(json.dumps(report.to_json()))["outcome"] == "dry-run"

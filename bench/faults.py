@@ -57,13 +57,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
-from zoneinfo import ZoneInfo
 
 from micromoments.adapters.google_calendar import GoogleCalendarGateway
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
 from micromoments.config import Config
-from micromoments.domain.holds import SHARED_KINDS, HoldStatus
+from micromoments.domain.holds import ON_CALENDAR, REACHED_CALENDAR, SHARED_KINDS, HoldStatus
 from micromoments.domain.people import PersonStatus
 from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
@@ -83,8 +82,6 @@ REDELIVERY = timedelta(minutes=30)  # the scan queue's visibility timeout (templ
 BATCH = 10  # the scan queue's batch size
 MAX_ROUNDS = 40
 KEY = b"f" * 32
-ON_CALENDAR = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED, HoldStatus.KEPT})
-FUTURE_LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 
 
 def log(message: str) -> None:
@@ -427,7 +424,7 @@ class World:
                 continue
             future = sorted(
                 (h for h in self.store.holds(email)
-                 if h.status in FUTURE_LIVE and h.start > self.now + timedelta(hours=2)),
+                 if h.status in ON_CALENDAR and h.start > self.now + timedelta(hours=2)),
                 key=lambda h: (h.start, h.id),
             )  # fmt: skip
             if not future:
@@ -471,7 +468,7 @@ class World:
                 if tags(r).get("micromoments") == "1" and tags(r).get("mm_hold_id") == r["id"]
             }
         holds = {email: self.store.holds(email) for email in self.emails}
-        live = {e: {h.id for h in hs if h.status in ON_CALENDAR} for e, hs in holds.items()}
+        live = {e: {h.id for h in hs if h.status in REACHED_CALENDAR} for e, hs in holds.items()}
         lost = sum(1 for e in self.emails for hold_id in live[e] if hold_id not in ours[e])
         stray = 0
         duplicates = 0
@@ -479,7 +476,7 @@ class World:
         for email in self.emails:
             person = self.store.get_person(email)
             assert person is not None
-            tz = ZoneInfo(person.zone_name(self.settings.timezone))
+            tz = person.zone(self.settings)
             slots: Counter[tuple[str, str]] = Counter()
             for hold_id, resource in ours[email].items():
                 organiser = str((resource.get("organizer") or {}).get("email") or email).lower()

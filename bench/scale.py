@@ -61,7 +61,7 @@ from micromoments.config import Config
 from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.synthetic import generate_org
-from micromoments.services.dispatch import dispatch
+from micromoments.services.due_scans import send_due_scans
 from micromoments.services.scan import ScanReport, scan_people
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -470,7 +470,7 @@ def run_phase(
     def dispatcher() -> None:
         started = time.perf_counter()
         try:
-            report = dispatch(dispatch_store, source, now=now)
+            report = send_due_scans(dispatch_store, source, now=now)
             phase.enqueued = report.enqueued
         except BaseException as exc:
             errors.append(exc)

@@ -23,7 +23,7 @@ from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import Hold
 from micromoments.domain.working_hours import WorkingHours
-from micromoments.ports import CalendarError, StoreError
+from micromoments.ports import CalendarError, Unavailable
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
@@ -467,7 +467,7 @@ def _main(argv: Sequence[str] | None, out: TextIO) -> int:
 
             return operator_commands.run(args, out)
         return _calendar_command(args, out)
-    except (DomainError, StoreError, CalendarError) as exc:
+    except (DomainError, Unavailable, CalendarError) as exc:
         print(f"micromoments: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
@@ -505,7 +505,7 @@ def _calendar_command(args: argparse.Namespace, out: TextIO) -> int:
             }
             print(json.dumps(doc), file=out)
         else:
-            from micromoments.report import render_loads
+            from micromoments.plan_text import render_loads
 
             print(render_loads(plan), file=out)
         return 0
@@ -520,7 +520,7 @@ def _calendar_command(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         print(json.dumps({"holds": [_hold_json(h) for h in plan.holds]}), file=out)
     else:
-        from micromoments.report import render_holds
+        from micromoments.plan_text import render_holds
 
         print(render_holds(plan), file=out)
         if args.out is not None:
@@ -574,7 +574,7 @@ def _demo(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _sample_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from micromoments.report import render_holds, render_loads
+    from micromoments.plan_text import render_holds, render_loads
     from micromoments.services.calendar_file import analyse_calendar_file
 
     sample = resources.files("micromoments.local") / "samples" / "sample.ics"

@@ -28,7 +28,12 @@ from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 
 
-class StoreError(Exception):
+class Unavailable(Exception):
+    """A backing service (the table, a queue, a secret) could not be reached or refused the
+    request (one clear line): what the site answers 503 to and the CLI prints."""
+
+
+class StoreError(Unavailable):
     """The Store could not be reached or refused the request (one clear line)."""
 
 

@@ -26,13 +26,12 @@ from micromoments.adapters.memory import memory_store
 from micromoments.adapters.secrets import ensure_master_key
 from micromoments.adapters.table import TableStore
 from micromoments.config import Config
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import UPCOMING, Hold, HoldKind, HoldStatus
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.calendar_api import CalendarServer
 from micromoments.local.calendar_api.oauth import generate_key
 from micromoments.ops import doctor, uninstall
-from micromoments.services.people import LIVE_HOLDS
 from micromoments.services.scan import scan_person
 
 pytestmark = pytest.mark.integration
@@ -464,7 +463,7 @@ def _meetings(day: date) -> list[dict[str, Any]]:
 
 
 def _live_future(store: TableStore, email: str, now: datetime) -> list[Hold]:
-    return [h for h in store.holds(email) if h.status in LIVE_HOLDS and h.end > now]
+    return [h for h in store.holds(email) if h.status in UPCOMING and h.end > now]
 
 
 def test_uninstall_removes_every_hold_then_points_at_sam_delete(deployment: Deployment) -> None:

@@ -623,7 +623,7 @@ def test_all_day_transparent_out_of_office_makes_day_unavailable() -> None:
 
 def test_an_out_of_office_day_shows_no_focus_in_the_table_and_the_json(tmp_path) -> None:
     # Every consumer reads the domain's day load: `analyze`'s table and its --json.
-    from micromoments.report import render_loads
+    from micromoments.plan_text import render_loads
     from micromoments.services.calendar_file import analyse_calendar_file
 
     ics = tmp_path / "away.ics"

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micromoments.domain.free_slots import working_intervals
-from micromoments.domain.holds import Hold, HoldKind
+from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.intervals import intersect
 from micromoments.domain.pairing import (
     NO_PARTNER,
@@ -360,3 +360,21 @@ def test_large_org_pool_is_fast_and_fully_paired() -> None:
         assert sum(len(g) == 3 for g in groups) == 1
         assert premature_repeats(groups, pool, history) == 0
         remember(history, groups)
+
+
+def test_the_hold_status_sets_are_defined_once_and_named_for_what_they_mean() -> None:
+    from micromoments.domain import digest, holds, pairing, reconcile, shared
+    from micromoments.services import pair, people
+
+    s = HoldStatus
+    expected = {
+        holds.ON_CALENDAR: {s.PLACED, s.MOVED, s.ADOPTED},
+        holds.UPCOMING: {s.PLANNED, s.PLACED, s.MOVED, s.ADOPTED},
+        holds.REACHED_CALENDAR: {s.PLACED, s.MOVED, s.ADOPTED, s.KEPT},
+        holds.STANDING: set(s) - {s.REMOVED, s.DISMISSED, s.DECLINED},
+    }
+    for defined, meant in expected.items():
+        assert set(defined) == meant
+    copies = [(pairing, "_LIVE_HOLDS"), (pair, "LIVE"), (digest, "_LIVE"), (shared, "LIVE")]
+    for module, name in [*copies, (reconcile, "LIVE"), (people, "LIVE_HOLDS")]:
+        assert not hasattr(module, name), (module.__name__, name)

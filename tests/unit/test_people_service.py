@@ -14,6 +14,7 @@ from micromoments.domain.errors import InvalidSetting
 from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.pairing import PairingHistoryEntry
 from micromoments.domain.people import PersonStatus, pseudonym
+from micromoments.domain.settings import OrgSettings
 from micromoments.ports import PersonNotFound
 from micromoments.services import org, people
 from tests import builders
@@ -38,6 +39,19 @@ def store(table: MemoryTable) -> TableStore:
 def test_init_is_idempotent_and_keeps_changes(store: TableStore) -> None:
     assert not org.initialise_settings(store)
     assert org.current_settings(store).allowed_domains == ("example.com",)
+
+
+def test_missing_settings_mean_defaults_to_the_use_cases_and_an_error_to_org_set(
+    store: TableStore,
+) -> None:
+    empty = TableStore(MemoryTable())
+    assert org.org_settings(empty) == OrgSettings()
+    with pytest.raises(org.NotInitialised, match="micromoments init"):
+        org.current_settings(empty)
+    with pytest.raises(org.NotInitialised):
+        org.change_settings(empty, ["paused=true"])
+    assert empty.get_settings() is None
+    assert org.org_settings(store).allowed_domains == ("example.com",)
 
 
 def test_bad_org_set_changes_nothing(store: TableStore, table: MemoryTable) -> None:
@@ -88,10 +102,10 @@ _hold = partial(
 def test_optout_waits_for_future_holds(store: TableStore) -> None:
     people.add_person(store, people.NewPerson("ana@example.com"))
     store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.PLACED))
-    assert people.opt_out(store, "ana@example.com", now=NOW).status is PersonStatus.LEAVING
+    assert people.start_leaving(store, "ana@example.com", now=NOW).status is PersonStatus.LEAVING
     assert list(store.scannable_people()) == ["ana@example.com"]  # the removal scan finds her
     store.put_hold("ana@example.com", _hold(date(2026, 11, 27), HoldStatus.REMOVED))
-    assert people.opt_out(store, "ana@example.com", now=NOW).status is PersonStatus.OPTED_OUT
+    assert people.start_leaving(store, "ana@example.com", now=NOW).status is PersonStatus.OPTED_OUT
     assert list(store.scannable_people()) == []
 
 

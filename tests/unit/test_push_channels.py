@@ -13,7 +13,7 @@ from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarError, WatchChannel
 from micromoments.services.notify import Verdict, receive
-from micromoments.services.people import delete_person, opt_out
+from micromoments.services.people import delete_person, start_leaving
 from micromoments.services.scan import scan_person
 from micromoments.services.scan.channels import keep_channel
 
@@ -141,7 +141,7 @@ def test_opting_out_stops_the_channel() -> None:
     world = World()
     world.scan()
     assert len(world.calendar.live_channels(ANA)) == 1
-    opt_out(world.store, ANA, now=world.clock.now)
+    start_leaving(world.store, ANA, now=world.clock.now)
     world.clock.now += timedelta(minutes=5)
     world.scan()
     assert world.calendar.live_channels(ANA) == []

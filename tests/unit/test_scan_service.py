@@ -441,7 +441,7 @@ def test_turning_every_moment_off_removes_the_holds(world: Any) -> None:
 
 
 def test_an_adopted_future_hold_keeps_an_opt_out_waiting_for_its_removal(world: Any) -> None:
-    from micromoments.services.people import opt_out
+    from micromoments.services.people import start_leaving
 
     store, _, calendar = world
     scan(store, calendar)
@@ -455,7 +455,7 @@ def test_an_adopted_future_hold_keeps_an_opt_out_waiting_for_its_removal(world: 
     for hold in others:  # leave only the adopted one on the calendar
         calendar.remove(ANA, hold.id)
     scan(store, calendar, NOW + timedelta(minutes=40))
-    assert opt_out(store, ANA, now=NOW + timedelta(minutes=45)).status is PersonStatus.LEAVING
+    assert start_leaving(store, ANA, now=NOW + timedelta(minutes=45)).status is PersonStatus.LEAVING
     scan(store, calendar, NOW + timedelta(minutes=50))
     assert social.id not in on_calendar(calendar)
 
@@ -470,3 +470,14 @@ def test_the_first_sync_records_since_when_the_calendar_is_observed(world: Any) 
     later = store.get_sync(ANA)
     assert later is not None and later.observed_since == NOW  # never moved on
     assert later.synced_at is not None and later.synced_at > NOW
+
+
+def test_scan_outcomes_are_an_enum_whose_json_is_the_old_strings() -> None:
+    import json
+
+    from micromoments.services.scan import ScanOutcome, ScanReport
+
+    assert [o.value for o in ScanOutcome] == ["scanned", "skipped", "busy", "suspended", "dry-run"]
+    report = ScanReport(person="ana@example.com", outcome=ScanOutcome.DRY_RUN)
+    assert type(report.to_json()["outcome"]) is str
+    assert json.loads(json.dumps(report.to_json()))["outcome"] == "dry-run"

@@ -98,3 +98,16 @@ def test_person_status_and_defaults() -> None:
     assert person.zone_name("UTC") == "Asia/Kolkata"
     with pytest.raises(ValueError, match="not an email address"):
         Person(email="not-an-address")
+
+
+def test_a_person_zone_is_theirs_else_googles_else_the_orgs_and_the_orgs_for_a_bad_one() -> None:
+    settings = OrgSettings(timezone="Europe/Berlin")
+    chosen = Person(
+        email="a@example.com", timezone="UTC", preferences=Preferences(timezone="Asia/Kolkata")
+    )
+    assert chosen.zone(settings).key == "Asia/Kolkata"
+    assert Person(email="a@example.com", timezone="UTC").zone(settings).key == "UTC"
+    assert Person(email="a@example.com").zone(settings).key == "Europe/Berlin"
+    # Google's zone is copied onto a profile unvalidated; one this runtime lacks falls back.
+    unknown = Person(email="a@example.com").model_copy(update={"timezone": "Nowhere/Land"})
+    assert unknown.zone(settings).key == "Europe/Berlin"

@@ -26,7 +26,7 @@ from micromoments.domain.settings import OrgSettings
 from micromoments.handlers import web
 from micromoments.local.web_bridge import HttpResponse, call
 from micromoments.services.links import PersonalLinks, personal_links
-from micromoments.services.preferences import opt_out
+from micromoments.services.preferences import leave
 from micromoments.web import dependencies
 from micromoments.web.dependencies import Services
 
@@ -426,7 +426,7 @@ def test_a_save_that_reads_the_profile_after_an_opt_out_does_not_opt_back_in(
 
     def opt_out_then_read(email: str) -> Person | None:
         if opt_out_first.pop() if opt_out_first else False:
-            opt_out(site.store, site.queue, email=ANA, now=NOW)
+            leave(site.store, site.queue, email=ANA, now=NOW)
         return read_profile(email)
 
     monkeypatch.setattr(site.store, "get_person", opt_out_then_read)
@@ -918,3 +918,17 @@ def test_the_never_pair_list_keeps_one_pseudonym_per_mailbox(site: Site) -> None
     lookalike = {**PREFERENCES, "dont_pair_add": "b\u0435n@example.com"}  # Cyrillic е
     refused = browser.post("/preferences", {"csrf": csrf(again), **lookalike})
     assert refused.status == 400 and "CYRILLIC SMALL LETTER IE" in refused.text
+
+
+def test_a_queue_or_secret_failure_is_no_store_error_yet_answers_the_same_503() -> None:
+    from micromoments.adapters.secrets import SecretError
+    from micromoments.adapters.sqs import QueueError
+    from micromoments.ports import StoreError, Unavailable
+    from micromoments.web.app import unavailable
+
+    assert not issubclass(QueueError, StoreError) and not issubclass(SecretError, StoreError)
+    for error in (QueueError("q"), SecretError("s"), StoreError("t")):
+        assert isinstance(error, Unavailable)
+        answer = unavailable(error)
+        assert answer.status_code == 503
+        assert "micromoments could not reach its storage. Nothing was changed." in str(answer.body)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from micromoments.ports import StoreError
+from micromoments.ports import Unavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MIN_KEY_BYTES = 32
 
 
-class SecretError(StoreError):
+class SecretError(Unavailable):
     """The secret is missing, unreadable or too short."""
 
 

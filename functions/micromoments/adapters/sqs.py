@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from micromoments.ports import StoreError
+from micromoments.ports import Unavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -23,7 +23,7 @@ SQS_BATCH = 10
 ATTEMPTS = 5
 
 
-class QueueError(StoreError):
+class QueueError(Unavailable):
     """Messages could not be enqueued (one clear line)."""
 
 

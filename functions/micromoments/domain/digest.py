@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.day_load import DayLoad
-from micromoments.domain.holds import SHARED_KINDS, Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import SHARED_KINDS, UPCOMING, Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 
 
@@ -183,7 +183,6 @@ class Moments:
 _PLACED = frozenset(
     {HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED, HoldStatus.KEPT, HoldStatus.DISMISSED}
 )
-_LIVE = frozenset({HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +220,7 @@ def calendar_moments(holds: Iterable[Hold], mirror: Iterable[MirrorEvent]) -> li
     for hold in holds:
         if hold.kind not in SHARED_KINDS:
             continue
-        live = hold.status in _LIVE or hold.status is HoldStatus.KEPT
+        live = hold.status in UPCOMING or hold.status is HoldStatus.KEPT
         seen = found.get(hold.id)
         if seen is None:
             planned = hold.status is HoldStatus.PLANNED
@@ -302,7 +301,9 @@ def next_week_outlook(
         return following <= day < following + timedelta(days=7)
 
     personal = {
-        h.id for h in holds if h.kind not in SHARED_KINDS and h.status in _LIVE and next_week(h.day)
+        h.id
+        for h in holds
+        if h.kind not in SHARED_KINDS and h.status in UPCOMING and next_week(h.day)
     }
     together = {m.id for m in shared if m.live and next_week(m.start.astimezone(tz).date())}
     planned = len(personal | together)

@@ -69,6 +69,17 @@ class HoldStatus(StrEnum):
     DECLINED = "declined"
 
 
+# The hold-status sets, each defined once and named for what it means.
+# On the person's calendar now: written by us or adopted, and its time not yet kept.
+ON_CALENDAR = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
+# Still to come: planned (not yet written) or on the calendar.
+UPCOMING = ON_CALENDAR | {HoldStatus.PLANNED}
+# Reached the calendar at some point: on it now, or kept (its time passed).
+REACHED_CALENDAR = ON_CALENDAR | {HoldStatus.KEPT}
+# Standing (not removed, dismissed or declined): takes the time, counts against the caps.
+STANDING = UPCOMING | {HoldStatus.KEPT}
+
+
 @dataclass(frozen=True, slots=True)
 class Hold:
     """A hold on one person's calendar. ``busy`` is false for free (transparent) holds.

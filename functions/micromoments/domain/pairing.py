@@ -1,4 +1,5 @@
-"""Coffee pairing. For now: the records a round and the pairing history keep.
+"""Coffee pairing: who is in the pools, each member's free time (`SlotView`), the groups
+and their common slots, and the records a round and the pairing history keep.
 
 People appear only as keyed pseudonyms (HMAC of the address, `people.pseudonym`), so the
 history can be kept without addresses and purged when a person's data is erased. A round
@@ -17,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import combinations, permutations
 
 from micromoments.domain.free_slots import Availability, common_free_slots, fit, working_intervals
-from micromoments.domain.holds import SOCIAL_KINDS, Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import SOCIAL_KINDS, STANDING, Hold, HoldKind, HoldStatus
 from micromoments.domain.intervals import Interval, clip, intersect, union
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.settings import CoffeePool
@@ -71,9 +72,6 @@ _SAME_TEAM = 1_000  # same team while one of the two asked to meet other teams
 _WINDOW = 48  # candidate partners looked at per person in a large pool
 _TRIES = 8  # slot searches per person before they wait for the leftover pass
 _EXACT_UP_TO = 9  # pools this small are solved exactly
-_LIVE_HOLDS = frozenset(
-    {HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.KEPT, HoldStatus.MOVED, HoldStatus.ADOPTED}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +216,7 @@ def slot_view(
     a day with a live social-kind hold, or a dismissed coffee chat, is excluded whole.
     """
     every = list(holds)
-    live = [h for h in every if h.status in _LIVE_HOLDS]
+    live = [h for h in every if h.status in STANDING]
     taken = [(int(h.start.timestamp()), int(h.end.timestamp())) for h in live]
     social = {h.day for h in live if h.kind in SOCIAL_KINDS}
     social |= {

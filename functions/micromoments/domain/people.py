@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -22,7 +23,7 @@ from pydantic import (
 from micromoments.domain.calendar import normalise_address, zone
 from micromoments.domain.errors import DomainError, InvalidSetting
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.settings import WorkingHoursField, _string_list, explain
+from micromoments.domain.settings import OrgSettings, WorkingHoursField, _string_list, explain
 from micromoments.domain.working_hours import DAY_NAMES, WorkingHours
 
 _EMAIL = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
@@ -184,6 +185,14 @@ class Person(BaseModel):
 
     def zone_name(self, org_default: str) -> str:
         return self.preferences.timezone or self.timezone or org_default
+
+    def zone(self, settings: OrgSettings) -> ZoneInfo:
+        """The person's time zone: their choice, else Google's, else the org's; the org's
+        too when theirs is not one this runtime knows (the one fallback for a bad zone)."""
+        try:
+            return zone(self.zone_name(settings.timezone))
+        except DomainError:
+            return zone(settings.timezone)
 
     def hours(self, org_default: WorkingHours) -> WorkingHours:
         return self.preferences.working_hours or org_default

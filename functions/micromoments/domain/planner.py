@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from micromoments.domain.calendar import CalendarEvent, EventKind, zone
+from micromoments.domain.calendar import CalendarEvent, EventKind
 from micromoments.domain.day_load import DayLoad, DaySchedule, OverloadRules, measure, schedule_days
 from micromoments.domain.free_slots import fit
 from micromoments.domain.holds import (
@@ -189,8 +189,8 @@ def plan_calendar(
     ``first`` and ``days`` default to today (in the person's zone) through the end of the
     planning window. ``stored`` adds holds the Store knows of that the events do not show.
     """
-    zone_name = person.zone_name(settings.timezone)
-    tz = zone(zone_name)
+    tz = person.zone(settings)
+    zone_name = tz.key
     hours = person.hours(settings.working_hours)
     today = now.astimezone(tz).date()
     planning_end = week_start(today) + timedelta(weeks=settings.planning_weeks)

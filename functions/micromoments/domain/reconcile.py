@@ -1,7 +1,8 @@
 """Reconcile: from the calendar as it is and the holds we placed, to the writes that make
 it right (DESIGN.md "Holds"). Pure: the scan service does the I/O around it.
 
-For each hold the Store records as live (placed, moved, adopted):
+For each hold the Store records as on the calendar (`holds.ON_CALENDAR`: placed, moved,
+adopted):
 - gone from the calendar or cancelled there -> ``dismissed`` by the person (our own deletes
   are explained by the journal, which the scan resolves first); that kind is not placed
   again on that date;
@@ -32,15 +33,13 @@ from micromoments.domain.day_load import (
     measure,
     schedule_days,
 )
-from micromoments.domain.holds import SHARED_KINDS, Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import ON_CALENDAR, SHARED_KINDS, Hold, HoldKind, HoldStatus
 from micromoments.domain.intervals import subtract, total, union
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person
 from micromoments.domain.planner import ExistingHold, existing_holds, plan_holds, week_start
 from micromoments.domain.settings import OrgSettings
-
-LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +83,8 @@ def reconcile(
     among them as ``HOLD`` events); ``remote_holds`` our events as the calendar shows them
     (by hold id, cancelled ones included); ``stored`` the Store's hold records.
     """
-    zone_name = person.zone_name(settings.timezone)
-    tz = zone(zone_name)
+    tz = person.zone(settings)
+    zone_name = tz.key
     hours = person.hours(settings.working_hours)
     first, days = analysis_window(now, zone_name, settings.planning_weeks)
     horizon = datetime.combine(first, datetime.min.time(), tzinfo=tz)
@@ -95,7 +94,7 @@ def reconcile(
     shared = [h for h in stored if h.kind in SHARED_KINDS]  # their organiser's: `shared.py`
     stored = [h for h in stored if h.kind not in SHARED_KINDS]
     for known in stored:
-        if known.status not in LIVE or known.end <= horizon:
+        if known.status not in ON_CALENDAR or known.end <= horizon:
             continue
         remote = remote_holds.get(known.id)
         if remote is None or remote.cancelled:

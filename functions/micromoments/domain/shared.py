@@ -28,10 +28,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from micromoments.domain.calendar import CalendarEvent, EventKind, zone
+from micromoments.domain.calendar import CalendarEvent, EventKind
 from micromoments.domain.day_load import schedule_days
 from micromoments.domain.free_slots import Availability, common_free_slots, fit
-from micromoments.domain.holds import SHARED_KINDS, SOCIAL_KINDS, Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import (
+    ON_CALENDAR,
+    SHARED_KINDS,
+    SOCIAL_KINDS,
+    Hold,
+    HoldKind,
+    HoldStatus,
+)
 from micromoments.domain.intervals import Interval
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
@@ -41,8 +48,6 @@ from micromoments.domain.reconcile import Write
 from micromoments.domain.settings import OrgSettings
 from micromoments.domain.watercooler import MIN_FREE, drop_in_slot
 from micromoments.domain.working_hours import WorkingHours, local_instant
-
-LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,7 @@ def reconcile_shared(
             continue
         if hold.status is HoldStatus.PLANNED:
             _place(hold, organiser, members.get(hold.id), now, leaving, out)
-        elif hold.status in LIVE:
+        elif hold.status in ON_CALENDAR:
             _keep_right(
                 hold, organiser, remote.get(hold.id), members.get(hold.id), now, leaving, out
             )
@@ -323,7 +328,7 @@ def view_of(
     return member_view(
         events,
         holds,
-        tz=zone(member.zone_name(settings.timezone)),
+        tz=member.zone(settings),
         hours=member.hours(settings.working_hours),
         within=day,
         exclude=hold.id,

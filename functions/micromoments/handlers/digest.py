@@ -15,9 +15,9 @@ from micromoments import wiring
 from micromoments.config import DigestDispatchSettings, function_settings
 from micromoments.handlers.digest_send import SendDeps, send_batch
 from micromoments.handlers.digest_send import handler as send_handler
-from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import DigestQueue, Store
+from micromoments.scheduler_event import scheduled_time
 from micromoments.services.digest import dispatch_digests
 
 __all__ = ["DispatchDeps", "SendDeps", "dispatch", "dispatch_handler", "send_batch", "send_handler"]

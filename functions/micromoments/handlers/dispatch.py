@@ -13,10 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
 from micromoments.config import DispatchSettings, function_settings
-from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import ScanQueue, Store
-from micromoments.services.dispatch import dispatch
+from micromoments.scheduler_event import scheduled_time
+from micromoments.services.due_scans import send_due_scans
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class DispatchDeps:
 @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext, deps: DispatchDeps | None = None) -> Any:
     deps = deps or DispatchDeps.real()
-    report = dispatch(deps.store, deps.queue, now=scheduled_time(event))
+    report = send_due_scans(deps.store, deps.queue, now=scheduled_time(event))
     count("PeopleDispatched", report.enqueued)
     logger.info("dispatched", extra=report.to_json())
     return report.to_json()

@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
 from micromoments.config import PairSettings, function_settings
-from micromoments.handlers.scheduled import scheduled_time
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import CalendarGateway, ScanQueue, Store
+from micromoments.scheduler_event import scheduled_time
 from micromoments.services.pair import pair_week
 
 

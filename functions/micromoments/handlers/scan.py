@@ -17,7 +17,7 @@ from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import CalendarGateway, DelegationMisconfigured, Store
 from micromoments.queue_batch import process_batch
-from micromoments.services.scan import ScanReport, scan_people
+from micromoments.services.scan import ScanOutcome, ScanReport, scan_people
 
 
 class ScanFailed(Exception):
@@ -64,7 +64,7 @@ def _settle(outcome: ScanReport | BaseException, email: str, master_key: bytes |
         logger.error("scan failed", extra={**who, "error": type(outcome).__name__})
         count("ScanErrors")
         raise ScanFailed(type(outcome).__name__)
-    if outcome.outcome == "scanned":
+    if outcome.outcome is ScanOutcome.SCANNED:
         count("PeopleScanned")
         for kind, held in ((k, n) for k, n in outcome.holds.items() if n):
             count(f"Holds{kind.title()}", held)

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from micromoments.domain.calendar import CalendarEvent, zone
+from micromoments.domain.calendar import CalendarEvent
 from micromoments.domain.day_load import DaySchedule, OverloadRules, measure, schedule_days
 from micromoments.domain.holds import SOCIAL_KINDS, HoldKind
 from micromoments.domain.intervals import Interval, intersect, subtract, union
@@ -201,7 +201,7 @@ def _days(
     care: CarePerson, settings: OrgSettings, now: datetime, extra: Iterable[date] = ()
 ) -> _Days:
     person = care.person
-    tz = zone(person.zone_name(settings.timezone))
+    tz = person.zone(settings)
     today = now.astimezone(tz).date()
     end = week_start(today) + timedelta(weeks=settings.planning_weeks)
     first = min([week_start(today), *extra])
@@ -243,7 +243,7 @@ def care_outcomes(
     for care in people:
         person = care.person
         prefs = person.preferences
-        tz = zone(person.zone_name(settings.timezone))
+        tz = person.zone(settings)
         hold_days = [_local_day(h.start, tz) for h in care.holds]
         coffee_days = [coffee_week + timedelta(days=i) for i in range(7)] if coffee_week else []
         days = _days(care, settings, now, [*hold_days, *coffee_days])

@@ -43,6 +43,7 @@ from micromoments.local.runtime import (
     _listen,
     require_local_extra,
 )
+from micromoments.services.org import org_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import MessageTypeDef
@@ -408,9 +409,8 @@ def queue_everyone(runtime: LocalRuntime) -> int:
     how many scans were queued."""
     from micromoments import wiring
     from micromoments.domain.scan_request import ScanReason, ScanRequest
-    from micromoments.domain.settings import OrgSettings
     from micromoments.handlers import dispatch
-    from micromoments.services.dispatch import scan_request_for
+    from micromoments.services.due_scans import scan_request_for
 
     now = datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
@@ -418,7 +418,7 @@ def queue_everyone(runtime: LocalRuntime) -> int:
     event = {"kind": "dispatch", "scheduled_time": scheduled}
     sent = runtime.invoke(dispatch.handler, event, function="micromoments-dispatch")
     store = wiring.store()
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     off = [
         email
         for email in store.scannable_people()

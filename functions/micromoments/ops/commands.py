@@ -268,7 +268,7 @@ def _people(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
             for key, value in _person_json(person).items():
                 print(f"{key:<12} {value}", file=out)
     elif command == "optout":
-        person = people_service.opt_out(store, args.email, now=now)
+        person = people_service.start_leaving(store, args.email, now=now)
         print(f"{person.email}: {person.status.value}", file=out)
         if person.status is PersonStatus.LEAVING:
             _enqueue([person.email], ScanReason.OPT_OUT, out)

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from micromoments.domain.errors import DomainError
+from micromoments.domain.holds import UPCOMING
 from micromoments.domain.people import PersonStatus
 from micromoments.ports import CalendarGateway, DelegationMisconfigured, Store
 from micromoments.services.org import current_settings
-from micromoments.services.people import LIVE_HOLDS, opt_out
+from micromoments.services.people import start_leaving
 
 __all__ = [
     "Departure",
@@ -84,7 +85,7 @@ def leave_everyone(store: Store, *, now: datetime) -> Departure:
     for person in list(store.list_people()):
         if person.status not in _STAYING:
             continue
-        after = opt_out(store, person.email, now=now)
+        after = start_leaving(store, person.email, now=now)
         if after.status is PersonStatus.LEAVING:
             departure.leaving.append(after.email)
         else:
@@ -93,7 +94,7 @@ def leave_everyone(store: Store, *, now: datetime) -> Departure:
 
 
 def _future_holds(store: Store, email: str, now: datetime) -> int:
-    return sum(1 for h in store.holds(email) if h.status in LIVE_HOLDS and h.end > now)
+    return sum(1 for h in store.holds(email) if h.status in UPCOMING and h.end > now)
 
 
 def remaining(store: Store, *, now: datetime) -> Remaining:

@@ -28,13 +28,13 @@ from typing import Any
 from micromoments.domain.calendar import zone
 from micromoments.domain.digest import Digest, build_digest, due_week, iso_label, monday_of
 from micromoments.domain.digest_request import DigestRequest
-from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import HoldKind
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import DigestQueue, Mailer, PersonNotFound, Store, StoreError
-from micromoments.services.dispatch import send_in_batches
+from micromoments.services.due_scans import send_in_batches
 from micromoments.services.links import personal_links
+from micromoments.services.org import org_settings
 
 SHARED_KINDS = frozenset({HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value})
 
@@ -44,11 +44,8 @@ SHARED_KINDS = frozenset({HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value})
 
 def person_zone(person: Person, settings: OrgSettings) -> tuple[str, tzinfo]:
     """The person's time zone (their choice, else Google's, else the org's)."""
-    name = person.zone_name(settings.timezone)
-    try:
-        return name, zone(name)
-    except DomainError:
-        return settings.timezone, zone(settings.timezone)
+    tz = person.zone(settings)
+    return tz.key, tz
 
 
 def _wants_email(person: Person | None) -> bool:
@@ -73,7 +70,7 @@ def due_people(store: Store, now: datetime) -> Iterator[tuple[str, str]]:
     """``(email, ISO week)`` of every active person with the weekly email on whose local
     time has reached the org's send time this week, and who has no digest record for it
     (claimed or sent). The week is their local ISO week."""
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     for email in store.scannable_people():
         label = _due(store, email, settings, now)
         if label is not None:
@@ -92,7 +89,7 @@ class DigestDispatchReport:
 
 def dispatch_digests(store: Store, queue: DigestQueue, *, now: datetime) -> DigestDispatchReport:
     """The due people (`due_people`) to the digest queue, in batches of 10."""
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
 
     def request_for(email: str) -> DigestRequest | None:
         label = _due(store, email, settings, now)
@@ -163,7 +160,7 @@ def send_digest(
     if not store.claim_digest(person.email, label, now):
         return SendOutcome.ALREADY_CLAIMED
     try:
-        settings = store.get_settings() or OrgSettings()
+        settings = org_settings(store)
         digest = gather_digest(store, person, settings, label, now)
         if digest.quiet:
             store.mark_digest_sent(person.email, label, now)
@@ -192,7 +189,7 @@ def send_digest(
 def current_week(store: Store, email: str, now: datetime) -> str:
     """The ISO week ``now`` falls in, in the person's time zone."""
     person = store.get_person(email)
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     if person is None:
         return iso_label(now.astimezone(zone(settings.timezone)).date())
     _, tz = person_zone(person, settings)
@@ -216,7 +213,7 @@ def preview(
     person = store.get_person(email)
     if person is None:
         raise PersonNotFound(f"no person {email!r}")
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     digest = gather_digest(store, person, settings, label, now)
     if master_key:
         links = personal_links(store, person.email, master_key, now, record=False)

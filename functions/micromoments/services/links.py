@@ -124,10 +124,10 @@ def leave(
 ) -> LinkCheck:
     """Opt out the person the link names, as the site's "opt out" does: ``leaving``, and
     the scan that removes every future hold queued. Idempotent."""
-    from micromoments.services.preferences import opt_out
+    from micromoments.services.preferences import leave
 
     checked = check_link(store, LinkPurpose.OPT_OUT, token, master_key, now)
     if checked.person is not None and not is_out(checked.person):
-        left = opt_out(store, queue, email=checked.person.email, now=now)
+        left = leave(store, queue, email=checked.person.email, now=now)
         return LinkCheck(person=left)
     return checked

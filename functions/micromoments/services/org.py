@@ -18,7 +18,15 @@ def initialise_settings(store: Store) -> bool:
     return store.create_settings(OrgSettings())
 
 
+def org_settings(store: Store) -> OrgSettings:
+    """The org's settings for every use case that reads them: the defaults while the table
+    has none yet (before `micromoments init`), decided here once."""
+    return store.get_settings() or OrgSettings()
+
+
 def current_settings(store: Store) -> OrgSettings:
+    """The stored settings, for the operator commands that change them: an error while the
+    table has none (`NotInitialised`)."""
     settings = store.get_settings()
     if settings is None:
         raise NotInitialised("no org settings in the table: run `micromoments init` first")

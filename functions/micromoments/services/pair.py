@@ -30,7 +30,7 @@ from typing import Any
 
 from micromoments.domain.access import never_pair_key, pairing_history_key, pseudonym_key
 from micromoments.domain.calendar import zone
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus, shared_hold_id
+from micromoments.domain.holds import STANDING, Hold, HoldKind, HoldStatus, shared_hold_id
 from micromoments.domain.pairing import (
     PairingGroup,
     PairingHistoryEntry,
@@ -49,11 +49,9 @@ from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.domain.watercooler import DROP_IN_MINUTES, drop_in_slot
 from micromoments.ports import CalendarGateway, ScanQueue, Store
-from micromoments.services.dispatch import BATCH
+from micromoments.services.due_scans import BATCH
+from micromoments.services.org import org_settings
 
-LIVE = frozenset(
-    {HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.KEPT, HoldStatus.MOVED, HoldStatus.ADOPTED}
-)
 FreeBusy = Callable[[Sequence[str], datetime, datetime], Mapping[str, Sequence[Any] | None]]
 
 
@@ -110,7 +108,7 @@ def pair_week(
     monday: date | None = None,
 ) -> PairReport:
     """Pair the coming week (or the week of ``monday``), or continue its saved round."""
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     monday = monday or coming_week(now, settings)
     label = week_label(monday)
     report = PairReport(iso_week=label)
@@ -193,7 +191,7 @@ def plan_week(
     loads = {email: store.day_loads(email, monday, monday + timedelta(days=6)) for email in wanted}
 
     def view(person: Person, extra: Iterable[Hold] = (), minutes: int | None = None) -> SlotView:
-        tz = zone(person.zone_name(settings.timezone))
+        tz = person.zone(settings)
         intervals = busy.get(person.email) or ()
         days = loads.get(person.email, [])
         return slot_view(
@@ -238,7 +236,7 @@ def plan_week(
     coffee_at: dict[str, list[Hold]] = {}
     for group in outcome.groups:
         for member in group.members:
-            tz = zone(ids[member].zone_name(settings.timezone))
+            tz = ids[member].zone(settings)
             coffee_at.setdefault(member, []).append(_sketch(group, tz))
     teams: dict[str, list[str]] = {}
     for p in water_ok:
@@ -281,7 +279,7 @@ def shared_hold(
         return None
     organiser = members[0]
     assert organiser is not None
-    tz = zone(organiser.zone_name(settings.timezone))
+    tz = organiser.zone(settings)
     identity = group.team if group.kind is HoldKind.WATERCOOLER and group.team else None
     return Hold(
         id=shared_hold_id(org_id(settings), label, identity or "+".join(group.members), group.kind),
@@ -311,7 +309,7 @@ def _room_for(
     total_cap = s.holds_per_week
     if person.preferences.holds_per_week is not None:
         total_cap = min(total_cap, person.preferences.holds_per_week)
-    live = [h for h in holds if h.status in LIVE and iso_week(h.day) == week]
+    live = [h for h in holds if h.status in STANDING and iso_week(h.day) == week]
     kinds = Counter(h.kind for h in live)
     return kinds[kind] < cap and len(live) + planned < total_cap
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from micromoments.domain.access import pairing_history_key, pseudonym_key
 from micromoments.domain.addresses import canonical_address
 from micromoments.domain.errors import DomainError
-from micromoments.domain.holds import HoldStatus
+from micromoments.domain.holds import UPCOMING
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.settings import OrgSettings, explain
 from micromoments.domain.working_hours import WorkingHours
@@ -27,9 +27,6 @@ from micromoments.ports import PersonNotFound, Store
 from micromoments.services.org import current_settings
 
 IMPORT_COLUMNS = ("email", "team", "timezone", "working_hours")
-LIVE_HOLDS = frozenset(
-    {HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED}
-)
 
 
 class PersonRefused(DomainError):
@@ -140,7 +137,7 @@ def find_person(store: Store, email: str) -> Person:
     return person
 
 
-def opt_out(store: Store, email: str, *, now: datetime) -> Person:
+def start_leaving(store: Store, email: str, *, now: datetime) -> Person:
     """Status ``leaving`` (future holds go with the next scan), or ``opted_out`` at once
     when nothing of ours can remain on the calendar. Every session of the person ends
     first: a change that read the profile after this status write finds its session
@@ -160,7 +157,7 @@ def finish_opt_out(store: Store, person: Person, *, now: datetime) -> Person:
     channel remain (the removal scan stops channels: only it may call Google)."""
     if person.status is not PersonStatus.LEAVING:
         return person
-    future = [h for h in store.holds(person.email) if h.status in LIVE_HOLDS and h.end > now]
+    future = [h for h in store.holds(person.email) if h.status in UPCOMING and h.end > now]
     if future or store.pending_journal(person.email) or store.channels(person.email):
         return person
     done = person.model_copy(update={"status": PersonStatus.OPTED_OUT})
@@ -171,7 +168,7 @@ def delete_person(store: Store, email: str, *, master_key: bytes, now: datetime)
     """Mark for erasure and opt out; erase at once if ``opted_out``. True when erased."""
     person = find_person(store, email)
     store.request_erasure(person.email)
-    person = opt_out(store, person.email, now=now)
+    person = start_leaving(store, person.email, now=now)
     return erase_if_requested(store, person, master_key=master_key, now=now)
 
 

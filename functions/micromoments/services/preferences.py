@@ -17,9 +17,9 @@ from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.preference_form import FormResult, form_values, read_form
 from micromoments.domain.scan_request import ScanReason, ScanRequest
-from micromoments.domain.settings import OrgSettings
 from micromoments.ports import ScanQueue, Store, StoreError
 from micromoments.services import people as people_service
+from micromoments.services.org import org_settings
 
 
 class ChangeRefused(DomainError):
@@ -36,10 +36,6 @@ class Saved:
     result: FormResult
     person: Person | None
     opted_in: bool = False  # this save opted the person in (a first scan was queued)
-
-
-def settings_of(store: Store) -> OrgSettings:
-    return store.get_settings() or OrgSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +60,7 @@ class PreferencesView:
 
 
 def preferences_view(store: Store, email: str) -> PreferencesView:
-    settings = settings_of(store)
+    settings = org_settings(store)
     person = store.get_person(email)
     preferences = person.preferences if person else Preferences()
     return PreferencesView(
@@ -95,7 +91,7 @@ def save(
     read, so a save racing an opt-out (which ends the sessions before it writes the
     status) either finds the session ended or writes on the status of before, and loses.
     """
-    settings = settings_of(store)
+    settings = org_settings(store)
     person = store.get_person(email)
     if session is not None and not store.session_current(session):
         raise SignedOut("you were signed out meanwhile; sign in again")
@@ -157,13 +153,13 @@ def clear_dont_pair(store: Store, email: str) -> Person | None:
     return updated
 
 
-def opt_out(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Person | None:
+def leave(store: Store, queue: ScanQueue, *, email: str, now: datetime) -> Person | None:
     """``leaving``, and the removal scan queued; every session ends either way (someone
     never in has nothing else to undo)."""
     if store.get_person(email) is None:
         store.end_sessions(email)
         return None
-    person = people_service.opt_out(store, email, now=now)
+    person = people_service.start_leaving(store, email, now=now)
     if person.status is PersonStatus.LEAVING:
         queue.send([ScanRequest(email, ScanReason.OPT_OUT)])
     return person

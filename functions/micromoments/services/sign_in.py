@@ -27,11 +27,11 @@ from micromoments.domain.access import (
 )
 from micromoments.domain.addresses import canonical_address
 from micromoments.domain.errors import DomainError
-from micromoments.domain.settings import OrgSettings
 from micromoments.email.links import opt_out_url, sign_in_url
 from micromoments.email.sign_in import sign_in_message
 from micromoments.ports import Mailer, Store
 from micromoments.services.links import personal_links
+from micromoments.services.org import org_settings
 
 DEFAULT_PER_SOURCE_PER_HOUR = 500
 
@@ -81,7 +81,7 @@ def request_link(
         email = canonical_address(address)
     except DomainError as exc:
         return LinkRequest(False, "invalid", str(exc))
-    settings = store.get_settings() or OrgSettings()
+    settings = org_settings(store)
     if not settings.allows(email):
         return LinkRequest(False, "not_allowed")
     key = address_hash_key(master_key)

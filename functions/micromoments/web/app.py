@@ -1,8 +1,8 @@
 """The site's resolver: every area's routes, and the one place that maps errors to pages
 (STYLE.md 6). A domain error is a 400 that says what was wrong and that nothing changed,
-a misconfigured site and an unreachable Store are 503s, a body that is not a form is a 415,
-an unknown method a 405 with ``Allow``, and anything unforeseen the error page, never a
-traceback."""
+a misconfigured site and an unreachable Store, queue or secret (`ports.Unavailable`) are
+503s, a body that is not a form is a 415, an unknown method a 405 with ``Allow``, and
+anything unforeseen the error page, never a traceback."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from micromoments.config import ConfigError
 from micromoments.domain.errors import DomainError
 from micromoments.observability import MetricUnit, logger, metrics
-from micromoments.ports import StoreError
+from micromoments.ports import Unavailable
 from micromoments.web import leaving, preferences, public, request, sign_in, unsubscribe
 from micromoments.web.forms import NotAForm
 from micromoments.web.rendering import SECURITY_HEADERS, problem
@@ -107,8 +107,8 @@ def refused(exc: DomainError) -> Response[str]:
     return problem(HTTPStatus.BAD_REQUEST, "That did not work", f"{exc} Nothing was changed.")
 
 
-@app.exception_handler(StoreError)  # type: ignore[untyped-decorator]
-def unavailable(exc: StoreError) -> Response[str]:
+@app.exception_handler(Unavailable)  # type: ignore[untyped-decorator]
+def unavailable(exc: Unavailable) -> Response[str]:
     logger.error("store unavailable", error=type(exc).__name__)
     return problem(
         HTTPStatus.SERVICE_UNAVAILABLE,

@@ -81,7 +81,7 @@ def confirm_delete() -> Response[str]:
 @router.post("/optout")
 @signed_in_post
 def opt_out(deps: Services, session: Session, fields: Form) -> Response[str]:
-    from micromoments.services.preferences import opt_out as leave
+    from micromoments.services.preferences import leave
     from micromoments.services.sign_in import sign_out
 
     if not confirmed(fields):

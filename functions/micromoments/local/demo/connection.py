@@ -142,8 +142,7 @@ def read_connection(
                 continue
         organiser = by_pseudonym.get(group.members[0])
         hold = shared_hold(group, label, by_pseudonym, settings)
-        zone_name = organiser.zone_name(settings.timezone) if organiser else settings.timezone
-        tz = zone(zone_name)
+        tz = organiser.zone(settings) if organiser else zone(settings.timezone)
         start, end = group.start, group.end
         status, on_calendar, copies = "not planned", False, 0
         if organiser is not None and hold is not None:
@@ -163,7 +162,7 @@ def read_connection(
             Chat(
                 kind=group.kind.value,
                 members=members,
-                zone=zone_name,
+                zone=tz.key,
                 start=start.astimezone(tz) if start else None,
                 end=end.astimezone(tz) if end else None,
                 status=status,

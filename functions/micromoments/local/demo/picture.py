@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
-from micromoments.domain.calendar import EventKind, zone
-from micromoments.domain.holds import Hold, HoldKind, HoldStatus
+from micromoments.domain.calendar import EventKind
+from micromoments.domain.holds import ON_CALENDAR, Hold, HoldKind
 
 if TYPE_CHECKING:
     from micromoments.adapters.table import TableStore
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from micromoments.domain.settings import OrgSettings
     from micromoments.local.synthetic import SyntheticPerson
 
-LIVE = frozenset({HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED})
 HOLD_KINDS = tuple(kind.value for kind in HoldKind)
 
 
@@ -73,8 +72,8 @@ def picture_of(
     from micromoments.local.synthetic import normalised_events
 
     person = store.get_person(synthetic.email) or synthetic.person
-    zone_name = person.zone_name(settings.timezone)
-    tz = zone(zone_name)
+    tz = person.zone(settings)
+    zone_name = tz.key
     hours = person.hours(settings.working_hours)
     working: list[tuple[int, int] | None] = []
     for index in range(7):
@@ -125,4 +124,4 @@ def picture_of(
 
 
 def live_holds(store: TableStore, email: str) -> list[Hold]:
-    return [hold for hold in store.holds(email) if hold.status in LIVE]
+    return [hold for hold in store.holds(email) if hold.status in ON_CALENDAR]

@@ -127,9 +127,9 @@ class Pipeline:
     def run(self, name: str, number: int, people: int) -> RunReport:
         from micromoments import wiring
         from micromoments.domain.scan_request import ScanReason, ScanRequest
-        from micromoments.domain.settings import OrgSettings
         from micromoments.handlers import dispatch
-        from micromoments.services.dispatch import scan_request_for
+        from micromoments.services.due_scans import scan_request_for
+        from micromoments.services.org import org_settings
 
         report = RunReport(name)
         marks = self._begin()
@@ -139,7 +139,7 @@ class Pipeline:
         event = {"kind": "dispatch", "scheduled_time": scheduled_time(hour)}
         sent = self.runtime.invoke(dispatch.handler, event, function="micromoments-dispatch")
         report.dispatched = int(sent.get("enqueued", 0))
-        settings = self.store.get_settings() or OrgSettings()
+        settings = org_settings(self.store)
         off = [
             email
             for email in self.store.scannable_people()

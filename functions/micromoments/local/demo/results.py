@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from micromoments.domain.calendar import zone
-from micromoments.domain.holds import HoldKind, HoldStatus
+from micromoments.domain.holds import REACHED_CALENDAR, HoldKind
 from micromoments.local.demo.calendars import holds_on_calendar, shared_copies
 from micromoments.local.demo.connection import Connection
 from micromoments.local.demo.picture import (
     HOLD_KINDS,
-    LIVE,
     Picture,
     live_holds,
     monday_of,
@@ -29,8 +27,8 @@ if TYPE_CHECKING:
     from micromoments.local.synthetic import SyntheticOrg
 
 DAYS = 14  # the synthetic calendars' span, from the Monday of the org's week
-CARE_LIVE = LIVE | {HoldStatus.KEPT}  # for the care outcomes, a hold whose time passed counts
-CARE_LIVE_STATUSES = frozenset(status.value for status in CARE_LIVE)
+# for the care outcomes, a hold whose time passed counts
+REACHED_CALENDAR_STATUSES = frozenset(status.value for status in REACHED_CALENDAR)
 
 
 def collect_results(
@@ -50,7 +48,7 @@ def collect_results(
     on_calendar = 0
     for synthetic in org.people:
         person = store.get_person(synthetic.email) or synthetic.person
-        tz = zone(person.zone_name(settings.timezone))
+        tz = person.zone(settings)
         today = now.astimezone(tz).date()
         overloaded += sum(
             1
@@ -133,7 +131,7 @@ def care_figures(
         holds = [
             CareHold(hold.kind, hold.start, hold.end)
             for hold in store.holds(synthetic.email)
-            if hold.status in CARE_LIVE
+            if hold.status in REACHED_CALENDAR
         ]
         holds += [
             CareHold(HoldKind(kind), start, end)
@@ -144,7 +142,7 @@ def care_figures(
     groups = [
         CoffeeGroup(
             tuple(m for m in chat.members if "@" in m),
-            live=chat.on_calendar and chat.status in CARE_LIVE_STATUSES,
+            live=chat.on_calendar and chat.status in REACHED_CALENDAR_STATUSES,
         )
         for chat in connection.groups(HoldKind.COFFEE.value)
         if chat.start is not None

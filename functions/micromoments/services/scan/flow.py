@@ -31,7 +31,7 @@ from micromoments.services.scan.channels import close_channels, keep_channel
 from micromoments.services.scan.journal import Resend, settle_journal
 from micromoments.services.scan.members import Expander
 from micromoments.services.scan.plan import plan, window_events
-from micromoments.services.scan.scan_report import ScanReport
+from micromoments.services.scan.scan_report import ScanOutcome, ScanReport
 from micromoments.services.scan.sync import sync
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -62,14 +62,14 @@ def scan_person(
 
     With ``push_address`` (the notify route), an active person's push channel is kept
     live (`channels.keep_channel`); a leaving person's channels are stopped either way."""
-    report = ScanReport(person=email, outcome="skipped")
+    report = ScanReport(person=email, outcome=ScanOutcome.SKIPPED)
     person = store.get_person(email)
     if person is None or person.status not in (PersonStatus.ACTIVE, PersonStatus.LEAVING):
         report.status = person.status.value if person else "unknown"
         return report  # never opted in, or gone: no Google call at all
     lease = Lease(email, owner, now + lease_for)
     if not store.acquire_lease(lease, now):
-        report.outcome = "busy"
+        report.outcome = ScanOutcome.BUSY
         report.status = person.status.value
         return report
     before = dataclasses.replace(calendar.counters, by_method={})
@@ -78,7 +78,7 @@ def scan_person(
     except SubjectSuspended:
         suspended = person.model_copy(update={"status": PersonStatus.SUSPENDED})
         store.update_person(suspended, expected_status=person.status)
-        report.outcome = "suspended"
+        report.outcome = ScanOutcome.SUSPENDED
         report.status = PersonStatus.SUSPENDED.value
     finally:
         store.release_lease(lease)
@@ -111,7 +111,7 @@ def _scan(
     )
     report.status = person.status.value
     if dry_run:
-        report.outcome = "dry-run"
+        report.outcome = ScanOutcome.DRY_RUN
         report.holds["placed"] = sum(1 for w in outcome.writes if w.op is WriteOp.INSERT)
         return
 
@@ -123,7 +123,7 @@ def _scan(
             writes = outgoing(writes, outcome.writes)
         apply_writes(email, writes, store, calendar, now, report, planned.addresses)
 
-    report.outcome = "scanned"
+    report.outcome = ScanOutcome.SCANNED
     if person.status is PersonStatus.ACTIVE and push_address:
         keep_channel(email, store=store, calendar=calendar, address=push_address, now=now)
     if person.status is PersonStatus.LEAVING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from micromoments.domain.calendar import CalendarEvent, zone
+from micromoments.domain.calendar import CalendarEvent
 from micromoments.domain.holds import Hold
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person
@@ -40,7 +40,7 @@ def read_members(
     """What the organiser's scan needs of the members of each shared event still ahead:
     who is still opted in, and their day as the slot search sees it, from their mirrors;
     and the addresses behind the active members' pseudonyms, for the writes."""
-    tz = zone(organiser.zone_name(settings.timezone))
+    tz = organiser.zone(settings)
     found: dict[str, Person | None] = {}
     calendars: dict[str, tuple[list[MirrorEvent], list[Hold]]] = {}
     addresses: dict[str, str] = {}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from micromoments.domain.calendar import CalendarEvent, zone
+from micromoments.domain.calendar import CalendarEvent
 from micromoments.domain.holds import Hold, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus
@@ -41,9 +41,9 @@ def window_events(
 ) -> list[CalendarEvent]:
     """The mirror expanded over the analysis window, in the person's zone: what the day
     loads and the plan are computed from."""
-    zone_name = person.zone_name(settings.timezone)
-    first, days = analysis_window(now, zone_name, settings.planning_weeks)
-    start = datetime.combine(first, time(), zone(zone_name))
+    tz = person.zone(settings)
+    first, days = analysis_window(now, tz.key, settings.planning_weeks)
+    start = datetime.combine(first, time(), tz)
     return expand(mirror, start, start + timedelta(days=days + 1))
 
 

@@ -4,7 +4,18 @@ read."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class ScanOutcome(StrEnum):
+    """How one scan ended (its value is what reports and ``--json`` print)."""
+
+    SCANNED = "scanned"
+    SKIPPED = "skipped"  # not opted in
+    BUSY = "busy"  # another scan holds the lease
+    SUSPENDED = "suspended"  # Google refused the account
+    DRY_RUN = "dry-run"
 
 
 @dataclass(slots=True)
@@ -17,7 +28,7 @@ class ScanReport:
     other's calls, so batch totals are taken around the whole batch instead."""
 
     person: str
-    outcome: str
+    outcome: ScanOutcome
     status: str = ""
     overloaded_days: int = 0
     holds: dict[str, int] = field(
@@ -32,7 +43,7 @@ class ScanReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "person": self.person,
-            "outcome": self.outcome,
+            "outcome": str(self.outcome),
             "status": self.status,
             "overloaded_days": self.overloaded_days,
             "holds": dict(self.holds),

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from micromoments.domain.calendar import zone
-from micromoments.domain.errors import DomainError
 from micromoments.domain.people import PersonStatus
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import ScanQueue, Store
+from micromoments.services.org import org_settings
 
 BATCH = 10  # SQS SendMessageBatch takes at most 10 messages
 
@@ -40,10 +39,7 @@ def scan_request_for(
         return None
     if person.status is PersonStatus.LEAVING:
         return ScanRequest(email, ScanReason.OPT_OUT)
-    try:
-        tz = zone(person.zone_name(settings.timezone))
-    except DomainError:
-        tz = zone(settings.timezone)
+    tz = person.zone(settings)
     if person.hours(settings.working_hours).is_workday(now.astimezone(tz).date()):
         return ScanRequest(email, ScanReason.HOURLY)
     return None
@@ -73,8 +69,8 @@ def send_in_batches(
     return seen, enqueued, batches
 
 
-def dispatch(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
-    settings = store.get_settings() or OrgSettings()
+def send_due_scans(store: Store, queue: ScanQueue, *, now: datetime) -> DispatchReport:
+    settings = org_settings(store)
     seen, enqueued, batches = send_in_batches(
         store.scannable_people(),
         lambda email: scan_request_for(store, email, settings, now),

@@ -439,6 +439,7 @@ def _gateway(calendar: CalendarProcess, store: TableStore) -> GoogleCalendarGate
     return GoogleCalendarGateway(
         Config(calendar_api_url=calendar.base_url, google_token_uri=calendar.token_uri),
         status_of=lambda e: p.status if (p := store.get_person(e)) else None,
+        read_status_of=lambda e: p.status if (p := store.scan_head(e)[0]) else None,
         ours=lambda e: {h.id for h in store.holds(e)},
         key_info=calendar.key,
         timeout_s=30,

@@ -50,6 +50,7 @@ from micromoments.domain.settings import OrgSettings
 from micromoments.domain.watercooler import DROP_IN_MINUTES, drop_in_slot
 from micromoments.ports import CalendarGateway, Store
 from micromoments.services.dispatch import BATCH, ScanQueue
+from micromoments.services.scan.quick import wake
 
 LIVE = frozenset(
     {HoldStatus.PLANNED, HoldStatus.PLACED, HoldStatus.KEPT, HoldStatus.MOVED, HoldStatus.ADOPTED}
@@ -155,6 +156,8 @@ def pair_week(
         if store.create_hold(organiser, hold):
             report.planned += 1
         organisers.append(organiser)
+    for organiser in dict.fromkeys(organisers):
+        wake(store, organiser)  # their calendar has not changed: no quick path
     if queue is not None:
         requests = [ScanRequest(e, ScanReason.PAIRING) for e in dict.fromkeys(organisers)]
         for i in range(0, len(requests), BATCH):

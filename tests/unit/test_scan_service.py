@@ -18,8 +18,10 @@ from micromoments.domain.calendar import CalendarEvent, EventKind
 from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarWrite, WriteResult
+from micromoments.services.dispatch import dispatch
 from micromoments.services.scan import scan_person
 from tests.builders import at, mirror_event
 
@@ -470,3 +472,46 @@ def test_the_first_sync_records_since_when_the_calendar_is_observed(world: Any) 
     later = store.get_sync(ANA)
     assert later is not None and later.observed_since == NOW  # never moved on
     assert later.synced_at is not None and later.synced_at > NOW
+
+
+class ListQueue:
+    def __init__(self) -> None:
+        self.sent: list[ScanRequest] = []
+
+    def send(self, requests: list[ScanRequest]) -> None:
+        self.sent.extend(requests)
+
+
+def dispatched(store: TableStore, when: datetime) -> list[tuple[str, str]]:
+    queue = ListQueue()
+    dispatch(store, queue, now=when)
+    return [(r.person, r.reason.value) for r in queue.sent]
+
+
+def test_a_dropped_notification_is_caught_by_the_morning_safety_scan(world: Any) -> None:
+    """A meeting lands and its notification never comes: no scan at night, and the next
+    morning's safety scan (the hour Ana's working day starts, Berlin) finds it."""
+    store, _, calendar = world
+    scan(store, calendar)
+    scan(store, calendar, NOW + timedelta(minutes=30))
+    calendar.put(ANA, meeting("tue1", 24, "14:00", "15:00"))  # no notification, no scan
+    assert dispatched(store, datetime(2026, 11, 24, 2, 0, tzinfo=UTC)) == []  # 03:00 Berlin
+    morning = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
+    assert dispatched(store, morning) == [(ANA, "safety")]
+    report = scan(store, calendar, morning)
+    assert report.outcome == "scanned" and not report.quick
+    assert "tue1" in {e.id for e in store.mirror(ANA)}
+
+
+def test_dispatch_in_the_day_sends_only_when_time_driven_work_is_due(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    state = store.get_sync(ANA)
+    assert state is not None
+    due = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 15:00 in Berlin
+    store.put_sync(ANA, dataclasses.replace(state, quiet_until=due, fingerprint="x"))
+    assert dispatched(store, due - timedelta(hours=4)) == []  # quiet until then
+    assert dispatched(store, due) == [(ANA, "due")]
+    assert dispatched(store, due + timedelta(hours=8)) == []  # 23:00 Berlin: night
+    store.put_sync(ANA, dataclasses.replace(state, quiet_until=None))  # work left over
+    assert dispatched(store, due - timedelta(hours=4)) == [(ANA, "due")]

@@ -64,7 +64,7 @@ def scan_person(
     before = dataclasses.replace(calendar.counters, by_method={})
     if not dry_run:
         try:
-            quick = try_quick(email, store, calendar, cached_settings(store), now, report)
+            quick = try_quick(email, store, calendar, cached_settings(store, now), now, report)
         except SubjectSuspended:
             quick = False  # the full flow meets it again and records it
         if quick is True:

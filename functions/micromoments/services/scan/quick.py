@@ -20,7 +20,6 @@ import json
 import threading
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from time import monotonic
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.holds import Hold, HoldStatus
@@ -32,25 +31,25 @@ from micromoments.ports import CalendarGateway, Store, SyncResult
 from micromoments.services.scan.scan_report import ScanReport
 from micromoments.services.scan.sync import TIMEZONE_REFRESH
 
-SETTINGS_TTL_S = 60.0
-_settings_cache: dict[int, tuple[float, OrgSettings]] = {}
+SETTINGS_TTL = timedelta(minutes=1)
+_settings_cache: dict[int, tuple[datetime, OrgSettings]] = {}
 _cache_lock = threading.Lock()
 
 
-def cached_settings(store: Store) -> OrgSettings:
-    """The org settings as this process read them within the last minute (one read per
-    function instance a minute, not one a scan). Only the quick path's fingerprint uses
-    them: a full scan reads them afresh, and a settings change reaches a person at their
-    next full scan in any case."""
+def cached_settings(store: Store, now: datetime) -> OrgSettings:
+    """The org settings as this process read them for a scan within a minute of ``now`` (one
+    read per function instance a minute, not one a scan; by the scans' own clock, so a
+    benchmark's hours each read once). Only the quick path's fingerprint uses them: a full
+    scan reads them afresh, and a settings change reaches a person at their next full scan
+    in any case."""
     key = id(store)
-    with _cache_lock:
+    with _cache_lock:  # held while reading: scans overlapping on a pool read once
         hit = _settings_cache.get(key)
-        if hit is not None and monotonic() - hit[0] < SETTINGS_TTL_S:
+        if hit is not None and timedelta(0) <= now - hit[0] < SETTINGS_TTL:
             return hit[1]
-    settings = store.get_settings() or OrgSettings()
-    with _cache_lock:
-        _settings_cache[key] = (monotonic(), settings)
-    return settings
+        settings = store.get_settings() or OrgSettings()
+        _settings_cache[key] = (now, settings)
+        return settings
 
 
 _SETTLED = frozenset({HoldStatus.KEPT, HoldStatus.REMOVED, HoldStatus.DISMISSED})

@@ -515,3 +515,20 @@ def test_dispatch_in_the_day_sends_only_when_time_driven_work_is_due(world: Any)
     assert dispatched(store, due + timedelta(hours=8)) == []  # 23:00 Berlin: night
     store.put_sync(ANA, dataclasses.replace(state, quiet_until=None))  # work left over
     assert dispatched(store, due - timedelta(hours=4)) == [(ANA, "due")]
+
+
+def test_the_quick_paths_token_write_never_undoes_a_concurrent_full_scan(world: Any) -> None:
+    """The quick path's only write (a new sync token) is conditioned on the token and quiet
+    time it read: once a full scan has moved either, it is refused and changes nothing."""
+    store, _, calendar = world
+    scan(store, calendar)
+    read = store.get_sync(ANA)
+    assert read is not None and read.quiet_until is not None
+    newer = dataclasses.replace(read, token="full-scan-token", quiet_until=None)
+    store.put_sync(ANA, newer)  # a full scan got there first
+    stale = dataclasses.replace(read, token="quick-token")
+    assert not store.replace_sync(ANA, read, stale)
+    assert store.get_sync(ANA) == newer
+    store.put_sync(ANA, read)
+    assert store.replace_sync(ANA, read, stale)
+    assert store.get_sync(ANA) == stale

@@ -510,6 +510,12 @@ class CapacityTable:
         self._account_reads("Query", kind, [item_size(i) for i in found], consistent=True)
         yield from found
 
+    def query_range(self, pk: str, first_sk: str, last_sk: str) -> Iterator[Item]:
+        found = list(self.inner.query_range(pk, first_sk, last_sk))
+        self._account_reads("Query", _kind(first_sk), [item_size(i) for i in found],
+                            consistent=False)  # fmt: skip
+        yield from found
+
     def query_index(self, partition: str) -> Iterator[Item]:
         found = list(self.inner.query_index(partition))
         # `Table.query_index` reads the scannable index

@@ -51,12 +51,21 @@ def calendar_gateway(
         person = records.get_person(email)
         return person.status if person else None
 
+    def read_status_of(email: str) -> PersonStatus | None:
+        person, _ = records.scan_head(email)  # eventually consistent: half a unit
+        return person.status if person else None
+
     def ours(email: str) -> set[str]:
         return {hold.id for hold in records.holds(email)}
 
     key_info = load_key_info(settings.google_key_secret) if settings.google_key_secret else None
     return GoogleCalendarGateway(
-        settings, status_of=status_of, ours=ours, key_info=key_info, batching=batching
+        settings,
+        status_of=status_of,
+        read_status_of=read_status_of,
+        ours=ours,
+        key_info=key_info,
+        batching=batching,
     )
 
 

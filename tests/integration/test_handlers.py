@@ -128,6 +128,43 @@ def test_dispatch_reads_the_day_from_the_scheduled_time_not_the_wall_clock(
     assert people == {"weekend@example.com", "gone@example.com"}
 
 
+WEDNESDAY_03_BERLIN = "2026-12-02T02:00:00Z"
+WEDNESDAY_09_BERLIN = "2026-12-02T08:00:00Z"
+
+
+def test_dispatch_at_night_sends_only_the_leaving(aws: dict[str, Any]) -> None:
+    """03:00 in Berlin on a workday: no polling at night, only the opt-out still to finish."""
+    from micromoments.handlers import dispatch as handler_module
+
+    _dispatch_population(aws["store"])
+    event = {"kind": "dispatch", "scheduled_time": WEDNESDAY_03_BERLIN}
+    result = handler_module.handler(event, Context())  # type: ignore[arg-type]
+    assert result == {"people_seen": 25, "enqueued": 1, "batches": 1}
+    assert [b["person"] for b in drain(aws["sqs"], aws["url"])] == ["gone@example.com"]
+
+
+def test_dispatch_sends_the_daily_safety_scan_in_the_persons_morning(
+    aws: dict[str, Any],
+) -> None:
+    """09:00 in Berlin, when the org's working day starts: everyone working that day gets
+    their safety scan; someone whose day starts at 11:00 gets theirs then."""
+    from micromoments.handlers import dispatch as handler_module
+
+    store: TableStore = aws["store"]
+    _dispatch_population(store)
+    late = Preferences.from_item({"working_hours": "Mon-Fri 11:00-19:00"})
+    store.create_person(Person(email="late@example.com", preferences=late))
+    event = {"kind": "dispatch", "scheduled_time": WEDNESDAY_09_BERLIN}
+    handler_module.handler(event, Context())  # type: ignore[arg-type]
+    reasons = {b["person"]: b["reason"] for b in drain(aws["sqs"], aws["url"])}
+    assert reasons == {**{f"p{i:02d}@example.com": "safety" for i in range(23)},
+                       "gone@example.com": "opt_out"}  # fmt: skip
+    eleven = {"kind": "dispatch", "scheduled_time": "2026-12-02T10:00:00Z"}
+    handler_module.handler(eleven, Context())  # type: ignore[arg-type]
+    reasons = {b["person"]: b["reason"] for b in drain(aws["sqs"], aws["url"])}
+    assert reasons["late@example.com"] == "safety"
+
+
 class PoisonedCalendar(MemoryCalendar):
     """Fails every call for one person, as a broken account would."""
 

@@ -114,12 +114,19 @@ def test_requests_per_person_stay_within_the_scan_bounds(run: dict[str, Any]) ->
         )
 
 
-def test_an_unchanged_rescan_writes_only_its_lease(run: dict[str, Any]) -> None:
+def test_an_unchanged_rescan_takes_the_quick_path_unless_time_driven_work_is_due(
+    run: dict[str, Any],
+) -> None:
+    """Before push every unchanged rescan wrote its lease (2 WRU); now it writes nothing
+    (the quick path) unless a hold's time came since the last scan: that person's scan is
+    a full one (lease, the hold recorded kept, its sync state)."""
     rescan = run["memory"]["phases"]["rescan"]
-    kinds = rescan["scan_capacity_per_person"]["by_kind"]
-    assert kinds["LEASE"]["write_units"] == 2.0  # one put, one delete, each under 1 KB
+    units = rescan["scan_capacity_per_person"]
+    kinds = units["by_kind"]
+    assert units["write_units"] < 2.0
+    assert units["read_units"] < 5.0  # 15.5 before: the whole state of everyone
     written = {kind for kind, tally in kinds.items() if tally["write_units"]}
-    assert written <= {"LEASE", "HOLD"}  # HOLD: a hold whose time passed, recorded kept
+    assert written <= {"LEASE", "HOLD", "SYNC", "LOAD"}
     assert kinds.get("HOLD", {}).get("write_units", 0.0) == rescan["holds_per_person"].get(
         "kept", 0.0
     )

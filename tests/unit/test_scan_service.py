@@ -18,8 +18,10 @@ from micromoments.domain.calendar import CalendarEvent, EventKind
 from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.scan_request import ScanRequest
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import CalendarWrite, WriteResult
+from micromoments.services.due_scans import send_due_scans
 from micromoments.services.scan import scan_person
 from tests.builders import at, mirror_event
 
@@ -107,7 +109,7 @@ def test_first_scan_places_holds_and_journals_every_write(world: Any) -> None:
     assert breather.start == datetime(2026, 11, 23, 12, 0, tzinfo=BERLIN)
 
 
-def test_an_unchanged_rescan_writes_nothing_but_its_lease(world: Any) -> None:
+def test_an_unchanged_rescan_writes_nothing_not_even_a_lease(world: Any) -> None:
     store, table, calendar = world
     scan(store, calendar)
     # the next delta brings our own inserts back into the mirror (the calendar changed)
@@ -117,9 +119,9 @@ def test_an_unchanged_rescan_writes_nothing_but_its_lease(world: Any) -> None:
     writes_before = len(calendar.write_log)
     table.writes.clear()
     report = scan(store, calendar, NOW + timedelta(hours=1))
-    assert report.outcome == "scanned"
+    assert report.outcome == "scanned" and report.quick
     assert len(calendar.write_log) == writes_before
-    assert set(table.writes) == {"LEASE"}
+    assert set(table.writes) == set()  # the quick path: no lease either
     assert report.google_requests == 1  # one incremental events.list
 
 
@@ -481,3 +483,63 @@ def test_scan_outcomes_are_an_enum_whose_json_is_the_old_strings() -> None:
     report = ScanReport(person="ana@example.com", outcome=ScanOutcome.DRY_RUN)
     assert type(report.to_json()["outcome"]) is str
     assert json.loads(json.dumps(report.to_json()))["outcome"] == "dry-run"
+
+
+class ListQueue:
+    def __init__(self) -> None:
+        self.sent: list[ScanRequest] = []
+
+    def send(self, requests: list[ScanRequest]) -> None:
+        self.sent.extend(requests)
+
+
+def dispatched(store: TableStore, when: datetime) -> list[tuple[str, str]]:
+    queue = ListQueue()
+    send_due_scans(store, queue, now=when)
+    return [(r.person, r.reason.value) for r in queue.sent]
+
+
+def test_a_dropped_notification_is_caught_by_the_morning_safety_scan(world: Any) -> None:
+    """A meeting lands and its notification never comes: no scan at night, and the next
+    morning's safety scan (the hour Ana's working day starts, Berlin) finds it."""
+    store, _, calendar = world
+    scan(store, calendar)
+    scan(store, calendar, NOW + timedelta(minutes=30))
+    calendar.put(ANA, meeting("tue1", 24, "14:00", "15:00"))  # no notification, no scan
+    assert dispatched(store, datetime(2026, 11, 24, 2, 0, tzinfo=UTC)) == []  # 03:00 Berlin
+    morning = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
+    assert dispatched(store, morning) == [(ANA, "safety")]
+    report = scan(store, calendar, morning)
+    assert report.outcome == "scanned" and not report.quick
+    assert "tue1" in {e.id for e in store.mirror(ANA)}
+
+
+def test_dispatch_in_the_day_sends_only_when_time_driven_work_is_due(world: Any) -> None:
+    store, _, calendar = world
+    scan(store, calendar)
+    state = store.get_sync(ANA)
+    assert state is not None
+    due = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 15:00 in Berlin
+    store.put_sync(ANA, dataclasses.replace(state, quiet_until=due, fingerprint="x"))
+    assert dispatched(store, due - timedelta(hours=4)) == []  # quiet until then
+    assert dispatched(store, due) == [(ANA, "due")]
+    assert dispatched(store, due + timedelta(hours=8)) == []  # 23:00 Berlin: night
+    store.put_sync(ANA, dataclasses.replace(state, quiet_until=None))  # work left over
+    assert dispatched(store, due - timedelta(hours=4)) == [(ANA, "due")]
+
+
+def test_the_quick_paths_token_write_never_undoes_a_concurrent_full_scan(world: Any) -> None:
+    """The quick path's only write (a new sync token) is conditioned on the token and quiet
+    time it read: once a full scan has moved either, it is refused and changes nothing."""
+    store, _, calendar = world
+    scan(store, calendar)
+    read = store.get_sync(ANA)
+    assert read is not None and read.quiet_until is not None
+    newer = dataclasses.replace(read, token="full-scan-token", quiet_until=None)
+    store.put_sync(ANA, newer)  # a full scan got there first
+    stale = dataclasses.replace(read, token="quick-token")
+    assert not store.replace_sync(ANA, read, stale)
+    assert store.get_sync(ANA) == newer
+    store.put_sync(ANA, read)
+    assert store.replace_sync(ANA, read, stale)
+    assert store.get_sync(ANA) == stale

@@ -265,6 +265,18 @@ class DynamoTable:
             ConsistentRead=True,
         )
 
+    def query_range(self, pk: str, first_sk: str, last_sk: str) -> Iterator[Item]:
+        yield from self._pages(
+            KeyConditionExpression="#pk = :pk AND #sk BETWEEN :first AND :last",
+            ExpressionAttributeNames={"#pk": PK, "#sk": SK},
+            ExpressionAttributeValues={
+                ":pk": {"S": pk},
+                ":first": {"S": first_sk},
+                ":last": {"S": last_sk},
+            },
+            ConsistentRead=False,
+        )
+
     def query_index(self, partition: str) -> Iterator[Item]:
         # a global secondary index is read eventually consistent (nothing else is offered)
         yield from self._pages(

@@ -586,6 +586,7 @@ class GoogleCalendarGateway:
         *,
         status_of: Callable[[str], PersonStatus | None],
         ours: Callable[[str], set[str]],
+        read_status_of: Callable[[str], PersonStatus | None] | None = None,
         key_info: Mapping[str, Any] | None = None,
         batching: bool = True,
         timeout_s: float = 10,
@@ -597,6 +598,9 @@ class GoogleCalendarGateway:
             raise ValueError("max_attempts must be at least 1")
         self.counters = CalendarCounters()
         self._status_of = status_of
+        # reads may check a status read eventually consistent (half the price; at most a
+        # second stale): a read harms no calendar, and writes always check ``status_of``
+        self._read_status_of = read_status_of or status_of
         self._ours = ours
         self._batching = batching
         self._timeout_s = timeout_s
@@ -646,14 +650,14 @@ class GoogleCalendarGateway:
 
     # -- who we act for ------------------------------------------------------------------
 
-    def _status(self, email: str) -> PersonStatus:
-        status = self._status_of(email)
+    def _status(self, email: str, *, reading: bool = False) -> PersonStatus:
+        status = (self._read_status_of if reading else self._status_of)(email)
         if status is None:
             raise SubjectRefused(f"{email}: not a known person")
         return status
 
     def _allow_read(self, email: str) -> None:
-        status = self._status(email)
+        status = self._status(email, reading=True)
         if status not in _READERS:
             raise SubjectRefused(f"{email}: status is {status.value}; no calendar access")
 

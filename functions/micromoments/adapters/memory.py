@@ -76,6 +76,14 @@ class MemoryTable:
             ]
         yield from sorted(found, key=lambda item: str(item[SK]))
 
+    def query_range(self, pk: str, first_sk: str, last_sk: str) -> Iterator[Item]:
+        with self._lock:
+            partition = self._partitions.get(pk, {})
+            found = [
+                copy.deepcopy(item) for sk, item in partition.items() if first_sk <= sk <= last_sk
+            ]
+        yield from sorted(found, key=lambda item: str(item[SK]))
+
     def query_index(self, partition: str) -> Iterator[Item]:
         with self._lock:
             found = [copy.deepcopy(item) for item in self._index.get(partition, {}).values()]

@@ -92,6 +92,11 @@ class Table(Protocol):
     def delete(self, pk: str, sk: str, *, condition: Cond | None = None) -> None: ...
     def query(self, pk: str, sk_prefix: str = "") -> Iterator[Item]: ...
     def query_index(self, partition: str) -> Iterator[Item]: ...
+    def query_range(self, pk: str, first_sk: str, last_sk: str) -> Iterator[Item]:
+        """The items of a partition with first_sk <= sk <= last_sk, read eventually
+        consistent (half the units): only for reads whose staleness is harmless."""
+        ...
+
     def batch_put(self, items: Sequence[Item]) -> None: ...
     def batch_delete(self, keys: Sequence[tuple[str, str]]) -> None: ...
 
@@ -425,17 +430,22 @@ class TableStore:
     # sync state and the mirror
     def get_sync(self, email: str) -> SyncState | None:
         item = self.table.get(person_pk(email), "SYNC")
-        if item is None:
-            return None
+        return None if item is None else self._sync_from_item(item)
+
+    @staticmethod
+    def _sync_from_item(item: Item) -> SyncState:
         return SyncState(
             token=item.get("token"),
             synced_at=_instant(item.get("synced_at")),
             timezone=item.get("timezone"),
             timezone_checked_at=_instant(item.get("timezone_checked_at")),
             observed_since=_instant(item.get("observed_since")),
+            quiet_until=_instant(item.get("quiet_until")),
+            fingerprint=item.get("fingerprint"),
         )
 
-    def put_sync(self, email: str, state: SyncState) -> None:
+    @staticmethod
+    def _sync_item(email: str, state: SyncState) -> Item:
         item: Item = {PK: person_pk(email), SK: "SYNC"}
         values = {
             "token": state.token,
@@ -443,9 +453,38 @@ class TableStore:
             "timezone": state.timezone,
             "timezone_checked_at": _when(state.timezone_checked_at),
             "observed_since": _when(state.observed_since),
+            "quiet_until": _when(state.quiet_until),
+            "fingerprint": state.fingerprint,
         }
         item.update({k: v for k, v in values.items() if v is not None})
-        self.table.put(item)
+        return item
+
+    def put_sync(self, email: str, state: SyncState) -> None:
+        self.table.put(self._sync_item(email, state))
+
+    def replace_sync(self, email: str, before: SyncState, after: SyncState) -> bool:
+        """Put ``after`` only if the stored state still has ``before``'s token and quiet
+        time (both set): False when a scan changed it meanwhile."""
+        expected = {"token": before.token, "quiet_until": _when(before.quiet_until)}
+        try:
+            self.table.put(
+                self._sync_item(email, after), condition=Cond(CondKind.MATCHES, value=expected)
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def scan_head(self, email: str) -> tuple[Person | None, SyncState | None]:
+        """The profile and the sync state in one eventually consistent read (half a unit
+        for both): what a scan of an unchanged calendar needs."""
+        person: Person | None = None
+        state: SyncState | None = None
+        for item in self.table.query_range(person_pk(email), "PROFILE", "SYNC"):
+            if item[SK] == "PROFILE":
+                person = item_to_person(item)
+            elif item[SK] == "SYNC":
+                state = self._sync_from_item(item)
+        return person, state
 
     def mirror(self, email: str) -> list[MirrorEvent]:
         return [item_to_mirror(item) for item in self.table.query(person_pk(email), "EVENT#")]

@@ -89,6 +89,9 @@ class SyncState:
     was last read (at the first scan, then weekly). ``observed_since`` is the person's
     first sync, never changed after: a week that ended before it was never observed, and
     the digest shows no numbers for it (None for people synced before it was recorded).
+    ``quiet_until`` and ``fingerprint`` are set by a complete scan: until that instant no
+    time-driven work is due for the person and settings hashing to that fingerprint, so a
+    scan whose delta is empty may stop there (the quick path); None means "scan fully".
     """
 
     token: str | None = None
@@ -96,6 +99,8 @@ class SyncState:
     timezone: str | None = None
     timezone_checked_at: datetime | None = None
     observed_since: datetime | None = None
+    quiet_until: datetime | None = None
+    fingerprint: str | None = None
 
 
 def mirror_changes(changed: list[MirrorEvent]) -> tuple[list[MirrorEvent], list[str]]:

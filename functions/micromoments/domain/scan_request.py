@@ -11,7 +11,9 @@ from micromoments.domain.people import validate_email
 
 
 class ScanReason(StrEnum):
-    HOURLY = "hourly"
+    HOURLY = "hourly"  # (before push: every hour of a workday; still read from old messages)
+    SAFETY = "safety"  # the daily safety scan, in the person's morning
+    DUE = "due"  # time-driven work is due (a hold's time came, a scan left work over)
     OPT_IN = "opt_in"
     OPT_OUT = "opt_out"
     PAIRING = "pairing"  # an organiser of the week's new coffee chats or drop-ins

@@ -1,5 +1,7 @@
-"""The hourly dispatch: active and leaving people whose local day is a workday -> the
-scan queue, in batches of 10. Never talks to Google (it cannot: no key, no client).
+"""The hourly dispatch: the scans time requires (the daily safety scan in each person's
+morning, time-driven work due, opt-outs to finish; none at night in the person's zone) ->
+the scan queue, in batches of 10 (`services.due_scans`). Never talks to Google (it cannot:
+no key, no client).
 
 The day and hour are the Scheduler's ``scheduled_time`` (a retry stands for the hour it was
 meant for), never the wall clock unless the event carries none."""

@@ -1,6 +1,16 @@
-"""Use case: the hourly dispatch. Every person whose status is active or leaving (the
-sparse index) and whose local day is a workday goes to the scan queue, in batches of 10.
-A leaving person is sent on any day: their holds must go."""
+"""Use case: the hourly dispatch. It no longer polls everyone (changes come by push): of the
+people whose status is active or leaving (the sparse index) it sends to the scan queue, in
+batches of 10,
+
+- a leaving person, at any hour of any day: their holds must go;
+- the daily safety scan, in the hour the person's working day starts (their zone): it
+  catches a change whose notification was lost, and starts the day's (and the week's) plan;
+- during the rest of their working day, a scan when time-driven work is due: the sync
+  state's ``quiet_until`` has passed (a hold's time came) or is unset (a scan left work
+  over, an organiser of a shared event to come, never scanned);
+
+and nothing at night or on a day off in the person's zone.
+"""
 
 from __future__ import annotations
 
@@ -33,15 +43,25 @@ class DispatchReport:
 def scan_request_for(
     store: Store, email: str, settings: OrgSettings, now: datetime
 ) -> ScanRequest | None:
-    """The request to send for this person now, or None when their day is not a workday."""
+    """The request to send for this person now, or None (see the module's docstring)."""
     person = store.get_person(email)
     if person is None:
         return None
     if person.status is PersonStatus.LEAVING:
         return ScanRequest(email, ScanReason.OPT_OUT)
-    tz = person.zone(settings)
-    if person.hours(settings.working_hours).is_workday(now.astimezone(tz).date()):
-        return ScanRequest(email, ScanReason.HOURLY)
+    local = now.astimezone(person.zone(settings))
+    ranges = person.hours(settings.working_hours).local_ranges(local.date())
+    if not ranges:
+        return None  # a day off
+    first_hour = min(start for start, _ in ranges) // 60
+    last_hour = (max(end for _, end in ranges) - 1) // 60
+    if local.hour == first_hour:
+        return ScanRequest(email, ScanReason.SAFETY)
+    if not first_hour < local.hour <= last_hour + 1:
+        return None  # night in their zone (the hour after work still sees a last hold end)
+    state = store.get_sync(email)
+    if state is None or state.quiet_until is None or state.quiet_until <= now:
+        return ScanRequest(email, ScanReason.DUE)
     return None
 
 

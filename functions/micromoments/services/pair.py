@@ -51,6 +51,7 @@ from micromoments.domain.watercooler import DROP_IN_MINUTES, drop_in_slot
 from micromoments.ports import CalendarGateway, ScanQueue, Store
 from micromoments.services.due_scans import BATCH
 from micromoments.services.org import org_settings
+from micromoments.services.scan.quick import wake
 
 FreeBusy = Callable[[Sequence[str], datetime, datetime], Mapping[str, Sequence[Any] | None]]
 
@@ -153,6 +154,8 @@ def pair_week(
         if store.create_hold(organiser, hold):
             report.planned += 1
         organisers.append(organiser)
+    for organiser in dict.fromkeys(organisers):
+        wake(store, organiser)  # their calendar has not changed: no quick path
     if queue is not None:
         requests = [ScanRequest(e, ScanReason.PAIRING) for e in dict.fromkeys(organisers)]
         for i in range(0, len(requests), BATCH):

@@ -7,7 +7,8 @@ mirror), `plan.window_events` (the mirror over the analysis window, from which r
 computes the day loads), `journal.settle_journal` (the writes of a scan that died),
 `plan.plan` (the shared events this person organises, then their own days), `apply.persist`
 (day loads and records) and `apply.apply_writes` (journal, send, settle). A rescan of an
-unchanged calendar makes no Calendar write and no Store write except its lease. Every write
+unchanged calendar with nothing due stops after the delta (`quick.py`): no lease, no Calendar
+write, no Store write but a new sync token. Every write
 is journaled before it is sent; a crash between the two is resolved by the next scan, which
 GETs the event before re-sending.
 """
@@ -18,19 +19,20 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from micromoments.domain.calendar import CalendarEvent, zone
+from micromoments.domain.calendar import CalendarEvent
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.lease import Lease
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus
-from micromoments.domain.settings import OrgSettings
-from micromoments.ports import CalendarGateway, Store, SubjectSuspended
+from micromoments.ports import CalendarGateway, Store, SubjectSuspended, SyncResult
+from micromoments.services.org import org_settings
 from micromoments.services.people import erase_if_requested, finish_opt_out
 from micromoments.services.scan.apply import apply_writes, outgoing, persist
 from micromoments.services.scan.channels import close_channels, keep_channel
 from micromoments.services.scan.journal import Resend, settle_journal
 from micromoments.services.scan.members import Expander
 from micromoments.services.scan.plan import plan, window_events
+from micromoments.services.scan.quick import cached_settings, fingerprint, quiet_until, try_quick
 from micromoments.services.scan.scan_report import ScanOutcome, ScanReport
 from micromoments.services.scan.sync import sync
 
@@ -60,9 +62,23 @@ def scan_person(
 ) -> ScanReport:
     """Scan one person. Raises on errors worth a retry (the message is redelivered).
 
-    With ``push_address`` (the notify route), an active person's push channel is kept
-    live (`channels.keep_channel`); a leaving person's channels are stopped either way."""
+    An unchanged calendar with nothing due stops after the delta (`quick.try_quick`). With
+    ``push_address`` (the notify route), an active person's push channel is kept live
+    (`channels.keep_channel`); a leaving person's channels are stopped either way."""
     report = ScanReport(person=email, outcome=ScanOutcome.SKIPPED)
+    prefetched: tuple[str, SyncResult] | None = None
+    before = dataclasses.replace(calendar.counters, by_method={})
+    if not dry_run:
+        try:
+            quick = try_quick(email, store, calendar, cached_settings(store, now), now, report)
+        except SubjectSuspended:
+            quick = False  # the full flow meets it again and records it
+        if quick is True:
+            report.google_requests = calendar.counters.requests - before.requests
+            report.round_trips = calendar.counters.round_trips - before.round_trips
+            return report
+        if isinstance(quick, tuple):
+            prefetched = quick
     person = store.get_person(email)
     if person is None or person.status not in (PersonStatus.ACTIVE, PersonStatus.LEAVING):
         report.status = person.status.value if person else "unknown"
@@ -72,9 +88,9 @@ def scan_person(
         report.outcome = ScanOutcome.BUSY
         report.status = person.status.value
         return report
-    before = dataclasses.replace(calendar.counters, by_method={})
     try:
-        _scan(person, report, store, calendar, now, expand, master_key, dry_run, push_address)
+        _scan(person, report, store, calendar, now, expand, master_key, dry_run, prefetched,
+              push_address)  # fmt: skip
     except SubjectSuspended:
         suspended = person.model_copy(update={"status": PersonStatus.SUSPENDED})
         store.update_person(suspended, expected_status=person.status)
@@ -96,16 +112,17 @@ def _scan(
     expand: Expander,
     master_key: bytes | None,
     dry_run: bool,
+    prefetched: tuple[str, SyncResult] | None,
     push_address: str | None = None,
 ) -> None:
     email = person.email
-    settings = store.get_settings() or OrgSettings()
-    person, mirror = sync(person, settings, store, calendar, now)
+    settings = org_settings(store)
+    person, mirror, state = sync(person, settings, store, calendar, now, prefetched)
     events = window_events(person, settings, mirror, now, expand)
     writes: Resend = [] if dry_run else settle_journal(email, store, calendar, report)
     planned = plan(person, settings, store, mirror, events, now, expand)
     outcome = planned.outcome
-    today = now.astimezone(zone(person.zone_name(settings.timezone))).date()
+    today = now.astimezone(person.zone(settings)).date()
     report.overloaded_days = sum(
         1 for load in outcome.loads if load.overloaded and load.date >= today
     )
@@ -126,6 +143,16 @@ def _scan(
     report.outcome = ScanOutcome.SCANNED
     if person.status is PersonStatus.ACTIVE and push_address:
         keep_channel(email, store=store, calendar=calendar, address=push_address, now=now)
+    if person.status is PersonStatus.ACTIVE and not report.failed_writes:
+        # Nothing left over: until the quiet time, an empty delta means the same plan.
+        quiet = quiet_until(person, settings, state, store.holds(email), now)
+        if quiet is not None and not store.pending_journal(email):
+            store.put_sync(
+                email,
+                dataclasses.replace(
+                    state, quiet_until=quiet, fingerprint=fingerprint(person, settings)
+                ),
+            )
     if person.status is PersonStatus.LEAVING:
         close_channels(email, store=store, calendar=calendar)
         done = finish_opt_out(store, person, now=now)

@@ -21,7 +21,8 @@ class ScanOutcome(StrEnum):
 @dataclass(slots=True)
 class ScanReport:
     """What one scan did. ``outcome``: scanned, skipped (not opted in), busy (another scan
-    holds the lease), suspended (Google refused the account), or dry-run.
+    holds the lease), suspended (Google refused the account), or dry-run. ``quick``: scanned
+    by the quick path (an empty delta, nothing due: nothing else read or written).
 
     ``google_requests`` and ``round_trips`` are the gateway's counters over the scan: exact
     for a scan on its own, but scans overlapping on one gateway (`scan_people`) see each
@@ -39,6 +40,7 @@ class ScanReport:
     failed_writes: int = 0
     google_requests: int = 0
     round_trips: int = 0
+    quick: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,4 +52,5 @@ class ScanReport:
             "failed_writes": self.failed_writes,
             "google_requests": self.google_requests,
             "round_trips": self.round_trips,
+            "quick": self.quick,
         }

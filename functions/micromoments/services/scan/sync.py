@@ -14,7 +14,7 @@ from micromoments.domain.mirror import MirrorEvent, SyncState, mirror_changes
 from micromoments.domain.people import Person
 from micromoments.domain.planner import week_start
 from micromoments.domain.settings import OrgSettings
-from micromoments.ports import CalendarGateway, Store
+from micromoments.ports import CalendarGateway, Store, SyncResult
 
 TIMEZONE_REFRESH = timedelta(days=7)
 
@@ -25,12 +25,17 @@ def sync(
     store: Store,
     calendar: CalendarGateway,
     now: datetime,
-) -> tuple[Person, list[MirrorEvent]]:
+    prefetched: tuple[str, SyncResult] | None = None,
+) -> tuple[Person, list[MirrorEvent], SyncState]:
     """Bring the mirror up to date. Returns the person as this scan sees them (in the zone
-    their calendar says) and the whole mirror after the sync."""
+    their calendar says), the whole mirror after the sync and the sync state stored.
+
+    ``prefetched`` is a delta the quick path already fetched and the token it fetched it
+    from: used when that is still the stored token. The stored quiet time is cleared first
+    thing, so a scan that dies half-way leaves the next one a full scan."""
     email = person.email
     state = store.get_sync(email) or SyncState()
-    new_state = state
+    new_state = dataclasses.replace(state, quiet_until=None, fingerprint=None)
     if state.timezone_checked_at is None or now - state.timezone_checked_at >= TIMEZONE_REFRESH:
         new_state = dataclasses.replace(
             new_state, timezone=calendar.timezone(email), timezone_checked_at=now
@@ -48,7 +53,10 @@ def sync(
     full_from = datetime.combine(
         week_start(now.astimezone(person_zone).date()) - timedelta(weeks=1), time(), person_zone
     )
-    result = calendar.sync(email, state.token, full_from=full_from)
+    if prefetched is not None and state.token is not None and prefetched[0] == state.token:
+        result = prefetched[1]
+    else:
+        result = calendar.sync(email, state.token, full_from=full_from)
     mirror = merge_into_mirror(email, store, result.events, full=result.full)
     if result.token != state.token:
         new_state = dataclasses.replace(new_state, token=result.token, synced_at=now)
@@ -57,7 +65,7 @@ def sync(
         new_state = dataclasses.replace(new_state, observed_since=now)
     if new_state != state:
         store.put_sync(email, new_state)
-    return person.model_copy(update={"timezone": new_state.timezone}), mirror
+    return person.model_copy(update={"timezone": new_state.timezone}), mirror, new_state
 
 
 def merge_into_mirror(

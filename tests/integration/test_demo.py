@@ -130,11 +130,12 @@ def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
     assert first["oauth_round_trips"] >= PEOPLE  # one delegated token per subject
     assert summary["overloaded_days"] > 0
 
-    # the unchanged rescan: no Calendar write, no Store write beyond leases
+    # the unchanged rescan: no Calendar write and, on the quick path, no Store write at all
+    # (not even a lease: docs/decisions.md "The quick path")
     assert summary["second_run_writes"] == 0
     assert rescan["calendar_writes"] == 0
-    assert set(rescan["store_writes"]) == {"LEASE"}
-    assert rescan["store_writes"]["LEASE"] == 2 * PEOPLE  # taken and released
+    assert rescan["store_writes"] == {}
+    assert rescan["people_scanned"] == PEOPLE
     assert summary["google_requests_per_person"]["rescan"] == 1.0
     assert echo["calendar_writes"] == 0
     assert summary["second_run"]["echo_absorbed"]["store_writes_beyond_leases"] > 0

@@ -932,3 +932,21 @@ def test_a_queue_or_secret_failure_is_no_store_error_yet_answers_the_same_503() 
         answer = unavailable(error)
         assert answer.status_code == 503
         assert "micromoments could not reach its storage. Nothing was changed." in str(answer.body)
+
+
+def test_a_change_that_reaches_the_holds_queues_a_scan_and_the_email_setting_does_not(
+    site: Site,
+) -> None:
+    """Push brings calendar changes, not preference changes: a new quiet day is replanned
+    at once (the unchanged calendar would otherwise take the quick path until the next
+    morning's scan); turning the weekly email off changes no hold and queues nothing."""
+    browser, saved = opted_in(site)
+    assert site.queue.sent == [ScanRequest(ANA, ScanReason.OPT_IN)]
+    quiet = browser.post("/preferences", {"csrf": csrf(saved), **PREFERENCES, "quiet_days": "Thu"})
+    assert quiet.status == 200
+    assert site.queue.sent[1:] == [ScanRequest(ANA, ScanReason.PREFERENCES)]
+    mail = browser.post(
+        "/preferences",
+        {"csrf": csrf(quiet), **PREFERENCES, "quiet_days": "Thu", "weekly_email": ""},
+    )
+    assert mail.status == 200 and len(site.queue.sent) == 2

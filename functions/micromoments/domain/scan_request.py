@@ -18,6 +18,7 @@ class ScanReason(StrEnum):
     OPT_OUT = "opt_out"
     PAIRING = "pairing"  # an organiser of the week's new coffee chats or drop-ins
     PUSH = "push"  # a verified change notification on the person's calendar
+    PREFERENCES = "preferences"  # the person changed their preferences on the site
 
 
 class MalformedMessage(DomainError):

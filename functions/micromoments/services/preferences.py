@@ -126,7 +126,18 @@ def save(
     store.put_aliases({pseudonym(pseudonym_key(master_key), email): email})
     if opted_in:
         queue.send([ScanRequest(email, ScanReason.OPT_IN)])
+    elif _plans_differ(chosen, current):
+        # Push brings calendar changes, not these: the scan replans now rather than at the
+        # person's next morning scan (docs/decisions.md "The quick path").
+        queue.send([ScanRequest(email, ScanReason.PREFERENCES)])
     return Saved(result, person, opted_in)
+
+
+def _plans_differ(chosen: Preferences, current: Preferences) -> bool:
+    """Whether the change reaches the person's holds (the weekly email and the never-pair
+    list do not: the digest and the weekly pairing read them when they run)."""
+    unplanned = {"weekly_email": current.weekly_email, "dont_pair": current.dont_pair}
+    return chosen.model_copy(update=unplanned) != current
 
 
 def _rekeyed_never_pair(store: Store, chosen: Preferences, master_key: bytes) -> Preferences:

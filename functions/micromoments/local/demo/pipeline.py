@@ -109,7 +109,7 @@ class Pipeline:
     ) -> RunReport:
         server = self.runtime.calendar
         log_before, requests_before, oauth_before, dead_before, started = marks
-        report.people_scanned = len(scanned & self.writes.leases_released)
+        report.people_scanned = len(scanned)
         report.dead_lettered = self.dead_letters.depth() - dead_before
         report.calendar_writes = len(server.write_log) - log_before
         report.store_writes = dict(self.writes.by_type)
@@ -195,7 +195,7 @@ class Pipeline:
                     done.add(ScanRequest.from_body(message["Body"]).person)
             report.messages += len(delivery.messages)
             report.failed_messages += len(delivery.failed)
-            scanned = len(done & self.writes.leases_released)
+            scanned = len(done)
             failures = f", {report.failed_messages} failed" if report.failed_messages else ""
             self.progress(f"  [{name}] scanned {scanned}/{people}{failures}")
 

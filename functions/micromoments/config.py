@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import TypeVar
@@ -35,6 +36,7 @@ _ENV = {
     "sender_address": "MICROMOMENTS_SENDER_ADDRESS",
     "outbox_dir": "MICROMOMENTS_OUTBOX_DIR",
     "sign_in_per_source_per_hour": "MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR",
+    "push_window_seconds": "MICROMOMENTS_PUSH_WINDOW_SECONDS",
 }
 
 
@@ -61,6 +63,10 @@ class Config(BaseModel):
     # every address together: an office behind one NAT signs in from one source on
     # rollout day (docs/decisions.md, "Sign-in rate limits").
     sign_in_per_source_per_hour: int = Field(500, ge=1, le=1_000_000)
+    # Push notifications of one person within a window are one scan, started at the
+    # window's end (docs/decisions.md, "One push scan per person a minute"); the demo
+    # shortens it, and says so (docs/decisions.md, "The demo measures the push path").
+    push_window_seconds: int = Field(60, ge=1, le=900)
 
     @field_validator("calendar_api_url")
     @classmethod
@@ -69,7 +75,7 @@ class Config(BaseModel):
             raise ValueError("must be an http(s) URL")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("sign_in_per_source_per_hour", mode="before")
+    @field_validator("sign_in_per_source_per_hour", "push_window_seconds", mode="before")
     @classmethod
     def _ascii_number(cls, value: object) -> object:
         if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,7}", value.strip()):
@@ -93,6 +99,10 @@ class Config(BaseModel):
         if not self.public_base_url:
             return None
         return self.public_base_url.rstrip("/") + NOTIFY_ROUTE
+
+    @property
+    def push_window(self) -> timedelta:
+        return timedelta(seconds=self.push_window_seconds)
 
     def require_table(self) -> str:
         if not self.table_name:

@@ -37,7 +37,7 @@ SUMMARY_KEYS = {
     "people", "teams", "time_zones", "calendar_days", "people_scanned", "overloaded_days",
     "holds", "holds_on_calendar", "google_requests_per_person", "second_run_writes",
     "second_run", "failed_messages", "dead_lettered", "runs", "connection", "week_shown",
-    "seconds", "digests", "care",
+    "seconds", "digests", "care", "push",
 }  # fmt: skip
 CONNECTION_KEYS = {
     "iso_week", "coffee_people", "pairs", "trios", "unpaired", "watercoolers",
@@ -144,6 +144,26 @@ def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
     assert "run 2/4 (pair)" in demo.stderr
     assert "run 4/4 (rescan)" in demo.stderr
     assert demo.stdout.count("\n") == 1
+
+
+def test_the_push_path_moves_holds_within_a_minute(demo: Demo) -> None:
+    """After the runs, a new meeting over a hold on a few calendars reaches the scan through
+    the push path alone (notify route, scan queue, worker); the demo's window is shown."""
+    summary = json.loads((demo.out / "summary.json").read_text(encoding="utf-8"))
+    push = summary["push"]
+    figures = push["change_to_hold_seconds"]
+    assert push["people"] > 0
+    assert 0 < push["window_seconds"] <= 60
+    assert figures["count"] == push["people"]
+    assert push["not_moved"] == 0
+    assert figures["median"] <= figures["max"] < 60
+    assert summary["second_run_writes"] == 0  # measured before the push change
+    assert "holds moved, change to hold median" in demo.stderr
+    from micromoments.local.demo.summary import render_summary
+
+    assert "push change->hold  median" in render_summary(summary, demo.out)
+    page = (demo.out / "index.html").read_text(encoding="utf-8")
+    assert "Push: from a new meeting over a hold" in page
 
 
 def test_the_demo_runs_keyless_by_default(demo: Demo) -> None:

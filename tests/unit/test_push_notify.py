@@ -160,3 +160,33 @@ def test_notification_headers_are_read_case_insensitively() -> None:
     )
     assert (lower.channel_id, lower.message_number, lower.state) == ("c", 7, "sync")
     assert Notification.from_headers({"X-Goog-Message-Number": "٣"}).message_number is None
+
+
+def test_a_shorter_push_window_queues_the_scan_for_its_own_end() -> None:
+    """MICROMOMENTS_PUSH_WINDOW_SECONDS (the demo's 5 s): the scan waits for the end of the
+    5-second window (09:00:10 -> 09:00:15), and a second change in it is deduplicated."""
+    world = World()
+    five = timedelta(seconds=5)
+    first = receive(
+        world.notification(ADA), store=world.store, queue=world.queue, now=NOW, window_length=five
+    )
+    again = receive(
+        world.notification(ADA, number=3),
+        store=world.store,
+        queue=world.queue,
+        now=NOW + timedelta(seconds=4),
+        window_length=five,
+    )
+    assert (first, again) == (Verdict.SCAN_QUEUED, Verdict.DEDUPLICATED)
+    assert world.queue.sent == [(ScanRequest(ADA, ScanReason.PUSH), 5)]
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "lots", "\u0665", "901", "60.5"])
+def test_the_push_window_setting_is_validated_with_a_clear_line(bad: str) -> None:
+    from micromoments.config import Config, ConfigError
+
+    assert Config.from_environ({}).push_window == timedelta(seconds=60)
+    five = Config.from_environ({"MICROMOMENTS_PUSH_WINDOW_SECONDS": "5"})
+    assert five.push_window == timedelta(seconds=5)
+    with pytest.raises(ConfigError, match=r"^MICROMOMENTS_PUSH_WINDOW_SECONDS: "):
+        Config.from_environ({"MICROMOMENTS_PUSH_WINDOW_SECONDS": bad})

@@ -19,6 +19,7 @@ from enum import StrEnum
 CHANNEL_TTL = timedelta(days=7)  # what we ask for; Google may give less
 RENEW_BEFORE = timedelta(days=1)  # open a new channel when the live one has less left
 PUSH_WINDOW = timedelta(minutes=1)  # notifications of one person in a window: one scan
+# (the default of MICROMOMENTS_PUSH_WINDOW_SECONDS; the demo shortens it)
 
 
 class ResourceState(StrEnum):
@@ -85,9 +86,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def push_window(now: datetime) -> tuple[str, datetime]:
-    """The dedup window ``now`` falls in: its key and its end (when its scan may start)."""
-    seconds = int(PUSH_WINDOW.total_seconds())
+def push_window(now: datetime, length: timedelta = PUSH_WINDOW) -> tuple[str, datetime]:
+    """The dedup window ``now`` falls in: its key and its end (when its scan may start).
+    Windows of ``length`` (whole seconds, at least one) are aligned on the Unix epoch."""
+    seconds = int(length.total_seconds())
+    if seconds < 1:
+        raise ValueError("a push window is at least one second")
     start = int(now.timestamp()) // seconds * seconds
     end = datetime.fromtimestamp(start + seconds, UTC)
     return str(start), end

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
-from micromoments.config import NotifySettings, function_settings
+from micromoments.config import NotifySettings, config, function_settings
 from micromoments.domain.push import Notification
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import ScanQueue, Store
@@ -40,7 +40,10 @@ def run(event: dict[str, Any], now: datetime, deps: NotifyDeps | None = None) ->
     notification = Notification.from_headers(
         {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
     )
-    verdict = receive(notification, store=deps.store, queue=deps.queue, now=now)
+    window = config().push_window
+    verdict = receive(
+        notification, store=deps.store, queue=deps.queue, now=now, window_length=window
+    )
     if verdict.forged:
         count("PushDropped")
         logger.warning("push notification dropped", verdict=verdict.value)

@@ -2,7 +2,9 @@
 
 `SiteServer` puts the real web Lambda handler behind a loopback HTTP server, the way API
 Gateway does deployed: each request becomes an HTTP API (payload 2.0) event
-(`local.web_bridge`) and the handler's answer goes back as HTTP. Next to it a worker drains
+(`local.web_bridge`) and the handler's answer goes back as HTTP; ``POST /calendar/notify``
+goes to the notify function instead, as its own route does deployed, so the push channels
+the scans open (to the site's address) reach it. Next to it a worker drains
 the scan queue into the real scan handler, as the queue's event source does deployed, so
 the work the site enqueues (the first scan on opting in, the removal scan on opting out)
 runs while the site is up. Sign-in emails go through SES (moto) and are teed into an
@@ -36,6 +38,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from micromoments.config import NOTIFY_ROUTE
 from micromoments.local.queue_drain import Delivery, LocalQueue, deliver, drain
 from micromoments.local.runtime import (
     HOST,
@@ -125,6 +128,7 @@ class SiteServer:
         self._announced: set[str] = set()
         self._queue: LocalQueue | None = None
         self._web_handler: Callable[[Any, Any], Any] = _not_started
+        self._notify_handler: Callable[[Any, Any], Any] = _not_started
         self._scan_handler: Callable[[Any, Any], Any] = _not_started
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -189,11 +193,12 @@ class SiteServer:
         imports itself in a cycle, and a second thread sees it half initialised), and
         creating boto3 clients from the default session is not thread-safe."""
         from micromoments import wiring
-        from micromoments.handlers import scan, web
+        from micromoments.handlers import notify, scan, web
 
         for name in _THREAD_IMPORTS:
             importlib.import_module(name)
         self._web_handler = web.handler
+        self._notify_handler = notify.handler
         self._scan_handler = scan.handler
         wiring.store()
         wiring.scan_queue()
@@ -265,9 +270,10 @@ class SiteServer:
             body=body,
             source_ip=request.remote_addr or HOST,
         )
+        handler, function = self._route(request.method, request.path)
         try:
             with self._invocations:
-                result = self.runtime.invoke(self._web_handler, event, function="micromoments-web")
+                result = self.runtime.invoke(handler, event, function=function)
                 self._announce_new_mail()
             answer = from_result(result)
             response = Response(answer.body, status=answer.status, headers=answer.headers)
@@ -275,6 +281,13 @@ class SiteServer:
             print(f"micromoments serve: {request.method} {request.path}: {exc!r}", file=sys.stderr)
             response = Response("internal error\n", status=500, mimetype="text/plain")
         return response(environ, start_response)
+
+    def _route(self, method: str, path: str) -> tuple[Callable[[Any, Any], Any], str]:
+        """The function API Gateway routes a request to: Google's push notifications to
+        the notify function (its own route, deployed too), everything else to the site."""
+        if method == "POST" and path == NOTIFY_ROUTE:
+            return self._notify_handler, "micromoments-notify"
+        return self._web_handler, "micromoments-web"
 
     # -- sign-in emails ------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from micromoments.domain.push import Notification, ResourceState, push_window
+from micromoments.domain.push import PUSH_WINDOW, Notification, ResourceState, push_window
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.ports import ScanQueue, Store
 
@@ -49,7 +49,12 @@ _DROPPED = frozenset(
 
 
 def receive(
-    notification: Notification, *, store: Store, queue: ScanQueue, now: datetime
+    notification: Notification,
+    *,
+    store: Store,
+    queue: ScanQueue,
+    now: datetime,
+    window_length: timedelta = PUSH_WINDOW,
 ) -> Verdict:
     """Verify one notification and enqueue its person's scan when due.
 
@@ -73,7 +78,7 @@ def receive(
         return Verdict.SYNC
     if notification.state != ResourceState.EXISTS:
         return Verdict.IGNORED_STATE
-    window, window_end = push_window(now)
+    window, window_end = push_window(now, window_length)
     if not store.claim_push_scan(channel.person, window, window_end + _KEEP_CLAIM):
         return Verdict.DEDUPLICATED
     delay = max(0, min(900, round((window_end - now).total_seconds())))

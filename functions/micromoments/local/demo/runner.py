@@ -24,6 +24,7 @@ from micromoments.local.demo.pipeline import (
     RunReport,
     stderr_progress,
 )
+from micromoments.local.demo.push import measure_push
 from micromoments.local.demo.results import DAYS, care_figures, collect_results
 from micromoments.local.demo.store_writes import StoreWrites
 from micromoments.local.demo.summary import plural
@@ -128,6 +129,8 @@ def _run(
         summary, pictures = collect_results(org, runtime, store, runs, zones, first_day, connection)
         summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
         summary["digests"] = digests
+        # Last, once everything above was measured: the push path changes calendars.
+        summary["push"] = measure_push(runtime, store, org, outbox, progress)
     return summary, pictures, connection
 
 

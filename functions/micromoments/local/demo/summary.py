@@ -57,6 +57,14 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"{out / 'outbox'} (.eml, .html), {digests['quiet']} quiet weeks without an email, "
         f"{digests['skipped']} skipped, {digests['failed']} failed"
     )
+    push = summary.get("push")
+    if push:
+        figures = push["change_to_hold_seconds"]
+        lines.append(
+            f"push change->hold  median {figures['median']} s, max {figures['max']} s over "
+            f"{figures['count']} of {push['people']} changed calendars (Calendar server -> "
+            f"notify -> scan queue -> scan; push window {push['window_seconds']} s, 60 deployed)"
+        )
     if summary["failed_messages"] or summary["dead_lettered"]:
         lines.append(
             f"failures           {summary['failed_messages']} failed messages, "

@@ -109,6 +109,21 @@ def test_no_push_address_opens_no_channel() -> None:
     assert world.store.channels(ANA) == []
 
 
+def test_a_scan_that_starts_to_keep_a_channel_is_a_full_one() -> None:
+    """Scanned before push was on (no address), then again with the calendar unchanged and
+    the quiet time not over: the quick path would open no channel, so the address is part
+    of the fingerprint and this scan is a full one that opens it."""
+    world = World()
+    world.scan(push_address=None)
+    world.clock.now = NOW + timedelta(minutes=5)
+    world.scan(push_address=None)
+    assert world.calendar.live_channels() == []  # quiet, and still no channel
+    world.clock.now = NOW + timedelta(minutes=10)
+    world.scan()
+    assert len(world.calendar.live_channels(ANA)) == 1
+    assert len(world.store.channels(ANA)) == 1
+
+
 def test_the_channel_is_renewed_when_less_than_a_day_is_left_and_the_old_one_stopped() -> None:
     world = World()
     world.scan()

@@ -70,7 +70,8 @@ def scan_person(
     before = dataclasses.replace(calendar.counters, by_method={})
     if not dry_run:
         try:
-            quick = try_quick(email, store, calendar, cached_settings(store, now), now, report)
+            settings = cached_settings(store, now)
+            quick = try_quick(email, store, calendar, settings, now, report, push_address)
         except SubjectSuspended:
             quick = False  # the full flow meets it again and records it
         if quick is True:
@@ -150,7 +151,9 @@ def _scan(
             store.put_sync(
                 email,
                 dataclasses.replace(
-                    state, quiet_until=quiet, fingerprint=fingerprint(person, settings)
+                    state,
+                    quiet_until=quiet,
+                    fingerprint=fingerprint(person, settings, push_address),
                 ),
             )
     if person.status is PersonStatus.LEAVING:

@@ -55,10 +55,14 @@ def cached_settings(store: Store, now: datetime) -> OrgSettings:
 _SETTLED = frozenset({HoldStatus.KEPT, HoldStatus.REMOVED, HoldStatus.DISMISSED})
 
 
-def fingerprint(person: Person, settings: OrgSettings) -> str:
-    """A hash of what a plan depends on besides the calendar and the clock."""
+def fingerprint(person: Person, settings: OrgSettings, push_address: str | None = None) -> str:
+    """A hash of what a scan depends on besides the calendar and the clock: the profile,
+    the org's settings, and where push channels send (a scan that starts to keep a channel,
+    or moves it, is a full one: only a full scan opens channels)."""
     payload = json.dumps(
-        [person.model_dump(mode="json"), settings.to_item()], sort_keys=True, default=str
+        [person.model_dump(mode="json"), settings.to_item(), push_address],
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
@@ -91,6 +95,7 @@ def try_quick(
     settings: OrgSettings,
     now: datetime,
     report: ScanReport,
+    push_address: str | None = None,
 ) -> bool | tuple[str, SyncResult]:
     """True when the scan is complete without the full flow (``report`` filled in); else
     False, or the delta it fetched and the token it fetched it from (for the full flow)."""
@@ -100,7 +105,7 @@ def try_quick(
     if state.token is None or state.quiet_until is None or now >= state.quiet_until:
         return False
     seen = person.model_copy(update={"timezone": state.timezone or person.timezone})
-    if state.fingerprint != fingerprint(seen, settings):
+    if state.fingerprint != fingerprint(seen, settings, push_address):
         return False
     person_zone = zone(seen.zone_name(settings.timezone))
     full_from = datetime.combine(

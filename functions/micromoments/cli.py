@@ -248,8 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "env",
         help="print the stack's settings as shell exports (needs --stack)",
-        description="Print `export` lines that point the operator commands at a deployed "
-        'stack\'s table, queues, secrets and site URL: eval "$(micromoments --stack NAME env)".',
+        description="Print export lines that point the operator commands at a deployed "
+        "stack's table, queues, secrets and site URL, for a shell to evaluate.",
     )
 
     scan = _command(commands, "scan", help="scan one opted-in person's Google calendar")

@@ -393,7 +393,7 @@ def _doctor(args: argparse.Namespace, out: TextIO, stack: StackSettings | None) 
         settings,
         sender,
         prefix,
-        site_url=stack.site_url if stack else settings.public_base_url,
+        site_url=stack.site_url if stack else None,
         http_api_id=stack.http_api_id if stack else None,
     )
     report = doctor.run_doctor(target, clients)

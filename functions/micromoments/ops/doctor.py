@@ -636,7 +636,8 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
         add([skip("signing key", why)])
 
     add(_google(settings, clients, have_table))
-    add(_http_api(target, clients))
+    if target.site_url or target.http_api_id:  # known from the stack's outputs
+        add(_http_api(target, clients))
     return report
 
 

@@ -21,8 +21,6 @@ import boto3
 import pytest
 
 from micromoments.adapters.dynamo import create_table
-from micromoments.ops import doctor
-from micromoments.ops.stack import stack_settings
 
 CLI = str(Path(sys.executable).with_name("micromoments"))
 # A region of its own in the shared moto server: other tests' `init` without a stack must
@@ -124,6 +122,8 @@ def mm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_stack_outputs_become_the_commands_settings(
     stack: dict[str, str], moto_server_url: str
 ) -> None:
+    from micromoments.ops.stack import stack_settings
+
     settings = stack_settings(stack["name"], client=_client("cloudformation", moto_server_url))
     assert settings.environment == {
         "MICROMOMENTS_TABLE_NAME": stack["TableName"],
@@ -191,6 +191,8 @@ def test_doctor_with_the_stack_checks_the_http_api(
 def test_doctor_fails_a_stage_without_throttling_and_a_dead_health_route(
     moto_server_url: str,
 ) -> None:
+    from micromoments.ops import doctor
+
     api = _client("apigatewayv2", moto_server_url)
     api_id = api.create_api(Name="bare", ProtocolType="HTTP")["ApiId"]  # type: ignore[attr-defined]
     api.create_stage(ApiId=api_id, StageName="$default")  # type: ignore[attr-defined]

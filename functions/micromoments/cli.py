@@ -155,6 +155,12 @@ def _sentence(line: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="micromoments", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"micromoments {__version__}")
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="take the table, queues, secrets and site URL from this CloudFormation "
+        "stack's outputs (the operator commands)",
+    )
     commands = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
     )
@@ -234,7 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     _command(
-        commands, "init", help="create the table (from template.yaml) and default org settings"
+        commands,
+        "init",
+        help="create the table and default org settings (with --stack: the stack's table)",
+    )
+    _command(
+        commands,
+        "env",
+        help="print the stack's settings as shell exports (needs --stack)",
+        description="Print export lines that point the operator commands at a deployed "
+        "stack's table, queues, secrets and site URL, for a shell to evaluate.",
     )
 
     scan = _command(commands, "scan", help="scan one opted-in person's Google calendar")
@@ -345,9 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = _command(commands, "doctor", help="check the deployment, one line per check")
     doctor.add_argument(
         "--schedule-prefix",
-        default="micromoments",
+        default=None,
         metavar="PREFIX",
-        help="names of the EventBridge schedules: the stack name (default micromoments)",
+        help="names of the EventBridge schedules: the stack name (default: --stack, "
+        "else micromoments)",
     )
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -371,9 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     uninstall.add_argument(
         "--stack-name",
-        default="micromoments",
+        default=None,
         metavar="NAME",
-        help="the stack to name in the closing 'sam delete' hint (micromoments)",
+        help="the stack to name in the closing 'sam delete' hint (default: --stack, "
+        "else micromoments)",
     )
     uninstall.add_argument(
         "--scan-locally",
@@ -462,6 +479,7 @@ def _main(argv: Sequence[str] | None, out: TextIO) -> int:
             "digest",
             "doctor",
             "uninstall",
+            "env",
         ):
             from micromoments.ops import commands as operator_commands
 

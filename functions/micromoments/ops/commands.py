@@ -19,15 +19,26 @@ from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.domain.settings import OrgSettings
+from micromoments.ops.stack import StackError, StackSettings
 from micromoments.services import org as org_service
 from micromoments.services import people as people_service
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    stack = _use_stack(args.stack) if getattr(args, "stack", None) else None
+    if args.command == "env":
+        if stack is None:
+            raise StackError(
+                "env prints a stack's settings: name it, micromoments --stack NAME env"
+            )
+        from micromoments.ops.stack import export_block
+
+        print(export_block(stack), file=out)
+        return 0
     if args.command == "init":
-        return _init(out)
+        return _init(out, stack)
     if args.command == "doctor":
-        return _doctor(args, out)
+        return _doctor(args, out, stack)
     if args.command == "digest":
         return _digest(args, out)
     store = _store()
@@ -36,10 +47,30 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.command == "pair":
         return _pair(args, store, out)
     if args.command == "uninstall":
-        return _uninstall(args, store, out)
+        return _uninstall(args, store, out, stack)
     if args.command == "org":
         return _org(args, store, out)
     return _people(args, store, out)
+
+
+def _use_stack(name: str) -> StackSettings:
+    """Point this process's settings at the stack's outputs. A variable already set to
+    something else (another table, a second signing key) is refused, not silently mixed."""
+    import os
+
+    from micromoments.ops.stack import stack_settings
+
+    stack = stack_settings(name)
+    for variable, value in stack.environment.items():
+        mine = os.environ.get(variable)
+        if mine and mine != value:
+            raise StackError(
+                f"{variable} is set to {mine!r} but stack {name!r} uses {value!r}: "
+                f"unset it to use the stack's"
+            )
+    os.environ.update(stack.environment)
+    config.cache_clear()
+    return stack
 
 
 def _store() -> TableStore:
@@ -185,22 +216,39 @@ def _digest(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _init(out: TextIO) -> int:
+def _init(out: TextIO, stack: StackSettings | None) -> int:
     from micromoments.adapters.dynamo import create_table, dynamo_client, dynamo_store
-    from micromoments.adapters.secrets import ensure_master_key
+    from micromoments.adapters.secrets import ensure_master_key, read_master_key
+    from micromoments.ops.stack import stacks_with_signing_key
 
     settings = config()
     name = settings.require_table()
+    secret = settings.signing_key_secret
+    if stack is None and secret:
+        deployed = stacks_with_signing_key()
+        if deployed:
+            # One signing key per deployment: the stack's. A second one would key other
+            # pseudonyms and session signatures than the functions use.
+            raise StackError(
+                f"stack {deployed[0]!r} is deployed here and has its own signing key: "
+                f"run `micromoments --stack {deployed[0]} init` (nothing was created)"
+            )
     client = dynamo_client()
-    created = create_table(client, name)
-    print(f"table {name}: {'created' if created else 'exists already'}", file=out)
+    if stack is None:
+        created = create_table(client, name)
+        print(f"table {name}: {'created' if created else 'exists already'}", file=out)
+    else:
+        print(f"table {name}: the stack's (stack {stack.name})", file=out)
     store = dynamo_store(name, client=client)
     made = org_service.initialise_settings(store)
     print(f"org settings: {'created with defaults' if made else 'kept as they are'}", file=out)
-    if settings.signing_key_secret:
-        fresh = ensure_master_key(settings.signing_key_secret)
+    if secret and stack is not None:
+        read_master_key(secret)  # the stack created it; fails clearly when it cannot be read
+        print(f"signing key secret {secret}: the stack's", file=out)
+    elif secret:
+        fresh = ensure_master_key(secret)
         state = "created" if fresh else "exists already"
-        print(f"signing key secret {settings.signing_key_secret}: {state}", file=out)
+        print(f"signing key secret {secret}: {state}", file=out)
     return 0
 
 
@@ -316,7 +364,7 @@ def _person_json(person: Person) -> dict[str, object]:
     }
 
 
-def _doctor(args: argparse.Namespace, out: TextIO) -> int:
+def _doctor(args: argparse.Namespace, out: TextIO, stack: StackSettings | None) -> int:
     """One line per check (or one JSON object); exit 1 when any check fails."""
 
     import boto3
@@ -335,11 +383,19 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
         scheduler=lambda: boto3.client("scheduler"),
         sesv2=lambda: boto3.client("sesv2"),
         secretsmanager=lambda: boto3.client("secretsmanager"),
+        apigatewayv2=lambda: boto3.client("apigatewayv2"),
         store=wiring.store,
         gateway=lambda: wiring.calendar_gateway(settings, table=wiring.store()),
         google_request=lambda: google_auth_httplib2.Request(httplib2.Http(timeout=10)),
     )
-    target = doctor.Target(settings, sender, args.schedule_prefix)
+    prefix = args.schedule_prefix or (stack.name if stack else doctor.DEFAULT_SCHEDULE_PREFIX)
+    target = doctor.Target(
+        settings,
+        sender,
+        prefix,
+        site_url=stack.site_url if stack else None,
+        http_api_id=stack.http_api_id if stack else None,
+    )
     report = doctor.run_doctor(target, clients)
     if args.json:
         print(json.dumps(report.to_json()), file=out)
@@ -349,7 +405,9 @@ def _doctor(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if report.ok else 1
 
 
-def _uninstall(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
+def _uninstall(
+    args: argparse.Namespace, store: TableStore, out: TextIO, stack: StackSettings | None
+) -> int:
     """Opt everyone out, have their holds removed, wait, then say how to delete the stack."""
     import sys
     import uuid
@@ -449,16 +507,13 @@ def _uninstall(args: argparse.Namespace, store: TableStore, out: TextIO) -> int:
         print("All other holds are gone.", end=" ", file=out)
     else:
         print("All holds are gone.", end=" ", file=out)
-    print(
-        f"Now run: sam delete --stack-name {args.stack_name} --config-file infra/samconfig.toml",
-        file=out,
-    )
-    table = config().table_name
-    print(
-        f"The table {table} is retained: once you are sure, "
-        f"`aws dynamodb delete-table --table-name {table}`",
-        file=out,
-    )
+    stack_name = args.stack_name or (stack.name if stack else "micromoments")
+    for line in uninstall.closing_steps(
+        stack_name,
+        table=config().table_name,
+        secrets=[s for s in (config().signing_key_secret, config().google_key_secret) if s],
+    ):
+        print(line, file=out)
     return 0
 
 

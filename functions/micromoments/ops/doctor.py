@@ -12,7 +12,8 @@ sender, the signing key, and
 Google: which access the Google secret configures (a service-account key, or keyless:
 workload identity federation and ``signJwt``), a delegated token for one opted-in person
 with exactly the three narrow scopes, then ``settings.get timezone`` as that person through
-the gateway.
+the gateway. With the stack's outputs (``--stack NAME``): the HTTP API's health route
+answers 200 at the site URL, and its ``$default`` stage has default throttling.
 """
 
 from __future__ import annotations
@@ -50,9 +51,11 @@ __all__ = [
     "DoctorReport",
     "Status",
     "Target",
+    "check_api_throttling",
     "check_calendar_settings",
     "check_delegation",
     "check_google_access",
+    "check_health",
     "check_org_settings",
     "check_queue",
     "check_schedules",
@@ -552,6 +555,8 @@ class Target:
     config: Config
     sender_address: str | None = None
     schedule_prefix: str = DEFAULT_SCHEDULE_PREFIX
+    site_url: str | None = None  # the stack's SiteUrl
+    http_api_id: str | None = None  # the stack's HttpApiId
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,6 +572,8 @@ class Clients:
     store: Callable[[], Store]
     gateway: Callable[[], CalendarGateway]
     google_request: Callable[[], Callable[..., Any]]
+    apigatewayv2: Callable[[], Any] | None = None
+    fetch: Callable[[str], int] | None = None  # GET a URL, its HTTP status
 
 
 def _guarded(name: str, run: Callable[[], Check | list[Check]]) -> list[Check]:
@@ -629,7 +636,61 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
         add([skip("signing key", why)])
 
     add(_google(settings, clients, have_table))
+    if target.site_url or target.http_api_id:  # known from the stack's outputs
+        add(_http_api(target, clients))
     return report
+
+
+def http_status(url: str, timeout: float = 10) -> int:
+    """GET ``url``; its HTTP status (an error status too)."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def check_health(fetch: Callable[[str], int], site_url: str) -> Check:
+    url = site_url.rstrip("/") + "/health"
+    status = fetch(url)
+    if status == 200:
+        return ok("health route", f"GET {url} answered 200")
+    return fail("health route", f"GET {url} answered {status}, not 200")
+
+
+def check_api_throttling(apigatewayv2: Any, api_id: str) -> Check:
+    stage = apigatewayv2.get_stage(ApiId=api_id, StageName="$default")
+    route = stage.get("DefaultRouteSettings") or {}
+    burst, rate = route.get("ThrottlingBurstLimit"), route.get("ThrottlingRateLimit")
+    if not burst or not rate:
+        return fail(
+            "API throttling",
+            f"the $default stage of {api_id} has no default throttling (burst {burst}, "
+            f"rate {rate}): one caller could run up the functions' concurrency",
+        )
+    return ok("API throttling", f"$default stage of {api_id}: burst {burst}, rate {rate}/s")
+
+
+def _http_api(target: Target, clients: Clients) -> list[Check]:
+    checks: list[Check] = []
+    site = target.site_url
+    if site:
+        fetch = clients.fetch or http_status
+        checks += _guarded("health route", lambda: check_health(fetch, site))
+    else:
+        checks.append(skip("health route", "no site URL (--stack NAME, or SiteUrl)"))
+    api_id = target.http_api_id
+    if api_id and clients.apigatewayv2 is not None:
+        factory = clients.apigatewayv2
+        checks += _guarded("API throttling", lambda: check_api_throttling(factory(), api_id))
+    else:
+        checks.append(skip("API throttling", "no HTTP API id (--stack NAME, HttpApiId)"))
+    return checks
 
 
 def _google(settings: Config, clients: Clients, have_table: bool) -> list[Check]:

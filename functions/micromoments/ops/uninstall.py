@@ -28,6 +28,7 @@ __all__ = [
     "Remaining",
     "UninstallRefused",
     "UninstallTimedOut",
+    "closing_steps",
     "leave_everyone",
     "ready_to_leave",
     "remaining",
@@ -165,3 +166,28 @@ def wait_until_gone(
             return left
         sleep(min(poll_s, max(timeout_s - elapsed, 0.0)))
         left = remaining(store, now=now())
+
+
+def closing_steps(stack_name: str, *, table: str | None, secrets: list[str]) -> list[str]:
+    """What the operator does once the holds are gone: delete the stack, then, when sure,
+    what the stack retains on purpose (the table and both secrets, DeletionPolicy Retain)."""
+    lines = [
+        f"Now run: sam delete --stack-name {stack_name} --config-file infra/samconfig.toml",
+    ]
+    if table:
+        lines.append(
+            f"The table {table} is retained (with deletion protection): once you are sure, "
+            f"`aws dynamodb update-table --table-name {table} "
+            "--no-deletion-protection-enabled` then "
+            f"`aws dynamodb delete-table --table-name {table}`"
+        )
+    names = secrets or [f"{stack_name}/signing-key", f"{stack_name}/google-key"]
+    lines.append(
+        "The secrets are retained too (the signing key keeps old links and pseudonyms "
+        "verifiable after a restore): once you are sure, delete each with"
+    )
+    lines += [
+        f"  aws secretsmanager delete-secret --secret-id {name} --recovery-window-in-days 7"
+        for name in names
+    ]
+    return lines

@@ -44,7 +44,7 @@ REQUIREMENTS = HERE / "requirements.txt"
 LAMBDA_PYTHON_VERSION = "3.12"
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
 # Never on a Lambda's path: the embedded stand-ins of `demo`/`serve` and the operator CLI.
-NEVER_OWN = ("micromoments.local", "micromoments.cli", "micromoments.operator_commands")
+NEVER_OWN = ("micromoments.local", "micromoments.cli", "micromoments.ops")
 # Imported only on paths no function takes: PyYAML reads template.yaml to create tables.
 NEVER_THIRD_PARTY = frozenset({"yaml"})
 # Required by the lock but imported on no path a function takes, even lazily or on an error

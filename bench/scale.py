@@ -880,26 +880,7 @@ def monthly_cost(run: dict[str, Any], basis: str, lambdas: dict[str, Any]) -> di
     dispatch_s = phase["dispatch_seconds"] * people / run["people"]  # one dispatch's share
     dispatch_gb_s = DISPATCHES_PER_MONTH * dispatch_s * lambdas["dispatch_memory_mb"] / 1024
     sqs = scans * phase["sqs_requests_per_person"]
-    parts = {
-        "dynamodb_read_request_units": rru * PRICES["dynamodb_read_request_unit"],
-        "dynamodb_write_request_units": wru * PRICES["dynamodb_write_request_unit"],
-        "dynamodb_storage": storage_gb * PRICES["dynamodb_storage_gb_month"],
-        "lambda_requests": invocations * PRICES["lambda_request"],
-        "lambda_duration": (scan_gb_s + dispatch_gb_s) * PRICES["lambda_gb_second_arm64"],
-        "sqs_requests": sqs * PRICES["sqs_request"],
-    }
-    return {
-        "basis": basis,
-        "scans": scans,
-        "read_request_units": round(rru),
-        "write_request_units": round(wru),
-        "storage_gb": round(storage_gb, 4),
-        "lambda_invocations": round(invocations),
-        "lambda_gb_seconds": round(scan_gb_s + dispatch_gb_s, 1),
-        "sqs_requests": round(sqs),
-        "usd": {k: round(v, 4) for k, v in parts.items()},
-        "total_usd": round(sum(parts.values()), 2),
-    }
+    return _priced(basis, scans, rru, wru, storage_gb, invocations, scan_gb_s + dispatch_gb_s, sqs)
 
 
 def day_cost(run: dict[str, Any], name: str, lambdas: dict[str, Any]) -> dict[str, Any]:
@@ -927,22 +908,37 @@ def day_cost(run: dict[str, Any], name: str, lambdas: dict[str, Any]) -> dict[st
     dispatch_s = day["dispatch_seconds_per_person"] * people / 24  # one dispatch's share
     dispatch_gb_s = DISPATCHES_PER_MONTH * dispatch_s * lambdas["dispatch_memory_mb"] / 1024
     sqs = people * WORKDAYS_PER_MONTH * day["sqs_requests_per_person"]
+    scans = round(people * WORKDAYS_PER_MONTH * day["scans_per_person"])
+    return _priced(name, scans, rru, wru, storage_gb, invocations, scan_gb_s + dispatch_gb_s, sqs)
+
+
+def _priced(
+    basis: str,
+    scans: float,
+    rru: float,
+    wru: float,
+    storage_gb: float,
+    invocations: float,
+    gb_seconds: float,
+    sqs: float,
+) -> dict[str, Any]:
+    """A month's usage for 1,000 people at `PRICES`: the figures and the dollars."""
     parts = {
         "dynamodb_read_request_units": rru * PRICES["dynamodb_read_request_unit"],
         "dynamodb_write_request_units": wru * PRICES["dynamodb_write_request_unit"],
         "dynamodb_storage": storage_gb * PRICES["dynamodb_storage_gb_month"],
         "lambda_requests": invocations * PRICES["lambda_request"],
-        "lambda_duration": (scan_gb_s + dispatch_gb_s) * PRICES["lambda_gb_second_arm64"],
+        "lambda_duration": gb_seconds * PRICES["lambda_gb_second_arm64"],
         "sqs_requests": sqs * PRICES["sqs_request"],
     }
     return {
-        "basis": name,
-        "scans": round(people * WORKDAYS_PER_MONTH * day["scans_per_person"]),
+        "basis": basis,
+        "scans": scans,
         "read_request_units": round(rru),
         "write_request_units": round(wru),
         "storage_gb": round(storage_gb, 4),
         "lambda_invocations": round(invocations),
-        "lambda_gb_seconds": round(scan_gb_s + dispatch_gb_s, 1),
+        "lambda_gb_seconds": round(gb_seconds, 1),
         "sqs_requests": round(sqs),
         "usd": {k: round(v, 4) for k, v in parts.items()},
         "total_usd": round(sum(parts.values()), 2),

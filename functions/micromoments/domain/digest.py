@@ -12,20 +12,65 @@ shows them, whether they organise them or are a guest (`calendar_moments`).
 A digest record per person and week
 makes sending exactly-once-ish: claimed (a conditional create) before sending, marked sent
 after (docs/decisions.md "Weekly digest").
+
+The week's numbers live in `week_numbers`, its moments and next week's outlook in
+`week_moments`; their public names are importable from here too.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.day_load import DayLoad
-from micromoments.domain.holds import SHARED_KINDS, UPCOMING, Hold, HoldKind, HoldStatus
+from micromoments.domain.holds import Hold
 from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.week_moments import (
+    CalendarMoment,
+    Moments,
+    Outcome,
+    Outlook,
+    calendar_moments,
+    next_week_outlook,
+    week_moments,
+)
+from micromoments.domain.week_numbers import (
+    DayBar,
+    WeekNumbers,
+    meeting_time,
+    observed,
+    unobserved,
+    week_numbers,
+)
+
+__all__ = [
+    "LITTLE_FOCUS_MINUTES",
+    "CalendarMoment",
+    "DayBar",
+    "Digest",
+    "DigestRecord",
+    "DigestState",
+    "Moments",
+    "Outcome",
+    "Outlook",
+    "Suggestion",
+    "WeekNumbers",
+    "build_digest",
+    "calendar_moments",
+    "due_week",
+    "iso_label",
+    "meeting_time",
+    "monday_of",
+    "next_week_outlook",
+    "observed",
+    "suggestion",
+    "unobserved",
+    "week_moments",
+    "week_numbers",
+]
 
 
 class DigestState(StrEnum):
@@ -64,252 +109,6 @@ def due_week(now: datetime, tz: tzinfo, weekday: int, minute: int) -> str | None
     send_day = monday + timedelta(days=weekday)
     reached = (local.date(), local.hour * 60 + local.minute) >= (send_day, minute)
     return iso_label(monday) if reached else None
-
-
-# -- the numbers ---------------------------------------------------------------------------------
-
-
-def meeting_time(load: DayLoad) -> int:
-    """A day's meeting time as the digest shows it: every meeting minute of the day, inside
-    working hours and outside them (on a weekend they are all outside)."""
-    return load.meeting_minutes + load.after_hours_meeting_minutes
-
-
-@dataclass(frozen=True, slots=True)
-class DayBar:
-    """One weekday of the bar chart. ``meeting_minutes`` is the day's `meeting_time`, of
-    which ``after_hours_minutes`` fell outside working hours; ``reasons`` say why an
-    overloaded day is (`day_load` reason names)."""
-
-    date: date
-    meeting_minutes: int
-    overloaded: bool
-    available: bool
-    after_hours_minutes: int = 0
-    reasons: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class WeekNumbers:
-    """A week's totals. ``meeting_minutes`` is the sum of its days' `meeting_time`;
-    ``after_hours_minutes`` the part of it outside working hours. No days: the week was
-    never observed (nothing stored, or before the person's first scan)."""
-
-    meeting_minutes: int
-    longest_run_minutes: int
-    focus_minutes: int
-    after_hours_minutes: int
-    overloaded_days: int
-    days: tuple[DayBar, ...]
-
-    @property
-    def meeting_hours(self) -> float:
-        return round(self.meeting_minutes / 60, 1)
-
-    @property
-    def focus_hours(self) -> float:
-        return round(self.focus_minutes / 60, 1)
-
-    @property
-    def empty(self) -> bool:
-        return not self.days
-
-
-def week_numbers(loads: Iterable[DayLoad], monday: date) -> WeekNumbers:
-    """The week's totals from its day loads (days without a load count as nothing). The
-    totals are sums over the bars, so the two cannot disagree."""
-    loaded = sorted(
-        (load for load in loads if monday <= load.date < monday + timedelta(days=7)),
-        key=lambda load: load.date,
-    )
-    days = tuple(
-        DayBar(
-            d.date,
-            meeting_time(d),
-            d.overloaded,
-            d.available,
-            after_hours_minutes=d.after_hours_meeting_minutes,
-            reasons=d.reasons,
-        )
-        for d in loaded
-    )
-    return WeekNumbers(
-        meeting_minutes=sum(bar.meeting_minutes for bar in days),
-        longest_run_minutes=max((d.longest_back_to_back_minutes for d in loaded), default=0),
-        focus_minutes=sum(d.focus_minutes for d in loaded),
-        after_hours_minutes=sum(bar.after_hours_minutes for bar in days),
-        overloaded_days=sum(1 for bar in days if bar.overloaded),
-        days=days,
-    )
-
-
-def unobserved(monday: date) -> WeekNumbers:
-    """A week we never saw: no days, no totals (never "0 h")."""
-    return week_numbers((), monday)
-
-
-def observed(monday: date, tz: tzinfo, observed_since: datetime | None) -> bool:
-    """Whether the week of ``monday`` was observed: the person's calendar was being scanned
-    before it ended. ``observed_since`` is their first scan (`SyncState.observed_since`);
-    None (a person scanned before it was recorded) counts every stored week."""
-    if observed_since is None:
-        return True
-    end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=tz)
-    return observed_since < end
-
-
-class Outcome(StrEnum):
-    """What became of a shared moment of the week."""
-
-    NONE = "none"  # there was none
-    AHEAD = "ahead"  # still to come
-    HAPPENED = "happened"  # its time passed, nobody cancelled or declined it
-    DECLINED = "declined"  # the person declined it, or it was called off
-
-
-@dataclass(frozen=True, slots=True)
-class Moments:
-    """What micromoments did in the week."""
-
-    breathers_placed: int
-    breathers_kept: int
-    breathers_dismissed: int
-    social_placed: int
-    social_kept: int
-    coffee: Outcome
-    watercooler: Outcome
-
-
-_PLACED = frozenset(
-    {HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED, HoldStatus.KEPT, HoldStatus.DISMISSED}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CalendarMoment:
-    """A shared moment (coffee chat, drop-in) on the person's calendar. ``live``: not
-    cancelled, not declined by them, not called off; ``planned``: only its organiser's
-    record knows it, it is not on a calendar yet."""
-
-    id: str
-    kind: HoldKind
-    start: datetime
-    end: datetime
-    live: bool
-    planned: bool = False
-
-
-def calendar_moments(holds: Iterable[Hold], mirror: Iterable[MirrorEvent]) -> list[CalendarMoment]:
-    """The shared moments on the person's calendar, organised by them or by someone else.
-
-    A guest has no hold record of a coffee chat they were invited to (only its organiser
-    does), but their mirror keeps the copy on their calendar, recognised by its shared tags:
-    the mirror is what the person's calendar shows. An organiser's hold record adds what the
-    mirror has not seen yet (a chat planned but not placed, an insert whose echo the next
-    sync brings), and where both know a moment it is live only when both say so.
-    """
-    found: dict[str, CalendarMoment] = {}
-    for event in mirror:
-        kind = next((k for k in SHARED_KINDS if k.value == event.hold_kind), None)
-        if kind is None:
-            continue
-        if not isinstance(event.start, datetime) or not isinstance(event.end, datetime):
-            continue
-        live = not (event.cancelled or event.declined)
-        found[event.id] = CalendarMoment(event.id, kind, event.start, event.end, live)
-    for hold in holds:
-        if hold.kind not in SHARED_KINDS:
-            continue
-        live = hold.status in UPCOMING or hold.status is HoldStatus.KEPT
-        seen = found.get(hold.id)
-        if seen is None:
-            planned = hold.status is HoldStatus.PLANNED
-            found[hold.id] = CalendarMoment(
-                hold.id, hold.kind, hold.start, hold.end, live, planned=planned
-            )
-        elif seen.live and not live:
-            found[hold.id] = dataclasses.replace(seen, live=False)
-    return sorted(found.values(), key=lambda m: (m.start, m.id))
-
-
-def week_moments(
-    holds: Iterable[Hold],
-    shared: Iterable[CalendarMoment],
-    monday: date,
-    now: datetime,
-    tz: tzinfo,
-) -> Moments:
-    """Counts from the person's own hold records; coffee and watercooler from the shared
-    moments on their calendar (`calendar_moments`: they may be the organiser or a guest)."""
-    week = [h for h in holds if monday <= h.day < monday + timedelta(days=7)]
-    moments = list(shared)
-
-    def count(kind: HoldKind, statuses: Iterable[HoldStatus]) -> int:
-        wanted = set(statuses)
-        return sum(1 for h in week if h.kind is kind and h.status in wanted)
-
-    start = datetime.combine(monday, datetime.min.time(), tzinfo=tz)
-    return Moments(
-        breathers_placed=count(HoldKind.BREATHER, _PLACED),
-        breathers_kept=count(HoldKind.BREATHER, [HoldStatus.KEPT, HoldStatus.ADOPTED]),
-        breathers_dismissed=count(HoldKind.BREATHER, [HoldStatus.DISMISSED]),
-        social_placed=count(HoldKind.SOCIAL, _PLACED),
-        social_kept=count(HoldKind.SOCIAL, [HoldStatus.KEPT, HoldStatus.ADOPTED]),
-        coffee=_outcome(moments, HoldKind.COFFEE, start, now),
-        watercooler=_outcome(moments, HoldKind.WATERCOOLER, start, now),
-    )
-
-
-def _outcome(
-    moments: Iterable[CalendarMoment], kind: HoldKind, start: datetime, now: datetime
-) -> Outcome:
-    end = start + timedelta(days=7)
-    found = [m for m in moments if m.kind is kind and start <= m.start < end]
-    if not found:
-        return Outcome.NONE
-    if any(m.live and not m.planned and m.end <= now for m in found):
-        return Outcome.HAPPENED
-    if any(m.live and m.end > now for m in found):
-        return Outcome.AHEAD
-    return Outcome.DECLINED  # declined, called off, or never placed
-
-
-@dataclass(frozen=True, slots=True)
-class Outlook:
-    """Next week: its heaviest day by meeting time (`meeting_time`, as the bars count it),
-    and the moments already planned on the person's calendar."""
-
-    heaviest_day: date | None
-    heaviest_minutes: int
-    holds_planned: int
-
-
-def next_week_outlook(
-    loads: Iterable[DayLoad],
-    holds: Iterable[Hold],
-    shared: Iterable[CalendarMoment],
-    monday: date,
-    tz: tzinfo,
-) -> Outlook:
-    """``holds_planned``: the person's own live holds of next week, and the live shared
-    moments on their calendar that week, theirs to organise or not, each once."""
-    following = monday + timedelta(days=7)
-    days = [d for d in loads if following <= d.date < following + timedelta(days=7)]
-    heaviest = max(days, key=lambda d: (meeting_time(d), -d.date.toordinal()), default=None)
-
-    def next_week(day: date) -> bool:
-        return following <= day < following + timedelta(days=7)
-
-    personal = {
-        h.id
-        for h in holds
-        if h.kind not in SHARED_KINDS and h.status in UPCOMING and next_week(h.day)
-    }
-    together = {m.id for m in shared if m.live and next_week(m.start.astimezone(tz).date())}
-    planned = len(personal | together)
-    if heaviest is None or meeting_time(heaviest) == 0:
-        return Outlook(None, 0, planned)
-    return Outlook(heaviest.date, meeting_time(heaviest), planned)
 
 
 # -- the suggestion --------------------------------------------------------------------------------

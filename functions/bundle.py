@@ -67,7 +67,7 @@ NEVER_LOADED = frozenset(
         "pycparser",
     }
 )
-# The one Google API the functions call (adapters/google_calendar.py builds calendar v3).
+# The one Google API the functions call (adapters/google_calendar/gateway.py builds calendar v3).
 DISCOVERY_DOCUMENTS = frozenset({"calendar.v3.json"})
 DISCOVERY_DIR = "googleapiclient/discovery_cache/documents/"
 BOTOCORE_DATA = "botocore/data/"

@@ -17,7 +17,6 @@ from micromoments.adapters.google_calendar import (
     EPOCH,
     SCOPES,
     GoogleCalendarGateway,
-    _refresh_failure,
     batch_url,
     chunked,
     hold_body,
@@ -25,6 +24,7 @@ from micromoments.adapters.google_calendar import (
     normalise,
     rfc3339,
 )
+from micromoments.adapters.google_calendar.delegation import refresh_failure as _refresh_failure
 from micromoments.adapters.mirror_expansion import expand_mirror
 from micromoments.config import Config
 from micromoments.domain.calendar import EventKind

@@ -911,11 +911,12 @@ def test_a_display_name_we_cannot_tell_is_an_unknown_zone(written: str) -> None:
 def test_the_display_name_table_names_every_windows_zone_cldr_maps() -> None:
     from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+    from micromoments.adapters.ics_zones import iana
     from micromoments.adapters.windows_zone_names import WINDOWS_DISPLAY_NAMES
 
     assert {windows for _, windows in WINDOWS_DISPLAY_NAMES.values()} == set(WINDOWS_TO_OLSON)
     for text, (offset, windows) in WINDOWS_DISPLAY_NAMES.items():
-        assert ics._iana(f"(UTC{offset}) {text}") is not None, (text, windows)
+        assert iana(f"(UTC{offset}) {text}") is not None, (text, windows)
 
 
 MEETING_LINES = (

@@ -1,40 +1,19 @@
-"""The ``micromoments`` command.
-
-Scripts depend on it, so its options and its ``--json`` shapes are stable. Every error the
-user can cause is one line on stderr and a non-zero exit, never a traceback.
-"""
+"""The ``micromoments`` command's parser: its commands, their options and how each option's
+value is read. Errors in the arguments are one line and exit code 2."""
 
 from __future__ import annotations
 
 import argparse
-import io
-import json
-import os
 import re
-import sys
-from collections.abc import Sequence
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
-from typing import NoReturn, TextIO, cast
+from typing import NoReturn
 
 from micromoments import __version__
+from micromoments.cli.exit_codes import EXIT_USAGE
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
-from micromoments.domain.holds import Hold
 from micromoments.domain.working_hours import WorkingHours
-from micromoments.ports import CalendarError, Unavailable
-
-EXIT_USAGE = 2
-EXIT_INPUT = 1
-EXIT_BROKEN_PIPE = 128 + 13  # as the shell reports a command that SIGPIPE ended
-
-SAMPLE_PERSON = "alex@example.com"
-SAMPLE_NOW = "2026-11-23T08:00:00+01:00"
-
-
-class UsageError(DomainError):
-    """A command-line value could not be read."""
 
 
 def _date(text: str) -> date:
@@ -400,161 +379,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class OutputFailed(Exception):
-    """Writing the command's output (stdout) failed: a closed pipe, a full disk."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _Output(io.TextIOBase):
-    """Standard output, whose write errors are told apart from every other OSError."""
-
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__()
-        self._stream = stream
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except OSError as exc:
-            raise OutputFailed(exc) from None
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except OSError as exc:
-            raise OutputFailed(exc) from None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command; its exit code. Output that cannot be written ends it quietly: a
-    closed pipe (``micromoments analyze ... --json | head -c1``) with 141, as a command
-    killed by SIGPIPE, and any other write error (a full disk) with one line and 1."""
-    out = cast(TextIO, _Output(sys.stdout))
-    try:
-        try:
-            return _main(argv, out)
-        finally:
-            out.flush()  # what is still buffered fails here, not at the interpreter's exit
-    except OutputFailed as failed:
-        return _output_failed(failed.error)
-
-
-def _output_failed(error: OSError) -> int:
-    # Python's advice for SIGPIPE: point stdout at devnull, so the interpreter's last flush
-    # of what is still buffered cannot fail again at exit.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass  # not a file (a test's capture): nothing is flushed at exit
-    if isinstance(error, BrokenPipeError):
-        return EXIT_BROKEN_PIPE
-    reason = error.strerror or type(error).__name__
-    print(f"micromoments: error: cannot write the output: {reason}", file=sys.stderr)
-    return EXIT_INPUT
-
-
-def _main(argv: Sequence[str] | None, out: TextIO) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "demo":
-            return _demo(args, out)
-        if args.command == "serve":
-            from micromoments.local.serve import serve
-
-            return serve(port=args.port, people=args.people, outbox=args.outbox, out=out)
-        if args.command in (
-            "init",
-            "org",
-            "people",
-            "scan",
-            "pair",
-            "digest",
-            "doctor",
-            "uninstall",
-            "env",
-        ):
-            from micromoments.ops import commands as operator_commands
-
-            return operator_commands.run(args, out)
-        return _calendar_command(args, out)
-    except (DomainError, Unavailable, CalendarError) as exc:
-        print(f"micromoments: error: {exc}", file=sys.stderr)
-        return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("micromoments: interrupted", file=sys.stderr)
-        return 130
-
-
-def _calendar_command(args: argparse.Namespace, out: TextIO) -> int:
-    from micromoments.services.calendar_file import analyse_calendar_file
-
-    now = args.now or datetime.now().astimezone()
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=zone(args.tz or "UTC"))
-    result = analyse_calendar_file(
-        args.calendar,
-        me=args.me,
-        now=now,
-        timezone=args.tz,
-        start=args.start,
-        days=args.days,
-        working_hours=args.working_hours,
-    )
-    if result.zone_note:
-        print(f"micromoments: note: {result.zone_note}", file=sys.stderr)
-    for warning in result.warnings:
-        about = f"event {warning.uid}: " if warning.uid else ""
-        print(f"micromoments: warning: {about}{warning.message}", file=sys.stderr)
-    plan = result.plan
-    if args.command == "analyze":
-        if args.json:
-            doc = {
-                "person": plan.person,
-                "timezone": plan.timezone,
-                "days": [load.to_json() for load in plan.loads],
-            }
-            print(json.dumps(doc), file=out)
-        else:
-            from micromoments.plan_text import render_loads
-
-            print(render_loads(plan), file=out)
-        return 0
-
-    if args.out is not None:
-        from micromoments.adapters.ics import write_holds
-
-        try:
-            args.out.write_bytes(write_holds(plan.holds, person=plan.person))
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    if args.json:
-        print(json.dumps({"holds": [_hold_json(h) for h in plan.holds]}), file=out)
-    else:
-        from micromoments.plan_text import render_holds
-
-        print(render_holds(plan), file=out)
-        if args.out is not None:
-            print(f"\nWrote {len(plan.holds)} holds to {args.out}", file=out)
-    return 0
-
-
-def _hold_json(hold: Hold) -> dict[str, str]:
-    return {
-        "id": hold.id,
-        "kind": hold.kind.value,
-        "start": hold.start.isoformat(),
-        "end": hold.end.isoformat(),
-    }
-
-
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -563,61 +387,3 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
     return value
-
-
-def _demo(args: argparse.Namespace, out: TextIO) -> int:
-    if not args.sample_calendar:
-        from micromoments.local.demo import render_summary, run_demo
-
-        summary = run_demo(
-            people=args.people,
-            out=args.out,
-            moto_port=args.moto_port,
-            calendar_port=args.calendar_port,
-            google_credentials=args.google_credentials,
-        )
-        if args.json:
-            print(json.dumps(summary), file=out)
-        else:
-            print(render_summary(summary, args.out), file=out)
-        if summary["dead_lettered"] or summary["people_scanned"] < summary["people"]:
-            print(
-                f"micromoments: error: {summary['people_scanned']} of {summary['people']} "
-                f"people scanned, {summary['dead_lettered']} messages dead-lettered",
-                file=sys.stderr,
-            )
-            return EXIT_INPUT
-        return 0
-    return _sample_demo(args, out)
-
-
-def _sample_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from micromoments.plan_text import render_holds, render_loads
-    from micromoments.services.calendar_file import analyse_calendar_file
-
-    sample = resources.files("micromoments.local") / "samples" / "sample.ics"
-    with resources.as_file(sample) as path:
-        result = analyse_calendar_file(
-            path,
-            me=SAMPLE_PERSON,
-            now=datetime.fromisoformat(SAMPLE_NOW),
-        )
-    plan = result.plan
-    if args.json:
-        doc = {
-            "person": plan.person,
-            "timezone": plan.timezone,
-            "days": [load.to_json() for load in plan.loads],
-            "holds": [_hold_json(h) for h in plan.holds],
-        }
-        print(json.dumps(doc), file=out)
-        return 0
-    print(f"micromoments demo: the bundled sample calendar, planned as of {SAMPLE_NOW}\n", file=out)
-    print(render_loads(plan), file=out)
-    print(file=out)
-    print(render_holds(plan), file=out)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

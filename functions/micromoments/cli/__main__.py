@@ -1,0 +1,5 @@
+"""``python -m micromoments.cli``: the ``micromoments`` command."""
+
+from micromoments.cli import main
+
+raise SystemExit(main())

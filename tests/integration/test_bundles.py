@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from micromoments.adapters.dynamo import _template_loader
+from micromoments.adapters.dynamo_template import template_loader
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
@@ -42,7 +42,7 @@ ADA = "ada@example.com"
 
 
 def _functions() -> dict[str, dict[str, object]]:
-    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=_template_loader())
+    template = yaml.load((ROOT / "template.yaml").read_text(), Loader=template_loader())
     return {
         name: resource
         for name, resource in template["Resources"].items()

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from micromoments.adapters.dynamo import _template_loader
+from micromoments.adapters.dynamo_template import template_loader
 from micromoments.handlers import digest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ DOMAIN_URL = {"Fn::Sub": "https://${DomainName}/"}
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
     loaded: dict[str, Any] = yaml.load(
-        TEMPLATE.read_text(encoding="utf-8"), Loader=_template_loader()
+        TEMPLATE.read_text(encoding="utf-8"), Loader=template_loader()
     )
     return loaded
 

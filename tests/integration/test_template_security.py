@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from micromoments.adapters.dynamo import _template_loader
+from micromoments.adapters.dynamo_template import template_loader
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -34,7 +34,7 @@ SCHEDULED = {"DispatchFunction", "PairFunction", "DigestDispatchFunction"}
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, Any]:
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_template_loader())
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=template_loader())
     found: dict[str, Any] = template["Resources"]
     return found
 
@@ -88,7 +88,7 @@ def test_every_role_calling_google_is_an_output_for_the_keyless_setup(
 ) -> None:
     """A keyless setup trusts the roles of the functions that call Google (scan, and pair
     for freeBusy): docs/google-access.md reads their ARNs from the stack outputs."""
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_template_loader())
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=template_loader())
     output_roles = {
         output["Value"]["Fn::GetAtt"][0]
         for output in template["Outputs"].values()

@@ -7,13 +7,13 @@ unprocessed items. `dynamo_store` wraps it in the shared `TableStore`. Every fai
 botocore becomes a `StoreError` with one clear line.
 
 The table's definition lives once, in the ``Table`` resource of template.yaml:
-`table_definition` reads it and `create_table` creates the same table for ``micromoments
-init``, local runs and tests (STYLE.md 9), so tests and infrastructure cannot drift.
+`table_definition` (in `adapters.dynamo_template`) reads it and `create_table` creates the
+same table for ``micromoments init``, local runs and tests (STYLE.md 9), so tests and
+infrastructure cannot drift.
 """
 
 from __future__ import annotations
 
-import os
 import random as _random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,6 +34,13 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from micromoments.adapters.dynamo_template import (
+    PITR_KEY,
+    TEMPLATE_ENV,
+    TTL_KEY,
+    default_template_path,
+    table_definition,
+)
 from micromoments.adapters.table import (
     PK,
     SCAN_INDEX,
@@ -67,11 +74,6 @@ __all__ = [
 _T = TypeVar("_T")
 
 BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem (STYLE.md 8)
-TEMPLATE_ENV = "MICROMOMENTS_TEMPLATE"
-TEMPLATE_RESOURCE = "Table"
-# `table_definition` adds these two keys to the create_table kwargs.
-TTL_KEY = "ttl_attribute"  # the TTL attribute name, or None when TTL is off
-PITR_KEY = "point_in_time_recovery"  # whether point-in-time recovery is on
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _MISSING_CREDENTIALS = (
@@ -333,135 +335,6 @@ class DynamoTable:
         """Full jitter: a random wait up to base * 2**(attempt - 1), capped."""
         ceiling = min(self.backoff_cap, self.backoff_base * (1 << (attempt - 1)))
         return self._random() * ceiling
-
-
-# -- the table definition (template.yaml) ----------------------------------------------
-
-
-_CREATE_PROPERTIES = (
-    "AttributeDefinitions",
-    "KeySchema",
-    "BillingMode",
-    "ProvisionedThroughput",
-    "GlobalSecondaryIndexes",
-    "LocalSecondaryIndexes",
-)
-_INDEX_PROPERTIES = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
-
-
-def default_template_path() -> Path:
-    """template.yaml at the repository root, or the file ``MICROMOMENTS_TEMPLATE`` names."""
-    configured = os.environ.get(TEMPLATE_ENV)
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "template.yaml"
-
-
-def _intrinsic_in(value: Any) -> str | None:
-    """The first CloudFormation function inside ``value``, if any."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" or str(key).startswith("Fn::"):
-                return str(key)
-            found = _intrinsic_in(inner)
-            if found:
-                return found
-    if isinstance(value, list):
-        for inner in value:
-            found = _intrinsic_in(inner)
-            if found:
-                return found
-    return None
-
-
-def _template_loader() -> type[Any]:
-    """A SafeLoader that reads CloudFormation short-form tags (``!Ref``…) as plain values.
-    Built on first use: PyYAML is needed only to create tables, not on a Lambda's path."""
-    import yaml
-
-    class _TemplateLoader(yaml.SafeLoader):
-        """A safe loader that reads CloudFormation short-form tags (``!Ref``, ``!Sub``, …).
-
-        A tagged node becomes its long form as plain values: ``!Ref X`` -> ``{"Ref": "X"}``,
-        ``!Sub s`` -> ``{"Fn::Sub": "s"}``, ``!GetAtt A.B`` -> ``{"Fn::GetAtt": ["A", "B"]}``.
-        """
-
-    def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-        value: Any
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            assert isinstance(node, yaml.MappingNode)
-            value = loader.construct_mapping(node, deep=True)
-        if suffix in ("Ref", "Condition"):
-            return {suffix: value}
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-        return {f"Fn::{suffix}": value}
-
-    _TemplateLoader.add_multi_constructor("!", _intrinsic)
-    return _TemplateLoader
-
-
-def table_definition(template_path: Path | None = None) -> dict[str, Any]:
-    """The ``Table`` resource of template.yaml as ``client.create_table`` kwargs.
-
-    TableName is left out (the caller names the table). Besides the create_table kwargs
-    the dict holds `TTL_KEY` (the TTL attribute name, or None) and `PITR_KEY` (whether
-    point-in-time recovery is on); `create_table` applies those after the table exists.
-    """
-    path = template_path or default_template_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StoreError(
-            f"cannot read the table definition {path}: {exc.strerror or exc} "
-            f"(set {TEMPLATE_ENV} to the path of template.yaml)"
-        ) from None
-    import yaml
-
-    try:
-        template = yaml.load(text, Loader=_template_loader())
-    except yaml.YAMLError as exc:
-        raise StoreError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    resources = template.get("Resources") if isinstance(template, dict) else None
-    resource = resources.get(TEMPLATE_RESOURCE) if isinstance(resources, dict) else None
-    if not isinstance(resource, dict) or resource.get("Type") != "AWS::DynamoDB::Table":
-        raise StoreError(
-            f"{path} has no `{TEMPLATE_RESOURCE}` resource of type AWS::DynamoDB::Table"
-        )
-    properties = resource.get("Properties") or {}
-    definition: dict[str, Any] = {}
-    for name in _CREATE_PROPERTIES:
-        if name not in properties:
-            continue
-        value = properties[name]
-        if name in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            value = [{k: v for k, v in index.items() if k in _INDEX_PROPERTIES} for index in value]
-        function = _intrinsic_in(value)
-        if function:
-            raise StoreError(
-                f"{path}: {TEMPLATE_RESOURCE}.{name} uses {function}; "
-                "the table definition needs plain values"
-            )
-        definition[name] = value
-    for required in ("AttributeDefinitions", "KeySchema"):
-        if required not in definition:
-            raise StoreError(f"{path}: {TEMPLATE_RESOURCE} has no {required}")
-    for name in ("TimeToLiveSpecification", "PointInTimeRecoverySpecification"):
-        function = _intrinsic_in(properties.get(name))
-        if function:
-            raise StoreError(
-                f"{path}: {TEMPLATE_RESOURCE}.{name} uses {function}; "
-                "the table definition needs plain values"
-            )
-    ttl = properties.get("TimeToLiveSpecification") or {}
-    definition[TTL_KEY] = ttl.get("AttributeName") if ttl.get("Enabled") is True else None
-    pitr = properties.get("PointInTimeRecoverySpecification") or {}
-    definition[PITR_KEY] = pitr.get("PointInTimeRecoveryEnabled") is True
-    return definition
 
 
 def create_table(client: DynamoDBClient, name: str, *, template_path: Path | None = None) -> bool:

@@ -28,6 +28,7 @@ from micromoments.adapters.table import TableStore
 from micromoments.config import Config
 from micromoments.domain.holds import UPCOMING, Hold, HoldKind, HoldStatus
 from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.push import PushChannel
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.calendar_api import CalendarServer
 from micromoments.local.calendar_api.oauth import generate_key
@@ -176,7 +177,25 @@ def doctor_json(d: Deployment, env: dict[str, str] | None = None) -> tuple[int, 
 # -- doctor --------------------------------------------------------------------------------
 
 
+SITE = "https://micromoments.example/"
+
+
+def open_channel(d: Deployment, email: str, expires: datetime) -> None:
+    """A channel as the scan stores it (doctor reads the Store only, never Google)."""
+    tag = uuid.uuid4().hex
+    d.store.put_channel(
+        PushChannel(
+            id=f"mm-{tag}", person=email, resource_id=f"r-{tag}", token_hash="0" * 64,
+            expiration=expires,
+        )
+    )  # fmt: skip
+
+
 def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> None:
+    now = datetime.now(UTC)
+    for email in (ANA, BEN, CY):
+        open_channel(deployment, email, now + timedelta(days=6))
+    deployment.env["MICROMOMENTS_PUBLIC_BASE_URL"] = SITE  # push is on
     code, checks = doctor_json(deployment)
     assert code == 0, [c for c in checks.values() if not c.startswith("ok")]
     assert list(checks) == [
@@ -192,6 +211,8 @@ def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> Non
         "pair schedule",
         "digest schedule",
         "schedule dead-letter queue",
+        "channel renewal",
+        "channels and people",
         "SES identity",
         "signing key",
         "google access",
@@ -203,6 +224,10 @@ def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> Non
     assert ANA in checks["token exchange"]  # the first opted-in person of the index
     assert "calendar.events.owned" in checks["scopes"]
     assert checks["calendar settings"].endswith("Europe/Berlin")
+    assert checks["channel renewal"].startswith("ok 3 live channels; 0 due for renewal")
+    assert checks["channels and people"].startswith(
+        "ok 3 active people, 3 live channels, 0 active people without a live channel"
+    )
 
     text = mm(deployment.env, "doctor", "--schedule-prefix", deployment.prefix)
     assert text.returncode == 0, text.stdout + text.stderr
@@ -210,6 +235,32 @@ def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> Non
     assert len(lines) == len(checks)
     assert all(line.startswith("ok   ") for line in lines), lines
     assert any(line.startswith("ok   token exchange: ") for line in lines)
+
+
+def test_doctor_fails_unrenewed_missing_and_stray_channels(deployment: Deployment) -> None:
+    now = datetime.now(UTC)
+    deployment.env["MICROMOMENTS_PUBLIC_BASE_URL"] = SITE
+    # Ana's channel lapsed a week ago: every working-hours week has a safety scan since
+    open_channel(deployment, ANA, now - timedelta(days=8))
+    open_channel(deployment, BEN, now + timedelta(days=6))  # Cy: active, no channel
+    deployment.store.create_person(Person(email="dee@example.com"))
+    opted_out = Person(email="dee@example.com", status=PersonStatus.OPTED_OUT)
+    deployment.store.update_person(opted_out)
+    open_channel(deployment, "dee@example.com", now + timedelta(days=6))
+    items_before = deployment.store.channels(ANA) + deployment.store.channels(BEN)
+
+    code, checks = doctor_json(deployment)
+    assert code == 1
+    assert checks["channel renewal"].startswith(
+        "fail 1 of 3 active people's channels fell due before their last daily safety scan"
+    )
+    assert checks["channels and people"].startswith(
+        "fail 3 active people, 2 live channels, 2 active people without a live channel, "
+        "1 live channels of people who are not active (1 opted_out)"
+    )
+    assert "@" not in checks["channel renewal"] + checks["channels and people"]
+    after = deployment.store.channels(ANA) + deployment.store.channels(BEN)
+    assert after == items_before  # doctor changes nothing
 
 
 def test_doctor_fails_a_missing_table_and_queue(deployment: Deployment) -> None:

@@ -8,7 +8,8 @@ a missing setting) becomes that check's ``fail``. The command prints the results
 What is checked: the table (ACTIVE, keys, the ``scannable`` index, TTL, point-in-time
 recovery), the org settings, the scan and digest queues and their dead-letter queues, the
 dispatch, pair and digest schedules and their dead-letter queue, the SES identity of the
-sender, the signing key, and
+sender, the signing key, the push channels (renewed on schedule; one live channel for each
+active person and none for anyone else: `channel_checks`), and
 Google: which access the Google secret configures (a service-account key, or keyless:
 workload identity federation and ``signJwt``), a delegated token for one opted-in person
 with exactly the three narrow scopes, then ``settings.get timezone`` as that person through
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,7 @@ from micromoments.ops.aws_checks import (
     check_table,
     http_status,
 )
+from micromoments.ops.channel_checks import check_channels
 from micromoments.ops.check_results import Check, DoctorReport, Status, describe_error, fail, skip
 from micromoments.ops.google_checks import (
     NARROW_SCOPES,
@@ -61,6 +64,7 @@ __all__ = [
     "Target",
     "check_api_throttling",
     "check_calendar_settings",
+    "check_channels",
     "check_delegation",
     "check_google_access",
     "check_health",
@@ -103,6 +107,7 @@ class Clients:
     google_request: Callable[[], Callable[..., Any]]
     apigatewayv2: Callable[[], Any] | None = None
     fetch: Callable[[str], int] | None = None  # GET a URL, its HTTP status
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
 def _guarded(name: str, run: Callable[[], Check | list[Check]]) -> list[Check]:
@@ -151,6 +156,18 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
             lambda: check_schedules(clients.scheduler(), clients.sqs(), prefix),
         )
     )
+
+    if have_table:
+        push_on = settings.notify_address is not None
+        dispatch = report.status_of("dispatch schedule")
+        try:
+            add(check_channels(clients.store(), clients.clock(), push_on=push_on,
+                               dispatch=dispatch))  # fmt: skip
+        except Exception as exc:
+            why = f"cannot read people and channels: {describe_error(exc)}"
+            add([fail("channel renewal", why), fail("channels and people", why)])
+    else:
+        add([skip("channel renewal", "no table"), skip("channels and people", "no table")])
 
     sender = target.sender_address
     if sender:

@@ -240,7 +240,7 @@ def test_doctor_is_all_ok_on_a_healthy_deployment(deployment: Deployment) -> Non
 def test_doctor_fails_unrenewed_missing_and_stray_channels(deployment: Deployment) -> None:
     now = datetime.now(UTC)
     deployment.env["MICROMOMENTS_PUBLIC_BASE_URL"] = SITE
-    # Ana's channel lapsed a week ago: every working-hours week has a safety scan since
+    # Ana's channel lapsed 8 days ago: every working-hours week has a working day since
     open_channel(deployment, ANA, now - timedelta(days=8))
     open_channel(deployment, BEN, now + timedelta(days=6))  # Cy: active, no channel
     deployment.store.create_person(Person(email="dee@example.com"))
@@ -252,11 +252,11 @@ def test_doctor_fails_unrenewed_missing_and_stray_channels(deployment: Deploymen
     code, checks = doctor_json(deployment)
     assert code == 1
     assert checks["channel renewal"].startswith(
-        "fail 1 of 3 active people's channels fell due before their last daily safety scan"
+        "fail 1 of 3 active people's channels fell due before their last working day began"
     )
     assert checks["channels and people"].startswith(
         "fail 3 active people, 2 live channels, 2 active people without a live channel, "
-        "1 live channels of people who are not active (1 opted_out)"
+        "1 live channels of people who left (1 opted_out)"
     )
     assert "@" not in checks["channel renewal"] + checks["channels and people"]
     after = deployment.store.channels(ANA) + deployment.store.channels(BEN)

@@ -1,19 +1,21 @@
 """The doctor's checks of the push channels (docs/decisions.md "Push notifications"): are
 they renewed on schedule, and does every active person have a live one, and nobody else?
 
-The scan renews a person's channel when it has less than `RENEW_BEFORE` left, and an active
-person is scanned in full at least once every working day: the daily safety scan, queued
-by the dispatch schedule in the hour their working day starts. So a channel may lapse on a
-person's day off (nobody scans them then) and still be renewed on time; renewal is *not*
-happening when a safety scan has run since the channel fell due and the person still has
-no newer one. Read only: the people and their channels come through the Store's paged
-reads (the member list, then one query of each person's channel items); no Google call.
+A full scan renews a person's channel when it has less than `RENEW_BEFORE` left (a quick
+scan renews nothing), and an active person's first scan of a local day is a full one (the
+quick path stops at the next local midnight). On a working day that first scan comes at
+the latest with the daily safety scan, queued by the dispatch schedule in the hour their
+working day starts. So a channel that fell due before a working day began must be renewed
+once that day's safety scan has run; renewal is *not* happening when it was not. A channel
+may lapse on a day off (nobody need scan the person then) and still be renewed on time.
+
+Read only: the people and their channels come through the Store's paged reads (the member
+list, then one query of each person's channel items); no Google call.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -31,9 +33,10 @@ SCAN_SLACK = timedelta(hours=2)
 _LOOK_BACK_DAYS = 7  # every working-hours week has a working day in it
 
 
-def last_safety_scan(person: Person, settings: OrgSettings, now: datetime) -> datetime | None:
-    """The start of the hour of the person's latest daily safety scan that has surely run
-    by ``now`` (`services.due_scans`: the hour their working day starts, their zone), or
+def renewal_day(person: Person, settings: OrgSettings, now: datetime) -> datetime | None:
+    """The local midnight that began the person's latest working day whose daily safety
+    scan (`services.due_scans`: the hour their working day starts, their zone) has surely
+    run by ``now``: a channel that fell due before it should have been renewed that day.
     None when they have no working day in the last week."""
     tz = person.zone(settings)
     hours = person.hours(settings.working_hours)
@@ -44,9 +47,8 @@ def last_safety_scan(person: Person, settings: OrgSettings, now: datetime) -> da
         if not ranges:
             continue
         first_hour = min(start for start, _ in ranges) // 60
-        started = datetime.combine(day, time(first_hour), tz)
-        if started + SCAN_SLACK <= now:
-            return started
+        if datetime.combine(day, time(first_hour), tz) + SCAN_SLACK <= now:
+            return datetime.combine(day, time(), tz)
     return None
 
 
@@ -59,8 +61,8 @@ class ChannelCensus:
     due: int = 0  # channels of active people with less than RENEW_BEFORE left, or lapsed
     soonest_due: datetime | None = None
     without_live: int = 0  # active people with no live channel
-    awaiting: int = 0  # ... whose channel lapsed since their last safety scan (renewed next)
-    overdue: int = 0  # active people whose channel fell due before their last safety scan
+    awaiting: int = 0  # ... whose channel fell due since their last renewal day began
+    overdue: int = 0  # active people whose channel fell due before their last renewal day
     oldest_overdue: datetime | None = None
     stray: Counter[str] = field(default_factory=Counter)  # live channels by non-active status
     stored: int = 0  # channel items read
@@ -80,9 +82,9 @@ class ChannelCensus:
                 self.due += 1
                 self.soonest_due = _earliest(self.soonest_due, channel.expiration)
         newest = max(channels, key=lambda c: c.expiration, default=None)
-        safety = last_safety_scan(person, settings, now) if newest else None
+        day = renewal_day(person, settings, now) if newest else None
         fell_due = newest.expiration - RENEW_BEFORE if newest else None
-        overdue = safety is not None and fell_due is not None and fell_due < safety
+        overdue = day is not None and fell_due is not None and fell_due < day
         if overdue and newest is not None:
             self.overdue += 1
             self.oldest_overdue = _earliest(self.oldest_overdue, newest.expiration)
@@ -137,8 +139,8 @@ def renewal_check(census: ChannelCensus, dispatch: Status | None) -> Check:
         return fail(
             RENEWAL,
             f"{census.overdue} of {census.active} active people's channels fell due before "
-            f"their last daily safety scan and were not renewed (the oldest expiring "
-            f"{_at(census.oldest_overdue)}); {due}: renewal is not happening. Are the scans "
+            "their last working day began and were not renewed by its scans (the earliest "
+            f"expiry {_at(census.oldest_overdue)}); {due}: renewal is not happening. Are the scans "
             "running (scan queue, scan dead-letter queue, ScanFunction logs), and can they "
             "open channels (events.watch errors in the ScanFunction logs)?",
         )
@@ -150,10 +152,19 @@ def renewal_check(census: ChannelCensus, dispatch: Status | None) -> Check:
         )
     detail = f"{census.live} live channels; {due}"
     if census.awaiting:
-        detail += f"; {census.awaiting} lapsed since their person's last safety scan"
+        detail += f"; {census.awaiting} lapsed, to be renewed by their person's next working day"
     if dispatch is not Status.OK:
         detail += "; the dispatch schedule (which renews them) was not seen"
     return ok(RENEWAL, detail)
+
+
+# Live channels of these people are expected for a while: a leaving person's removal scan
+# stops them within the hour; a suspended person's account is gone, so nobody can be
+# asked to stop them (Google stops sending to a gone account) and they simply expire.
+_EXPECTED_STRAY = {
+    PersonStatus.LEAVING.value: "of leaving people, stopped by their removal scan",
+    PersonStatus.SUSPENDED.value: "of suspended people, left to expire (none can be stopped)",
+}
 
 
 def census_check(census: ChannelCensus) -> Check:
@@ -162,33 +173,29 @@ def census_check(census: ChannelCensus) -> Check:
         f"{census.without_live} active people without a live channel"
     )
     if census.awaiting:
-        counts += f" ({census.awaiting} lapsed since their last safety scan: their next renews)"
-    stray = sum(count for status, count in census.stray.items() if status != "leaving")
-    leaving = census.stray.get(PersonStatus.LEAVING.value, 0)
-    counts += f", {stray} live channels of people who are not active"
+        counts += f" ({census.awaiting} lapsed, renewed on their next working day)"
+    stray = {s: n for s, n in census.stray.items() if s not in _EXPECTED_STRAY}
+    counts += f", {sum(stray.values())} live channels of people who left"
     if stray:
-        counts += f" ({_by_status(census.stray.items())})"
+        counts += " (" + ", ".join(f"{n} {s}" for s, n in sorted(stray.items())) + ")"
+    for status, what in _EXPECTED_STRAY.items():
+        if census.stray.get(status):
+            counts += f"; {census.stray[status]} channels {what}"
     missing = census.without_live - census.awaiting
-    if missing or stray:
-        problems = []
-        if missing:
-            problems.append(
-                f"{missing} active people get no change notifications (a channel is opened by "
-                "their next scan; if this stays, see the ScanFunction logs for events.watch "
-                "errors)"
-            )
-        if stray:
-            problems.append(
-                f"{stray} channels should have been stopped (opt-out and erasure stop them)"
-            )
+    problems = []
+    if missing:
+        problems.append(
+            f"{missing} active people get no change notifications (a channel is opened by "
+            "their next scan; if this stays, see the ScanFunction logs for events.watch errors)"
+        )
+    if stray:
+        problems.append(
+            f"{sum(stray.values())} channels should have been stopped (opt-out and erasure "
+            "stop them)"
+        )
+    if problems:
         return fail(CENSUS, f"{counts}: {'; '.join(problems)}")
-    if leaving:
-        counts += f"; {leaving} channels of leaving people, stopped by their removal scan"
     return ok(CENSUS, counts)
-
-
-def _by_status(items: Iterable[tuple[str, int]]) -> str:
-    return ", ".join(f"{n} {status}" for status, n in sorted(items) if status != "leaving")
 
 
 def _days(delta: timedelta) -> str:

@@ -10,7 +10,7 @@ from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.memory_calendar import MemoryCalendar
 from micromoments.adapters.table import TableStore
 from micromoments.domain.people import Person, PersonStatus
-from micromoments.domain.push import PushChannel
+from micromoments.domain.push import RENEW_BEFORE, PushChannel
 from micromoments.domain.settings import OrgSettings
 from micromoments.ops.channel_checks import CENSUS, RENEWAL, check_channels, renewal_day
 from micromoments.ops.check_results import Check, Status
@@ -44,6 +44,9 @@ class World:
                 expiration=expires,
             )
         )  # fmt: skip
+
+    def channels_lapsed_before(self, now: datetime) -> bool:
+        return all(channel.expiration < now for channel in self.store.channels(DEE))
 
     def doctor(
         self, *, push_on: bool = True, dispatch: Status | None = Status.OK, now: datetime = NOW
@@ -135,16 +138,19 @@ def test_a_channel_due_after_midnight_may_wait_for_the_next_working_day() -> Non
     # left, and the safety scan may then take the quick path, which renews nothing.
     world = World()
     world.person(DEE)
-    world.channel(DEE, FRIDAY_MIDNIGHT + timedelta(days=1, hours=3))
+    world.channel(DEE, FRIDAY_MIDNIGHT + RENEW_BEFORE + timedelta(hours=3))
     checks = world.doctor(now=FRIDAY_SAFETY + timedelta(hours=7))
     assert checks[RENEWAL].status is Status.OK, checks[RENEWAL]
     assert checks[RENEWAL].detail.startswith("1 live channels; 1 due for renewal")
 
 
-def test_a_channel_that_lapsed_over_the_weekend_waits_for_the_next_safety_scan() -> None:
+def test_a_channel_that_fell_due_after_fridays_first_scan_waits_for_the_next_safety_scan() -> None:
     world = healthy()
     world.person(DEE)
-    world.channel(DEE, NOW - timedelta(hours=20))  # fell due Saturday: nobody scans then
+    # Fell due on Friday after its first scan (00:30 Berlin found more than RENEW_BEFORE
+    # left; the quick path renews nothing), lapsed Monday 03:00 Berlin, before the safety scan.
+    world.channel(DEE, FRIDAY_MIDNIGHT + RENEW_BEFORE + timedelta(hours=3))
+    assert world.channels_lapsed_before(NOW)
     checks = world.doctor()
     assert checks[RENEWAL].status is Status.OK, checks[RENEWAL]
     assert "1 lapsed, to be renewed by their person's next working day" in checks[RENEWAL].detail

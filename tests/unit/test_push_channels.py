@@ -124,11 +124,23 @@ def test_a_scan_that_starts_to_keep_a_channel_is_a_full_one() -> None:
     assert len(world.store.channels(ANA)) == 1
 
 
-def test_the_channel_is_renewed_when_less_than_a_day_is_left_and_the_old_one_stopped() -> None:
+def test_the_channel_is_kept_while_more_than_three_days_are_left() -> None:
     world = World()
     world.scan()
     (first,) = world.store.channels(ANA)
-    world.clock.now = NOW + timedelta(days=6, hours=1)
+    world.clock.now = NOW + timedelta(days=3, hours=23)  # 3 days 1 hour left
+    world.scan()
+    assert [channel.id for channel in world.store.channels(ANA)] == [first.id]
+    assert world.calendar.live_channels(ANA) == [first.id]
+
+
+def test_the_channel_is_renewed_with_three_days_left_so_no_weekend_lapses() -> None:
+    # Opened on any day, a 7-day channel falls due at least three days before it lapses:
+    # a working day's scan renews it before a weekend of notified-only scans can let it go.
+    world = World()
+    world.scan()
+    (first,) = world.store.channels(ANA)
+    world.clock.now = NOW + timedelta(days=4, hours=1)  # 2 days 23 hours left
     world.scan()
     (second,) = world.store.channels(ANA)
     assert second.id != first.id

@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 CHANNEL_TTL = timedelta(days=7)  # what we ask for; Google may give less
-RENEW_BEFORE = timedelta(days=1)  # open a new channel when the live one has less left
+# Open a new channel when the live one has less left: three days carry a channel over a
+# weekend, when only notified scans run (a lapse then loses notifications until Monday).
+RENEW_BEFORE = timedelta(days=3)
 PUSH_WINDOW = timedelta(minutes=1)  # notifications of one person in a window: one scan
 # (the default of MICROMOMENTS_PUSH_WINDOW_SECONDS; the demo shortens it)
 

@@ -953,3 +953,30 @@ def test_a_change_that_reaches_the_holds_queues_a_scan_and_the_email_setting_doe
         {"csrf": csrf(quiet), **PREFERENCES, "quiet_days": "Thu", "weekly_email": ""},
     )
     assert mail.status == 200 and len(site.queue.sent) == 2
+
+
+def test_a_saved_change_names_the_holds_it_takes_off_and_a_bad_zone_changes_nothing(
+    site: Site,
+) -> None:
+    browser, saved = opted_in(site)  # quiet on Wednesdays, in New York
+    thursday = NOW.date() + timedelta(days=8)
+    for n, hour in enumerate((15, 19)):  # 10:00 and 14:00 in New York
+        start = datetime.combine(thursday, datetime.min.time(), UTC) + timedelta(hours=hour)
+        site.store.put_hold(ANA, Hold(personal_hold_id(ANA, HoldKind.BREATHER, thursday, n),
+                                      HoldKind.BREATHER, start, start + timedelta(minutes=10),
+                                      True, thursday, status=HoldStatus.PLACED))  # fmt: skip
+    before = site.store.get_person(ANA)
+    bad = browser.post("/preferences", {"csrf": csrf(saved), **PREFERENCES, "quiet_days": "Thu",
+                                        "timezone": "Mars/Olympus"})  # fmt: skip
+    assert bad.status == 400 and "is not a time zone we know" in bad.text
+    assert site.store.get_person(ANA) == before and len(site.queue.sent) == 1
+
+    quiet = browser.post("/preferences", {"csrf": csrf(bad), **PREFERENCES, "quiet_days": "Thu"})
+    assert quiet.status == 200
+    assert (
+        "Thursday is now quiet: 2 holds on Thu 3 Dec will be removed within the hour." in quiet.text
+    )
+    assert "Wednesday is no longer quiet" in quiet.text
+    assert site.queue.sent[1:] == [ScanRequest(ANA, ScanReason.PREFERENCES)]
+    same = browser.post("/preferences", {"csrf": csrf(quiet), **PREFERENCES, "quiet_days": "Thu"})
+    assert "Saved. Nothing changed." in same.text and len(site.queue.sent) == 2

@@ -53,10 +53,23 @@ MAX_HOLDS_PER_WEEK = 10
 WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
+# The regions of the IANA database whose zones the form lists (aliases like "US/Eastern" or
+# "Etc/GMT+5" are taken when typed; "localtime" and "Factory" are files, not zones).
+_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+            "Europe", "Indian", "Pacific")  # fmt: skip
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def known_zones() -> frozenset[str]:
-    """The IANA zones the form offers and accepts."""
-    return frozenset(available_timezones())
+    """The IANA zones the form accepts."""
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
+@cache
+def listed_zones() -> tuple[str, ...]:
+    """The zones the form offers, sorted: each region's, and UTC."""
+    return (*sorted(z for z in known_zones() if z.split("/")[0] in _REGIONS), "UTC")
 
 
 class FormRefused(DomainError):

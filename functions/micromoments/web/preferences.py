@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from micromoments.domain.access import Session
 from micromoments.domain.holds import HoldKind
 from micromoments.domain.hours_form import DAY_WORDS, HOURS_FIELDS
-from micromoments.domain.preference_form import CHOICES, known_zones
+from micromoments.domain.preference_form import CHOICES, listed_zones
 from micromoments.domain.working_hours import DAY_NAMES
 from micromoments.observability import MetricUnit, metrics
 from micromoments.web import request
@@ -119,7 +119,7 @@ def _preferences(
         dont_pair_add=one(submitted, "dont_pair_add") if submitted else "",
         org=shown.org,
         calendar_zone=shown.calendar_zone,
-        zones=sorted(known_zones()),
+        zones=listed_zones(),
         day_words=DAY_WORDS,
         kinds=KINDS,
         lengths=LENGTHS,

@@ -158,6 +158,12 @@ def test_a_new_quiet_day_names_the_holds_it_removes() -> None:
     assert said == ["Wednesday is now quiet: 2 holds on Wed 9 Dec will be removed within the hour."]
     said = confirm(Preferences(), Preferences(quiet_days=frozenset({5})))
     assert said == ["Saturday is now quiet: no holds will be placed on Saturdays."]
+    said = confirm(Preferences(quiet_days=frozenset({5}), moments=frozenset({HoldKind.COFFEE})),
+                   Preferences(moments=frozenset({HoldKind.COFFEE, HoldKind.SOCIAL})))  # fmt: skip
+    assert said == [
+        "Social time is on: placed where your days have room, starting within the hour.",
+        "Saturday is no longer quiet: holds may be placed there again, starting within the hour.",
+    ]
 
 
 def test_shorter_hours_name_the_holds_outside_them_and_a_kind_turned_off_its_own() -> None:
@@ -183,3 +189,7 @@ def test_a_new_zone_says_which_holds_fall_outside_the_hours_there() -> None:
 
 def test_an_unchanged_form_confirms_nothing() -> None:
     assert confirm(Preferences(), Preferences()) == []
+    own = Preferences(working_hours=DEFAULT_WORKING_HOURS)  # the org's hours, made one's own
+    assert confirm(Preferences(), own) == [
+        "Your working hours stay Mon-Fri 09:00-17:00, your own now."
+    ]

@@ -97,7 +97,7 @@ def confirmations(
                 out.append(f"{name} {'is' if kind is HoldKind.SOCIAL else 'are'} off: {tail}.")
         elif after.wants(kind) and not before.wants(kind):
             verb = "is" if kind is HoldKind.SOCIAL else "are"
-            out.append(f"{name} {verb} on: placed where your days have room, from {SOON}.")
+            out.append(f"{name} {verb} on: placed where your days have room, starting {SOON}.")
 
     for day in range(7):
         word = DAY_WORDS[day]
@@ -106,7 +106,8 @@ def confirmations(
             tail = removed(gone, "removed") or f"no holds will be placed on {word}s"
             out.append(f"{word} is now quiet: {tail}.")
         elif day in before.quiet_days and day not in after.quiet_days:
-            out.append(f"{word} is no longer quiet: holds may be placed there from {SOON}.")
+            again = f"holds may be placed there again, starting {SOON}"
+            out.append(f"{word} is no longer quiet: {again}.")
 
     if hours[0] != hours[1] or zones[0].key != zones[1].key:
         outside = [
@@ -125,6 +126,10 @@ def confirmations(
             else f"Your working hours ({hours[1]}) now apply in {zones[1].key}"
         )
         out.append(f"{head}: {tail}.")
+
+    elif before.working_hours != after.working_hours:  # the same hours, a different source
+        whose = "your own now" if after.working_hours else "your organisation's again"
+        out.append(f"Your working hours stay {hours[1]}, {whose}.")
 
     for field, noun in (("breather_minutes", "Breathers now last"),
                         ("social_minutes", "Social time now lasts"),

@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PEOPLE = 12
+PEOPLE = 15
 TAG = "micromoments"  # the private extended property on every event micromoments placed
 
 

@@ -22,23 +22,29 @@ def test_sign_in_from_the_emailed_link_and_change_preferences(
     shots(page, "preferences")
 
     social = page.get_by_label("Unstructured social time")
-    wednesday = page.get_by_label("Wed", exact=True)
+    wednesday = page.get_by_role("group", name="Quiet days (no holds)").get_by_label("Wednesday")
     expect(social).to_be_checked()
     expect(wednesday).not_to_be_checked()
     social.uncheck()
     wednesday.check()
-    page.get_by_label("Working hours").fill(WORKING_HOURS)
+    page.get_by_label("Different hours each day").check()
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        page.get_by_label(f"{day} from").fill("09:00")
+        page.get_by_label(f"{day} to").fill("13:00" if day == "Friday" else "17:30")
+    for day in ("Saturday", "Sunday"):
+        page.get_by_label(f"{day} from").fill("")
+        page.get_by_label(f"{day} to").fill("")
     page.get_by_label("Breather length").select_option("10")
     page.get_by_role("button", name="Save my preferences").click()
-    expect(page.get_by_role("status")).to_have_text(
-        "Saved. Changes apply from the next scan of your calendar."
-    )
+    expect(page.get_by_role("status")).to_contain_text("Social time is off:")
     shots(page, "saved")
 
     page.reload()
     expect(page.get_by_label("Unstructured social time")).not_to_be_checked()
-    expect(page.get_by_label("Wed", exact=True)).to_be_checked()
-    expect(page.get_by_label("Working hours")).to_have_value(WORKING_HOURS)
+    quiet = page.get_by_role("group", name="Quiet days (no holds)")
+    expect(quiet.get_by_label("Wednesday")).to_be_checked()
+    expect(page.get_by_label("Different hours each day")).to_be_checked()
+    expect(page.get_by_label("Friday to")).to_have_value("13:00")
     expect(page.get_by_label("Breather length")).to_have_value("10")
     shots(page, "reloaded")
 

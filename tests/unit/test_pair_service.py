@@ -307,7 +307,7 @@ def test_no_stored_item_resolves_a_never_pair_or_history_entry() -> None:
     ana, ben = emails[0], emails[1]
     for email in emails:  # each saves their preferences (their alias item is written)
         form = {**FORM, "dont_pair_add": [ben if email == ana else ""]}
-        saved = save(store, queue, email=email, form=form, master_key=KEY)
+        saved = save(store, queue, email=email, form=form, master_key=KEY, now=THURSDAY)
         assert not saved.result.errors, saved.result.errors
     for week in range(3):
         monday = MONDAY + timedelta(weeks=week)
@@ -343,7 +343,7 @@ def test_a_never_pair_list_stored_under_the_alias_key_still_counts_and_moves_on_
     for organiser, hold in coffee_holds(store, emails):
         assert {ana, ben} - {organiser, *hold.attendees}, "a blocked pair met"
 
-    saved = save(store, ListQueue(), email=ana, form=FORM, master_key=KEY)
+    saved = save(store, ListQueue(), email=ana, form=FORM, master_key=KEY, now=THURSDAY)
     assert not saved.result.errors, saved.result.errors
     person = store.get_person(ana)
     assert person is not None

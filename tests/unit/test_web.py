@@ -144,7 +144,10 @@ PREFERENCES = {
     "coffee_minutes": "30",
     "holds_per_week": "3",
     "part_of_day": "afternoon",
-    "working_hours": "Mon-Thu 09:00-17:30, Fri 09:00-13:00",
+    "hours_mode": "days",
+    **{f"start_{d}": "09:00" for d in ("Mon", "Tue", "Wed", "Thu", "Fri")},
+    **{f"end_{d}": "17:30" for d in ("Mon", "Tue", "Wed", "Thu")},
+    "end_Fri": "13:00",
     "timezone": "America/New_York",
     "quiet_days": ["Wed"],
     "weekly_email": "on",
@@ -202,13 +205,13 @@ def test_an_invalid_form_shows_each_error_and_stores_nothing(site: Site) -> None
     browser = Browser()
     sign_in(site, browser)
     page = browser.get("/preferences")
-    bad = {**PREFERENCES, "working_hours": "Mon-Fri 9-5", "timezone": "Mars/Olympus",
+    bad = {**PREFERENCES, "start_Mon": "9-5", "timezone": "Mars/Olympus",
            "holds_per_week": "-1"}  # fmt: skip
     answer = browser.post("/preferences", {"csrf": csrf(page), **bad})
     assert answer.status == 400
-    for name in ("working_hours", "timezone", "holds_per_week"):
+    for name in ("start_Mon", "timezone", "holds_per_week"):
         assert f'id="{name}-error"' in answer.text
-    assert "Mon-Fri 9-5" in answer.text  # what was typed is shown again
+    assert 'value="9-5"' in answer.text  # what was typed is shown again
     assert site.store.get_person(ANA) is None and site.queue.sent == []
 
 
@@ -530,8 +533,8 @@ def test_unicode_digits_in_working_hours_are_a_clear_error(site: Site) -> None:
     sign_in(site, browser)
     page = browser.get("/preferences")
     answer = browser.post("/preferences", {"csrf": csrf(page), **PREFERENCES,
-                                           "working_hours": "Mon-Fri ٠٩:٠٠-١٧:٠٠"})  # fmt: skip
-    assert answer.status == 400 and 'id="working_hours-error"' in answer.text
+                                           "start_Tue": "٠٩:٠٠"})  # fmt: skip
+    assert answer.status == 400 and 'id="start_Tue-error"' in answer.text
     assert site.store.get_person(ANA) is None
 
 
@@ -614,7 +617,7 @@ def test_unknown_methods_get_405_with_allow_and_head_works(site: Site) -> None:
 
 # -- every field, invalid values: never a 500, nothing stored --------------------------------
 
-FIELD_NAMES = [*sorted(PREFERENCES), "csrf", "unknown_field"]
+FIELD_NAMES = [*sorted(PREFERENCES), "same_start", "same_end", "same_days", "csrf", "unknown_field"]
 NASTY = st.one_of(
     st.text(max_size=80),
     st.sampled_from(["", " ", "-1", "0", "999999999999", "1e3", "NaN", "on", "off", "Mon",
@@ -632,7 +635,7 @@ def test_invalid_values_in_any_field_never_500_and_store_nothing(
     page = browser.get("/preferences")
     before = site.store.get_person(ANA)
     form: dict[str, str | list[str]] = {"csrf": csrf(page), **PREFERENCES}
-    if field in ("moments", "quiet_days"):
+    if field in ("moments", "quiet_days", "same_days"):
         form[field] = values
     elif values:
         form[field] = values if len(values) > 1 else values[0]
@@ -950,3 +953,30 @@ def test_a_change_that_reaches_the_holds_queues_a_scan_and_the_email_setting_doe
         {"csrf": csrf(quiet), **PREFERENCES, "quiet_days": "Thu", "weekly_email": ""},
     )
     assert mail.status == 200 and len(site.queue.sent) == 2
+
+
+def test_a_saved_change_names_the_holds_it_takes_off_and_a_bad_zone_changes_nothing(
+    site: Site,
+) -> None:
+    browser, saved = opted_in(site)  # quiet on Wednesdays, in New York
+    thursday = NOW.date() + timedelta(days=8)
+    for n, hour in enumerate((15, 19)):  # 10:00 and 14:00 in New York
+        start = datetime.combine(thursday, datetime.min.time(), UTC) + timedelta(hours=hour)
+        site.store.put_hold(ANA, Hold(personal_hold_id(ANA, HoldKind.BREATHER, thursday, n),
+                                      HoldKind.BREATHER, start, start + timedelta(minutes=10),
+                                      True, thursday, status=HoldStatus.PLACED))  # fmt: skip
+    before = site.store.get_person(ANA)
+    bad = browser.post("/preferences", {"csrf": csrf(saved), **PREFERENCES, "quiet_days": "Thu",
+                                        "timezone": "Mars/Olympus"})  # fmt: skip
+    assert bad.status == 400 and "is not a time zone we know" in bad.text
+    assert site.store.get_person(ANA) == before and len(site.queue.sent) == 1
+
+    quiet = browser.post("/preferences", {"csrf": csrf(bad), **PREFERENCES, "quiet_days": "Thu"})
+    assert quiet.status == 200
+    assert (
+        "Thursday is now quiet: 2 holds on Thu 3 Dec will be removed within the hour." in quiet.text
+    )
+    assert "Wednesday is no longer quiet" in quiet.text
+    assert site.queue.sent[1:] == [ScanRequest(ANA, ScanReason.PREFERENCES)]
+    same = browser.post("/preferences", {"csrf": csrf(quiet), **PREFERENCES, "quiet_days": "Thu"})
+    assert "Saved. Nothing changed." in same.text and len(site.queue.sent) == 2

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from pydantic import ValidationError
 
@@ -19,8 +21,9 @@ from micromoments.domain.addresses import canonical_address
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
 from micromoments.domain.holds import HoldKind
+from micromoments.domain.hours_form import HOURS_FIELDS, hours_values, read_hours
 from micromoments.domain.people import PartOfDay, Preferences
-from micromoments.domain.working_hours import DAY_NAMES, WorkingHours
+from micromoments.domain.working_hours import DAY_NAMES, DEFAULT_WORKING_HOURS, WorkingHours
 
 MAX_FIELD_LENGTH = 2000
 MAX_DONT_PAIR_ADDED = 50
@@ -33,7 +36,7 @@ FIELDS: Mapping[str, str] = {
     "coffee_minutes": "one",
     "holds_per_week": "one",
     "part_of_day": "one",
-    "working_hours": "one",
+    **HOURS_FIELDS,
     "timezone": "one",
     "quiet_days": "many",
     "weekly_email": "one",
@@ -48,6 +51,25 @@ CHOICES: Mapping[str, Sequence[int]] = {
 MAX_HOLDS_PER_WEEK = 10
 # ASCII digits only: str.isdigit() and int() also take "²" (int() fails) or "٣" (int() is 3)
 WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")
+
+
+# The regions of the IANA database whose zones the form lists (aliases like "US/Eastern" or
+# "Etc/GMT+5" are taken when typed; "localtime" and "Factory" are files, not zones).
+_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia",
+            "Europe", "Indian", "Pacific")  # fmt: skip
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@cache
+def known_zones() -> frozenset[str]:
+    """The IANA zones the form accepts."""
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
+@cache
+def listed_zones() -> tuple[str, ...]:
+    """The zones the form offers, sorted: each region's, and UTC."""
+    return (*sorted(z for z in known_zones() if z.split("/")[0] in _REGIONS), "UTC")
 
 
 class FormRefused(DomainError):
@@ -116,24 +138,25 @@ def read_form(
     except ValueError:
         errors["part_of_day"] = "Choose any time, morning, midday or afternoon."
 
-    hours = values["working_hours"]
-    if hours == "":
-        update["working_hours"] = None
-    else:
-        try:
-            update["working_hours"] = WorkingHours.parse(hours)
-        except DomainError as exc:
-            errors["working_hours"] = f"{exc}. Write it like Mon-Fri 09:00-17:00."
+    hours, hour_errors = read_hours(values, current.working_hours)
+    errors.update(hour_errors)
+    if not hour_errors:
+        update["working_hours"] = hours
 
     tz = values["timezone"]
     if tz == "":
         update["timezone"] = None
     else:
         try:
+            if tz not in known_zones() and tz != current.timezone:
+                raise DomainError(tz)  # e.g. "localtime": a file, not a zone of the list
             zone(tz)
             update["timezone"] = tz
         except DomainError:
-            errors["timezone"] = "Choose a time zone from the list, like Europe/Berlin."
+            errors["timezone"] = (
+                f"{tz[:60]!r} is not a time zone we know. Choose one from the list, like "
+                "Europe/Berlin, or leave it empty for your calendar's."
+            )
 
     days = values["quiet_days"]
     if set(days) - set(DAY_NAMES):
@@ -173,16 +196,18 @@ def read_form(
     return FormResult(chosen, {}, tuple(dict.fromkeys(addresses)))
 
 
-def form_values(preferences: Preferences) -> dict[str, Any]:
+def form_values(
+    preferences: Preferences, org_hours: WorkingHours = DEFAULT_WORKING_HOURS
+) -> dict[str, Any]:
     """What the form shows for stored preferences (the inverse of `read_form`)."""
     return {
+        **hours_values(preferences.working_hours, org_hours),
         "moments": {k.value for k in preferences.moments},
         "breather_minutes": preferences.breather_minutes,
         "social_minutes": preferences.social_minutes,
         "coffee_minutes": preferences.coffee_minutes,
         "holds_per_week": "" if preferences.holds_per_week is None else preferences.holds_per_week,
         "part_of_day": preferences.part_of_day.value,
-        "working_hours": str(preferences.working_hours) if preferences.working_hours else "",
         "timezone": preferences.timezone or "",
         "quiet_days": {DAY_NAMES[d] for d in preferences.quiet_days},
         "weekly_email": preferences.weekly_email,

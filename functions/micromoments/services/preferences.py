@@ -15,6 +15,7 @@ from typing import Any
 from micromoments.domain.access import Session, never_pair_key, pseudonym_key
 from micromoments.domain.errors import DomainError
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
+from micromoments.domain.preference_changes import confirmations
 from micromoments.domain.preference_form import FormResult, form_values, read_form
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.ports import ScanQueue, Store, StoreError
@@ -36,6 +37,7 @@ class Saved:
     result: FormResult
     person: Person | None
     opted_in: bool = False  # this save opted the person in (a first scan was queued)
+    changes: tuple[str, ...] = ()  # what the save changed, in sentences (`preference_changes`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ def preferences_view(store: Store, email: str) -> PreferencesView:
     preferences = person.preferences if person else Preferences()
     return PreferencesView(
         status=person.status.value if person else "new",
-        values=form_values(preferences),
+        values=form_values(preferences, settings.working_hours),
         org=OrgDefaults(
             holds_per_week=settings.holds_per_week,
             working_hours=str(settings.working_hours),
@@ -82,6 +84,7 @@ def save(
     email: str,
     form: Mapping[str, Sequence[str]],
     master_key: bytes,
+    now: datetime,
     session: Session | None = None,
 ) -> Saved:
     """Validate the form; if it is valid, store the preferences, opting the person in when
@@ -106,6 +109,7 @@ def save(
             never_pair_key(master_key), [a for a in result.dont_pair_addresses if a not in own]
         )
     opted_in = False
+    before = person
     if person is None:
         person = people_service.admit(settings, people_service.NewPerson(email=email))
         person = person.model_copy(update={"preferences": chosen})
@@ -126,11 +130,21 @@ def save(
     store.put_aliases({pseudonym(pseudonym_key(master_key), email): email})
     if opted_in:
         queue.send([ScanRequest(email, ScanReason.OPT_IN)])
-    elif _plans_differ(chosen, current):
+        return Saved(result, person, opted_in)
+    if _plans_differ(chosen, current):
         # Push brings calendar changes, not these: the scan replans now rather than at the
         # person's next morning scan (docs/decisions.md "The quick path").
         queue.send([ScanRequest(email, ScanReason.PREFERENCES)])
-    return Saved(result, person, opted_in)
+    assert before is not None  # not opted in now: the person was there and active
+    changes = confirmations(
+        before.preferences,
+        person.preferences,
+        hours=(before.hours(settings.working_hours), person.hours(settings.working_hours)),
+        zones=(before.zone(settings), person.zone(settings)),
+        holds=store.holds(email) if _plans_differ(chosen, current) else (),
+        now=now,
+    )
+    return Saved(result, person, opted_in, tuple(changes))
 
 
 def _plans_differ(chosen: Preferences, current: Preferences) -> bool:

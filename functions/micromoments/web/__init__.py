@@ -2,10 +2,10 @@
 Lambda behind an HTTP API (API Gateway v2; the entry point is `handlers.web`). It never
 talks to Google and cannot read the Google key: it writes the Store and enqueues work.
 
-Routes, one module an area: `public` (``/health``, ``/privacy``, ``/static/site.css``);
-`sign_in` (``GET /`` with an email field, ``POST /login`` to email a sign-in link,
-``GET /auth`` a "Sign in as" button that changes nothing, ``POST /auth`` for a session,
-``POST /logout``); `preferences` (``GET/POST /preferences`` to opt in and change,
+Routes, one module an area: `public` (``/health``, ``/privacy``, ``/static/site.css``,
+``/static/preferences.js``); `sign_in` (``GET /`` with an email field, ``POST /login`` to
+email a sign-in link, ``GET /auth`` a "Sign in as" button that changes nothing, ``POST /auth``
+for a session, ``POST /logout``); `preferences` (``GET/POST /preferences`` to opt in and change,
 ``POST /preferences/dont-pair/clear``); `leaving` (``GET /optout/confirm`` then
 ``POST /optout``, ``GET /delete-my-data/confirm`` then ``POST /delete-my-data``,
 ``POST /logout/everywhere``, and ``GET/POST /leave``, opting out from an email's link

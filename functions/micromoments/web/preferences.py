@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 
 from micromoments.domain.access import Session
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.preference_form import CHOICES
+from micromoments.domain.hours_form import DAY_WORDS, HOURS_FIELDS
+from micromoments.domain.preference_form import CHOICES, listed_zones
 from micromoments.domain.working_hours import DAY_NAMES
 from micromoments.observability import MetricUnit, metrics
 from micromoments.web import request
@@ -61,6 +62,7 @@ def save_preferences(deps: Services, session: Session, fields: Form) -> Response
         email=session.email,
         form=fields,
         master_key=deps.master_key,
+        now=deps.now(),
         session=session,
     )
     if saved.result.errors:
@@ -69,12 +71,14 @@ def save_preferences(deps: Services, session: Session, fields: Form) -> Response
     message = (
         "You are in. Your first scan is on its way; holds appear within the hour."
         if saved.opted_in
-        else "Saved. Changes apply from the next scan of your calendar."
+        else "Saved."
+        if saved.changes
+        else "Saved. Nothing changed."
     )
     metrics.add_metric(
         name="OptedIn" if saved.opted_in else "PreferencesSaved", unit=MetricUnit.Count, value=1
     )
-    return _preferences(deps, session, saved=message)
+    return _preferences(deps, session, saved=message, changes=saved.changes)
 
 
 @router.post("/preferences/dont-pair/clear")
@@ -94,9 +98,8 @@ def _preferences(
     errors: Mapping[str, str] | None = None,
     submitted: Mapping[str, list[str]] | None = None,
     saved: str = "",
+    changes: tuple[str, ...] = (),
 ) -> Response[str]:
-    from zoneinfo import available_timezones
-
     from micromoments.services.preferences import preferences_view
 
     shown = preferences_view(deps.store, session.email)
@@ -112,10 +115,12 @@ def _preferences(
         values=values,
         errors=dict(errors or {}),
         saved=saved,
+        changes=changes,
         dont_pair_add=one(submitted, "dont_pair_add") if submitted else "",
         org=shown.org,
         calendar_zone=shown.calendar_zone,
-        zones=sorted(available_timezones()),
+        zones=listed_zones(),
+        day_words=DAY_WORDS,
         kinds=KINDS,
         lengths=LENGTHS,
         parts=PARTS,
@@ -125,10 +130,11 @@ def _preferences(
 
 def _echo(shown: dict[str, Any], submitted: Mapping[str, list[str]]) -> dict[str, Any]:
     echoed = dict(shown)
-    for name in ("moments", "quiet_days"):
+    for name in ("moments", "quiet_days", "same_days"):
         echoed[name] = set(submitted.get(name, ()))
+    singles = [n for n, shape in HOURS_FIELDS.items() if shape == "one"]
     for name in ("breather_minutes", "social_minutes", "coffee_minutes", "holds_per_week",
-                 "part_of_day", "working_hours", "timezone"):  # fmt: skip
+                 "part_of_day", "timezone", *singles):  # fmt: skip
         echoed[name] = one(submitted, name)
     for name in ("weekly_email", "coffee_across_teams"):
         echoed[name] = one(submitted, name) == "on"

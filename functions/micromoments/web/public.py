@@ -32,6 +32,14 @@ def stylesheet() -> Response[str]:
     return Response(200, "text/css; charset=utf-8", css, headers=headers)
 
 
+@router.get("/static/preferences.js")
+def preferences_script() -> Response[str]:
+    """The preferences page's small enhancements (the page works without them)."""
+    js = resources.files("micromoments").joinpath("static/preferences.js").read_text("utf-8")
+    headers = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=3600"}
+    return Response(200, "text/javascript; charset=utf-8", js, headers=headers)
+
+
 @router.get("/privacy")
 def privacy() -> Response[str]:
     return page("privacy.html")

@@ -72,7 +72,7 @@ def test_a_day_with_its_breather_no_longer_reads_as_overloaded() -> None:
     assert thursday.state == "relieved"
     assert "no breather" not in thursday.badge and "overloaded" not in thursday.badge
     [hold] = thursday.holds
-    assert hold.text == "Breather 14:15–14:30"
+    assert (hold.text, hold.until) == ("Breather 14:15", "–14:30")
     without = person_view(_picture(holds=[]), None).days[3]
     assert without.state == "overloaded" and "no breather" in without.badge
 
@@ -115,7 +115,11 @@ def test_the_page_labels_every_hold_and_escapes_what_it_shows() -> None:
     page = render_html(summary, [picture])
     assert "<script>x" not in page and "&lt;script&gt;x" in page
     holds = re.findall(r'<li class="hold breather"[^>]*>(.*?)</li>', page)
-    assert len(holds) == 1 and "Breather 14:15–14:30" in holds[0] and "<svg" in holds[0]
+    assert (
+        len(holds) == 1
+        and 'Breather 14:15<span class="until">–14:30<' in holds[0]
+        and "<svg" in holds[0]
+    )
     assert page.index("The organisation this week") < page.index("Engineering figures")
     assert re.search(r"<details class=\"engineering\">", page)  # collapsed: no "open"
 

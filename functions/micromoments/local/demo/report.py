@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from micromoments.domain.holds import HoldKind
 from micromoments.local.demo.connection import Chat, Connection
 from micromoments.local.demo.picture import HOLD_KINDS, Block, Picture
 
-PIXELS_PER_HOUR = 34
+PIXELS_PER_HOUR = 30
+LABEL_MINUTES = 40  # the grid's minutes a hold's label needs on a wide screen
 HOLD_LABELS = {
     "breather": "Breather",
     "social": "Social time",
@@ -55,7 +56,8 @@ class Placed:
     own events) and where it sits, in percent of the day column."""
 
     kind: str
-    text: str
+    text: str  # a hold's kind and start, "Breather 14:15"
+    until: str  # and its end, "–14:30" (read out; shown where there is room)
     top: float
     height: float
     left: float
@@ -73,6 +75,7 @@ class DayView:
     state: str  # "", "relieved", "overloaded", "away", "quiet", "off"
     badge: str  # the state in words
     summary: str  # the day's meetings in words
+    run: str  # its longest back-to-back run, if any
     blocks: list[Placed] = field(default_factory=list)
     work: tuple[float, float] | None = None  # top and height of the working hours
 
@@ -133,37 +136,46 @@ def _span(picture: Picture) -> tuple[int, int]:
     return first, last
 
 
-def _hold_text(block: Block) -> str:
-    return f"{HOLD_LABELS.get(block.kind, block.kind)} {clock(block.start)}–{clock(block.end)}"
+def _hold_text(block: Block) -> tuple[str, str]:
+    return f"{HOLD_LABELS.get(block.kind, block.kind)} {clock(block.start)}", f"–{clock(block.end)}"
 
 
 def _placed(blocks: Sequence[Block], first: int, last: int) -> list[Placed]:
+    """The calendar's events and the holds, each set in its own lanes: a hold's label
+    needs about 40 minutes of the grid, so holds closer than that sit side by side."""
     span = last - first
+    busy = [b for b in blocks if b.kind not in HOLD_KINDS]
+    holds = [b for b in blocks if b.kind in HOLD_KINDS]
+    tall = {replace(b, end=max(b.end, b.start + LABEL_MINUTES)): b for b in holds}
+    laned = [*_lanes(busy), *((tall[b], lane, n) for b, lane, n in _lanes(list(tall)))]
     out: list[Placed] = []
-    for block, lane, lanes in _lanes(blocks):
-        text = _hold_text(block) if block.kind in HOLD_KINDS else ""
+    for block, lane, lanes in laned:
+        text, until = _hold_text(block) if block.kind in HOLD_KINDS else ("", "")
         width = 100 / lanes
         if block.end <= first or block.start >= last:
             top = 0.0 if block.end <= first else 99.0
-            out.append(Placed(block.kind, text, top, 1.0, lane * width, width, edge=True))
+            out.append(Placed(block.kind, text, until, top, 1.0, lane * width, width, edge=True))
             continue
         top = (max(block.start, first) - first) / span * 100
         bottom = (min(block.end, last) - first) / span * 100
-        out.append(Placed(block.kind, text, top, max(bottom - top, 0.5), lane * width, width))
+        out.append(
+            Placed(block.kind, text, until, top, max(bottom - top, 0.5), lane * width, width)
+        )
     return out
 
 
-def _day_summary(picture: Picture, day: date, index: int) -> str:
+def _day_summary(picture: Picture, day: date, index: int) -> tuple[str, str]:
+    """The day's meetings in words, and its longest back-to-back run."""
     load = picture.loads.get(day)
     meetings = [b for b in picture.calendar if b.day == index and b.kind == "meeting"]
     if not meetings:
-        return "no meetings"
+        return "no meetings", ""
     minutes = load.meeting_minutes if load else sum(b.end - b.start for b in meetings)
     text = f"{len(meetings)} meeting{'s' if len(meetings) != 1 else ''}, {duration(minutes)}"
     run = picture.runs.get(index)
     if run and load and load.back_to_back_meetings >= 2:
-        text += f"; back to back {clock(run[0])}–{clock(run[1])}"
-    return text
+        return text, f"back to back {clock(run[0])}–{clock(run[1])}"
+    return text, ""
 
 
 def _free_after_run(picture: Picture, index: int) -> bool:
@@ -247,9 +259,9 @@ def _day_view(picture: Picture, index: int, first: int, last: int) -> DayView:
     state, badge = "", ""
     if load is not None and load.overloaded:
         if "breather" in kinds:
-            state, badge = "relieved", "Heavy day, breather added"
+            state, badge = "relieved", "Breather added"
         else:
-            state, badge = "overloaded", "Heavy day, no breather"
+            state, badge = "overloaded", "Heavy, no breather"
     elif picture.all_day.get(index):
         state, badge = "away", ", ".join(picture.all_day[index]).capitalize()
     elif load is not None and not load.available:
@@ -265,11 +277,13 @@ def _day_view(picture: Picture, index: int, first: int, last: int) -> DayView:
         top = (max(working[0], first) - first) / span * 100
         work = (top, (min(working[1], last) - first) / span * 100 - top)
     blocks = [b for b in [*picture.calendar, *picture.holds] if b.day == index]
+    summary, run = _day_summary(picture, day, index)
     return DayView(
         label=day.strftime("%a %d %b"),
         state=state,
         badge=badge,
-        summary=_day_summary(picture, day, index),
+        summary=summary,
+        run=run,
         blocks=_placed(blocks, first, last),
         work=work,
     )

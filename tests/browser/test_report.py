@@ -66,10 +66,6 @@ def report_page(request: pytest.FixtureRequest, browser: Browser, report: Report
         context.close()
 
 
-def _width(page: Page) -> int:
-    return int(page.viewport_size["width"]) if page.viewport_size else 0
-
-
 def test_every_hold_is_a_labelled_block(report_page: Page, report: Report, shots: Shots) -> None:
     page = report_page
     expect(page.locator("h1")).to_contain_text("Room to breathe")
@@ -86,7 +82,7 @@ def test_every_hold_is_a_labelled_block(report_page: Page, report: Report, shots
     # one card per person, each with one week of seven days
     assert page.locator("article.person").count() == PEOPLE
     assert page.locator("article.person .day").count() == 7 * PEOPLE
-    shots(page, f"{_width(page)}px")
+    shots(page, "report")
 
 
 def test_nothing_scrolls_sideways(report_page: Page) -> None:

@@ -108,12 +108,14 @@ def test_the_page_labels_every_hold_and_escapes_what_it_shows() -> None:
         "week_shown": MONDAY.isoformat(),
         "runs": [],
         "holds": {"breather": 1},
+        "connection": {"iso_week": "2026-W10", "pairs": 1, "trios": 0, "watercoolers": 0},
         "care": {"breather_coverage": 1.0, "runs_lengthened_by_holds": 2,
                  "targets": {"breather_coverage": 0.9, "runs_lengthened_by_holds": 0}},
     }  # fmt: skip
     picture = _picture(team="<script>x</script>")
     page = render_html(summary, [picture])
     assert "<script>x" not in page and "&lt;script&gt;x" in page
+    assert "coffee chat planned for the week of 2 March" in page
     holds = re.findall(r'<li class="hold breather"[^>]*>(.*?)</li>', page)
     assert (
         len(holds) == 1

@@ -64,6 +64,16 @@ def care_table(care: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _week_of(iso_week: str) -> str:
+    """``2026-W51`` as "the week of 14 December"."""
+    year, _, week = iso_week.partition("-W")
+    try:
+        monday = date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        return iso_week
+    return f"the week of {monday.day} {monday:%B}"
+
+
 def _headlines(summary: dict[str, Any], pictures: Sequence[Picture]) -> list[dict[str, str]]:
     """The organisation's week in plain language: a figure and a sentence each."""
     care = summary.get("care", {})
@@ -95,22 +105,25 @@ def _headlines(summary: dict[str, Any], pictures: Sequence[Picture]) -> list[dic
         lines.append(
             {
                 "figure": str(chats),
-                "text": f"coffee chats planned for {connection['iso_week']}, pairing "
+                "text": f"coffee chat{'' if chats == 1 else 's'} planned for "
+                f"{_week_of(connection['iso_week'])}, pairing "
                 f"{paired} of the {plural(pool, 'person', 'people')} who wanted one "
                 f"({percent(paired, pool)}); and {plural(drop_ins, 'team drop-in')}.",
             }
         )
     counts = hold_counts(pictures)
-    placed = ", ".join(
-        f"{plural(counts[kind], HOLD_LABELS[kind].lower())}" for kind in HOLD_LABELS if counts[kind]
+    placed = " and ".join(
+        plural(counts[kind], noun)
+        for kind, noun in (("breather", "breather"), ("social", "social moment"))
+        if counts[kind]
     )
     zones = summary.get("time_zones", [])
     lines.append(
         {
             "figure": str(summary["people"]),
             "text": f"people in {plural(summary['teams'], 'team')} across "
-            f"{plural(len(zones), 'time zone')} ({', '.join(zones)}); in the week shown: "
-            f"{placed or 'nothing placed'}.",
+            f"{plural(len(zones), 'time zone')} ({', '.join(zones)}); in the week shown they "
+            f"have {placed or 'no breather or social moment'} of their own.",
         }
     )
     return lines

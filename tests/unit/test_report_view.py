@@ -13,7 +13,7 @@ import pytest
 from micromoments.domain.day_load import DayLoad
 from micromoments.local.demo.page import care_table, render_html
 from micromoments.local.demo.picture import Block, Picture
-from micromoments.local.demo.report import person_view, why_no_breather
+from micromoments.local.demo.report import person_view, why_no_breather, why_no_social
 
 MONDAY = date(2026, 3, 2)
 THURSDAY = date(2026, 3, 5)
@@ -97,7 +97,8 @@ def test_a_day_with_its_breather_no_longer_reads_as_overloaded() -> None:
 def test_why_a_heavy_day_got_no_breather(changes: dict[str, object], reason: str) -> None:
     picture = _picture(**({"holds": []} | changes))
     assert reason in why_no_breather(picture, THURSDAY, 3)
-    assert [reason in why for why in person_view(picture, None).unmet] == [True]
+    days = [why for why in person_view(picture, None).unmet if why.startswith("Thu")]
+    assert [reason in why for why in days] == [True]
 
 
 def test_the_page_labels_every_hold_and_escapes_what_it_shows() -> None:
@@ -144,3 +145,29 @@ def test_care_figures_are_shown_generically_from_their_targets() -> None:
         ("Runs lengthened by holds", "2", False),
         ("Personal social share", "95%", True),
     ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({}, "although a working day had room for it"),
+        ({"quiet_days": frozenset(range(5))}, "no working day left"),
+        ({"holds": [Block("breather", d, 855, 870) for d in range(5)]}, "weekly cap"),
+        (
+            {"calendar": [Block("meeting", d, 9 * 60, 17 * 60) for d in range(5)]},
+            "no free 15 minutes on a working day",
+        ),
+    ],
+)
+def test_why_someone_who_wants_social_time_has_none(
+    changes: dict[str, object], reason: str
+) -> None:
+    picture = _picture(**changes)
+    why = why_no_social(picture)
+    assert why is not None and why.startswith("No social time this week") and reason in why
+    assert why in person_view(picture, None).unmet
+
+
+def test_social_time_or_not_wanting_any_needs_no_reason() -> None:
+    assert why_no_social(_picture(holds=[Block("coffee", 2, 600, 620)])) is None
+    assert why_no_social(_picture(wants=frozenset({"breather"}))) is None

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from micromoments.domain.holds import HoldKind
+from micromoments.domain.holds import SOCIAL_KINDS, HoldKind
+from micromoments.domain.planner import SOCIAL_MIN_MINUTES
 from micromoments.local.demo.connection import Chat, Connection
 from micromoments.local.demo.picture import HOLD_KINDS, Block, Picture
 
@@ -224,6 +225,47 @@ def why_no_breather(picture: Picture, day: date, index: int) -> str:
     )
 
 
+def _has_room(picture: Picture, index: int, minutes: int) -> bool:
+    """``minutes`` free inside the day's working hours, besides its events and holds."""
+    working = picture.working[index]
+    if working is None:
+        return False
+    taken = sorted((b.start, b.end) for b in [*picture.calendar, *picture.holds] if b.day == index)
+    cursor = working[0]
+    for start, end in taken:
+        if min(start, working[1]) - cursor >= minutes:
+            return True
+        cursor = max(cursor, end)
+    return working[1] - cursor >= minutes
+
+
+def why_no_social(picture: Picture) -> str | None:
+    """Why someone who wants social time has none in the shown week, in words; None when
+    they have some or want none."""
+    social = {kind.value for kind in SOCIAL_KINDS}
+    if not picture.wants & social or any(b.kind in social for b in picture.holds):
+        return None
+    days = [
+        index
+        for index in range(7)
+        if picture.working[index] is not None
+        and (picture.monday + timedelta(days=index)).weekday() not in picture.quiet_days
+        and not picture.all_day.get(index)
+        and (picture.today is None or picture.monday + timedelta(days=index) >= picture.today)
+    ]
+    if not days:
+        return "No social time this week: no working day left that is not quiet or away"
+    week_holds = len({(b.kind, b.day, b.start) for b in picture.holds})
+    if picture.holds_cap and week_holds >= picture.holds_cap:
+        return (
+            f"No social time this week: breathers took the week's {picture.holds_cap} holds "
+            "(their weekly cap)"
+        )
+    if not any(_has_room(picture, index, SOCIAL_MIN_MINUTES) for index in days):
+        return f"No social time this week: no free {SOCIAL_MIN_MINUTES} minutes on a working day"
+    return "No social time this week, although a working day had room for it"
+
+
 def _chat_of(chats: Sequence[Chat], email: str, kind: str) -> Chat | None:
     return next((chat for chat in chats if chat.kind == kind and email in chat.members), None)
 
@@ -301,6 +343,9 @@ def person_view(picture: Picture, connection: Connection | None) -> PersonView:
         held = {b.kind for b in picture.holds if b.day == index}
         if load is not None and load.overloaded and "breather" not in held:
             unmet.append(why_no_breather(picture, day, index))
+    social = why_no_social(picture)
+    if social is not None:
+        unmet.append(social)
     hours = [
         (f"{hour:02d}:00", (hour * 60 - first) / (last - first) * 100)
         for hour in range(first // 60, last // 60)

@@ -20,9 +20,10 @@ log) plus Store writes other than leases (counted on the Store's DynamoDB client
 Off-days: dispatch sends only people whose local day is a workday; the demo queues the
 others itself, so every scan run scans everyone on any day.
 
-It writes ``index.html`` (per person, one week before and after, as a calendar picture:
-kinds and times only, never titles; and the week's coffee chats and drop-ins, by the
-demo's synthetic addresses) and ``summary.json`` into the output directory, which a lock
+It writes ``index.html`` (the organisation's week in plain language; per person, what
+changed, why nothing was placed where a day needed it and one week after the runs, with
+labelled holds: kinds and times only, never titles; the engineering figures collapsed at
+the end) and ``summary.json`` into the output directory, which a lock
 file keeps to one demo at a time. Both carry the care outcomes of the runs (breathers
 after back-to-back runs, social moments every week, the coffee pool paired, misplaced
 holds; `micromoments.local.care` defines them), measured from the first run's start.
@@ -31,7 +32,8 @@ The package, one concern a module: `runner` (the demo from start to finish), `pi
 (the runs), `store_writes` (counting the Store's writes), `digests`, `calendars` (what the
 Calendar server holds), `picture` (the picture model), `connection` (the coffee chats and
 drop-ins), `results` (the summary's figures and the care outcomes), `summary` (the
-terminal's text), `page` (index.html) and `lock` (one demo at a time).
+terminal's text), `report` (the people's view on the page), `page` (index.html, from
+``templates/report/``) and `lock` (one demo at a time).
 """
 
 from micromoments.local.demo.lock import DemoBusy, DemoFailed, DemoLock

@@ -4,7 +4,7 @@ on the days of one week (never a title)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,14 @@ class Picture:
     all_day: dict[int, list[str]]
     calendar: list[Block]
     holds: list[Block]
+    # What the report needs to say why a day got no breather: the person's choices and
+    # caps as the planner read them, their local date when the results were collected,
+    # and each overloaded day's longest back-to-back run in local minutes.
+    wants: frozenset[str] = frozenset(HOLD_KINDS)
+    quiet_days: frozenset[int] = frozenset()
+    holds_cap: int = 0
+    today: date | None = None
+    runs: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def monday_of(day: date) -> date:
@@ -110,6 +118,18 @@ def picture_of(
         load.date: load
         for load in store.day_loads(synthetic.email, monday, monday + timedelta(days=6))
     }
+    runs: dict[int, tuple[int, int]] = {}
+    for load in loads.values():
+        if load.longest_run is not None:
+            start = datetime.fromtimestamp(load.longest_run[0], tz)
+            end = datetime.fromtimestamp(load.longest_run[1], tz)
+            run = next(iter(_blocks("run", start, end, tz, monday)), None)
+            if run is not None:
+                runs[run.day] = (run.start, run.end)
+    prefs = person.preferences
+    cap = settings.holds_per_week
+    if prefs.holds_per_week is not None:
+        cap = min(cap, prefs.holds_per_week)
     return Picture(
         email=synthetic.email,
         team=person.team,
@@ -120,6 +140,11 @@ def picture_of(
         all_day=all_day,
         calendar=calendar,
         holds=holds,
+        wants=frozenset(kind for kind in HOLD_KINDS if prefs.wants(HoldKind(kind))),
+        quiet_days=frozenset(prefs.quiet_days),
+        holds_cap=cap,
+        today=datetime.now(tz).date(),
+        runs=runs,
     )
 
 

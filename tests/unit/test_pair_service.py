@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from micromoments.adapters.memory import MemoryTable
@@ -369,3 +369,25 @@ def test_history_stored_under_the_alias_key_moves_to_its_own_and_still_counts() 
     }
     pairs = {frozenset((o, *h.attendees)) for o, h in coffee_holds(store, emails)}
     assert pairs == {frozenset((emails[0], emails[3])), frozenset((emails[1], emails[2]))}
+
+
+def test_coffee_chats_and_drop_ins_keep_ten_minutes_from_meetings() -> None:
+    """Each morning is free only until a run at 10:00: the chat and the drop-in keep 10
+    minutes clear of it (a coffee chat at 09:40-10:00 would lengthen the run)."""
+    store, calendar, emails = world(2)
+    for email in emails:
+        for day in range(5):
+            date_ = MONDAY + timedelta(days=day)
+
+            def at(hh_mm: str, d: date = date_) -> datetime:
+                hour, minute = map(int, hh_mm.split(":"))
+                return datetime.combine(d, time(hour, minute), BERLIN)
+
+            calendar.put(email, MirrorEvent(f"r{day}", at("10:00"), at("12:35"), EventKind.MEETING))
+            calendar.put(email, MirrorEvent(f"s{day}", at("12:35"), at("17:00"), EventKind.SOLO))
+    pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    held = shared_holds(store, emails) + shared_holds(store, emails, HoldKind.WATERCOOLER)
+    assert {h.kind for _, h in held} == {HoldKind.COFFEE, HoldKind.WATERCOOLER}
+    for _, hold in held:
+        end = hold.end.astimezone(BERLIN)
+        assert (end.hour, end.minute) <= (9, 50), hold

@@ -42,6 +42,7 @@ from micromoments.domain.pairing import (
     plan_round,
     slot_finder,
     slot_view,
+    unmet,
 )
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.planner import iso_week, week_start
@@ -156,6 +157,12 @@ def pair_week(
         organisers.append(organiser)
     for organiser in dict.fromkeys(organisers):
         wake(store, organiser)  # their calendar has not changed: no quick path
+    for member, person in by_pseudonym.items():
+        # the room their week kept for a moment this round did not give them goes back to
+        # their own social time at their next scan, which must be a full one
+        missed = unmet(pairing_round, member)
+        if person.email not in organisers and any(person.preferences.wants(k) for k in missed):
+            wake(store, person.email)
     if queue is not None:
         requests = [ScanRequest(e, ScanReason.PAIRING) for e in dict.fromkeys(organisers)]
         for i in range(0, len(requests), BATCH):
@@ -201,7 +208,8 @@ def plan_week(
             hours=person.hours(settings.working_hours),
             tz=tz,
             within=within,
-            busy=[(int(s.timestamp()), int(e.timestamp())) for s, e in intervals],
+            # freeBusy cannot tell a meeting from a solo block: all keep the clearance
+            meetings=[(int(s.timestamp()), int(e.timestamp())) for s, e in intervals],
             holds=[*holds[person.email], *extra],
             unavailable_days=[d.date for d in days if not d.available]
             + _quiet_days(person, monday),

@@ -161,6 +161,24 @@ def test_a_meeting_on_a_hold_moves_it_the_same_day_or_removes_it(world: Any) -> 
         assert breather.id not in on_calendar(calendar)
 
 
+def test_a_meeting_right_after_social_time_moves_it_clear(world: Any) -> None:
+    """A new meeting starting 5 minutes after a social hold would make the hold part of a
+    back-to-back run: the hold moves to keep 10 minutes clear, the same day."""
+    store, _, calendar = world
+    scan(store, calendar)
+    social = next(h for h in live(store).values() if h.kind is HoldKind.SOCIAL)
+    start = social.end.astimezone(BERLIN) + timedelta(minutes=5)
+    new = mirror_event("next", start, start + timedelta(minutes=30))
+    calendar.put(ANA, new)
+    report = scan(store, calendar, NOW + timedelta(hours=1))
+    assert report.holds["moved"] == 1
+    after = {h.id: h for h in store.holds(ANA)}[social.id]
+    assert after.status is HoldStatus.MOVED and after.day == social.day
+    clear = timedelta(minutes=10)
+    assert after.end + clear <= new.start or new.end + clear <= after.start  # type: ignore[operator]
+    assert on_calendar(calendar)[social.id].start == after.start
+
+
 def test_a_hold_with_no_room_left_is_removed(world: Any) -> None:
     store, _, calendar = world
     scan(store, calendar)

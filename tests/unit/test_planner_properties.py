@@ -17,7 +17,8 @@ Decisions the checks make where DESIGN.md needs reading:
 - Personal holds leave room for the coffee chat and watercooler the person wants (the org's
   weekly caps of those kinds; docs/decisions.md "Room for shared moments") in every week
   that has not begun: a week's pairing round is planned before the week begins, so a
-  week that has begun keeps no room for it.
+  week that has begun (for the person, or in the org's zone where the pairing plans its
+  coming week) keeps no room for it.
   Against a breather, that room is one shared moment, not two: a breather comes before a
   second social moment in a week full of runs.
 - Breathers leave room for one social-kind hold in a week that has none, when the person
@@ -459,7 +460,8 @@ def check_plan(tz, hours, person, org, now, events, plan: CalendarPlan) -> None:
     old_shared = Counter(
         iso_week(day) for kind, day in live.values() if kind in {"coffee", "watercooler"}
     )
-    current = iso_week(today)
+    # a week the org has begun is paired already, wherever the person is
+    current = max(iso_week(today), iso_week(now.astimezone(ZoneInfo(org.timezone)).date()))
     for week in new_social:
         # social time (planned after the breathers) leaves the whole reserve free
         personal = old_total[week] - old_shared[week] + new_total[week]
@@ -813,3 +815,22 @@ def test_room_kept_for_a_round_that_gave_nothing_goes_back_to_social_time() -> N
     # a coffee chat came (on the calendar once its organiser's scan placed it): the
     # drop-in's room alone is given back, and the chat is the week's social moment
     assert next_week({week: frozenset({HoldKind.WATERCOOLER})}) == {"breather": 4}
+
+
+def test_a_week_the_org_has_begun_keeps_no_room_even_where_it_is_still_sunday() -> None:
+    """Sunday evening in New York is Monday in Berlin, the org's zone: the pairing planned
+    that week on Thursday, so the person's coming week keeps no room for its round."""
+    org = OrgSettings(timezone="Europe/Berlin", planning_weeks=1)
+    new_york = ZoneInfo("America/New_York")
+    person = Person(
+        email=EMAIL, preferences=Preferences(timezone="America/New_York", social_minutes=15)
+    )
+    monday = date(2026, 6, 15)
+    runs = [
+        meeting(monday + timedelta(days=d), start, end, tz=new_york)
+        for d in range(5)
+        for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
+    ]
+    sunday_evening = datetime(2026, 6, 14, 19, 0, tzinfo=new_york)  # 01:00 Monday in Berlin
+    plan = plan_calendar(person, runs, org, now=sunday_evening, first=monday, days=7)
+    assert Counter(h.kind.value for h in plan.holds) == {"breather": 4, "social": 1}

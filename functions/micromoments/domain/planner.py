@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.calendar import CalendarEvent, EventKind, zone
 from micromoments.domain.clearance import near
 from micromoments.domain.day_load import DayLoad, DaySchedule, OverloadRules, measure, schedule_days
 from micromoments.domain.free_slots import fit
@@ -70,6 +70,11 @@ def iso_week(day: date) -> IsoWeek:
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def org_today(settings: OrgSettings, now: datetime) -> date:
+    """The date at ``now`` in the org's zone, where the weekly pairing's weeks begin."""
+    return now.astimezone(zone(settings.timezone)).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +118,9 @@ class _Budget:
     watercooler), which the weekly pairing places after the personal holds of that week
     are planned: personal holds take at most ``total_cap`` minus the larger of the reserve
     and the shared holds the week already has. Only weeks after ``current`` keep it: the
-    round of a week is planned before the week begins (the pairing runs for the coming
-    week), so room kept in a week that has begun could never be used. ``given_back``: per
+    round of a week is planned before the week begins (the pairing runs for the org's
+    coming week), so room kept in a week that has begun, for the person or in the org's
+    zone, could never be used. ``given_back``: per
     week, the part of the reserve whose round is made and gave the person nothing (it
     never will), returned to personal holds.
 
@@ -258,7 +264,8 @@ def plan_holds(
         total_cap=total_cap,
         social_cap=settings.social_per_week,
         reserve=reserve,
-        current=iso_week(now.astimezone(tz).date()),
+        # the pairing plans the org's coming week: one the org has begun is paired already
+        current=max(iso_week(now.astimezone(tz).date()), iso_week(org_today(settings, now))),
         keep_social=prefs.wants(HoldKind.SOCIAL) and settings.social_per_week > 0,
         given_back=given_back,
     )

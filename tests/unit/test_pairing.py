@@ -32,6 +32,7 @@ from micromoments.domain.pairing import (
     premature_repeats,
     slot_finder,
     slot_view,
+    unmet,
 )
 from micromoments.domain.settings import CoffeePool
 from micromoments.domain.working_hours import WorkingHours
@@ -433,3 +434,24 @@ def test_a_coffee_chat_does_not_end_where_a_run_begins() -> None:
     ]
     slot = common_slot(views, within=day, spread=0)  # anchored mid-day: as late as it goes
     assert slot == (at(9, 30), at(9, 50))
+
+
+def test_unmet_names_the_shared_kinds_a_round_gave_a_member_nothing_of() -> None:
+    start = datetime(2025, 1, 14, 10, tzinfo=UTC)
+    end = datetime(2025, 1, 14, 10, 20, tzinfo=UTC)
+    water = HoldKind.WATERCOOLER
+    pairing_round = PairingRound(
+        "2025-W03",
+        (
+            PairingGroup(("a", "b"), start, end),
+            PairingGroup(("c",), reason=NO_PARTNER),  # unpaired: no slot
+            PairingGroup(("d", "e"), reason=NO_SLOT),
+            PairingGroup(("a", "c"), start, end, kind=water, team="t"),
+        ),
+        created_at=start,
+    )
+    assert unmet(pairing_round, "a") == frozenset()
+    assert unmet(pairing_round, "b") == {water}
+    assert unmet(pairing_round, "c") == {HoldKind.COFFEE}
+    assert unmet(pairing_round, "d") == {HoldKind.COFFEE, water}
+    assert unmet(pairing_round, "someone who joined later") == {HoldKind.COFFEE, water}

@@ -13,7 +13,7 @@ from micromoments.adapters.table import TableStore
 from micromoments.domain.access import never_pair_key, pairing_history_key, pseudonym_key
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
-from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.pairing import NO_PARTNER, NO_SLOT
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.scan_request import ScanReason, ScanRequest
@@ -144,6 +144,25 @@ def test_a_lone_person_is_told_there_is_no_partner() -> None:
     store, calendar, _ = world(1)
     report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
     assert report.unpaired == {NO_PARTNER: 1} and report.planned == 0
+
+
+def test_people_the_round_gave_nothing_they_wanted_are_queued_for_a_full_scan() -> None:
+    """Their week kept room for a coffee chat and a drop-in: their next scan, queued now and
+    a full one, gives it back to social time of their own."""
+    store, calendar, emails = world(3, teams=2)  # a group of three; p01 alone in team1
+    for email in emails:
+        store.put_sync(email, SyncState(quiet_until=THURSDAY + timedelta(hours=12)))
+    queue = ListQueue()
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY, queue=queue)
+    assert (report.trios, report.watercoolers) == (1, 1)  # team0's drop-in: p00 and p02
+    organisers = {e for e in emails for h in store.holds(e) if h.shared}
+    assert report.organisers_queued == len(organisers)
+    assert report.given_back_queued == 1  # p01: no drop-in, alone in their team
+    assert {r.person for r in queue.sent} == organisers | {emails[1]}
+    assert len(queue.sent) == len(organisers) + 1
+    for email in organisers | {emails[1]}:  # no quick path: the next scan plans
+        state = store.get_sync(email)
+        assert state is not None and state.quiet_until is None
 
 
 def test_the_dont_pair_list_is_honoured_and_never_shown() -> None:

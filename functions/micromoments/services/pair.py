@@ -3,7 +3,9 @@
 For the coming ISO week: coffee pairs (one group of three in an odd pool) among the people
 who opted in to coffee chats, and one watercooler drop-in per team. Then each event is
 recorded as a ``planned`` hold on its organiser, and the organisers are sent to the scan
-queue: their scans create the events and keep them right from then on.
+queue: their scans create the events and keep them right from then on. The people the
+round gave no moment they wanted are queued too: their scans give the room their week
+kept for it back to their own social time.
 
 The holds name their attendees by pseudonym; an alias item per member (their own, erased
 with them) lets the organiser's scan find the address when it writes the event.
@@ -70,6 +72,7 @@ class PairReport:
     watercoolers: int = 0
     planned: int = 0  # holds recorded by this run
     organisers_queued: int = 0
+    given_back_queued: int = 0  # left without a moment they wanted: room given back
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +85,7 @@ class PairReport:
             "watercoolers": self.watercoolers,
             "planned": self.planned,
             "organisers_queued": self.organisers_queued,
+            "given_back_queued": self.given_back_queued,
         }
 
 
@@ -157,17 +161,23 @@ def pair_week(
         organisers.append(organiser)
     for organiser in dict.fromkeys(organisers):
         wake(store, organiser)  # their calendar has not changed: no quick path
-    for member, person in by_pseudonym.items():
-        # the room their week kept for a moment this round did not give them goes back to
-        # their own social time at their next scan, which must be a full one
-        missed = unmet(pairing_round, member)
-        if person.email not in organisers and any(person.preferences.wants(k) for k in missed):
-            wake(store, person.email)
+    # The room their week kept for a moment this round did not give them goes back to
+    # their own social time at their next scan (`planner`): a full one, right away.
+    given_back = [
+        person.email
+        for member, person in by_pseudonym.items()
+        if person.email not in organisers
+        and any(person.preferences.wants(kind) for kind in unmet(pairing_round, member))
+    ]
+    for email in given_back:
+        wake(store, email)
     if queue is not None:
         requests = [ScanRequest(e, ScanReason.PAIRING) for e in dict.fromkeys(organisers)]
+        requests += [ScanRequest(e, ScanReason.PAIRING) for e in given_back]
         for i in range(0, len(requests), BATCH):
             queue.send(requests[i : i + BATCH])
-        report.organisers_queued = len(requests)
+        report.organisers_queued = len(requests) - len(given_back)
+        report.given_back_queued = len(given_back)
     return report
 
 

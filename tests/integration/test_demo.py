@@ -48,7 +48,9 @@ CARE_KEYS = {
     "breather_coverage", "social_weekly_share", "coffee_paired_share", "misplaced_holds",
     "breather_days_covered", "breather_days_eligible", "breather_days_without_gap",
     "social_people_every_week", "social_people", "coffee_paired", "coffee_pool",
-    "holds_checked", "misplaced_by_reason", "targets",
+    "holds_checked", "misplaced_by_reason", "targets", "runs_lengthened_by_holds",
+    "clearance_holds_checked", "personal_social_share", "personal_social_people",
+    "personal_social_owed",
 }  # fmt: skip
 TOUCHED = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "MICROMOMENTS_TABLE_NAME",
            "MICROMOMENTS_CALENDAR_API_URL", "MICROMOMENTS_SCAN_QUEUE_URL")  # fmt: skip
@@ -115,8 +117,11 @@ def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
     for run in summary["runs"]:
         assert run["failed_messages"] == run["dead_lettered"] == 0
     assert summary["failed_messages"] == 0
-    organisers = summary["connection"]["reported_by_handler"]["organisers_queued"]
-    assert 0 < pair["people_scanned"] == pair["dispatched"] == organisers
+    handler = summary["connection"]["reported_by_handler"]
+    # the organisers, and the people the round gave no moment they wanted (room given back)
+    queued = handler["organisers_queued"] + handler["given_back_queued"]
+    assert 0 < handler["organisers_queued"] <= pair["people_scanned"] == pair["dispatched"]
+    assert pair["dispatched"] == queued
     assert pair["queued_by_demo"] == 0
 
     # holds were placed on the calendars, on the delegation path
@@ -348,11 +353,14 @@ def test_the_care_outcomes_are_measured_and_shown(demo: Demo) -> None:
         "social_weekly_share": 0.95,
         "coffee_paired_share": 0.95,
         "misplaced_holds": 0,
+        "runs_lengthened_by_holds": 0,
+        "personal_social_share": 0.9,
     }
     for share, part, whole in (
         ("breather_coverage", "breather_days_covered", "breather_days_eligible"),
         ("social_weekly_share", "social_people_every_week", "social_people"),
         ("coffee_paired_share", "coffee_paired", "coffee_pool"),
+        ("personal_social_share", "personal_social_people", "personal_social_owed"),
     ):
         assert 0 <= care[part] <= care[whole], share
         assert care[share] == round(care[part] / care[whole], 3), share
@@ -368,24 +376,40 @@ def test_the_care_outcomes_are_measured_and_shown(demo: Demo) -> None:
     reasons = care["misplaced_by_reason"]
     assert care["misplaced_holds"] <= sum(reasons.values())
     assert (care["misplaced_holds"] == 0) == (not reasons)
+    # every live hold but the breathers keeps the clearance from meetings
+    breathers = summary["holds"].get("breather", 0)
+    assert 0 < care["clearance_holds_checked"] <= care["holds_checked"] - breathers
+    assert 0 <= care["runs_lengthened_by_holds"] <= care["clearance_holds_checked"]
+    assert 0 < care["personal_social_owed"] <= care["social_people"]
     # in the terminal summary and on the page, each with its target
     terminal = demo_module.render_summary(summary, demo.out)
-    for name in ("breather coverage", "social every week", "coffee paired", "misplaced holds"):
+    for name in (
+        "breather coverage",
+        "social every week",
+        "coffee paired",
+        "misplaced holds",
+        "runs lengthened",
+        "social of their own",
+    ):
         assert terminal.count(name) == 1, name
     assert "care outcomes" in terminal
     page = (demo.out / "index.html").read_text(encoding="utf-8")
     assert page.count('<table class="care">') == 1
     assert page.count('<tr class="outcome') == len(care["targets"])
+    assert len(care["targets"]) == 6
 
 
 def test_the_care_targets_are_met(demo: Demo) -> None:
     """What the product exists for, on the demo's synthetic organisation: social moments
-    every week, the coffee pool paired, and no hold where it must not be."""
+    every week, social time of one's own where a week has room, the coffee pool paired,
+    no hold where it must not be, and no run made longer by a hold."""
     assert demo.code == 0, demo.stderr
     care = json.loads(demo.stdout)["care"]
     assert care["social_weekly_share"] >= 0.95, care
+    assert care["personal_social_share"] >= 0.9, care
     assert care["coffee_paired_share"] >= 0.95, care
     assert care["misplaced_holds"] == 0, care
+    assert care["runs_lengthened_by_holds"] == 0, care
 
 
 def test_the_breather_target_is_met(demo: Demo) -> None:

@@ -202,8 +202,9 @@ def test_a_week_the_person_is_away_for_is_not_held_against_them() -> None:
 
 
 def test_a_week_booked_solid_is_not_held_against_them() -> None:
-    """A social hold needs 15 free minutes: a week with none left (meetings, solo blocks
-    and the breathers that come first) owes nothing; 15 free minutes owe one."""
+    """A social hold needs 15 free minutes 10 minutes clear of meetings: a week with none
+    left (meetings, solo blocks and the breathers that come first) owes nothing; 15 such
+    minutes owe one."""
     next_week = [NEXT_MONDAY + timedelta(days=d) for d in range(5)]
     solid = [meeting(day, "09:00", "17:00", EventKind.SOLO) for day in next_week]
     first_week_social = hold(HoldKind.SOCIAL, TUESDAY, "14:30", 30)
@@ -211,9 +212,13 @@ def test_a_week_booked_solid_is_not_held_against_them() -> None:
     assert (outcomes.social_people_every_week, outcomes.social_people) == (1, 1)
 
     gap = [meeting(day, "09:00", "17:00", EventKind.SOLO) for day in next_week[1:]]
-    gap += [*run(NEXT_MONDAY), meeting(NEXT_MONDAY, "12:15", "17:00", EventKind.SOLO)]
+    gap += [*run(NEXT_MONDAY), meeting(NEXT_MONDAY, "12:25", "17:00", EventKind.SOLO)]
     outcomes = care_outcomes([one(gap, [first_week_social])], ORG, now=NOW)
     assert (outcomes.social_people_every_week, outcomes.social_people) == (0, 1)
+    # 15 free minutes right after the run are no room: a social hold there would join it
+    tight = [*gap[:-1], meeting(NEXT_MONDAY, "12:15", "17:00", EventKind.SOLO)]
+    outcomes = care_outcomes([one(tight, [first_week_social])], ORG, now=NOW)
+    assert (outcomes.social_people_every_week, outcomes.social_people) == (1, 1)
     # the breather after the run took those 15 minutes: by rule it comes first
     breather = hold(HoldKind.BREATHER, NEXT_MONDAY, "12:00")
     outcomes = care_outcomes([one(gap, [first_week_social, breather])], ORG, now=NOW)
@@ -349,6 +354,83 @@ def test_a_hold_with_several_faults_counts_once() -> None:
     assert found == {"count": 1, OUTSIDE_WORKING_HOURS: 1, UNAVAILABLE_DAY: 1}
 
 
+# -- runs lengthened by holds -----------------------------------------------------------------
+
+
+def test_a_social_kind_hold_next_to_a_meeting_lengthens_its_run() -> None:
+    """The coffee chat at 09:40-10:00 right before a 10:00-12:35 run is counted; one that
+    keeps 10 minutes clear, and a breather right after its run, are not."""
+    morning = [meeting(TUESDAY, "10:00", "11:00"), meeting(TUESDAY, "11:00", "12:35")]
+    near = one(morning, [hold(HoldKind.COFFEE, TUESDAY, "09:40", 20)])
+    outcomes = care_outcomes([near], ORG, now=NOW)
+    assert (outcomes.runs_lengthened_by_holds, outcomes.clearance_holds_checked) == (1, 1)
+    assert "runs_lengthened_by_holds" in outcomes.missed()
+    for kind, start in [
+        (HoldKind.SOCIAL, "12:40"),  # 5 minutes after the run: it would join it
+        (HoldKind.WATERCOOLER, "12:30"),  # over the run's last meeting
+        (HoldKind.SOCIAL, "09:36"),  # ends 1 minute short of the clearance
+    ]:
+        late = care_outcomes([one(morning, [hold(kind, TUESDAY, start, 15)])], ORG, now=NOW)
+        assert late.runs_lengthened_by_holds == 1, (kind, start)
+    clear = one(
+        morning,
+        [
+            hold(HoldKind.COFFEE, TUESDAY, "09:30", 20),  # ends exactly 10 minutes before
+            hold(HoldKind.BREATHER, TUESDAY, "12:35", 15),  # right after its run, by design
+            hold(HoldKind.SOCIAL, NEXT_MONDAY, "09:40", 20),  # another day, no meeting
+        ],
+    )
+    outcomes = care_outcomes([clear], ORG, now=NOW)
+    assert (outcomes.runs_lengthened_by_holds, outcomes.clearance_holds_checked) == (0, 2)
+    assert "runs_lengthened_by_holds" not in outcomes.missed()
+
+
+# -- social time of their own -----------------------------------------------------------------
+
+
+def test_a_coffee_chat_alone_is_not_social_time_of_one_s_own() -> None:
+    """Someone who wants social time, with a free afternoon next week and only a coffee
+    chat there, misses; a social hold of their own that week counts."""
+    this_week = hold(HoldKind.SOCIAL, TUESDAY, "14:30", 30)
+    only_coffee = one([], [this_week, hold(HoldKind.COFFEE, NEXT_MONDAY, "13:00")])
+    outcomes = care_outcomes([only_coffee], ORG, now=NOW)
+    assert (outcomes.personal_social_people, outcomes.personal_social_owed) == (0, 1)
+    assert outcomes.social_weekly_share == 1.0  # social every week, but not their own
+    assert "personal_social_share" in outcomes.missed()
+    own = one(
+        [],
+        [
+            this_week,
+            hold(HoldKind.COFFEE, NEXT_MONDAY, "13:00"),
+            hold(HoldKind.SOCIAL, NEXT_MONDAY + timedelta(days=2), "14:30", 30),
+        ],
+    )
+    outcomes = care_outcomes([own], ORG, now=NOW)
+    assert (outcomes.personal_social_people, outcomes.personal_social_owed) == (1, 1)
+    assert outcomes.personal_social_share == 1.0
+
+
+def test_a_week_without_room_for_a_social_hold_of_one_s_own_owes_none() -> None:
+    this_week = hold(HoldKind.SOCIAL, TUESDAY, "14:30", 30)
+    # next week's cap is full: four breathers and a coffee chat
+    next_week = [NEXT_MONDAY + timedelta(days=d) for d in range(5)]
+    runs = [m for day in next_week for m in run(day)]
+    full = [hold(HoldKind.BREATHER, day, "12:00", 10) for day in next_week[:4]]
+    full.append(hold(HoldKind.COFFEE, next_week[4], "14:00"))
+    outcomes = care_outcomes([one(runs, [this_week, *full])], ORG, now=NOW)
+    assert (outcomes.personal_social_people, outcomes.personal_social_owed) == (1, 1)
+    # the only free time is on the coffee chat's day: one social-kind hold a day
+    busy = [meeting(day, "09:00", "17:00", EventKind.SOLO) for day in next_week[:4]]
+    coffee = hold(HoldKind.COFFEE, next_week[4], "14:00")
+    outcomes = care_outcomes([one(busy, [this_week, coffee])], ORG, now=NOW)
+    assert (outcomes.personal_social_people, outcomes.personal_social_owed) == (1, 1)
+    # nobody who does not want social holds, and nobody with no room at all, is counted
+    wants_coffee = one([], moments=frozenset({HoldKind.COFFEE}))
+    gone = one([away(MONDAY, 14)])
+    outcomes = care_outcomes([wants_coffee, gone], ORG, now=NOW)
+    assert outcomes.personal_social_owed == 0 and outcomes.personal_social_share == 1.0
+
+
 def test_the_summary_shape() -> None:
     outcomes = care_outcomes([one(run(TUESDAY))], ORG, now=NOW)
     doc = outcomes.to_json()
@@ -357,7 +439,13 @@ def test_the_summary_shape() -> None:
         "social_weekly_share",
         "coffee_paired_share",
         "misplaced_holds",
+        "runs_lengthened_by_holds",
+        "personal_social_share",
     } <= set(doc)
     assert doc["targets"] == TARGETS
     assert doc["breather_days_eligible"] == 1
-    assert set(outcomes.missed()) == {"breather_coverage", "social_weekly_share"}
+    assert set(outcomes.missed()) == {
+        "breather_coverage",
+        "social_weekly_share",
+        "personal_social_share",
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from micromoments.adapters.memory import MemoryTable
@@ -13,7 +13,7 @@ from micromoments.adapters.table import TableStore
 from micromoments.domain.access import never_pair_key, pairing_history_key, pseudonym_key
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
-from micromoments.domain.mirror import MirrorEvent
+from micromoments.domain.mirror import MirrorEvent, SyncState
 from micromoments.domain.pairing import NO_PARTNER, NO_SLOT
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.scan_request import ScanReason, ScanRequest
@@ -144,6 +144,25 @@ def test_a_lone_person_is_told_there_is_no_partner() -> None:
     store, calendar, _ = world(1)
     report = pair_week(store, calendar, now=THURSDAY, master_key=KEY)
     assert report.unpaired == {NO_PARTNER: 1} and report.planned == 0
+
+
+def test_people_the_round_gave_nothing_they_wanted_are_queued_for_a_full_scan() -> None:
+    """Their week kept room for a coffee chat and a drop-in: their next scan, queued now and
+    a full one, gives it back to social time of their own."""
+    store, calendar, emails = world(3, teams=2)  # a group of three; p01 alone in team1
+    for email in emails:
+        store.put_sync(email, SyncState(quiet_until=THURSDAY + timedelta(hours=12)))
+    queue = ListQueue()
+    report = pair_week(store, calendar, now=THURSDAY, master_key=KEY, queue=queue)
+    assert (report.trios, report.watercoolers) == (1, 1)  # team0's drop-in: p00 and p02
+    organisers = {e for e in emails for h in store.holds(e) if h.shared}
+    assert report.organisers_queued == len(organisers)
+    assert report.given_back_queued == 1  # p01: no drop-in, alone in their team
+    assert {r.person for r in queue.sent} == organisers | {emails[1]}
+    assert len(queue.sent) == len(organisers) + 1
+    for email in organisers | {emails[1]}:  # no quick path: the next scan plans
+        state = store.get_sync(email)
+        assert state is not None and state.quiet_until is None
 
 
 def test_the_dont_pair_list_is_honoured_and_never_shown() -> None:
@@ -369,3 +388,25 @@ def test_history_stored_under_the_alias_key_moves_to_its_own_and_still_counts() 
     }
     pairs = {frozenset((o, *h.attendees)) for o, h in coffee_holds(store, emails)}
     assert pairs == {frozenset((emails[0], emails[3])), frozenset((emails[1], emails[2]))}
+
+
+def test_coffee_chats_and_drop_ins_keep_ten_minutes_from_meetings() -> None:
+    """Each morning is free only until a run at 10:00: the chat and the drop-in keep 10
+    minutes clear of it (a coffee chat at 09:40-10:00 would lengthen the run)."""
+    store, calendar, emails = world(2)
+    for email in emails:
+        for day in range(5):
+            date_ = MONDAY + timedelta(days=day)
+
+            def at(hh_mm: str, d: date = date_) -> datetime:
+                hour, minute = map(int, hh_mm.split(":"))
+                return datetime.combine(d, time(hour, minute), BERLIN)
+
+            calendar.put(email, MirrorEvent(f"r{day}", at("10:00"), at("12:35"), EventKind.MEETING))
+            calendar.put(email, MirrorEvent(f"s{day}", at("12:35"), at("17:00"), EventKind.SOLO))
+    pair_week(store, calendar, now=THURSDAY, master_key=KEY)
+    held = shared_holds(store, emails) + shared_holds(store, emails, HoldKind.WATERCOOLER)
+    assert {h.kind for _, h in held} == {HoldKind.COFFEE, HoldKind.WATERCOOLER}
+    for _, hold in held:
+        end = hold.end.astimezone(BERLIN)
+        assert (end.hour, end.minute) <= (9, 50), hold

@@ -32,6 +32,7 @@ from micromoments.domain.pairing import (
     premature_repeats,
     slot_finder,
     slot_view,
+    unmet,
 )
 from micromoments.domain.settings import CoffeePool
 from micromoments.domain.working_hours import WorkingHours
@@ -378,3 +379,79 @@ def test_the_hold_status_sets_are_defined_once_and_named_for_what_they_mean() ->
     copies = [(pairing, "_LIVE_HOLDS"), (pair, "LIVE"), (digest, "_LIVE"), (shared, "LIVE")]
     for module, name in [*copies, (reconcile, "LIVE"), (people, "LIVE_HOLDS")]:
         assert not hasattr(module, name), (module.__name__, name)
+
+
+MINUTE = 60
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 5 * 24 * 60), st.integers(5, 240)), max_size=25),
+        min_size=2,
+        max_size=3,
+    ),
+    st.one_of(st.none(), st.integers(0, 1000)),
+)
+def test_a_coffee_slot_keeps_ten_minutes_from_every_member_s_meetings(
+    meetings: list[list[tuple[int, int]]], spread: int | None
+) -> None:
+    views = [
+        slot_view(
+            hours=NINE_TO_FIVE,
+            tz=BERLIN,
+            within=WEEK,
+            meetings=[(WEEK[0] + s * MINUTE, WEEK[0] + (s + n) * MINUTE) for s, n in member],
+        )
+        for member in meetings
+    ]
+    slot = common_slot(views, within=WEEK, spread=spread)
+    if slot is None:
+        return
+    for member in meetings:
+        for s, n in member:
+            start, end = WEEK[0] + s * MINUTE, WEEK[0] + (s + n) * MINUTE
+            assert slot[1] + 10 * MINUTE <= start or end + 10 * MINUTE <= slot[0], (slot, s, n)
+
+
+def test_a_coffee_chat_does_not_end_where_a_run_begins() -> None:
+    """Free only 09:00-10:00 before a 10:00-12:35 run: 09:40-10:00 would lengthen it."""
+    monday = datetime(2025, 1, 13, tzinfo=BERLIN)
+
+    def at(hour: int, minute: int = 0) -> int:
+        return int(monday.replace(hour=hour, minute=minute).timestamp())
+
+    day = (at(0), at(23, 59))
+    views = [
+        slot_view(
+            hours=NINE_TO_FIVE,
+            tz=BERLIN,
+            within=day,
+            meetings=[(at(10), at(11)), (at(11), at(12, 35))],
+            busy=[(at(12, 35), at(17))],
+        )
+        for _ in range(2)
+    ]
+    slot = common_slot(views, within=day, spread=0)  # anchored mid-day: as late as it goes
+    assert slot == (at(9, 30), at(9, 50))
+
+
+def test_unmet_names_the_shared_kinds_a_round_gave_a_member_nothing_of() -> None:
+    start = datetime(2025, 1, 14, 10, tzinfo=UTC)
+    end = datetime(2025, 1, 14, 10, 20, tzinfo=UTC)
+    water = HoldKind.WATERCOOLER
+    pairing_round = PairingRound(
+        "2025-W03",
+        (
+            PairingGroup(("a", "b"), start, end),
+            PairingGroup(("c",), reason=NO_PARTNER),  # unpaired: no slot
+            PairingGroup(("d", "e"), reason=NO_SLOT),
+            PairingGroup(("a", "c"), start, end, kind=water, team="t"),
+        ),
+        created_at=start,
+    )
+    assert unmet(pairing_round, "a") == frozenset()
+    assert unmet(pairing_round, "b") == {water}
+    assert unmet(pairing_round, "c") == {HoldKind.COFFEE}
+    assert unmet(pairing_round, "d") == {HoldKind.COFFEE, water}
+    assert unmet(pairing_round, "someone who joined later") == {HoldKind.COFFEE, water}

@@ -17,7 +17,8 @@ Decisions the checks make where DESIGN.md needs reading:
 - Personal holds leave room for the coffee chat and watercooler the person wants (the org's
   weekly caps of those kinds; docs/decisions.md "Room for shared moments") in every week
   that has not begun: a week's pairing round is planned before the week begins, so a
-  week that has begun keeps no room for it.
+  week that has begun (for the person, or in the org's zone where the pairing plans its
+  coming week) keeps no room for it.
   Against a breather, that room is one shared moment, not two: a breather comes before a
   second social moment in a week full of runs.
 - Breathers leave room for one social-kind hold in a week that has none, when the person
@@ -26,6 +27,11 @@ Decisions the checks make where DESIGN.md needs reading:
 - "After the day's longest run": the breather starts at or after the end of that run. When
   two runs tie on span the one with more meetings is the longest (an implementation
   decision; DESIGN.md is silent), on a full tie the earlier one.
+- Social time keeps 10 minutes from the meetings of its local day (before and after), so
+  it never lengthens a back-to-back run; runs never cross local midnight (DESIGN.md
+  "Calendar semantics"), so neither does the clearance. Breathers keep none.
+- Once the round of a week that has not begun is made (``unmet``), the room kept for a
+  shared kind it gave the person nothing of is given back.
 - A breather is the preferred length, or 10 minutes when that does not fit (DESIGN.md:
   "10-15 min"). Social time is the preferred length, or 15 minutes ("15-30 min") in a week
   where the preferred length fits nowhere and no other social-kind hold is.
@@ -274,6 +280,16 @@ def busy_minutes(events: list[CalendarEvent]) -> set[int]:
     return out
 
 
+def meeting_minutes(events: list[CalendarEvent], day: date, tz: ZoneInfo) -> set[int]:
+    """Every UTC minute of an opaque meeting on local ``day`` (runs never cross midnight)."""
+    w0, w1 = midnight_minute(day, tz), midnight_minute(day + timedelta(days=1), tz)
+    out: set[int] = set()
+    for e in counted_timed(events):
+        if e.kind is EventKind.MEETING and e.busy:
+            out.update(range(max(_minute(e.start), w0), min(_minute(e.end), w1)))  # type: ignore[arg-type]
+    return out
+
+
 def working_minutes(day: date, tz: ZoneInfo, hours: Hours) -> tuple[set[int], int, int]:
     w0, w1 = midnight_minute(day, tz), midnight_minute(day + timedelta(days=1), tz)
     ranges = hours[day.weekday()]
@@ -419,6 +435,9 @@ def check_plan(tz, hours, person, org, now, events, plan: CalendarPlan) -> None:
             assert s >= run_end, f"{where} before the end of the longest run"
         else:
             assert e - s in {prefs.social_minutes, 15}, where
+            # never lengthens a back-to-back run: 10 minutes clear of the day's meetings
+            near = meeting_minutes(events, hold.day, tz)
+            assert not set(range(s - 10, e + 10)) & near, f"{where} within 10 min of a meeting"
 
     # ids: one per (kind, day), distinct
     keys = [(h.kind, h.day) for h in plan.holds]
@@ -441,7 +460,8 @@ def check_plan(tz, hours, person, org, now, events, plan: CalendarPlan) -> None:
     old_shared = Counter(
         iso_week(day) for kind, day in live.values() if kind in {"coffee", "watercooler"}
     )
-    current = iso_week(today)
+    # a week the org has begun is paired already, wherever the person is
+    current = max(iso_week(today), iso_week(now.astimezone(ZoneInfo(org.timezone)).date()))
     for week in new_social:
         # social time (planned after the breathers) leaves the whole reserve free
         personal = old_total[week] - old_shared[week] + new_total[week]
@@ -738,3 +758,79 @@ def test_no_holds_on_weekends_quiet_days_or_unavailable_days() -> None:
     days = {h.day for h in plan.holds}
     assert not days & {TUESDAY, friday, saturday, date(2026, 6, 21)}
     assert days  # other weekdays still get social time
+
+
+def test_social_time_never_lengthens_a_back_to_back_run() -> None:
+    """The morning is free only until a 10:00-12:35 run: social time there keeps 10 minutes
+    clear of it, instead of ending at 10:00 and making the run longer."""
+    person = berlin_person(moments=["social"], social_minutes=20)
+    day = [
+        meeting(TUESDAY, "10:00", "11:00"),
+        meeting(TUESDAY, "11:00", "12:35"),
+        meeting(TUESDAY, "12:35", "17:00", kind=EventKind.SOLO),
+    ]
+    plan = plan_calendar(person, day, OrgSettings(planning_weeks=1), now=MONDAY_MORNING)
+    (social,) = [h for h in plan.holds if h.day == TUESDAY]
+    assert social.end <= datetime(2026, 6, 16, 9, 50, tzinfo=BERLIN), social
+    # a gap between two meetings that leaves no 10 minutes on both sides is no room
+    gap = [
+        meeting(TUESDAY, "09:00", "10:00"),
+        meeting(TUESDAY, "10:30", "12:00"),
+        meeting(TUESDAY, "12:00", "17:00", kind=EventKind.SOLO),
+    ]
+    plan = plan_calendar(person, gap, OrgSettings(planning_weeks=1), now=MONDAY_MORNING)
+    assert [h for h in plan.holds if h.day == TUESDAY] == []
+
+
+def test_a_breather_still_sits_right_after_its_run() -> None:
+    person = berlin_person(moments=["breather"])
+    plan = plan_calendar(
+        person, [*RUN, meeting(TUESDAY, "12:15", "13:00")], OrgSettings(), now=MONDAY_MORNING
+    )
+    (breather,) = plan.holds
+    assert breather.start == datetime(2026, 6, 16, 12, 0, tzinfo=BERLIN)
+
+
+def test_room_kept_for_a_round_that_gave_nothing_goes_back_to_social_time() -> None:
+    """Next week's round is made and gave the person neither a coffee chat nor a drop-in:
+    the room kept for them goes to a social hold of their own."""
+    org = OrgSettings()
+    monday = MONDAY_MORNING.date()
+    next_monday = monday + timedelta(weeks=1)
+    runs = [
+        meeting(first + timedelta(days=d), start, end)
+        for first in (monday, next_monday)
+        for d in range(5)
+        for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
+    ]
+    week = iso_week(next_monday)
+    shared = frozenset({HoldKind.COFFEE, HoldKind.WATERCOOLER})
+
+    def next_week(unmet: dict) -> Counter[str]:
+        plan = plan_calendar(berlin_person(), runs, org, now=MONDAY_MORNING, unmet=unmet)
+        return Counter(h.kind.value for h in plan.holds if iso_week(h.day) == week)
+
+    assert next_week({}) == {"breather": 4}  # the round is still to come: room kept
+    assert next_week({week: shared}) == {"breather": 4, "social": 1}
+    # a coffee chat came (on the calendar once its organiser's scan placed it): the
+    # drop-in's room alone is given back, and the chat is the week's social moment
+    assert next_week({week: frozenset({HoldKind.WATERCOOLER})}) == {"breather": 4}
+
+
+def test_a_week_the_org_has_begun_keeps_no_room_even_where_it_is_still_sunday() -> None:
+    """Sunday evening in New York is Monday in Berlin, the org's zone: the pairing planned
+    that week on Thursday, so the person's coming week keeps no room for its round."""
+    org = OrgSettings(timezone="Europe/Berlin", planning_weeks=1)
+    new_york = ZoneInfo("America/New_York")
+    person = Person(
+        email=EMAIL, preferences=Preferences(timezone="America/New_York", social_minutes=15)
+    )
+    monday = date(2026, 6, 15)
+    runs = [
+        meeting(monday + timedelta(days=d), start, end, tz=new_york)
+        for d in range(5)
+        for start, end in (("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00"))
+    ]
+    sunday_evening = datetime(2026, 6, 14, 19, 0, tzinfo=new_york)  # 01:00 Monday in Berlin
+    plan = plan_calendar(person, runs, org, now=sunday_evening, first=monday, days=7)
+    assert Counter(h.kind.value for h in plan.holds) == {"breather": 4, "social": 1}

@@ -161,6 +161,24 @@ def test_a_meeting_on_a_hold_moves_it_the_same_day_or_removes_it(world: Any) -> 
         assert breather.id not in on_calendar(calendar)
 
 
+def test_a_meeting_right_after_social_time_moves_it_clear(world: Any) -> None:
+    """A new meeting starting 5 minutes after a social hold would make the hold part of a
+    back-to-back run: the hold moves to keep 10 minutes clear, the same day."""
+    store, _, calendar = world
+    scan(store, calendar)
+    social = next(h for h in live(store).values() if h.kind is HoldKind.SOCIAL)
+    start = social.end.astimezone(BERLIN) + timedelta(minutes=5)
+    new = mirror_event("next", start, start + timedelta(minutes=30))
+    calendar.put(ANA, new)
+    report = scan(store, calendar, NOW + timedelta(hours=1))
+    assert report.holds["moved"] == 1
+    after = {h.id: h for h in store.holds(ANA)}[social.id]
+    assert after.status is HoldStatus.MOVED and after.day == social.day
+    clear = timedelta(minutes=10)
+    assert after.end + clear <= new.start or new.end + clear <= after.start  # type: ignore[operator]
+    assert on_calendar(calendar)[social.id].start == after.start
+
+
 def test_a_hold_with_no_room_left_is_removed(world: Any) -> None:
     store, _, calendar = world
     scan(store, calendar)
@@ -543,3 +561,45 @@ def test_the_quick_paths_token_write_never_undoes_a_concurrent_full_scan(world: 
     store.put_sync(ANA, read)
     assert store.replace_sync(ANA, read, stale)
     assert store.get_sync(ANA) == stale
+
+
+def test_room_kept_for_a_shared_moment_that_never_came_is_given_back(world: Any) -> None:
+    """Next week is full of runs: the first scan leaves room there for the coffee chat and
+    the drop-in Ana wants. The round comes and gives her neither (nobody to pair with, no
+    team): her next scan gives that room to a social hold of her own, and a rescan with
+    nothing changed writes nothing."""
+    from micromoments.services.pair import pair_week
+
+    store, table, calendar = world
+    key = b"k" * 32
+    for day in range(30, 35):  # Mon 30 Nov - Fri 4 Dec
+        on = date(2026, 11, 30) + timedelta(days=day - 30)
+        for i, (s, e) in enumerate([("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00")]):
+            calendar.put(ANA, mirror_event(f"n{day}-{i}", at(on, s), at(on, e)))
+
+    def run(now: datetime) -> Any:
+        return scan_person(
+            ANA, store=store, calendar=calendar, now=now, owner="w1", expand=simple_expander,
+            master_key=key,
+        )  # fmt: skip
+
+    def next_week() -> list[str]:
+        return sorted(h.kind.value for h in live(store).values() if h.day >= date(2026, 11, 30))
+
+    run(NOW)
+    run(NOW + timedelta(minutes=10))  # our own inserts come back in the delta
+    assert next_week() == ["breather"] * 4  # room kept for the round still to come
+    report = pair_week(store, calendar, now=NOW + timedelta(minutes=20), master_key=key)
+    assert report.unpaired and report.watercoolers == 0
+    run(NOW + timedelta(minutes=30))
+    assert next_week() == ["breather"] * 4 + ["social"]
+    (social,) = [
+        h for h in live(store).values() if h.kind is HoldKind.SOCIAL and h.day >= date(2026, 11, 30)
+    ]
+    assert social.id in on_calendar(calendar)
+    run(NOW + timedelta(minutes=40))  # the delta of its own insert
+    writes = len(calendar.write_log)
+    table.writes.clear()
+    run(NOW + timedelta(minutes=50))
+    assert len(calendar.write_log) == writes
+    assert not set(table.writes) - {"LEASE"}

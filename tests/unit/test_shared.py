@@ -700,7 +700,8 @@ def test_member_view_lifts_the_event_itself_off() -> None:
     chat = hold_event("mmthechat", HoldKind.COFFEE, berlin(10), berlin(10, 20))
     standup = event("standup", berlin(9), berlin(9, 15))
     got = berlin_view([chat, standup])
-    assert got.busy == (span(berlin(9), berlin(9, 15)),)
+    # a meeting is busy with its clearance: a shared event keeps 10 minutes from it
+    assert got.busy == (span(berlin(8, 50), berlin(9, 25)),)
     assert got.excluded == ()  # the event's own social-kind day does not count
     assert not overlaps(span(berlin(10), berlin(10, 20)), [*got.busy, *got.excluded])
 
@@ -749,6 +750,11 @@ def test_member_view_a_declined_meeting_is_not_busy() -> None:
             event("accepted", berlin(13), berlin(14)),
         ]
     )
+    assert got.busy == (span(berlin(12, 50), berlin(14, 10)),)
+
+
+def test_member_view_a_solo_block_keeps_no_clearance() -> None:
+    got = berlin_view([event("focus", berlin(13), berlin(14), kind=EventKind.SOLO)])
     assert got.busy == (span(berlin(13), berlin(14)),)
 
 
@@ -830,4 +836,5 @@ def test_member_views_feed_reconcile_shared() -> None:
     write = only_write(run(hold, known, remote=on_calendar(hold)))
     assert write.op is WriteOp.PATCH
     assert write.hold.status is HoldStatus.MOVED
-    assert write.hold.start == berlin(10, 30)  # right after Ben's new meeting: nearest 10:00
+    # 10 minutes after Ben's new meeting (never lengthening a run): the nearest to 10:00
+    assert write.hold.start == berlin(10, 40)

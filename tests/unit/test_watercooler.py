@@ -205,3 +205,39 @@ def test_matches_a_brute_force_oracle(
     expected = oracle(views, within, minutes, earliest)
     got = None if drop_in is None else (drop_in.slot, drop_in.free)
     assert got == expected
+
+
+def test_a_drop_in_never_sits_right_before_or_after_a_meeting() -> None:
+    """Free 09:35-09:50 between a focus block and a run of meetings: too close to the run
+    for a drop-in (it keeps 10 minutes clear of meetings), so none that morning; a member
+    whose meeting ends 5 minutes before the only slot the others can make is not counted
+    free there."""
+    monday = (at(0), at(24))
+    blocked = {
+        name: slot_view(
+            hours=NINE_TO_FIVE,
+            tz=UTC,
+            within=monday,
+            busy=[(at(9), at(9, 35))],
+            meetings=[(at(9, 50), at(17))],
+        )
+        for name in ("a", "b")
+    }
+    assert drop_in_slot(blocked, within=monday) is None
+    views = {
+        name: slot_view(
+            hours=NINE_TO_FIVE, tz=UTC, within=monday, busy=[(at(9), at(14)), (at(14, 15), at(17))]
+        )
+        for name in ("a", "b")
+    } | {
+        "c": slot_view(
+            hours=NINE_TO_FIVE,
+            tz=UTC,
+            within=monday,
+            busy=[(at(9), at(13, 30))],
+            meetings=[(at(13, 30), at(13, 55))],
+        ),
+    }
+    drop_in = drop_in_slot(views, within=monday)
+    assert drop_in is not None and drop_in.slot == (at(14), at(14, 15))
+    assert drop_in.free == ("a", "b")

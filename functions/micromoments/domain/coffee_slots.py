@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 
+from micromoments.domain.clearance import near
 from micromoments.domain.free_slots import Availability, common_free_slots, fit, working_intervals
 from micromoments.domain.holds import SOCIAL_KINDS, STANDING, Hold, HoldKind, HoldStatus
 from micromoments.domain.intervals import Interval, clip, intersect, union
@@ -22,9 +23,11 @@ class SlotView:
     """One member's week as the coffee slot search sees it (epoch seconds, sorted lists).
 
     ``working``: working hours in the member's own zone (`free_slots.working_intervals`);
-    ``busy``: busy events and every hold; ``excluded``: whole local days a coffee chat may
-    not land on (unavailable, or with a social-kind hold already); ``overloaded``: whole
-    local days flagged overloaded, preferred; ``minutes``: the member's coffee length.
+    ``busy``: busy events, every hold, and the clearance around meetings (`clearance.near`:
+    a coffee chat or a drop-in never lengthens a back-to-back run); ``excluded``: whole
+    local days a coffee chat may not land on (unavailable, or with a social-kind hold
+    already); ``overloaded``: whole local days flagged overloaded, preferred; ``minutes``:
+    the member's coffee length.
     """
 
     working: tuple[Interval, ...]
@@ -46,12 +49,15 @@ def slot_view(
     tz: tzinfo,
     within: Interval,
     busy: Iterable[Interval] = (),
+    meetings: Iterable[Interval] = (),
     holds: Iterable[Hold] = (),
     unavailable_days: Iterable[date] = (),
     overloaded_days: Iterable[date] = (),
     minutes: int = 20,
 ) -> SlotView:
-    """A member's `SlotView` from their hours and zone, busy time, holds and day flags.
+    """A member's `SlotView` from their hours and zone, busy time, meetings, holds and day
+    flags. ``meetings`` are busy widened by the clearance (`clearance.near`); ``busy`` is
+    taken as it is (solo blocks).
 
     Every live hold (planned, placed, kept, moved, adopted) counts as busy, free holds too;
     a day with a live social-kind hold, or a dismissed coffee chat, is excluded whole.
@@ -65,7 +71,7 @@ def slot_view(
     }
     return SlotView(
         working=tuple(working_intervals(hours, tz, within)),
-        busy=tuple(clip(union([*busy, *taken]), *within)),
+        busy=tuple(clip(union([*busy, *near(meetings), *taken]), *within)),
         excluded=tuple(_local_days({*unavailable_days, *social}, tz)),
         overloaded=tuple(_local_days(overloaded_days, tz)),
         minutes=minutes,

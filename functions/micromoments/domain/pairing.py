@@ -34,6 +34,7 @@ from micromoments.domain.pairing_records import (
     PairingOutcome,
     PairingRound,
     Unpaired,
+    unmet,
 )
 from micromoments.domain.pairing_search import form_groups, premature_repeats
 from micromoments.domain.people import Person, PersonStatus, pseudonym
@@ -61,6 +62,7 @@ __all__ = [
     "premature_repeats",
     "slot_finder",
     "slot_view",
+    "unmet",
     "wants_coffee",
 ]
 

@@ -33,6 +33,18 @@ class PairingRound:
     status: str = "planned"
 
 
+def unmet(pairing_round: PairingRound, member: str) -> frozenset[HoldKind]:
+    """The shared kinds (coffee, watercooler) the round gave ``member`` (a pseudonym) no
+    moment of: they are in no group of that kind with a slot. The room a person's week kept
+    for those is given back to their own social time (`planner`)."""
+    met = {
+        group.kind
+        for group in pairing_round.groups
+        if member in group.members and group.start is not None and len(group.members) >= 2
+    }
+    return frozenset({HoldKind.COFFEE, HoldKind.WATERCOOLER} - met)
+
+
 @dataclass(frozen=True, slots=True)
 class PairingHistoryEntry:
     person: str  # pseudonym

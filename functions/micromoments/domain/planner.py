@@ -8,8 +8,11 @@ Rules, in order of precedence:
 - caps per person and ISO week: ``holds_per_week`` in all (the lower of the org's and the
   person's), ``social_per_week`` social holds; at most one social-kind hold a day; at most
   one breather a day, after the day's longest back-to-back run, on overloaded days only;
+  social time keeps `clearance.CLEARANCE_MINUTES` from meetings (never lengthens a run);
   room for the coffee chat and watercooler the person wants stays reserved in every week
-  that has not begun (its pairing is still to come), but breathers come before the second
+  that has not begun while its pairing is still to come (``unmet``: once the round of the
+  week gave the person no moment of a kind, its room is given back to their own social
+  time at the next scan), but breathers come before the second
   of them: against a breather a week keeps room for one shared moment only (the pairing
   gives a drop-in only to people whose week still has room after their coffee chat);
   breathers leave room for one social-kind hold in a week that has none, when the person
@@ -29,7 +32,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.calendar import CalendarEvent, EventKind, zone
+from micromoments.domain.clearance import near
 from micromoments.domain.day_load import DayLoad, DaySchedule, OverloadRules, measure, schedule_days
 from micromoments.domain.free_slots import fit
 from micromoments.domain.holds import (
@@ -66,6 +70,11 @@ def iso_week(day: date) -> IsoWeek:
 
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def org_today(settings: OrgSettings, now: datetime) -> date:
+    """The date at ``now`` in the org's zone, where the weekly pairing's weeks begin."""
+    return now.astimezone(zone(settings.timezone)).date()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +118,11 @@ class _Budget:
     watercooler), which the weekly pairing places after the personal holds of that week
     are planned: personal holds take at most ``total_cap`` minus the larger of the reserve
     and the shared holds the week already has. Only weeks after ``current`` keep it: the
-    round of a week is planned before the week begins (the pairing runs for the coming
-    week), so room kept in a week that has begun could never be used.
+    round of a week is planned before the week begins (the pairing runs for the org's
+    coming week), so room kept in a week that has begun, for the person or in the org's
+    zone, could never be used. ``given_back``: per
+    week, the part of the reserve whose round is made and gave the person nothing (it
+    never will), returned to personal holds.
 
     Breathers answer a need, so against them the reserve is one shared moment, not two:
     in a week full of back-to-back runs a breather comes before a second social moment
@@ -127,6 +139,7 @@ class _Budget:
     reserve: int = 0
     current: IsoWeek = (0, 0)
     keep_social: bool = False
+    given_back: Mapping[IsoWeek, int] = field(default_factory=dict)
     totals: Counter[IsoWeek] = field(default_factory=Counter)
     shared: Counter[IsoWeek] = field(default_factory=Counter)
     socials: Counter[IsoWeek] = field(default_factory=Counter)
@@ -150,7 +163,7 @@ class _Budget:
 
     def kept_free(self, kind: HoldKind, week: IsoWeek) -> int:
         """Holds of ``week`` that a new personal hold of ``kind`` must leave to others."""
-        reserve = self.reserve if week > self.current else 0
+        reserve = max(self.reserve - self.given_back.get(week, 0), 0) if week > self.current else 0
         if kind is HoldKind.BREATHER:
             reserve = min(reserve, 1)
         kept = max(reserve, self.shared[week])
@@ -183,6 +196,7 @@ def plan_calendar(
     days: int | None = None,
     stored: Sequence[ExistingHold] = (),
     generations: Mapping[tuple[HoldKind, date], int] | None = None,
+    unmet: Mapping[IsoWeek, frozenset[HoldKind]] | None = None,
 ) -> CalendarPlan:
     """Day loads for the window and the personal holds to place in it.
 
@@ -210,6 +224,7 @@ def plan_calendar(
         now=now,
         existing=existing,
         generations=generations or {},
+        unmet=unmet or {},
     )
     return CalendarPlan(person.email, zone_name, loads, holds, existing)
 
@@ -224,21 +239,35 @@ def plan_holds(
     now: datetime,
     existing: Sequence[ExistingHold] = (),
     generations: Mapping[tuple[HoldKind, date], int],
+    unmet: Mapping[IsoWeek, frozenset[HoldKind]] | None = None,
 ) -> list[Hold]:
-    """The new personal holds for the scheduled days (see the module docstring)."""
+    """The new personal holds for the scheduled days (see the module docstring).
+
+    ``unmet``: per ISO week whose pairing round is made, the shared kinds it gave the
+    person no moment of (`pairing.unmet`); the room kept for them is given back.
+    """
     prefs = person.preferences
     total_cap = settings.holds_per_week
     if prefs.holds_per_week is not None:
         total_cap = min(total_cap, prefs.holds_per_week)
-    reserve = (settings.coffee_per_week if prefs.wants(HoldKind.COFFEE) else 0) + (
-        settings.watercooler_per_week if prefs.wants(HoldKind.WATERCOOLER) else 0
-    )
+    kept_for = {
+        HoldKind.COFFEE: settings.coffee_per_week if prefs.wants(HoldKind.COFFEE) else 0,
+        HoldKind.WATERCOOLER: (
+            settings.watercooler_per_week if prefs.wants(HoldKind.WATERCOOLER) else 0
+        ),
+    }
+    reserve = sum(kept_for.values())
+    given_back = {
+        week: sum(kept_for.get(kind, 0) for kind in kinds) for week, kinds in (unmet or {}).items()
+    }
     budget = _Budget(
         total_cap=total_cap,
         social_cap=settings.social_per_week,
         reserve=reserve,
-        current=iso_week(now.astimezone(tz).date()),
+        # the pairing plans the org's coming week: one the org has begun is paired already
+        current=max(iso_week(now.astimezone(tz).date()), iso_week(org_today(settings, now))),
         keep_social=prefs.wants(HoldKind.SOCIAL) and settings.social_per_week > 0,
+        given_back=given_back,
     )
     seen: set[str] = set()
     for hold in existing:
@@ -306,12 +335,13 @@ def plan_holds(
 
         def place_social(day: DaySchedule, minutes: int) -> None:
             free = free_time(day)
+            clear = subtract(free, near(day.meetings))  # never lengthens a run
             part = [(local_instant(day.date, part_lo, tz), local_instant(day.date, part_hi, tz))]
             anchor = local_instant(day.date, anchor_minute, tz)
             length = minutes * 60
-            slot = fit(intersect(free, part), length, earliest=now_ts, anchor=anchor)
+            slot = fit(intersect(clear, part), length, earliest=now_ts, anchor=anchor)
             if slot is None:
-                slot = fit(free, length, earliest=now_ts, anchor=anchor)
+                slot = fit(clear, length, earliest=now_ts, anchor=anchor)
             if slot is not None:
                 remaining = total(subtract(free, [slot])) // 60
                 place(HoldKind.SOCIAL, day, slot, busy=remaining < settings.flex_free_minutes)

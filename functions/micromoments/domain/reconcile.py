@@ -11,7 +11,8 @@ adopted):
   next scan takes one new etag with times and busy/free as written for a late copy of
   that patch landing, not for an edit (docs/decisions.md "A late copy of our own patch");
 - its time has passed intact -> ``kept``;
-- a new meeting or solo block lands on it, its day became unavailable or quiet, or the
+- a new meeting or solo block lands on it (or, for social time, comes closer than the
+  clearance, `clearance.too_close`), its day became unavailable or quiet, or the
   person no longer wants that kind -> it moves to another free slot that day (same id, a
   patch) or is removed.
 Then the planner fills what the caps still allow; a social hold's busy/free follows flex.
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from micromoments.domain.calendar import CalendarEvent, EventKind, zone
+from micromoments.domain.clearance import keeps_clear, too_close
 from micromoments.domain.day_load import (
     DayLoad,
     DaySchedule,
@@ -76,12 +78,14 @@ def reconcile(
     remote_holds: Mapping[str, MirrorEvent],
     stored: Sequence[Hold],
     leaving: bool = False,
+    unmet: Mapping[tuple[int, int], frozenset[HoldKind]] | None = None,
 ) -> Reconciliation:
     """The writes and status changes that bring the calendar in line with the rules.
 
     ``events`` are the person's expanded occurrences over the analysis window (our holds
     among them as ``HOLD`` events); ``remote_holds`` our events as the calendar shows them
-    (by hold id, cancelled ones included); ``stored`` the Store's hold records.
+    (by hold id, cancelled ones included); ``stored`` the Store's hold records; ``unmet``
+    the shared kinds each paired week gave the person nothing of (`planner.plan_holds`).
     """
     tz = person.zone(settings)
     zone_name = tz.key
@@ -156,6 +160,7 @@ def reconcile(
             and hold.day.weekday() not in prefs.quiet_days
             and not subtract([slot], day.working)  # inside working hours
             and not any(s < slot[1] and slot[0] < e for s, e in busy)
+            and not (keeps_clear(hold.kind) and too_close(slot, day.meetings))
         )
         if not fits:
             displaced[hold.id] = hold
@@ -190,6 +195,7 @@ def reconcile(
         now=now,
         existing=existing,
         generations=generations,
+        unmet=unmet,
     )
     writes: list[Write] = []
     for hold in planned:

@@ -254,7 +254,8 @@ def member_view(
     """One member's `SlotView` of ``within`` from their expanded calendar and hold records,
     with the shared event ``exclude`` lifted off (it must not stand in its own way).
 
-    Busy: meetings, solo blocks and our holds (free ones too); excluded: their unavailable
+    Busy: meetings with their clearance (`clearance.near`), solo blocks and our holds (free
+    ones too); excluded: their unavailable
     days and days with another social-kind hold (`pairing.slot_view`).
     """
     others = [e for e in events if e.hold_id != exclude]
@@ -272,7 +273,8 @@ def member_view(
         hours=hours,
         tz=tz,
         within=within,
-        busy=[interval for day in days for interval in day.busy()],
+        busy=[interval for day in days for interval in day.solo + day.holds],
+        meetings=[interval for day in days for interval in day.meetings],
         holds=[h for h in stored if h.id != exclude],
         unavailable_days={d.date for d in days if not d.available} | social,
         minutes=minutes,

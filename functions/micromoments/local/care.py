@@ -2,7 +2,7 @@
 
 Pure computation (no I/O): the demo hands in each person as the Store holds them, their
 calendar as it was seeded (`CalendarEvent`s, without our holds), the live holds on their
-calendar and the week's coffee groups, and gets four figures with the counts behind them.
+calendar and the week's coffee groups, and gets six figures with the counts behind them.
 Day metrics follow DESIGN.md "Calendar semantics" through `schedule_days` and `measure`,
 so "overloaded", "back-to-back run", "available" and "working hours" mean exactly what
 they mean to the planner.
@@ -42,6 +42,22 @@ member who has not declined it and counts for each of them.
   ``coffee_per_week`` coffee, ``watercooler_per_week`` watercooler; per day one
   social-kind hold and one breather. For a cap the holds past it (in time order) are the
   misplaced ones; a hold with several faults counts once. Target: 0.
+- ``runs_lengthened_by_holds`` = live holds other than breathers (each member's copy of a
+  shared one counted) that overlap one of the person's meetings or sit less than
+  `clearance.CLEARANCE_MINUTES` (10) before or after one (`clearance.too_close`): such a
+  hold could lengthen a back-to-back run (a run takes in what starts within 5 minutes of
+  its end). Breathers sit right after their run by design. Target: 0.
+- ``personal_social_share`` = people / owed, over active people who want `social` holds
+  (and an org whose ``social_per_week`` is not 0) with at least one *week with room* for
+  one of their own: an ISO week of the window that has a live `social` hold of theirs, or
+  whose live holds are fewer than their ``holds_per_week`` and which has a workday without
+  a live social-kind hold with a ``SOCIAL_MIN_MINUTES`` slot on the 5-minute grid from
+  ``now`` on, inside working hours, clear of meetings by the clearance, besides solo
+  blocks and every hold of theirs; they count when every such week has a live `social`
+  hold: a coffee chat or a drop-in alone does not. Target: at least 0.9.
+
+Since social-kind holds keep the clearance, ``social_weekly_share``'s room is also a
+``SOCIAL_MIN_MINUTES`` stretch clear of meetings by it.
 """
 
 from __future__ import annotations
@@ -53,7 +69,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from micromoments.domain.calendar import CalendarEvent
+from micromoments.domain.clearance import near, too_close
 from micromoments.domain.day_load import DaySchedule, OverloadRules, measure, schedule_days
+from micromoments.domain.free_slots import fit
 from micromoments.domain.holds import SOCIAL_KINDS, HoldKind
 from micromoments.domain.intervals import Interval, intersect, subtract, union
 from micromoments.domain.people import Person, PersonStatus
@@ -71,6 +89,8 @@ TARGETS = {
     "social_weekly_share": 0.95,
     "coffee_paired_share": 0.95,
     "misplaced_holds": 0,
+    "runs_lengthened_by_holds": 0,
+    "personal_social_share": 0.9,
 }
 
 OUTSIDE_WORKING_HOURS = "outside_working_hours"
@@ -122,6 +142,14 @@ class CareOutcomes:
     holds_checked: int = 0
     misplaced: Counter[str] = field(default_factory=Counter)  # reason -> holds
     misplaced_holds: int = 0
+    clearance_holds_checked: int = 0  # live holds other than breathers
+    runs_lengthened_by_holds: int = 0
+    personal_social_people: int = 0
+    personal_social_owed: int = 0
+
+    @property
+    def personal_social_share(self) -> float:
+        return _share(self.personal_social_people, self.personal_social_owed)
 
     @property
     def breather_coverage(self) -> float:
@@ -141,10 +169,13 @@ class CareOutcomes:
             "breather_coverage": self.breather_coverage,
             "social_weekly_share": self.social_weekly_share,
             "coffee_paired_share": self.coffee_paired_share,
+            "personal_social_share": self.personal_social_share,
         }
         missed = [name for name, value in shares.items() if value < TARGETS[name]]
         if self.misplaced_holds > TARGETS["misplaced_holds"]:
             missed.append("misplaced_holds")
+        if self.runs_lengthened_by_holds > TARGETS["runs_lengthened_by_holds"]:
+            missed.append("runs_lengthened_by_holds")
         return missed
 
     def to_json(self) -> dict[str, Any]:
@@ -162,6 +193,11 @@ class CareOutcomes:
             "coffee_pool": self.coffee_pool,
             "holds_checked": self.holds_checked,
             "misplaced_by_reason": dict(sorted(self.misplaced.items())),
+            "runs_lengthened_by_holds": self.runs_lengthened_by_holds,
+            "clearance_holds_checked": self.clearance_holds_checked,
+            "personal_social_share": round(self.personal_social_share, 3),
+            "personal_social_people": self.personal_social_people,
+            "personal_social_owed": self.personal_social_owed,
             "targets": dict(TARGETS),
         }
 
@@ -235,7 +271,7 @@ def care_outcomes(
     coffee_groups: Sequence[CoffeeGroup] = (),
     coffee_week: date | None = None,
 ) -> CareOutcomes:
-    """The four figures of the module docstring. ``coffee_week`` is the Monday of the
+    """The figures of the module docstring. ``coffee_week`` is the Monday of the
     paired week (None: no round, so the coffee pool is empty)."""
     outcomes = CareOutcomes()
     rules = OverloadRules.from_settings(settings)
@@ -258,7 +294,10 @@ def care_outcomes(
             if not away:
                 outcomes.coffee_pool += 1
                 outcomes.coffee_paired += person.email.lower() in paired
+        if active and prefs.wants(HoldKind.SOCIAL) and settings.social_per_week > 0:
+            _personal_social(care, days, settings, outcomes)
         _misplaced(care, days, settings, outcomes)
+        _lengthened(care, days, outcomes)
     return outcomes
 
 
@@ -300,16 +339,52 @@ def _social_weeks(care: CarePerson, days: _Days, out: CareOutcomes) -> None:
     out.social_people_every_week += owed <= social_weeks
 
 
-def _room_for_social(days: _Days, day: date, breathers: Sequence[Interval]) -> bool:
-    """A workday with ``SOCIAL_MIN_MINUTES`` free inside working hours, from ``now`` on,
-    besides meetings, solo blocks and breathers (which come first by rule)."""
+def _room_for_social(days: _Days, day: date, taken: Sequence[Interval]) -> bool:
+    """A workday with a ``SOCIAL_MIN_MINUTES`` slot on the 5-minute grid inside working
+    hours, from ``now`` on, clear of meetings by the clearance, besides solo blocks and
+    ``taken`` (breathers, which come first by rule, or every hold)."""
     if not days.workday(day):
         return False
     schedule = days.schedule[day]
-    busy = union(schedule.meetings + schedule.solo + list(breathers))
-    ahead = [(days.now_ts, schedule.window[1])]
-    free = intersect(subtract(schedule.working, busy), ahead)
-    return any(end - start >= SOCIAL_MIN_MINUTES * 60 for start, end in free)
+    busy = union(near(schedule.meetings) + schedule.solo + list(taken))
+    free = subtract(schedule.working, busy)
+    return fit(free, SOCIAL_MIN_MINUTES * 60, earliest=days.now_ts) is not None
+
+
+def _personal_social(
+    care: CarePerson, days: _Days, settings: OrgSettings, out: CareOutcomes
+) -> None:
+    cap = settings.holds_per_week
+    if care.person.preferences.holds_per_week is not None:
+        cap = min(cap, care.person.preferences.holds_per_week)
+    by_week: dict[tuple[int, int], list[CareHold]] = {}
+    for hold in care.holds:
+        by_week.setdefault(iso_week(_local_day(hold.start, days.tz)), []).append(hold)
+    taken = [_slot(h) for h in care.holds]
+    social_days = {_local_day(h.start, days.tz) for h in care.holds if h.kind in SOCIAL_KINDS}
+    owed = missed = False
+    for week in dict.fromkeys(iso_week(day) for day in days.window()):
+        holds = by_week.get(week, [])
+        if any(h.kind is HoldKind.SOCIAL for h in holds):
+            owed = True
+            continue
+        room = len(holds) < cap and any(
+            iso_week(day) == week and day not in social_days and _room_for_social(days, day, taken)
+            for day in days.window()
+        )
+        owed, missed = owed or room, missed or room
+    out.personal_social_owed += owed
+    out.personal_social_people += owed and not missed
+
+
+def _lengthened(care: CarePerson, days: _Days, out: CareOutcomes) -> None:
+    for hold in care.holds:
+        if hold.kind is HoldKind.BREATHER:
+            continue
+        out.clearance_holds_checked += 1
+        schedule = days.schedule.get(_local_day(hold.start, days.tz))
+        if schedule is not None and too_close(_slot(hold), schedule.meetings):
+            out.runs_lengthened_by_holds += 1
 
 
 def _misplaced(care: CarePerson, days: _Days, settings: OrgSettings, out: CareOutcomes) -> None:

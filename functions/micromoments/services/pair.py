@@ -3,7 +3,9 @@
 For the coming ISO week: coffee pairs (one group of three in an odd pool) among the people
 who opted in to coffee chats, and one watercooler drop-in per team. Then each event is
 recorded as a ``planned`` hold on its organiser, and the organisers are sent to the scan
-queue: their scans create the events and keep them right from then on.
+queue: their scans create the events and keep them right from then on. The people the
+round gave no moment they wanted are queued too: their scans give the room their week
+kept for it back to their own social time.
 
 The holds name their attendees by pseudonym; an alias item per member (their own, erased
 with them) lets the organiser's scan find the address when it writes the event.
@@ -42,6 +44,7 @@ from micromoments.domain.pairing import (
     plan_round,
     slot_finder,
     slot_view,
+    unmet,
 )
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.planner import iso_week, week_start
@@ -69,6 +72,7 @@ class PairReport:
     watercoolers: int = 0
     planned: int = 0  # holds recorded by this run
     organisers_queued: int = 0
+    given_back_queued: int = 0  # left without a moment they wanted: room given back
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +85,7 @@ class PairReport:
             "watercoolers": self.watercoolers,
             "planned": self.planned,
             "organisers_queued": self.organisers_queued,
+            "given_back_queued": self.given_back_queued,
         }
 
 
@@ -156,11 +161,23 @@ def pair_week(
         organisers.append(organiser)
     for organiser in dict.fromkeys(organisers):
         wake(store, organiser)  # their calendar has not changed: no quick path
+    # The room their week kept for a moment this round did not give them goes back to
+    # their own social time at their next scan (`planner`): a full one, right away.
+    given_back = [
+        person.email
+        for member, person in by_pseudonym.items()
+        if person.email not in organisers
+        and any(person.preferences.wants(kind) for kind in unmet(pairing_round, member))
+    ]
+    for email in given_back:
+        wake(store, email)
     if queue is not None:
         requests = [ScanRequest(e, ScanReason.PAIRING) for e in dict.fromkeys(organisers)]
+        requests += [ScanRequest(e, ScanReason.PAIRING) for e in given_back]
         for i in range(0, len(requests), BATCH):
             queue.send(requests[i : i + BATCH])
-        report.organisers_queued = len(requests)
+        report.organisers_queued = len(requests) - len(given_back)
+        report.given_back_queued = len(given_back)
     return report
 
 
@@ -201,7 +218,8 @@ def plan_week(
             hours=person.hours(settings.working_hours),
             tz=tz,
             within=within,
-            busy=[(int(s.timestamp()), int(e.timestamp())) for s, e in intervals],
+            # freeBusy cannot tell a meeting from a solo block: all keep the clearance
+            meetings=[(int(s.timestamp()), int(e.timestamp())) for s, e in intervals],
             holds=[*holds[person.email], *extra],
             unavailable_days=[d.date for d in days if not d.available]
             + _quiet_days(person, monday),

@@ -81,7 +81,14 @@ class Connection:
             else 0.0,
             "reported_by_handler": {
                 key: self.handler[key]
-                for key in ("pairs", "trios", "watercoolers", "planned", "organisers_queued")
+                for key in (
+                    "pairs",
+                    "trios",
+                    "watercoolers",
+                    "planned",
+                    "organisers_queued",
+                    "given_back_queued",
+                )
                 if key in self.handler
             },
         }

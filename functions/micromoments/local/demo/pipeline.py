@@ -169,7 +169,9 @@ class Pipeline:
         marks = self._begin()
         event = {"kind": "pair", "scheduled_time": scheduled_time(datetime.now(UTC))}
         answer = dict(self.runtime.invoke(pair.handler, event, function="micromoments-pair"))
-        report.dispatched = int(answer.get("organisers_queued", 0))
+        report.dispatched = int(answer.get("organisers_queued", 0)) + int(
+            answer.get("given_back_queued", 0)
+        )
         self.progress(
             f"run {number}/{len(RUNS)} ({PAIR_RUN}): the weekly pairing of "
             f"{answer.get('iso_week')}: {plural(int(answer.get('pairs', 0)), 'pair')}, "

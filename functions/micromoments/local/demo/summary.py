@@ -123,6 +123,22 @@ def care_rows(care: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:
             f"{targets['misplaced_holds']}",
             care["misplaced_holds"] <= targets["misplaced_holds"],
         ),
+        (
+            "runs lengthened",
+            str(care["runs_lengthened_by_holds"]),
+            f"{care['runs_lengthened_by_holds']} of {care['clearance_holds_checked']} live "
+            "holds other than breathers sit less than 10 minutes from a meeting",
+            f"{targets['runs_lengthened_by_holds']}",
+            care["runs_lengthened_by_holds"] <= targets["runs_lengthened_by_holds"],
+        ),
+        (
+            "social of their own",
+            str(care["personal_social_share"]),
+            f"{care['personal_social_people']} of {care['personal_social_owed']} people who "
+            "want social time have a social hold of their own in every week that had room",
+            f"at least {targets['personal_social_share']}",
+            care["personal_social_share"] >= targets["personal_social_share"],
+        ),
     ]
 
 

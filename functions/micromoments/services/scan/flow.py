@@ -121,7 +121,7 @@ def _scan(
     person, mirror, state = sync(person, settings, store, calendar, now, prefetched)
     events = window_events(person, settings, mirror, now, expand)
     writes: Resend = [] if dry_run else settle_journal(email, store, calendar, report)
-    planned = plan(person, settings, store, mirror, events, now, expand)
+    planned = plan(person, settings, store, mirror, events, now, expand, master_key)
     outcome = planned.outcome
     today = now.astimezone(person.zone(settings)).date()
     report.overloaded_days = sum(

@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import CalendarEvent
-from micromoments.domain.holds import Hold, HoldStatus
+from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
-from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.pairing import unmet
+from micromoments.domain.people import Person, PersonStatus, pseudonym
+from micromoments.domain.planner import iso_week, week_start
 from micromoments.domain.reconcile import Reconciliation, analysis_window, reconcile
 from micromoments.domain.settings import OrgSettings
 from micromoments.domain.shared import reconcile_shared
@@ -55,8 +58,13 @@ def plan(
     events: Sequence[CalendarEvent],
     now: datetime,
     expand: Expander,
+    master_key: bytes | None = None,
 ) -> Plan:
-    """Plan against the holds as stored now (after the journal of a dead scan is settled)."""
+    """Plan against the holds as stored now (after the journal of a dead scan is settled).
+
+    With ``master_key`` (the person's pseudonym in the rounds), the room kept for shared
+    moments a paired week's round did not give the person is given back (`paired_weeks`).
+    """
     email = person.email
     remote = {m.hold_id: m for m in mirror if m.hold_id}
     leaving = person.status is PersonStatus.LEAVING
@@ -82,6 +90,7 @@ def plan(
         remote_holds=remote,
         stored=list(after.values()),
         leaving=leaving,
+        unmet=paired_weeks(person, settings, store, now, master_key),
     )
     outcome = dataclasses.replace(
         personal,
@@ -89,3 +98,26 @@ def plan(
         records=shared.records + personal.records,
     )
     return Plan(outcome=outcome, addresses=addresses)
+
+
+def paired_weeks(
+    person: Person,
+    settings: OrgSettings,
+    store: Store,
+    now: datetime,
+    master_key: bytes | None,
+) -> dict[tuple[int, int], frozenset[HoldKind]]:
+    """For each planning week after this one whose pairing round is made, the shared kinds
+    it gave the person no moment of (`pairing.unmet`). One read a week; none without the
+    key (nothing is given back then)."""
+    if master_key is None:
+        return {}
+    member = pseudonym(pseudonym_key(master_key), person.email)
+    monday = week_start(now.astimezone(person.zone(settings)).date())
+    out: dict[tuple[int, int], frozenset[HoldKind]] = {}
+    for ahead in range(1, settings.planning_weeks):
+        year, week = iso_week(monday + timedelta(weeks=ahead))
+        pairing_round = store.get_round(f"{year}-W{week:02d}")
+        if pairing_round is not None:
+            out[(year, week)] = unmet(pairing_round, member)
+    return out

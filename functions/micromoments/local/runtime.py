@@ -259,12 +259,14 @@ class LocalRuntime:
         if not self._started:
             return
         self._started = False
-        self._restore_handlers()
+        # Servers first: a late push notification still on its way (the Calendar server
+        # delays some) reaches a handler that is still quiet, never the command's stdout.
         try:
             if self._calendar is not None:
                 self._calendar.stop()
             self._moto.stop()
         finally:
+            self._restore_handlers()
             self._calendar = None
             self._extra_env.clear()
             self._restore_environment()

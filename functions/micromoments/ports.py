@@ -17,6 +17,7 @@ from micromoments.domain.access import Session, SignInToken
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestRecord
 from micromoments.domain.digest_request import DigestRequest
+from micromoments.domain.grants import SealedGrant
 from micromoments.domain.holds import Hold
 from micromoments.domain.journal import JournalEntry, WriteOp
 from micromoments.domain.lease import Lease
@@ -65,6 +66,11 @@ class Store(Protocol):
         ...
 
     def list_people(self) -> Iterator[Person]: ...
+
+    # -- people's own Google grants (sealed; docs/google-access.md) -----------------
+    def put_grant(self, grant: SealedGrant) -> None: ...
+    def get_grant(self, email: str) -> SealedGrant | None: ...
+    def delete_grant(self, email: str) -> None: ...
     def scannable_people(self) -> Iterator[str]:
         """Addresses of people whose status is active or leaving (the sparse index)."""
         ...

@@ -181,7 +181,11 @@ def closing_steps(stack_name: str, *, table: str | None, secrets: list[str]) -> 
             "--no-deletion-protection-enabled` then "
             f"`aws dynamodb delete-table --table-name {table}`"
         )
-    names = secrets or [f"{stack_name}/signing-key", f"{stack_name}/google-key"]
+    names = secrets or [
+        f"{stack_name}/signing-key",
+        f"{stack_name}/google-key",
+        f"{stack_name}/google-oauth-client",
+    ]
     lines.append(
         "The secrets are retained too (the signing key keeps old links and pseudonyms "
         "verifiable after a restore): once you are sure, delete each with"

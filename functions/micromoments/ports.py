@@ -249,6 +249,12 @@ class SubjectSuspended(CalendarError):
     account is suspended or gone. The person is marked so and skipped."""
 
 
+class GrantRevoked(SubjectSuspended):
+    """The person's own Google grant (per-person OAuth) answered ``invalid_grant``: they
+    revoked it, or it expired. The person becomes ``needs_reconnect`` until they connect
+    again; nothing is written."""
+
+
 class DelegationMisconfigured(CalendarError):
     """Google answered ``unauthorized_client``: domain-wide delegation is not set up.
     Fails the whole batch loudly and marks nobody."""
@@ -357,6 +363,11 @@ class CalendarGateway(Protocol):
     def stop_channel(self, email: str, channel_id: str, resource_id: str) -> bool:
         """Stop a channel opened for ``email`` (any status: stopping only narrows access);
         False when Google no longer knows it (stopped or expired already)."""
+        ...
+
+    def revoke_grant(self, email: str) -> bool:
+        """Revoke the person's own Google grant (per-person OAuth) at Google and forget it;
+        False when they have none (delegation reaches them, or nothing does)."""
         ...
 
 

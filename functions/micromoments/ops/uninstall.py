@@ -36,7 +36,14 @@ __all__ = [
     "wait_until_gone",
 ]
 
-_STAYING = frozenset({PersonStatus.ACTIVE, PersonStatus.SUSPENDED, PersonStatus.LEAVING})
+_STAYING = frozenset(
+    {
+        PersonStatus.ACTIVE,
+        PersonStatus.SUSPENDED,
+        PersonStatus.LEAVING,
+        PersonStatus.NEEDS_RECONNECT,
+    }
+)
 
 
 class UninstallRefused(DomainError):

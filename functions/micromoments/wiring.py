@@ -73,8 +73,10 @@ def calendar_gateway(
     )
 
 
+@cache
 def oauth_client(settings: Config | None = None) -> OAuthClient | None:
-    """The OAuth client people connect their own calendar with, when one is configured."""
+    """The OAuth client people connect their own calendar with, when one is configured
+    (read once per process; `SecretError` while the secret is still empty)."""
     settings = settings or config()
     if not settings.google_oauth_client_secret:
         return None
@@ -88,6 +90,7 @@ def oauth_client(settings: Config | None = None) -> OAuthClient | None:
     )
 
 
+@cache
 def token_vault(settings: Config | None = None) -> TokenVault | None:
     settings = settings or config()
     if not settings.grant_key_id:

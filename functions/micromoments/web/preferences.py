@@ -115,6 +115,7 @@ def _preferences(
         dont_pair_add=one(submitted, "dont_pair_add") if submitted else "",
         org=shown.org,
         calendar_zone=shown.calendar_zone,
+        google_access=shown.google_access,
         zones=sorted(available_timezones()),
         kinds=KINDS,
         lengths=LENGTHS,

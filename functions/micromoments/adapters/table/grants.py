@@ -6,10 +6,23 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
-from micromoments.adapters.table.layout import PK, SK, Item, TableRecords, person_pk, when
+from micromoments.adapters.table.layout import (
+    PK,
+    SK,
+    TTL_ATTRIBUTE,
+    ConditionFailed,
+    Item,
+    TableRecords,
+    epoch,
+    exists,
+    not_exists,
+    person_pk,
+    when,
+)
 from micromoments.domain.grants import SealedGrant
 
 GRANT_SK = "GRANT"
+CONNECT_SK = "CONNECT"
 
 
 def _b64(data: bytes) -> str:
@@ -46,3 +59,30 @@ class GrantRecords(TableRecords):
 
     def delete_grant(self, email: str) -> None:
         self.table.delete(person_pk(email), GRANT_SK)
+
+    # connect attempts: the OAuth state, bound to the session that started it, used once
+    def create_connect_attempt(self, state_hash: str, session_hash: str, expires: datetime) -> bool:
+        item: Item = {
+            PK: f"CONNECT#{state_hash}",
+            SK: CONNECT_SK,
+            "session": session_hash,
+            "until": when(expires),
+            TTL_ATTRIBUTE: epoch(expires),
+        }
+        try:
+            self.table.put(item, condition=not_exists())
+        except ConditionFailed:
+            return False
+        return True
+
+    def take_connect_attempt(self, state_hash: str) -> tuple[str, datetime] | None:
+        """The session hash and expiry of an attempt, deleting it: a second take (a replayed
+        state) finds nothing."""
+        item = self.table.get(f"CONNECT#{state_hash}", CONNECT_SK)
+        if item is None:
+            return None
+        try:
+            self.table.delete(f"CONNECT#{state_hash}", CONNECT_SK, condition=exists())
+        except ConditionFailed:
+            return None
+        return str(item["session"]), datetime.fromisoformat(str(item["until"]))

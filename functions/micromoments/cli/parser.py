@@ -189,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the Google secret holds: a keyless credential configuration (default) "
         "or a service-account key",
     )
+    demo.add_argument(
+        "--google-access",
+        choices=("delegation", "oauth"),
+        default="delegation",
+        help="oauth: every person connects their own calendar through the site first "
+        "(docs/google-access.md)",
+    )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
 
     serve = _command(

@@ -461,14 +461,30 @@ class LocalRuntime:
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name=self.google_key_secret, SecretString=json.dumps(self._google()))
         ensure_master_key(self.signing_key_secret, client=secrets)
-        if self.google_access == "oauth":  # the OAuth client and the key sealing grants
-            client = self.calendar.oauth_client()
-            self.oauth_client_id = client.client_id
-            secrets.create_secret(
-                Name=self.oauth_client_secret, SecretString=json.dumps(client.info())
-            )
-            key = boto3.client("kms").create_key(Description="micromoments grants (local)")
-            self.grant_key_id = key["KeyMetadata"]["KeyId"]
+        if self.google_access == "oauth":
+            self._provision_oauth()
+
+    def _provision_oauth(self) -> None:
+        """The OAuth client (on the Calendar server, its secret in moto) and the KMS key
+        that seals people's refresh tokens."""
+        import boto3
+
+        client = self.calendar.oauth_client()
+        self.oauth_client_id = client.client_id
+        boto3.client("secretsmanager").create_secret(
+            Name=self.oauth_client_secret, SecretString=json.dumps(client.info())
+        )
+        key = boto3.client("kms").create_key(Description="micromoments grants (local)")
+        self.grant_key_id = key["KeyMetadata"]["KeyId"]
+
+    def enable_oauth(self) -> None:
+        """Per-person OAuth on a running runtime (the browser tests' shared one): the
+        client, the key and the variables that name them; the org setting is the
+        caller's."""
+        if not self.grant_key_id:
+            self._provision_oauth()
+            self.google_access = "oauth"
+        self.use_environment(self._oauth_environment())
 
     def _google(self) -> dict[str, Any]:
         """What the Google secret holds: a credential configuration trusting the handlers'

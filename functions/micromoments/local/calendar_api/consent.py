@@ -126,6 +126,7 @@ class Consent:
         self._grants: dict[str, _Grant] = {}
         self._signer = oauth.generate_key()
         self.revocations: list[Revocation] = []
+        self.refreshes: dict[str, int] = {}  # refresh-token grants answered, by subject
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -278,6 +279,8 @@ class Consent:
             grant = self._grants.get(form.get("refresh_token", ""))
         if grant is None or grant.client_id != client.client_id or not self._known(grant.subject):
             raise oauth.GrantError("invalid_grant", "Token has been expired or revoked.")
+        with self._lock:
+            self.refreshes[grant.subject] = self.refreshes.get(grant.subject, 0) + 1
         return self._access(grant, with_identity=False)
 
     def _access(self, grant: _Grant, *, with_identity: bool) -> dict[str, Any]:

@@ -31,7 +31,7 @@ CALLBACK = "https://mm.example.com/connect/callback"
 
 @pytest.fixture
 def google(site: Site) -> Iterator[CalendarServer]:
-    with mock_aws(), CalendarServer() as server:
+    with mock_aws(), CalendarServer(require_auth=True) as server:
         server.add_calendar(ANA)
         server.add_calendar(BEN)
         kms = boto3.client("kms", region_name="eu-west-1")

@@ -127,6 +127,7 @@ class Consent:
         self._signer = oauth.generate_key()
         self.revocations: list[Revocation] = []
         self.refreshes: dict[str, int] = {}  # refresh-token grants answered, by subject
+        self.issued: list[str] = []  # every refresh and access token given (privacy scans)
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -269,6 +270,7 @@ class Consent:
             code.refresh_token = refresh_token
             grant = _Grant(client.client_id, code.subject, code.scopes)
             self._grants[refresh_token] = grant
+            self.issued.append(refresh_token)
         answer = self._access(grant, with_identity=True)
         return {**answer, "refresh_token": refresh_token}
 
@@ -287,6 +289,7 @@ class Consent:
         token = self._issue(grant.subject, grant.scopes - IDENTITY_SCOPES)
         with self._lock:
             grant.access_tokens.add(token)
+            self.issued.append(token)
         answer: dict[str, Any] = {
             "access_token": token,
             "expires_in": oauth.TOKEN_LIFETIME_S,

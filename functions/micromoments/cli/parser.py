@@ -218,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--people", type=_positive, default=12, metavar="N", help="people in the org (12)"
     )
     serve.add_argument(
+        "--google-access",
+        choices=("delegation", "oauth"),
+        default="delegation",
+        help="oauth: the people are imported, and each connects their own calendar on the site",
+    )
+    serve.add_argument(
         "--outbox",
         type=Path,
         default=Path("demo-out") / "outbox",

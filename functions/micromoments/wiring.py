@@ -102,12 +102,21 @@ def token_vault(settings: Config | None = None) -> TokenVault | None:
 
 def personal_grants(settings: Config, records: Store) -> PersonalGrants | None:
     """People's own grants (google_access oauth or both), when the OAuth client and the
-    KMS key are configured; the org's google_access is read again for every new person."""
-    client, vault = oauth_client(settings), token_vault(settings)
-    if client is None or vault is None:
+    KMS key are named; the org's google_access is read again for every new person, the
+    client's secret only once someone has a grant (a delegation deployment's is empty)."""
+    vault = token_vault(settings)
+    if vault is None or not settings.google_oauth_client_secret:
         return None
     from micromoments.adapters.personal_grants import PersonalGrants
     from micromoments.services.org import org_settings
+
+    def client() -> OAuthClient:  # read when a grant is first met (cached once read)
+        from micromoments.config import ConfigError
+
+        found = oauth_client(settings)
+        if found is None:  # pragma: no cover - the secret is named: reading it raises
+            raise ConfigError("MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET is not set")
+        return found
 
     return PersonalGrants(records, vault, client, lambda: org_settings(records).google_access)
 

@@ -105,7 +105,7 @@ class World:
         assert grant.email == email
         self.store.put_grant(self.vault.seal(email, grant.refresh_token, grant.scopes, NOW))
 
-    def scan(self, gateway: GoogleCalendarGateway, when: datetime = NOW) -> Any:
+    def scan(self, gateway: Any, when: datetime = NOW) -> Any:
         return scan_person(ANA, store=self.store, calendar=gateway, now=when, owner="w")
 
 
@@ -200,3 +200,28 @@ def test_a_sealed_grant_that_will_not_open_fails_the_scan_without_the_token(
     world.store.put_grant(replace(sealed, ciphertext=sealed.ciphertext[:-1] + b"x"))
     with pytest.raises(CalendarError, match="does not open"):
         world.scan(world.gateway())
+
+
+def test_a_delegation_deployment_never_reads_its_empty_oauth_client_secret(world: World) -> None:
+    """The stack names the OAuth client's secret (created empty) and the grant key for the
+    scan function everywhere: with google_access delegation nobody has a grant, so the
+    secret is never read and scans run on delegation."""
+    import json
+
+    from micromoments.wiring import calendar_gateway
+
+    secrets = boto3.client("secretsmanager", region_name="eu-west-1")
+    secrets.create_secret(Name="mm/google-oauth-client")  # no value, as the stack leaves it
+    secrets.create_secret(Name="mm/google-key",
+                          SecretString=json.dumps(world.server.service_account_key()))  # fmt: skip
+    settings = world.store.get_settings()
+    assert settings is not None
+    world.store.put_settings(settings.updated({"google_access": "delegation"}))
+    config = Config(
+        calendar_api_url=world.server.base_url, google_token_uri=world.server.token_uri,
+        google_key_secret="mm/google-key", google_oauth_client_secret="mm/google-oauth-client",
+        grant_key_id=world.vault.key_id,
+    )  # fmt: skip
+    gateway = calendar_gateway(config, table=world.store)
+    assert world.scan(gateway).outcome == "scanned"
+    assert ana_writes(world.server) > 0

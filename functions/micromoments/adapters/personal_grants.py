@@ -21,20 +21,22 @@ from micromoments.ports import CalendarError, Store
 
 class PersonalGrants:
     """What the gateway asks about a person's own grant. ``mode`` reads the org's
-    ``google_access`` (delegation is the fallback unless it is ``oauth``)."""
+    ``google_access`` (delegation is the fallback unless it is ``oauth``). ``client`` is
+    the OAuth client, or what reads it: read only once a grant is met, so a deployment where
+    nobody connects never reads the (empty) secret."""
 
     def __init__(
         self,
         store: Store,
         vault: TokenVault,
-        client: OAuthClient,
+        client: OAuthClient | Callable[[], OAuthClient],
         mode: Callable[[], GoogleAccessMode],
         *,
         post: Post = http_post,
     ) -> None:
         self._store = store
         self._vault = vault
-        self._client = client
+        self._client_of = client if callable(client) else (lambda: client)
         self._mode = mode
         self._post = post
 
@@ -53,7 +55,7 @@ class PersonalGrants:
             token = self._vault.open(sealed)
         except VaultError as exc:
             raise CalendarError(str(exc)) from None
-        return user_credentials(self._client, token, sealed.scopes)
+        return user_credentials(self._client_of(), token, sealed.scopes)
 
     def revoke(self, email: str) -> bool:
         """Revoke the grant at Google, then delete it; False when there is none. A grant
@@ -65,7 +67,7 @@ class PersonalGrants:
             token = self._vault.open(sealed)
         except VaultError:
             token = None
-        if token is not None and not revoke(self._client, token, post=self._post):
+        if token is not None and not revoke(self._client_of(), token, post=self._post):
             raise CalendarError(f"{email}: Google's revocation endpoint refused; retried later")
         self._store.delete_grant(email)
         return True

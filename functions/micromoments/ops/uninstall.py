@@ -201,4 +201,9 @@ def closing_steps(stack_name: str, *, table: str | None, secrets: list[str]) -> 
         f"  aws secretsmanager delete-secret --secret-id {name} --recovery-window-in-days 7"
         for name in names
     ]
+    lines.append(
+        "The KMS key that sealed people's refresh tokens (the GrantKeyId output) is retained "
+        "too: once the table is gone, `aws kms schedule-key-deletion --key-id <GrantKeyId> "
+        "--pending-window-in-days 7`"
+    )
     return lines

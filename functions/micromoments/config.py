@@ -21,6 +21,8 @@ from micromoments.domain.errors import DomainError
 
 DEFAULT_CALENDAR_API_URL = "https://www.googleapis.com/calendar/v3/"
 DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+DEFAULT_GOOGLE_AUTHORIZE_URI = "https://accounts.google.com/o/oauth2/v2/auth"
+DEFAULT_GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
 NOTIFY_ROUTE = "/calendar/notify"  # the HTTP API route of the notify function
 
 _ENV = {
@@ -29,6 +31,10 @@ _ENV = {
     "google_token_uri": "MICROMOMENTS_GOOGLE_TOKEN_URI",
     "calendar_api_token": "MICROMOMENTS_CALENDAR_API_TOKEN",
     "google_key_secret": "MICROMOMENTS_GOOGLE_KEY_SECRET",
+    "google_oauth_client_secret": "MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET",
+    "grant_key_id": "MICROMOMENTS_GRANT_KEY_ID",
+    "google_authorize_uri": "MICROMOMENTS_GOOGLE_AUTHORIZE_URI",
+    "google_revoke_uri": "MICROMOMENTS_GOOGLE_REVOKE_URI",
     "signing_key_secret": "MICROMOMENTS_SIGNING_KEY_SECRET",
     "public_base_url": "MICROMOMENTS_PUBLIC_BASE_URL",
     "scan_queue_url": "MICROMOMENTS_SCAN_QUEUE_URL",
@@ -52,6 +58,12 @@ class Config(BaseModel):
     google_token_uri: str = DEFAULT_GOOGLE_TOKEN_URI
     calendar_api_token: str | None = None
     google_key_secret: str | None = None
+    # per-person OAuth (docs/google-access.md): the OAuth client's secret, the KMS key that
+    # seals refresh tokens, and Google's authorization and revocation endpoints
+    google_oauth_client_secret: str | None = None
+    grant_key_id: str | None = None
+    google_authorize_uri: str = DEFAULT_GOOGLE_AUTHORIZE_URI
+    google_revoke_uri: str = DEFAULT_GOOGLE_REVOKE_URI
     signing_key_secret: str | None = None
     public_base_url: str | None = None
     scan_queue_url: str | None = None

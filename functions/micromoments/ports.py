@@ -17,6 +17,7 @@ from micromoments.domain.access import Session, SignInToken
 from micromoments.domain.day_load import DayLoad
 from micromoments.domain.digest import DigestRecord
 from micromoments.domain.digest_request import DigestRequest
+from micromoments.domain.grants import SealedGrant
 from micromoments.domain.holds import Hold
 from micromoments.domain.journal import JournalEntry, WriteOp
 from micromoments.domain.lease import Lease
@@ -65,6 +66,19 @@ class Store(Protocol):
         ...
 
     def list_people(self) -> Iterator[Person]: ...
+
+    # -- people's own Google grants (sealed; docs/google-access.md) -----------------
+    def put_grant(self, grant: SealedGrant) -> None: ...
+    def get_grant(self, email: str) -> SealedGrant | None: ...
+    def delete_grant(self, email: str) -> None: ...
+    def create_connect_attempt(self, state_hash: str, session_hash: str, expires: datetime) -> bool:
+        """The OAuth ``state`` of a connect, bound to the session that started it."""
+        ...
+
+    def take_connect_attempt(self, state_hash: str) -> tuple[str, datetime] | None:
+        """Session hash and expiry of a connect attempt, deleted as it is read (once)."""
+        ...
+
     def scannable_people(self) -> Iterator[str]:
         """Addresses of people whose status is active or leaving (the sparse index)."""
         ...
@@ -243,6 +257,12 @@ class SubjectSuspended(CalendarError):
     account is suspended or gone. The person is marked so and skipped."""
 
 
+class GrantRevoked(SubjectSuspended):
+    """The person's own Google grant (per-person OAuth) answered ``invalid_grant``: they
+    revoked it, or it expired. The person becomes ``needs_reconnect`` until they connect
+    again; nothing is written."""
+
+
 class DelegationMisconfigured(CalendarError):
     """Google answered ``unauthorized_client``: domain-wide delegation is not set up.
     Fails the whole batch loudly and marks nobody."""
@@ -351,6 +371,11 @@ class CalendarGateway(Protocol):
     def stop_channel(self, email: str, channel_id: str, resource_id: str) -> bool:
         """Stop a channel opened for ``email`` (any status: stopping only narrows access);
         False when Google no longer knows it (stopped or expired already)."""
+        ...
+
+    def revoke_grant(self, email: str) -> bool:
+        """Revoke the person's own Google grant (per-person OAuth) at Google and forget it;
+        False when they have none (delegation reaches them, or nothing does)."""
         ...
 
 

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 from micromoments.config import Config, config
 
 if TYPE_CHECKING:
+    from micromoments.adapters.google_oauth import OAuthClient
+    from micromoments.adapters.personal_grants import PersonalGrants
     from micromoments.adapters.table import TableStore
+    from micromoments.adapters.token_vault import TokenVault
     from micromoments.domain.people import PersonStatus
     from micromoments.ports import CalendarGateway, DigestQueue, Mailer, ScanQueue, Store
 
@@ -65,8 +68,57 @@ def calendar_gateway(
         read_status_of=read_status_of,
         ours=ours,
         key_info=key_info,
+        grants=personal_grants(settings, records),
         batching=batching,
     )
+
+
+@cache
+def oauth_client(settings: Config | None = None) -> OAuthClient | None:
+    """The OAuth client people connect their own calendar with, when one is configured
+    (read once per process; `SecretError` while the secret is still empty)."""
+    settings = settings or config()
+    if not settings.google_oauth_client_secret:
+        return None
+    from micromoments.adapters.google_oauth import read_oauth_client
+
+    return read_oauth_client(
+        settings.google_oauth_client_secret,
+        token_uri=settings.google_token_uri,
+        authorize_uri=settings.google_authorize_uri,
+        revoke_uri=settings.google_revoke_uri,
+    )
+
+
+@cache
+def token_vault(settings: Config | None = None) -> TokenVault | None:
+    settings = settings or config()
+    if not settings.grant_key_id:
+        return None
+    from micromoments.adapters.token_vault import TokenVault
+
+    return TokenVault(settings.grant_key_id)
+
+
+def personal_grants(settings: Config, records: Store) -> PersonalGrants | None:
+    """People's own grants (google_access oauth or both), when the OAuth client and the
+    KMS key are named; the org's google_access is read again for every new person, the
+    client's secret only once someone has a grant (a delegation deployment's is empty)."""
+    vault = token_vault(settings)
+    if vault is None or not settings.google_oauth_client_secret:
+        return None
+    from micromoments.adapters.personal_grants import PersonalGrants
+    from micromoments.services.org import org_settings
+
+    def client() -> OAuthClient:  # read when a grant is first met (cached once read)
+        from micromoments.config import ConfigError
+
+        found = oauth_client(settings)
+        if found is None:  # pragma: no cover - the secret is named: reading it raises
+            raise ConfigError("MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET is not set")
+        return found
+
+    return PersonalGrants(records, vault, client, lambda: org_settings(records).google_access)
 
 
 @cache

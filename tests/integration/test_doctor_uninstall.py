@@ -675,3 +675,32 @@ def test_wait_until_gone_polls_until_the_scans_are_done() -> None:
     paused.create_settings(OrgSettings(paused=True))
     with pytest.raises(uninstall.UninstallRefused, match="paused"):
         uninstall.ready_to_leave(paused)
+
+
+def test_doctor_checks_the_oauth_client_when_people_connect_their_own_calendar(
+    deployment: Deployment,
+) -> None:
+    settings = deployment.store.get_settings()
+    assert settings is not None
+    deployment.store.put_settings(settings.updated({"google_access": "both"}))
+    try:
+        code, checks = doctor_json(deployment)
+        assert code == 1
+        assert checks["oauth client"].startswith("fail MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET")
+        secret = f"{deployment.prefix}/google-oauth-client"
+        secrets = client("secretsmanager", deployment.moto_url)
+        secrets.create_secret(Name=secret, SecretString=json.dumps({"client_id": "c-1"}))
+        env = {**deployment.env, "MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET": secret,
+               "MICROMOMENTS_GRANT_KEY_ID": "key-1"}  # fmt: skip
+        code, checks = doctor_json(deployment, env)
+        assert code == 1 and "holds no client_id and client_secret" in checks["oauth client"]
+        registered = deployment.server.oauth_client("https://mm.example.com/connect/callback")
+        secrets.put_secret_value(SecretId=secret, SecretString=json.dumps(registered.info()))
+        code, checks = doctor_json(deployment, env)
+        assert code == 0, checks
+        assert checks["oauth client"] == (
+            f"ok client {registered.client_id}, grants sealed with KMS key key-1"
+        )
+        assert registered.client_secret not in json.dumps(checks)
+    finally:
+        deployment.store.put_settings(settings)

@@ -377,8 +377,8 @@ def test_every_invocation_goes_through_the_live_alias(template: dict[str, Any]) 
 def test_the_table_and_the_secrets_outlive_the_stack(template: dict[str, Any]) -> None:
     resources = template["Resources"]
     assert resources["Table"]["Properties"]["DeletionProtectionEnabled"] is True
-    kept = ["Table", *of_type(template, "AWS::SecretsManager::Secret")]
-    assert len(kept) == 3
+    kept = ["Table", "GrantKey", *of_type(template, "AWS::SecretsManager::Secret")]
+    assert len(kept) == 5
     for name in kept:
         assert resources[name]["DeletionPolicy"] == "Retain", name
         assert resources[name]["UpdateReplacePolicy"] == "Retain", name

@@ -22,11 +22,11 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 # radius"): the Google key only where Google is called.
 SECRETS_READ = {
     "DispatchFunction": set(),
-    "ScanFunction": {"GoogleKeySecret", "SigningKeySecret"},
-    "PairFunction": {"GoogleKeySecret", "SigningKeySecret"},
+    "ScanFunction": {"GoogleKeySecret", "SigningKeySecret", "OAuthClientSecret"},
+    "PairFunction": {"GoogleKeySecret", "SigningKeySecret", "OAuthClientSecret"},
     "DigestDispatchFunction": set(),
     "DigestSendFunction": {"SigningKeySecret"},
-    "WebFunction": {"SigningKeySecret"},
+    "WebFunction": {"SigningKeySecret", "OAuthClientSecret"},
     "NotifyFunction": set(),
 }
 SCHEDULED = {"DispatchFunction", "PairFunction", "DigestDispatchFunction"}
@@ -103,10 +103,40 @@ def test_every_role_calling_google_is_an_output_for_the_keyless_setup(
     assert callers <= output_roles
 
 
+# What each role may do with the key sealing people's refresh tokens (docs/google-access.md,
+# "Per-person OAuth"): the site seals, only scan and pair open.
+GRANT_KEY_ACTIONS = {
+    "ScanFunction": {"kms:Decrypt"},
+    "PairFunction": {"kms:Decrypt"},
+    "WebFunction": {"kms:GenerateDataKey"},
+}
+
+
+def test_only_scan_and_pair_can_open_a_refresh_token(resources: dict[str, Any]) -> None:
+    functions = of_type(resources, "AWS::Serverless::Function")
+    for name, function in functions.items():
+        allowed: set[str] = set()
+        for statement in statements(resources[role_of(function)]):
+            actions = {a for a in as_list(statement["Action"]) if a.startswith("kms:")}
+            if not actions:
+                continue
+            assert statement["Resource"] == {"Fn::GetAtt": ["GrantKey", "Arn"]}, name
+            condition = statement["Condition"]["StringEquals"]
+            assert condition == {"kms:EncryptionContext:purpose": "google-refresh-token"}
+            allowed |= actions
+        assert allowed == GRANT_KEY_ACTIONS.get(name, set()), name
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        if name not in {role_of(f) for f in functions.values()}:
+            assert not [a for s in statements(role) for a in as_list(s["Action"])
+                        if a.startswith("kms:")], name  # fmt: skip
+    assert resources["GrantKey"]["Properties"]["EnableKeyRotation"] is True
+
+
 def test_the_stack_never_holds_the_google_key(resources: dict[str, Any]) -> None:
-    properties = resources["GoogleKeySecret"]["Properties"]
-    assert "SecretString" not in properties
-    assert "GenerateSecretString" not in properties
+    for secret in ("GoogleKeySecret", "OAuthClientSecret"):
+        properties = resources[secret]["Properties"]
+        assert "SecretString" not in properties
+        assert "GenerateSecretString" not in properties
 
 
 def test_no_wildcard_but_x_ray(resources: dict[str, Any]) -> None:

@@ -497,7 +497,14 @@ def test_scan_outcomes_are_an_enum_whose_json_is_the_old_strings() -> None:
 
     from micromoments.services.scan import ScanOutcome, ScanReport
 
-    assert [o.value for o in ScanOutcome] == ["scanned", "skipped", "busy", "suspended", "dry-run"]
+    assert [o.value for o in ScanOutcome] == [
+        "scanned",
+        "skipped",
+        "busy",
+        "suspended",
+        "dry-run",
+        "needs_reconnect",
+    ]
     report = ScanReport(person="ana@example.com", outcome=ScanOutcome.DRY_RUN)
     assert type(report.to_json()["outcome"]) is str
     assert json.loads(json.dumps(report.to_json()))["outcome"] == "dry-run"

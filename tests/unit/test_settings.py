@@ -10,6 +10,7 @@ DESIGN_KEYS = {
     "back_to_back_minutes_max", "back_to_back_meetings_max", "after_hours_minutes_max",
     "holds_per_week", "social_per_week", "coffee_per_week", "watercooler_per_week",
     "flex_free_minutes", "coffee_pool", "digest_send", "planning_weeks", "paused",
+    "google_access",
 }  # fmt: skip
 
 
@@ -25,6 +26,7 @@ def test_org_settings_have_exactly_the_design_keys_and_defaults() -> None:
     assert str(settings.working_hours) == "Mon-Fri 09:00-17:00"
     assert settings.digest_send == "Fri 15:00"
     assert settings.paused is False
+    assert settings.google_access == "delegation"
 
 
 def test_updated_parses_text_values_like_org_set() -> None:
@@ -94,7 +96,13 @@ def test_person_status_and_defaults() -> None:
     person = Person(email="Alex@Example.com", preferences=Preferences(timezone="Asia/Kolkata"))
     assert person.email == "alex@example.com"
     assert person.status is PersonStatus.ACTIVE
-    assert {s.value for s in PersonStatus} == {"active", "leaving", "opted_out", "suspended"}
+    assert {s.value for s in PersonStatus} == {
+        "active",
+        "leaving",
+        "opted_out",
+        "suspended",
+        "needs_reconnect",
+    }
     assert person.zone_name("UTC") == "Asia/Kolkata"
     with pytest.raises(ValueError, match="not an email address"):
         Person(email="not-an-address")

@@ -345,3 +345,24 @@ def test_every_handler_keeps_responses_and_errors_out_of_traces() -> None:
                 assert "capture_response=False" in line and "capture_error=False" in line, (
                     f"{module.name}: {line.strip()}"
                 )
+
+
+def test_a_revoked_grant_and_its_reconnect_email_leave_no_address_in_traces(
+    world: World,
+) -> None:
+    from micromoments.domain.scan_request import ScanReason, ScanRequest
+    from micromoments.handlers import scan
+
+    asked: list[str] = []
+    for email in PEOPLE[1:]:
+        world.calendar.revoked_grants.add(email)
+    event = {
+        "Records": [
+            sqs_record(ScanRequest(email, ScanReason.HOURLY).to_body()) for email in PEOPLE[1:]
+        ]
+    }
+    deps = scan.ScanDeps(world.store, world.calendar, KEY, reconnect=asked.append)
+    scan.handler(event, Context(), deps=deps)  # type: ignore[arg-type]
+    assert sorted(asked) == sorted(PEOPLE[1:])  # each became needs_reconnect, once
+
+    assert_nothing_secret(world)

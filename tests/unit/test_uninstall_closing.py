@@ -28,3 +28,9 @@ def test_without_configured_secrets_the_stacks_names_are_given() -> None:
     text = "\n".join(closing_steps("mm-staging", table=None, secrets=[]))
     assert "--secret-id mm-staging/signing-key" in text
     assert "--secret-id mm-staging/google-key" in text
+
+
+def test_the_grant_key_is_named_as_retained_too() -> None:
+    text = "\n".join(closing_steps("mm-staging", table=None, secrets=[]))
+    assert "--secret-id mm-staging/google-oauth-client" in text
+    assert "aws kms schedule-key-deletion --key-id <GrantKeyId>" in text

@@ -23,6 +23,7 @@ from micromoments.ports import (
     CalendarCounters,
     CalendarError,
     CalendarWrite,
+    GrantRevoked,
     SubjectSuspended,
     SyncResult,
     WatchChannel,
@@ -55,6 +56,8 @@ class MemoryCalendar:
         self._etags = itertools.count(1)
         self._expired_tokens: set[str] = set()
         self.suspended: set[str] = set()
+        self.revoked_grants: set[str] = set()  # people whose own grant answers invalid_grant
+        self.grants_revoked_by_us: list[str] = []
         self.write_log: list[tuple[str, str, str]] = []  # (op, email, event id)
 
     # -- test set-up and the person's own actions ------------------------------------
@@ -176,6 +179,10 @@ class MemoryCalendar:
         del self.channels[channel_id]
         return found.channel.expiration > self.now()
 
+    def revoke_grant(self, email: str) -> bool:
+        self.grants_revoked_by_us.append(email)
+        return True
+
     def live_channels(self, email: str | None = None) -> list[str]:
         """Ids of the unexpired channels (on one person's calendar)."""
         now = self.now()
@@ -213,6 +220,8 @@ class MemoryCalendar:
         return WriteResult(hold.id, write.op, "ok", etag=stored.etag if stored else None)
 
     def _check(self, email: str) -> None:
+        if email in self.revoked_grants:
+            raise GrantRevoked(f"{email}: invalid_grant")
         if email in self.suspended:
             raise SubjectSuspended(f"{email}: invalid_grant")
 

@@ -56,3 +56,24 @@ def ensure_master_key(secret_id: str, *, client: SecretsManagerClient | None = N
     except BotoCoreError as exc:
         raise SecretError(f"cannot create secret {secret_id!r}: {exc}") from None
     return True
+
+
+def read_secret_json(
+    secret_id: str, client: SecretsManagerClient | None = None
+) -> dict[str, object]:
+    """A secret holding one JSON object (the OAuth client, docs/deploy.md)."""
+    import json
+
+    try:
+        value = _client(client).get_secret_value(SecretId=secret_id)["SecretString"]
+        data = json.loads(value)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Error")
+        raise SecretError(f"cannot read secret {secret_id!r}: {code}") from None
+    except (BotoCoreError, KeyError) as exc:
+        raise SecretError(f"cannot read secret {secret_id!r}: {exc}") from None
+    except ValueError:
+        raise SecretError(f"secret {secret_id!r} is not a JSON object") from None
+    if not isinstance(data, dict):
+        raise SecretError(f"secret {secret_id!r} is not a JSON object")
+    return data

@@ -90,7 +90,8 @@ def _main(argv: Sequence[str] | None, out: TextIO) -> int:
         if args.command == "serve":
             from micromoments.local.serve import serve
 
-            return serve(port=args.port, people=args.people, outbox=args.outbox, out=out)
+            return serve(port=args.port, people=args.people, outbox=args.outbox, out=out,
+                         google_access=args.google_access)  # fmt: skip
         if args.command in (
             "init",
             "org",

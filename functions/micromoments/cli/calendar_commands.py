@@ -95,6 +95,7 @@ def demo_command(args: argparse.Namespace, out: TextIO) -> int:
             moto_port=args.moto_port,
             calendar_port=args.calendar_port,
             google_credentials=args.google_credentials,
+            google_access=args.google_access,
         )
         if args.json:
             print(json.dumps(summary), file=out)

@@ -189,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="what the Google secret holds: a keyless credential configuration (default) "
         "or a service-account key",
     )
+    demo.add_argument(
+        "--google-access",
+        choices=("delegation", "oauth"),
+        default="delegation",
+        help="oauth: every person connects their own calendar through the site first "
+        "(docs/google-access.md)",
+    )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
 
     serve = _command(
@@ -209,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--people", type=_positive, default=12, metavar="N", help="people in the org (12)"
+    )
+    serve.add_argument(
+        "--google-access",
+        choices=("delegation", "oauth"),
+        default="delegation",
+        help="oauth: the people are imported, and each connects their own calendar on the site",
     )
     serve.add_argument(
         "--outbox",

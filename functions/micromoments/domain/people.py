@@ -35,6 +35,8 @@ class PersonStatus(StrEnum):
     LEAVING = "leaving"
     OPTED_OUT = "opted_out"
     SUSPENDED = "suspended"
+    # the person's own Google grant was revoked or expired: no scans until they reconnect
+    NEEDS_RECONNECT = "needs_reconnect"
 
 
 class PartOfDay(StrEnum):

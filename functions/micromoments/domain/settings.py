@@ -24,6 +24,7 @@ from pydantic import (
 from micromoments.domain.addresses import canonical_domain
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError, InvalidSetting
+from micromoments.domain.grants import GoogleAccessMode
 from micromoments.domain.working_hours import DAY_NAMES, DEFAULT_WORKING_HOURS, WorkingHours
 
 
@@ -77,6 +78,9 @@ class OrgSettings(BaseModel):
     digest_send: str = "Fri 15:00"
     planning_weeks: int = Field(2, ge=1, le=8)
     paused: bool = False
+    # how the functions reach calendars: delegation, each person's own grant, or both
+    # (docs/google-access.md)
+    google_access: GoogleAccessMode = GoogleAccessMode.DELEGATION
 
     @field_validator("allowed_domains")
     @classmethod

@@ -17,11 +17,8 @@ from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import CalendarGateway, DelegationMisconfigured, Store
 from micromoments.queue_batch import process_batch
-from micromoments.services.scan import ScanOutcome, ScanReport, scan_people
-
-
-class ScanFailed(Exception):
-    """This person's scan failed: the message goes back to the queue."""
+from micromoments.services.reconnect import reconnect_asker
+from micromoments.services.scan import ScanFailed, ScanOutcome, ScanReport, scan_people
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +27,13 @@ class ScanDeps:
     calendar: CalendarGateway
     master_key: bytes | None = None  # keys log hashes and erasures when configured
     push_address: str | None = None  # the notify route: each scan keeps a channel open
+    reconnect: Callable[[str], None] | None = None  # the email for a needs_reconnect person
 
     @classmethod
     def real(cls) -> ScanDeps:
         function_settings(ScanSettings)
         return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.master_key(),
-                   config().notify_address)  # fmt: skip
+                   config().notify_address, reconnect_asker())  # fmt: skip
 
 
 def scan_batch(event: dict[str, Any], context: Any, deps: ScanDeps) -> dict[str, Any]:
@@ -52,15 +50,15 @@ def scan_batch(event: dict[str, Any], context: Any, deps: ScanDeps) -> dict[str,
         if wrong:  # fail the batch, mark nobody
             logger.error("domain-wide delegation is misconfigured", error=type(wrong[0]).__name__)
             raise wrong[0]
-        return lambda request: _settle(outcomes[request.person], request.person, deps.master_key)
+        return lambda request: _settle(outcomes[request.person], request.person, deps)
 
     return process_batch(event, context, ScanRequest.from_body, (MalformedMessage,), work)
 
 
-def _settle(outcome: ScanReport | BaseException, email: str, master_key: bytes | None) -> None:
+def _settle(outcome: ScanReport | BaseException, email: str, deps: ScanDeps) -> None:
     if isinstance(outcome, BaseException):
         # its text may name the person: its type only, and a keyed hash (none without the key)
-        who = {"person_hash": person_ref(master_key, email)} if master_key else {}
+        who = {"person_hash": person_ref(deps.master_key, email)} if deps.master_key else {}
         logger.error("scan failed", extra={**who, "error": type(outcome).__name__})
         count("ScanErrors")
         raise ScanFailed(type(outcome).__name__)
@@ -68,6 +66,8 @@ def _settle(outcome: ScanReport | BaseException, email: str, master_key: bytes |
         count("PeopleScanned")
         for kind, held in ((k, n) for k, n in outcome.holds.items() if n):
             count(f"Holds{kind.title()}", held)
+    if outcome.outcome is ScanOutcome.NEEDS_RECONNECT and deps.reconnect is not None:
+        deps.reconnect(email)
     if outcome.failed_writes:
         raise ScanFailed(f"{outcome.failed_writes} calendar writes still pending")
 

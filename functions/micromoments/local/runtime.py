@@ -53,6 +53,7 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 FAKE_CREDENTIAL = "local-testing"
 GOOGLE_CREDENTIALS = ("keyless", "key")  # what the Google secret holds (docs/google-access.md)
+GOOGLE_ACCESS = ("delegation", "oauth")  # oauth: people connect their own calendar
 MAX_RECEIVE_COUNT = 5  # the scan queue's redrive policy, as in template.yaml
 
 # Standard AWS variables that would send boto3 elsewhere than moto, or to a profile.
@@ -196,10 +197,14 @@ class LocalRuntime:
         domain: str = "example.com",
         quiet: bool = True,
         google_credentials: str = "keyless",
+        google_access: str = "delegation",
     ) -> None:
         if google_credentials not in GOOGLE_CREDENTIALS:
             raise ValueError(f"google_credentials must be one of {GOOGLE_CREDENTIALS}")
+        if google_access not in GOOGLE_ACCESS:
+            raise ValueError(f"google_access must be one of {GOOGLE_ACCESS}")
         self.google_credentials = google_credentials
+        self.google_access = google_access
         suffix = uuid.uuid4().hex[:8]
         self.domain = domain
         self.quiet = quiet
@@ -209,6 +214,9 @@ class LocalRuntime:
         self.digest_queue_name = f"micromoments-digest-{suffix}"
         self.google_key_secret = f"micromoments/local-{suffix}/google-service-account"
         self.signing_key_secret = f"micromoments/local-{suffix}/signing-key"
+        self.oauth_client_secret = f"micromoments/local-{suffix}/google-oauth-client"
+        self.grant_key_id = ""  # the KMS key sealing refresh tokens (google_access oauth)
+        self.oauth_client_id = ""
         self.schedule_name = f"micromoments-dispatch-{suffix}"
         self.sender = f"micromoments@{domain}"
         self.scan_queue_url = ""
@@ -322,8 +330,25 @@ class LocalRuntime:
             "MICROMOMENTS_SIGNING_KEY_SECRET": self.signing_key_secret,
             "MICROMOMENTS_SCAN_QUEUE_URL": self.scan_queue_url,
             "MICROMOMENTS_DIGEST_QUEUE_URL": self.digest_queue_url,
+            **self._oauth_environment(),
             **self._extra_env,
         }
+
+    def _oauth_environment(self) -> dict[str, str]:
+        """Per-person OAuth on the Calendar server's endpoints (google_access oauth)."""
+        if not self.grant_key_id:
+            return {}
+        calendar = self.calendar
+        return {
+            "MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET": self.oauth_client_secret,
+            "MICROMOMENTS_GRANT_KEY_ID": self.grant_key_id,
+            "MICROMOMENTS_GOOGLE_AUTHORIZE_URI": calendar.authorize_uri,
+            "MICROMOMENTS_GOOGLE_REVOKE_URI": calendar.revoke_uri,
+        }
+
+    def allow_redirect(self, uri: str) -> None:
+        """Let the OAuth client redirect back to ``uri`` (the site's callback)."""
+        self.calendar.consent.add_redirect_uri(self.oauth_client_id, uri)
 
     def use_environment(self, values: Mapping[str, str]) -> None:
         """Set more variables for these stand-ins (the site's address, the outbox): part
@@ -438,6 +463,30 @@ class LocalRuntime:
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name=self.google_key_secret, SecretString=json.dumps(self._google()))
         ensure_master_key(self.signing_key_secret, client=secrets)
+        if self.google_access == "oauth":
+            self._provision_oauth()
+
+    def _provision_oauth(self) -> None:
+        """The OAuth client (on the Calendar server, its secret in moto) and the KMS key
+        that seals people's refresh tokens."""
+        import boto3
+
+        client = self.calendar.oauth_client()
+        self.oauth_client_id = client.client_id
+        boto3.client("secretsmanager").create_secret(
+            Name=self.oauth_client_secret, SecretString=json.dumps(client.info())
+        )
+        key = boto3.client("kms").create_key(Description="micromoments grants (local)")
+        self.grant_key_id = key["KeyMetadata"]["KeyId"]
+
+    def enable_oauth(self) -> None:
+        """Per-person OAuth on a running runtime (the browser tests' shared one): the
+        client, the key and the variables that name them; the org setting is the
+        caller's."""
+        if not self.grant_key_id:
+            self._provision_oauth()
+            self.google_access = "oauth"
+        self.use_environment(self._oauth_environment())
 
     def _google(self) -> dict[str, Any]:
         """What the Google secret holds: a credential configuration trusting the handlers'

@@ -393,9 +393,11 @@ def seed_organisation(
 ) -> SyntheticOrg:
     """The demo's synthetic organisation: calendars on the Calendar server, org settings
     and people (opted in) in the Store. Its calendars start on the Monday of the org's
-    week, as in the demo."""
+    week, as in the demo. With the runtime's google_access oauth, the people are imported
+    but not in: each connects their own calendar on the site."""
     from micromoments import wiring
     from micromoments.domain.calendar import zone
+    from micromoments.domain.people import PersonStatus
     from micromoments.local.synthetic import generate_org
 
     first_day = _monday(datetime.now(UTC).date())
@@ -410,9 +412,12 @@ def seed_organisation(
     )
     runtime.calendar.seed_org(org)
     store = wiring.store()
-    store.create_settings(org.settings)
+    oauth = runtime.google_access == "oauth"
+    store.create_settings(org.settings.updated({"google_access": runtime.google_access}))
     for synthetic in org.people:
-        store.create_person(synthetic.person)
+        person = synthetic.person
+        imported = person.model_copy(update={"status": PersonStatus.OPTED_OUT})
+        store.create_person(imported if oauth else person)
     return org
 
 
@@ -466,6 +471,7 @@ def serve(
     outbox: Path = DEFAULT_OUTBOX,
     out: TextIO = sys.stdout,
     progress: Progress = stderr_progress,
+    google_access: str = "delegation",
 ) -> int:
     """``micromoments serve``: returns 0 once Ctrl-C (or SIGTERM) stops it; Ctrl-C before
     the site is up is a KeyboardInterrupt, as for any command."""
@@ -475,11 +481,13 @@ def serve(
     previous = _stop_on_sigterm()
     try:
         progress("starting the stand-ins: moto's server and the Calendar API server …")
-        with LocalRuntime() as runtime:
+        with LocalRuntime(google_access=google_access) as runtime:
             org = seed_organisation(runtime, people=people, progress=progress)
             queued = queue_everyone(runtime)
             progress(f"running the pipeline once: {queued} scans queued")
             with SiteServer(runtime, port=port, outbox=outbox, out=out, progress=progress) as site:
+                if google_access == "oauth":  # people connect here: "Connect Google Calendar"
+                    runtime.allow_redirect(site.url + "/connect/callback")
                 site.drain(expected=queued)
                 _introduce(site, runtime, org, out)
                 try:

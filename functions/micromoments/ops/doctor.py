@@ -13,7 +13,8 @@ active person and none for anyone else: `channel_checks`), and
 Google: which access the Google secret configures (a service-account key, or keyless:
 workload identity federation and ``signJwt``), a delegated token for one opted-in person
 with exactly the three narrow scopes, then ``settings.get timezone`` as that person through
-the gateway. With the stack's outputs (``--stack NAME``): the HTTP API's health route
+the gateway; with google_access oauth or both, the OAuth client's secret and the KMS key
+that seals people's grants. With the stack's outputs (``--stack NAME``): the HTTP API's health route
 answers 200 at the site URL, and its ``$default`` stage has default throttling.
 """
 
@@ -44,6 +45,7 @@ from micromoments.ops.google_checks import (
     check_calendar_settings,
     check_delegation,
     check_google_access,
+    check_oauth_client,
     pick_subject,
 )
 from micromoments.ports import CalendarGateway, Store
@@ -182,9 +184,21 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
         add([skip("signing key", why)])
 
     add(_google(settings, clients, have_table))
+    access = org_google_access(clients.store()) if have_table else "delegation"
+    if access != "delegation" or settings.google_oauth_client_secret:  # else nothing to say
+        add(_guarded("oauth client", lambda: check_oauth_client(
+            clients.secretsmanager(), settings.google_oauth_client_secret, access,
+            settings.grant_key_id,
+        )))  # fmt: skip
     if target.site_url or target.http_api_id:  # known from the stack's outputs
         add(_http_api(target, clients))
     return report
+
+
+def org_google_access(store: Store) -> str:
+    from micromoments.services.org import org_settings
+
+    return org_settings(store).google_access.value
 
 
 def _http_api(target: Target, clients: Clients) -> list[Check]:

@@ -164,3 +164,26 @@ def check_calendar_settings(gateway: CalendarGateway, subject: str) -> Check:
 
 
 # -- everything, in order -------------------------------------------------------------------
+
+
+def check_oauth_client(
+    secrets: Any, secret_id: str | None, google_access: str, grant_key_id: str | None
+) -> Check:
+    """The OAuth client people connect their own calendar with (google_access oauth or
+    both): its secret names a client id and secret, and the KMS key is named."""
+    name = "oauth client"
+    if google_access == "delegation":
+        return skip(name, "google_access is delegation: nobody connects their own calendar")
+    if not secret_id:
+        return fail(name, "MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET is not set "
+                    "(<stack>/google-oauth-client; docs/deploy.md)")  # fmt: skip
+    if not grant_key_id:
+        return fail(name, "MICROMOMENTS_GRANT_KEY_ID is not set (GrantKeyId): grants cannot "
+                    "be sealed")  # fmt: skip
+    from micromoments.adapters.secrets import read_secret_json
+
+    info = read_secret_json(secret_id, secrets)
+    client_id = info.get("client_id")
+    if not isinstance(client_id, str) or not client_id or not info.get("client_secret"):
+        return fail(name, f"{secret_id} holds no client_id and client_secret (docs/deploy.md)")
+    return ok(name, f"client {client_id}, grants sealed with KMS key {grant_key_id}")

@@ -36,7 +36,14 @@ __all__ = [
     "wait_until_gone",
 ]
 
-_STAYING = frozenset({PersonStatus.ACTIVE, PersonStatus.SUSPENDED, PersonStatus.LEAVING})
+_STAYING = frozenset(
+    {
+        PersonStatus.ACTIVE,
+        PersonStatus.SUSPENDED,
+        PersonStatus.LEAVING,
+        PersonStatus.NEEDS_RECONNECT,
+    }
+)
 
 
 class UninstallRefused(DomainError):
@@ -181,7 +188,11 @@ def closing_steps(stack_name: str, *, table: str | None, secrets: list[str]) -> 
             "--no-deletion-protection-enabled` then "
             f"`aws dynamodb delete-table --table-name {table}`"
         )
-    names = secrets or [f"{stack_name}/signing-key", f"{stack_name}/google-key"]
+    names = secrets or [
+        f"{stack_name}/signing-key",
+        f"{stack_name}/google-key",
+        f"{stack_name}/google-oauth-client",
+    ]
     lines.append(
         "The secrets are retained too (the signing key keeps old links and pseudonyms "
         "verifiable after a restore): once you are sure, delete each with"
@@ -190,4 +201,9 @@ def closing_steps(stack_name: str, *, table: str | None, secrets: list[str]) -> 
         f"  aws secretsmanager delete-secret --secret-id {name} --recovery-window-in-days 7"
         for name in names
     ]
+    lines.append(
+        "The KMS key that sealed people's refresh tokens (the GrantKeyId output) is retained "
+        "too: once the table is gone, `aws kms schedule-key-deletion --key-id <GrantKeyId> "
+        "--pending-window-in-days 7`"
+    )
     return lines

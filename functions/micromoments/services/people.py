@@ -144,7 +144,7 @@ def start_leaving(store: Store, email: str, *, now: datetime) -> Person:
     ended (`preferences.save` checks), so no session of before can opt them back in."""
     person = find_person(store, email)
     store.end_sessions(person.email)
-    if person.status in (PersonStatus.ACTIVE, PersonStatus.SUSPENDED):
+    if person.status in (PersonStatus.ACTIVE, PersonStatus.SUSPENDED, PersonStatus.NEEDS_RECONNECT):
         leaving = person.model_copy(update={"status": PersonStatus.LEAVING})
         if not store.update_person(leaving, expected_status=person.status):
             raise PersonRefused(f"{person.email} changed meanwhile; try again")
@@ -152,13 +152,18 @@ def start_leaving(store: Store, email: str, *, now: datetime) -> Person:
     return finish_opt_out(store, person, now=now)
 
 
+def ready_to_opt_out(store: Store, person: Person, *, now: datetime) -> bool:
+    """Whether a ``leaving`` person has no future hold, pending write or push channel."""
+    if person.status is not PersonStatus.LEAVING:
+        return False
+    future = [h for h in store.holds(person.email) if h.status in UPCOMING and h.end > now]
+    return not (future or store.pending_journal(person.email) or store.channels(person.email))
+
+
 def finish_opt_out(store: Store, person: Person, *, now: datetime) -> Person:
     """``leaving`` -> ``opted_out`` once no future hold, no pending write and no push
     channel remain (the removal scan stops channels: only it may call Google)."""
-    if person.status is not PersonStatus.LEAVING:
-        return person
-    future = [h for h in store.holds(person.email) if h.status in UPCOMING and h.end > now]
-    if future or store.pending_journal(person.email) or store.channels(person.email):
+    if not ready_to_opt_out(store, person, now=now):
         return person
     done = person.model_copy(update={"status": PersonStatus.OPTED_OUT})
     return done if store.update_person(done, expected_status=PersonStatus.LEAVING) else person

@@ -14,6 +14,7 @@ from typing import Any
 
 from micromoments.domain.access import Session, never_pair_key, pseudonym_key
 from micromoments.domain.errors import DomainError
+from micromoments.domain.grants import GoogleAccessMode
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
 from micromoments.domain.preference_changes import confirmations
 from micromoments.domain.preference_form import FormResult, form_values, read_form
@@ -59,6 +60,7 @@ class PreferencesView:
     values: dict[str, Any]
     org: OrgDefaults
     calendar_zone: str
+    google_access: str = GoogleAccessMode.DELEGATION.value  # oauth|both: the Connect button
 
 
 def preferences_view(store: Store, email: str) -> PreferencesView:
@@ -74,6 +76,7 @@ def preferences_view(store: Store, email: str) -> PreferencesView:
             timezone=settings.timezone,
         ),
         calendar_zone=(person.timezone if person else None) or f"not read yet: {settings.timezone}",
+        google_access=settings.google_access.value,
     )
 
 
@@ -109,6 +112,10 @@ def save(
             never_pair_key(master_key), [a for a in result.dont_pair_addresses if a not in own]
         )
     opted_in = False
+    if settings.google_access is GoogleAccessMode.OAUTH and (
+        person is None or person.status is not PersonStatus.ACTIVE
+    ):  # in with one's own Google grant only (docs/google-access.md)
+        raise ChangeRefused("connect your Google Calendar first, with the button above.")
     before = person
     if person is None:
         person = people_service.admit(settings, people_service.NewPerson(email=email))

@@ -17,13 +17,13 @@ from micromoments.config import ConfigError
 from micromoments.domain.errors import DomainError
 from micromoments.observability import MetricUnit, logger, metrics
 from micromoments.ports import Unavailable
-from micromoments.web import leaving, preferences, public, request, sign_in, unsubscribe
+from micromoments.web import connect, leaving, preferences, public, request, sign_in, unsubscribe
 from micromoments.web.forms import NotAForm
 from micromoments.web.rendering import SECURITY_HEADERS, problem
 
 app = APIGatewayHttpResolver()
 app.include_router(request.reader)
-for area in (public, sign_in, preferences, leaving, unsubscribe):
+for area in (public, sign_in, preferences, leaving, unsubscribe, connect):
     app.include_router(area.router)
 
 

@@ -15,6 +15,8 @@ from micromoments import wiring
 from micromoments.config import Config, SiteSettings, function_settings
 
 if TYPE_CHECKING:
+    from micromoments.adapters.google_oauth import OAuthClient
+    from micromoments.adapters.token_vault import TokenVault
     from micromoments.ports import Mailer, ScanQueue, Store
 
 
@@ -30,6 +32,9 @@ class Services:
     sender: str
     now: Callable[[], datetime]
     sign_in_per_source_per_hour: int = 500  # MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR
+    # per-person OAuth: tests give them; deployed, the connect routes read them when used
+    oauth: OAuthClient | None = None
+    vault: TokenVault | None = None
 
 
 def services(settings: Config | None = None) -> Services:

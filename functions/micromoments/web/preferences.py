@@ -119,6 +119,7 @@ def _preferences(
         dont_pair_add=one(submitted, "dont_pair_add") if submitted else "",
         org=shown.org,
         calendar_zone=shown.calendar_zone,
+        google_access=shown.google_access,
         zones=listed_zones(),
         day_words=DAY_WORDS,
         kinds=KINDS,

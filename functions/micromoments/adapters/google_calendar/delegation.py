@@ -15,6 +15,7 @@ from google.auth.exceptions import RefreshError, TransportError
 from micromoments.ports import (
     CalendarError,
     DelegationMisconfigured,
+    GrantRevoked,
     SubjectSuspended,
 )
 
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
     from google.auth.credentials import Credentials
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
+    from micromoments.adapters.google_access import GoogleAccess
     from micromoments.adapters.google_calendar.gateway import GoogleCalendarGateway
+    from micromoments.adapters.personal_grants import PersonalGrants
 
 
 SCOPES = (
@@ -39,6 +42,20 @@ def load_key_info(secret_id: str, client: SecretsManagerClient | None = None) ->
     from micromoments.adapters.google_access import read_access_info
 
     return read_access_info(secret_id, client)
+
+
+def credentials_of(
+    subject: str, grants: PersonalGrants | None, access: GoogleAccess | None
+) -> tuple[Credentials | None, bool]:
+    """Whose credentials act for ``subject``: their own grant when they have one (and
+    True), else delegation unless google_access is oauth (then `GrantRevoked`), else none
+    (a static token or no auth, locally)."""
+    own = grants.credentials_for(subject) if grants is not None else None
+    if own is not None:
+        return own, True
+    if grants is not None and not grants.delegation_allowed():
+        raise GrantRevoked(f"{subject}: no Google grant of their own (google_access oauth)")
+    return (access.credentials_for(subject) if access is not None else None), False
 
 
 class Transient(Exception):
@@ -65,11 +82,17 @@ class _TokenRequest(google_auth_httplib2.Request):  # type: ignore[misc]
         return super().__call__(url, method=method, body=body, headers=headers, **kwargs)
 
 
-def refresh_failure(exc: RefreshError, subject: str) -> Exception:
+def refresh_failure(exc: RefreshError, subject: str, *, personal: bool = False) -> Exception:
     data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], Mapping) else {}
     text = str(exc.args[0]) if exc.args else str(exc)
     code = str(data.get("error") or text.split(":", 1)[0]).strip()
     description = str(data.get("error_description") or text)
+    if personal:  # the person's own refresh token: never in the message
+        if code == "invalid_grant":
+            return GrantRevoked(f"{subject}: their own grant answered invalid_grant")
+        if getattr(exc, "retryable", False):
+            return Transient(f"token refresh for {subject} failed: {code}")
+        return CalendarError(f"token refresh for {subject} failed: {code}")
     if code == "unauthorized_client":
         return DelegationMisconfigured(
             f"domain-wide delegation refused the service account ({code}): "
@@ -100,11 +123,14 @@ class SubjectHttp:
         gateway: GoogleCalendarGateway,
         subject: str,
         credentials: Credentials | None,
+        personal: bool = False,
+        *,
         timeout_s: float,
     ) -> None:
         self._gateway = gateway
         self._subject = subject
         self._credentials = credentials
+        self._personal = personal  # the person's own grant, not delegation
         self._http = httplib2.Http(timeout=timeout_s)
         self._token_request = _TokenRequest(
             httplib2.Http(timeout=timeout_s), gateway._count_oauth_round_trip
@@ -112,13 +138,16 @@ class SubjectHttp:
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
-        """Fetch a new access token (only with a key)."""
+        """Fetch a new access token (with a key, keyless, or the person's own grant)."""
         if self._credentials is None:
             return
         try:
             self._credentials.refresh(self._token_request)  # type: ignore[no-untyped-call]
         except RefreshError as exc:
-            raise refresh_failure(exc, self._subject) from None
+            failure = refresh_failure(exc, self._subject, personal=self._personal)
+            if isinstance(failure, GrantRevoked):
+                self._gateway.forget_transport(self._subject)
+            raise failure from None
         except TransportError as exc:
             raise Transient(f"token endpoint unreachable: {exc}") from None
 

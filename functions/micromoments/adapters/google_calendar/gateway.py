@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httplib2  # type: ignore[import-untyped]
 from googleapiclient.discovery import build  # type: ignore[import-untyped]
@@ -27,10 +27,7 @@ from micromoments.adapters.google_calendar.calls import (
     failure_of,
     write_result,
 )
-from micromoments.adapters.google_calendar.delegation import (
-    SCOPES,
-    SubjectHttp,
-)
+from micromoments.adapters.google_calendar.delegation import SCOPES, SubjectHttp, credentials_of
 from micromoments.adapters.google_calendar.resources import (
     EPOCH,
     busy_intervals,
@@ -56,12 +53,14 @@ from micromoments.ports import (
     WriteResult,
 )
 
+if TYPE_CHECKING:
+    from micromoments.adapters.personal_grants import PersonalGrants
+
 PAGE_SIZE = 250  # events per page of events.list (Google's default and a fixed size)
 BATCH_CALLS = 50  # calls per batch request (Google's limit for Calendar)
 FREEBUSY_CALENDARS = 50  # calendars per freeBusy query (Google's calendarExpansionMax)
 
-_BACKOFF_BASE_S = 0.5
-_BACKOFF_CAP_S = 32.0
+_BACKOFF_BASE_S, _BACKOFF_CAP_S = 0.5, 32.0  # full jitter: a pause up to base * 2^n, capped
 _READERS = frozenset({PersonStatus.ACTIVE, PersonStatus.LEAVING})
 _FREEBUSY_ASKERS = 3  # people tried in turn to ask a freeBusy query as
 
@@ -81,6 +80,7 @@ class GoogleCalendarGateway:
         ours: Callable[[str], set[str]],
         read_status_of: Callable[[str], PersonStatus | None] | None = None,
         key_info: Mapping[str, Any] | None = None,
+        grants: PersonalGrants | None = None,
         batching: bool = True,
         timeout_s: float = 10,
         max_attempts: int = 6,
@@ -104,6 +104,7 @@ class GoogleCalendarGateway:
         self._batch_uri = batch_url(config.calendar_api_url)
         self._lock = threading.Lock()
         self._transports: dict[str, SubjectHttp] = {}
+        self._grants = grants
         self.access: GoogleAccess | None = None
         if key_info is not None:
             try:
@@ -180,15 +181,21 @@ class GoogleCalendarGateway:
 
     def _transport(self, email: str) -> SubjectHttp:
         subject = email.strip().lower()
+        with self._lock:  # built outside the lock: a grant is read from the Store
+            if subject in self._transports:
+                return self._transports[subject]
+        credentials = credentials_of(subject, self._grants, self.access)  # and whether own
+        transport = SubjectHttp(self, subject, *credentials, timeout_s=self._timeout_s)
         with self._lock:
-            transport = self._transports.get(subject)
-            if transport is None:
-                credentials = (
-                    self.access.credentials_for(subject) if self.access is not None else None
-                )
-                transport = SubjectHttp(self, subject, credentials, self._timeout_s)
-                self._transports[subject] = transport
-            return transport
+            return self._transports.setdefault(subject, transport)
+
+    def forget_transport(self, email: str) -> None:
+        with self._lock:  # the next call builds it anew (with a new grant)
+            self._transports.pop(email.strip().lower(), None)
+
+    def revoke_grant(self, email: str) -> bool:
+        self.forget_transport(email)
+        return self._grants.revoke(email.strip().lower()) if self._grants is not None else False
 
     # -- sending ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ whole. The key design is documented in docs/decisions.md ("Single-table keys").
 
 from micromoments.adapters.table.access import AccessRecords
 from micromoments.adapters.table.calendar_state import CalendarRecords
+from micromoments.adapters.table.grants import GrantRecords
 from micromoments.adapters.table.items import (
     hold_to_item,
     item_to_hold,
@@ -48,7 +49,9 @@ from micromoments.adapters.table.people import PeopleRecords
 from micromoments.adapters.table.push import PushRecords
 
 
-class TableStore(PeopleRecords, CalendarRecords, PairingRecords, PushRecords, AccessRecords):
+class TableStore(
+    PeopleRecords, CalendarRecords, PairingRecords, PushRecords, AccessRecords, GrantRecords
+):
     """The `Store` port on any `Table` backend."""
 
 

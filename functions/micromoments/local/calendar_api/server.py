@@ -10,6 +10,7 @@ channels (``events.watch``, ``channels.stop``) get push notifications (`push`).
 from __future__ import annotations
 
 import copy
+import html
 import json
 import random
 import threading
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from micromoments.local.calendar_api import discovery, federation, oauth, push
+from micromoments.local.calendar_api import consent, discovery, federation, oauth, push
 from micromoments.local.calendar_api.aws_signature import AwsCaller
 from micromoments.local.calendar_api.errors import ApiError, invalid, not_found
 from micromoments.local.calendar_api.state import Calendar, Calendars, same_address, tags
@@ -222,6 +223,13 @@ class CalendarServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.push = push.Channels(seed=seed, knobs=push_knobs or push.PushKnobs(), clock=clock)
+        # per-person OAuth: the authorization, code and refresh grants, revocation
+        self.consent = consent.Consent(
+            issue=self._issue_user_token,
+            forget=self._forget_tokens,
+            known=self._known_account,
+            clock=time.time,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -288,6 +296,18 @@ class CalendarServer:
     @property
     def token_uri(self) -> str:
         return self.root_url + TOKEN_PATH.lstrip("/")
+
+    @property
+    def authorize_uri(self) -> str:
+        return self.root_url + consent.AUTHORIZE_PATH.lstrip("/")
+
+    @property
+    def revoke_uri(self) -> str:
+        return self.root_url + consent.REVOKE_PATH.lstrip("/")
+
+    def oauth_client(self, *redirect_uris: str) -> consent.OAuthClient:
+        """A new OAuth client (web application) allowed to redirect to ``redirect_uris``."""
+        return self.consent.register_client(*redirect_uris)
 
     # -- data and knobs ----------------------------------------------------------------------
 
@@ -415,6 +435,9 @@ class CalendarServer:
             self._count_auth("token")
             self._delay()
             reply = self._token(request)
+        elif path in (consent.AUTHORIZE_PATH, consent.REVOKE_PATH):
+            self._count_auth(path.rpartition("/")[2])
+            return self._consent(request, path)(environ, start_response)
         elif path == federation.STS_PATH or path.startswith(federation.IAM_PREFIX):
             self._count_auth("sts" if path == federation.STS_PATH else path.rpartition(":")[2])
             self._delay()
@@ -750,6 +773,47 @@ class CalendarServer:
 
     # -- token endpoint --------------------------------------------------------------------
 
+    def _consent(self, request: Request, path: str) -> Response:
+        """The authorization endpoint (GET: the consent page; POST: the decision, a
+        redirect) and the revocation endpoint."""
+        if path == consent.REVOKE_PATH:
+            if request.method != "POST":
+                return Response(status=405)
+            token = str(request.form.get("token") or request.args.get("token") or "")
+            if self.consent.revoke(token):
+                return Response("{}", status=200, content_type="application/json")
+            body = json.dumps({"error": "invalid_token", "error_description": "Bad Request"})
+            return Response(body, status=400, content_type="application/json")
+        try:
+            if request.method == "POST":
+                location = self.consent.decide(request.form.to_dict())
+                return Response(status=302, headers={"Location": location})
+            page = self.consent.page(self.consent.authorization(request.args.to_dict()))
+        except consent.ConsentError as error:
+            text = f"<!doctype html><title>Error</title><h1>{html.escape(str(error))}</h1>"
+            return Response(text, status=400, content_type="text/html; charset=utf-8")
+        return Response(page, status=200, content_type="text/html; charset=utf-8")
+
+    def _issue_user_token(self, subject: str, scopes: frozenset[str]) -> str:
+        token = oauth.new_token()
+        with self._lock:
+            self._tokens[token] = oauth.AccessToken(
+                subject=subject, scopes=scopes, expires_at=time.time() + oauth.TOKEN_LIFETIME_S
+            )
+        return token
+
+    def _forget_tokens(self, tokens: set[str]) -> None:
+        with self._lock:
+            for token in tokens:
+                self._tokens.pop(token, None)
+
+    def _known_account(self, address: str) -> bool:
+        with self._lock:
+            return (
+                self._calendars.find(address) is not None
+                and address.strip().lower() not in self._suspended
+            )
+
     def _token(self, request: Request) -> _Reply:
         if request.method != "POST":
             return _json_reply(405, {"error": "invalid_request"})
@@ -759,6 +823,11 @@ class CalendarServer:
                 {"error": "temporarily_unavailable", "error_description": "Try again later."},
             )
         form = request.form
+        if form.get("grant_type") in (consent.AUTHORIZATION_CODE, consent.REFRESH_TOKEN):
+            try:
+                return _json_reply(200, self.consent.grant(form.to_dict()))
+            except oauth.GrantError as error:
+                return _json_reply(error.status, error.body())
         if form.get("grant_type") != oauth.JWT_BEARER:
             return _json_reply(
                 400,

@@ -44,16 +44,19 @@ def run_demo(
     calendar_port: int = 0,
     progress: Progress = stderr_progress,
     google_credentials: str = "keyless",
+    google_access: str = "delegation",
 ) -> dict[str, Any]:
-    """Run the demo and write ``out/index.html`` and ``out/summary.json``; the summary."""
+    """Run the demo and write ``out/index.html`` and ``out/summary.json``; the summary.
+    With ``google_access`` oauth, people connect their own calendars first (`oauth_connect`)."""
     require_local_extra()
     if people < 1:
         raise DemoFailed("--people must be at least 1")
     with DemoLock(out):
         started = time.perf_counter()
         summary, pictures, connection = _run(
-            people, seed, moto_port, calendar_port, progress, out / "outbox", google_credentials
-        )
+            people, seed, moto_port, calendar_port, progress, out / "outbox", google_credentials,
+            google_access,
+        )  # fmt: skip
         summary["seconds"] = round(time.perf_counter() - started, 1)
         _write_outputs(out, summary, pictures, connection)
         summary["seconds"] = round(time.perf_counter() - started, 1)
@@ -69,6 +72,7 @@ def _run(
     progress: Progress,
     outbox: Path,
     google_credentials: str = "keyless",
+    google_access: str = "delegation",
 ) -> tuple[dict[str, Any], list[Picture], Connection]:
     from micromoments import wiring
     from micromoments.adapters.dynamo import DynamoTable
@@ -85,13 +89,17 @@ def _run(
     zones = sorted({p.person.timezone or org.settings.timezone for p in org.people})
     progress("starting the stand-ins: moto's server and the Calendar API server …")
     with LocalRuntime(
-        moto_port=moto_port, calendar_port=calendar_port, google_credentials=google_credentials
-    ) as runtime:
+        moto_port=moto_port, calendar_port=calendar_port, google_credentials=google_credentials,
+        google_access=google_access,
+    ) as runtime:  # fmt: skip
         server = runtime.calendar
         how = "a generated key" if google_credentials == "key" else "keyless: federation, signJwt"
+        how = (
+            "people's own grants (OAuth)" if google_access == "oauth" else f"delegation with {how}"
+        )
         progress(
             f"  moto {runtime.moto_url} (DynamoDB, SQS, SES, Scheduler, Secrets Manager); "
-            f"Calendar API {server.root_url} (delegation with {how})"
+            f"Calendar API {server.root_url} ({how})"
         )
         events = sum(len(p.events) for p in org.people)
         progress(
@@ -101,9 +109,11 @@ def _run(
         )
         server.seed_org(org)
         store = wiring.table_store()
-        store.create_settings(org.settings)
-        for synthetic in org.people:
-            store.create_person(synthetic.person)
+        oauth = google_access == "oauth"
+        store.create_settings(org.settings.updated({"google_access": google_access}))
+        for synthetic in org.people:  # with oauth: imported, in once they connect
+            store.create_person(_imported(synthetic.person) if oauth else synthetic.person)
+        connected = _connect(runtime, [p.email for p in org.people], progress) if oauth else None
         table = store.table
         if not isinstance(table, DynamoTable):  # pragma: no cover - wiring builds DynamoDB
             raise DemoFailed("the Store is not on DynamoDB")
@@ -129,9 +139,28 @@ def _run(
         summary, pictures = collect_results(org, runtime, store, runs, zones, first_day, connection)
         summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
         summary["digests"] = digests
+        if connected is not None:
+            summary["google_access"] = google_access
+            summary["oauth"] = connected
         # Last, once everything above was measured: the push path changes calendars.
         summary["push"] = measure_push(runtime, store, org, outbox, progress)
     return summary, pictures, connection
+
+
+def _imported(person: Any) -> Any:
+    from micromoments.domain.people import PersonStatus
+
+    return person.model_copy(update={"status": PersonStatus.OPTED_OUT})
+
+
+def _connect(runtime: LocalRuntime, emails: list[str], progress: Progress) -> dict[str, int]:
+    from micromoments.local.demo.oauth_connect import connect_everyone
+
+    progress(f"connecting {plural(len(emails), 'person', 'people')} through the site over HTTP "
+             "(sign-in link, Connect Google Calendar, consent, callback) …")  # fmt: skip
+    connected = connect_everyone(runtime, emails)
+    progress(f"  {connected['grants_at_google']} grants given, each sealed with KMS by the site")
+    return connected
 
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:

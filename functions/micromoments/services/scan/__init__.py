@@ -14,13 +14,14 @@ from micromoments.services.scan.flow import (
     scan_person,
 )
 from micromoments.services.scan.members import Expander
-from micromoments.services.scan.scan_report import ScanOutcome, ScanReport
+from micromoments.services.scan.scan_report import ScanFailed, ScanOutcome, ScanReport
 from micromoments.services.scan.sync import TIMEZONE_REFRESH
 
 __all__ = [
     "DEFAULT_LEASE",
     "TIMEZONE_REFRESH",
     "Expander",
+    "ScanFailed",
     "ScanOutcome",
     "ScanReport",
     "default_expander",

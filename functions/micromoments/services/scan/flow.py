@@ -24,9 +24,9 @@ from micromoments.domain.journal import WriteOp
 from micromoments.domain.lease import Lease
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus
-from micromoments.ports import CalendarGateway, Store, SubjectSuspended, SyncResult
+from micromoments.ports import CalendarGateway, GrantRevoked, Store, SubjectSuspended, SyncResult
 from micromoments.services.org import org_settings
-from micromoments.services.people import erase_if_requested, finish_opt_out
+from micromoments.services.people import erase_if_requested, finish_opt_out, ready_to_opt_out
 from micromoments.services.scan.apply import apply_writes, outgoing, persist
 from micromoments.services.scan.channels import close_channels, keep_channel
 from micromoments.services.scan.journal import Resend, settle_journal
@@ -92,6 +92,8 @@ def scan_person(
     try:
         _scan(person, report, store, calendar, now, expand, master_key, dry_run, prefetched,
               push_address)  # fmt: skip
+    except GrantRevoked:
+        _grant_revoked(person, store, report)
     except SubjectSuspended:
         suspended = person.model_copy(update={"status": PersonStatus.SUSPENDED})
         store.update_person(suspended, expected_status=person.status)
@@ -102,6 +104,23 @@ def scan_person(
         report.google_requests = calendar.counters.requests - before.requests
         report.round_trips = calendar.counters.round_trips - before.round_trips
     return report
+
+
+def _grant_revoked(person: Person, store: Store, report: ScanReport) -> None:
+    """The person's own grant answered invalid_grant: nothing was written, holds stay as
+    they are. An active person waits in ``needs_reconnect`` (the scan that made the change
+    reports it, so one email asks them to reconnect); a leaving one is opted out, as
+    nothing can reach their calendar any more, and the dead grant is deleted."""
+    if person.status is PersonStatus.LEAVING:
+        done = person.model_copy(update={"status": PersonStatus.OPTED_OUT})
+        store.update_person(done, expected_status=PersonStatus.LEAVING)
+        store.delete_grant(person.email)
+        report.status = PersonStatus.OPTED_OUT.value
+        return
+    waiting = person.model_copy(update={"status": PersonStatus.NEEDS_RECONNECT})
+    if store.update_person(waiting, expected_status=person.status):
+        report.outcome = ScanOutcome.NEEDS_RECONNECT
+    report.status = PersonStatus.NEEDS_RECONNECT.value
 
 
 def _scan(
@@ -158,6 +177,8 @@ def _scan(
             )
     if person.status is PersonStatus.LEAVING:
         close_channels(email, store=store, calendar=calendar)
+        if ready_to_opt_out(store, person, now=now):
+            calendar.revoke_grant(email)  # their own grant, if any: revoked, then deleted
         done = finish_opt_out(store, person, now=now)
         report.status = done.status.value
         if master_key is not None:

@@ -8,6 +8,10 @@ from enum import StrEnum
 from typing import Any
 
 
+class ScanFailed(Exception):
+    """This person's scan failed: the message goes back to the queue."""
+
+
 class ScanOutcome(StrEnum):
     """How one scan ended (its value is what reports and ``--json`` print)."""
 
@@ -16,6 +20,7 @@ class ScanOutcome(StrEnum):
     BUSY = "busy"  # another scan holds the lease
     SUSPENDED = "suspended"  # Google refused the account
     DRY_RUN = "dry-run"
+    NEEDS_RECONNECT = "needs_reconnect"  # the person's own grant was revoked: just now
 
 
 @dataclass(slots=True)

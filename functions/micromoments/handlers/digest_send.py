@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
+from micromoments.clock import Clock, wall_clock
 from micromoments.config import DigestSendSettings, function_settings
 from micromoments.domain.access import person_ref
 from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
@@ -39,6 +39,7 @@ class SendDeps:
     master_key: bytes
     base_url: str
     sender: str
+    now: Clock = wall_clock  # when the digests go out (the demo's simulated week passes its own)
 
     @classmethod
     def real(cls) -> SendDeps:
@@ -48,7 +49,7 @@ class SendDeps:
 
 
 def send_batch(event: dict[str, Any], context: Any, deps: SendDeps) -> dict[str, Any]:
-    now, outcomes = datetime.now(UTC), Counter[str]()
+    now, outcomes = deps.now(), Counter[str]()
 
     def send(request: DigestRequest) -> None:
         try:

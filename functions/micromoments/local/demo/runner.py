@@ -28,6 +28,7 @@ from micromoments.local.demo.push import measure_push
 from micromoments.local.demo.results import DAYS, care_figures, collect_results
 from micromoments.local.demo.store_writes import StoreWrites
 from micromoments.local.demo.summary import plural
+from micromoments.local.demo.week import DemoClock, SimulatedWeek, live_the_week, week_results
 from micromoments.local.runtime import LocalRuntime, require_local_extra
 
 DEFAULT_PEOPLE = 36
@@ -108,27 +109,37 @@ def _run(
         if not isinstance(table, DynamoTable):  # pragma: no cover - wiring builds DynamoDB
             raise DemoFailed("the Store is not on DynamoDB")
         writes = StoreWrites(table.client)
+        week = SimulatedWeek(first_day, org.settings.timezone)
+        clock = DemoClock(week.first_scan)
+        emails = [synthetic.email for synthetic in org.people]
         try:
-            pipeline = Pipeline(runtime, store, writes, progress)
+            pipeline = Pipeline(runtime, store, writes, progress, clock)
             runs: list[RunReport] = []
             answer: dict[str, Any] = {}
-            first_scan = datetime.now(UTC)  # when run 1 began: the care outcomes' "now"
+            first_scan = clock()  # when run 1 began: the care outcomes' "now"
             for number, name in enumerate(RUNS, 1):
                 if name == PAIR_RUN:
-                    report, answer = pipeline.pair(number)
+                    # scheduled the evening before the week: it pairs the week
+                    report, answer = pipeline.pair(number, week.pairing)
                     runs.append(report)
                 else:
                     runs.append(pipeline.run(name, number, len(org.people)))
+            # The report shows the plan as the four runs left it (Monday 10:00)
+            progress("collecting the results …")
+            connection = read_connection(org, runtime, store, answer)
+            summary, pictures = collect_results(
+                org, runtime, store, runs, zones, first_day, connection
+            )
+            summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
+            # then the week goes by, and the digests tell of it
+            summary_week = live_the_week(runtime, store, pipeline, week, emails, seed, progress)
         finally:
             writes.close()
         # After the unchanged rescan was measured: the digests write their records apart.
-        emails = [synthetic.email for synthetic in org.people]
-        digests = send_digests(runtime, store, emails, outbox, progress)
-        progress("collecting the results …")
-        connection = read_connection(org, runtime, store, answer)
-        summary, pictures = collect_results(org, runtime, store, runs, zones, first_day, connection)
-        summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
+        digests = send_digests(runtime, store, emails, outbox, progress, clock)
+        summary_week["people"] = week_results(runtime, store, emails, first_day, clock())
         summary["digests"] = digests
+        summary["week"] = summary_week
         # Last, once everything above was measured: the push path changes calendars.
         summary["push"] = measure_push(runtime, store, org, outbox, progress)
     return summary, pictures, connection

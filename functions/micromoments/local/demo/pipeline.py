@@ -132,9 +132,12 @@ class Pipeline:
         )
         return report
 
-    def run(self, name: str, number: int, people: int, *, title: str = "") -> RunReport:
-        """One pass: dispatch at the clock's hour, then the scans it (and the demo) queued.
-        ``title`` names it in the progress lines (else ``run N/4 (name)``)."""
+    def run(
+        self, name: str, number: int, people: int, *, title: str = "", everyone: bool = True
+    ) -> RunReport:
+        """One pass: dispatch at the clock's hour, then the scans it queued, and with
+        ``everyone`` the people it did not (queued by the demo). ``title`` names it in the
+        progress lines (else ``run N/4 (name)``)."""
         from micromoments import wiring
         from micromoments.domain.scan_request import ScanReason, ScanRequest
         from micromoments.handlers import dispatch
@@ -152,7 +155,7 @@ class Pipeline:
         settings = org_settings(self.store)
         off = [
             email
-            for email in self.store.scannable_people()
+            for email in (self.store.scannable_people() if everyone else ())
             if scan_request_for(self.store, email, settings, now) is None
         ]
         if off:
@@ -167,7 +170,8 @@ class Pipeline:
         )
         title = title or f"run {number}/{len(RUNS)} ({name})"
         self.progress(f"{title}: dispatch queued {report.dispatched}{note}")
-        return self._finish(report, marks, self._drain(report, name, people))
+        expected = people if everyone else report.dispatched
+        return self._finish(report, marks, self._drain(report, name, expected))
 
     def pair(
         self, number: int, scheduled: datetime | None = None, *, title: str = ""

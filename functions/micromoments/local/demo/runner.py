@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from micromoments.domain.calendar import zone
 from micromoments.local.demo.connection import Connection, read_connection
 from micromoments.local.demo.digests import send_digests
+from micromoments.local.demo.handover import Handover, write_handover
 from micromoments.local.demo.lock import DemoFailed, DemoLock
 from micromoments.local.demo.page import render_html
-from micromoments.local.demo.picture import Picture, monday_of
+from micromoments.local.demo.picture import Picture
 from micromoments.local.demo.pipeline import (
     PAIR_RUN,
     RUNS,
@@ -28,7 +28,14 @@ from micromoments.local.demo.push import measure_push
 from micromoments.local.demo.results import DAYS, care_figures, collect_results
 from micromoments.local.demo.store_writes import StoreWrites
 from micromoments.local.demo.summary import plural
-from micromoments.local.demo.week import DemoClock, SimulatedWeek, live_the_week, week_results
+from micromoments.local.demo.week import (
+    ORG_ZONE,
+    DemoClock,
+    SimulatedWeek,
+    live_the_week,
+    simulated_monday,
+    week_results,
+)
 from micromoments.local.runtime import LocalRuntime, require_local_extra
 
 DEFAULT_PEOPLE = 36
@@ -52,6 +59,7 @@ def run_demo(
         raise DemoFailed("--people must be at least 1")
     with DemoLock(out):
         started = time.perf_counter()
+        clear_outbox(out / "outbox", progress)
         summary, pictures, connection = _run(
             people, seed, moto_port, calendar_port, progress, out / "outbox", google_credentials
         )
@@ -75,19 +83,21 @@ def _run(
     from micromoments.adapters.dynamo import DynamoTable
     from micromoments.local.synthetic import generate_org
 
-    first_day = monday_of(datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    first_day = simulated_monday(now, ORG_ZONE)
     org = generate_org(people, seed=seed, start=first_day, days=DAYS)
-    # The calendars start on the Monday of the org's week, so the coming week (the one the
-    # pairing plans) is always their second.
-    org_monday = monday_of(datetime.now(zone(org.settings.timezone)).date())
-    if org_monday != first_day:
-        first_day = org_monday
+    # The calendars start on the Monday of the simulated week (`week.simulated_monday`):
+    # the last week of the org whose digests are due by now; the coming week (the one the
+    # pairing of its Friday plans) is their second.
+    if org.settings.timezone != ORG_ZONE:  # pragma: no cover - the synthetic org's zone
+        first_day = simulated_monday(now, org.settings.timezone)
         org = generate_org(people, seed=seed, start=first_day, days=DAYS)
     zones = sorted({p.person.timezone or org.settings.timezone for p in org.people})
     progress("starting the stand-ins: moto's server and the Calendar API server …")
     with LocalRuntime(
         moto_port=moto_port, calendar_port=calendar_port, google_credentials=google_credentials
     ) as runtime:
+        handover = Handover(people, seed, first_day, runtime.signing_key())
         server = runtime.calendar
         how = "a generated key" if google_credentials == "key" else "keyless: federation, signJwt"
         progress(
@@ -142,7 +152,24 @@ def _run(
         summary["week"] = summary_week
         # Last, once everything above was measured: the push path changes calendars.
         summary["push"] = measure_push(runtime, store, org, outbox, progress)
+    write_handover(outbox.parent, handover)
     return summary, pictures, connection
+
+
+def clear_outbox(outbox: Path, progress: Progress) -> None:
+    """The previous run's emails go: the outbox holds this run's only."""
+    if not outbox.is_dir():
+        return
+    gone = 0
+    try:
+        for path in outbox.iterdir():
+            if path.is_file() and path.suffix in {".eml", ".html", ".txt"}:
+                path.unlink()
+                gone += 1
+    except OSError as exc:
+        raise DemoFailed(f"cannot clear {outbox}: {exc.strerror or exc}") from None
+    if gone:
+        progress(f"cleared the previous run's outbox: {plural(gone, 'file')} in {outbox}")
 
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:

@@ -8,9 +8,11 @@ the week (`SimulatedWeek`, org time, Europe/Berlin for the synthetic org):
 
 - Sunday 20:00 before the week: the weekly pairing's scheduled time (it plans the week);
 - Monday 10:00: the four runs of the demo (first, pair, echo, rescan);
-- Tuesday to Friday 07:00: a scan each morning, as the hourly dispatch would;
+- Tuesday to Friday 07:00: the hourly dispatch, and the scans it finds due (people whose
+  working day starts then, or whose quiet time is over);
 - Friday 16:00: the pairing of the next week;
-- Saturday 05:00: a last scan, then the digests (Friday 15:00 or later everywhere).
+- Saturday 05:00: a last scan of everyone, then the digests (Friday 15:00 or later
+  everywhere).
 
 Between the scans people act as people do: some delete a breather coming up that day
 (`dismiss_some`: the next scan records it dismissed), the others keep theirs (its time
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from micromoments.adapters.table import TableStore
     from micromoments.local.runtime import LocalRuntime
 
+ORG_ZONE = "Europe/Berlin"  # the synthetic organisation's zone
 DISMISS_SHARE = 0.3  # of the breathers coming up before the next scan, deleted by the person
 COFFEE = HoldKind.COFFEE.value
 
@@ -86,6 +89,18 @@ class SimulatedWeek:
     @property
     def digests(self) -> datetime:
         return self.at(5, 5)
+
+
+def simulated_monday(now: datetime, tz_name: str) -> date:
+    """The Monday of the week the demo lives through: the org's current week once its
+    digests' time (Saturday 05:00) has come, else the week before. Its digests are then
+    never sent later than ``now``: the links in them were issued in the past, and work on
+    ``serve`` (a link issued in the future is refused)."""
+    local = now.astimezone(zone(tz_name)).date()
+    monday = local - timedelta(days=local.weekday())
+    if SimulatedWeek(monday, tz_name).digests > now:
+        monday -= timedelta(weeks=1)
+    return monday
 
 
 @dataclass
@@ -248,8 +263,9 @@ def live_the_week(
     steps.append((week.next_pairing, "pair"))
     steps.append((week.digests, "last"))
     progress(
-        f"the week of {week.monday:%a %d %b}: a scan each morning to Saturday, people "
-        "deleting some breathers and keeping the others, coffee chats accepted …"
+        f"the week of {week.monday:%a %d %b}: the hourly dispatch each morning, people "
+        "deleting some breathers and keeping the others, coffee chats accepted, Friday's "
+        "pairing of the next week, a last scan of everyone on Saturday …"
     )
     runs: list[dict[str, Any]] = []
     for moment, name in steps:
@@ -259,8 +275,10 @@ def live_the_week(
         if name == "pair":
             report, _ = pipeline.pair(0, moment, title=f"  {local}: pairing")
             accept_chats(runtime, emails, actions)
-        else:
-            report = pipeline.run(f"week {local}", 0, len(emails), title=f"  {local}: scan")
+        else:  # the hourly dispatch's scans; the last one scans everyone
+            report = pipeline.run(
+                f"week {local}", 0, len(emails), title=f"  {local}: scan", everyone=name == "last"
+            )
         runs.append({"at": scheduled_time(moment), **report.to_json()})
     return {
         "monday": week.monday.isoformat(),

@@ -9,8 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from micromoments import wiring
-from micromoments.clock import Clock, wall_clock
+from micromoments import clock, wiring
 from micromoments.config import DigestSendSettings, function_settings
 from micromoments.domain.access import person_ref
 from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
@@ -39,7 +38,7 @@ class SendDeps:
     master_key: bytes
     base_url: str
     sender: str
-    now: Clock = wall_clock  # when the digests go out (the demo's simulated week passes its own)
+    now: clock.Clock = clock.wall_clock  # when they go out (the demo passes its simulated week's)
 
     @classmethod
     def real(cls) -> SendDeps:

@@ -9,8 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from micromoments import wiring
-from micromoments.clock import Clock, wall_clock
+from micromoments import clock, wiring
 from micromoments.config import ScanSettings, config, function_settings
 from micromoments.domain.access import person_ref
 from micromoments.domain.scan_request import MalformedMessage, ScanRequest
@@ -30,7 +29,7 @@ class ScanDeps:
     calendar: CalendarGateway
     master_key: bytes | None = None  # keys log hashes and erasures when configured
     push_address: str | None = None  # the notify route: each scan keeps a channel open
-    now: Clock = wall_clock  # when the scans happen (the demo's simulated week passes its own)
+    now: clock.Clock = clock.wall_clock  # when they run (the demo passes its simulated week's)
 
     @classmethod
     def real(cls) -> ScanDeps:

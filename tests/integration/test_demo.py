@@ -37,7 +37,7 @@ SUMMARY_KEYS = {
     "people", "teams", "time_zones", "calendar_days", "people_scanned", "overloaded_days",
     "holds", "holds_on_calendar", "google_requests_per_person", "second_run_writes",
     "second_run", "failed_messages", "dead_lettered", "runs", "connection", "week_shown",
-    "seconds", "digests", "care", "push",
+    "seconds", "digests", "care", "push", "week",
 }  # fmt: skip
 CONNECTION_KEYS = {
     "iso_week", "coffee_people", "pairs", "trios", "unpaired", "watercoolers",

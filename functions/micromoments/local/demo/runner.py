@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from micromoments.local.demo.connection import Connection, read_connection
 from micromoments.local.demo.digests import send_digests
@@ -37,6 +37,9 @@ from micromoments.local.demo.week import (
     week_results,
 )
 from micromoments.local.runtime import LocalRuntime, require_local_extra
+
+if TYPE_CHECKING:
+    from micromoments.adapters.table import TableStore
 
 DEFAULT_PEOPLE = 36
 DEFAULT_OUT = Path("demo-out")
@@ -115,6 +118,7 @@ def _run(
         store.create_settings(org.settings)
         for synthetic in org.people:
             store.create_person(synthetic.person)
+        record_aliases(store, [synthetic.email for synthetic in org.people])
         table = store.table
         if not isinstance(table, DynamoTable):  # pragma: no cover - wiring builds DynamoDB
             raise DemoFailed("the Store is not on DynamoDB")
@@ -125,26 +129,23 @@ def _run(
         try:
             pipeline = Pipeline(runtime, store, writes, progress, clock)
             runs: list[RunReport] = []
-            answer: dict[str, Any] = {}
-            first_scan = clock()  # when run 1 began: the care outcomes' "now"
             for number, name in enumerate(RUNS, 1):
                 if name == PAIR_RUN:
                     # scheduled the evening before the week: it pairs the week
-                    report, answer = pipeline.pair(number, week.pairing)
+                    report, _ = pipeline.pair(number, week.pairing)
                     runs.append(report)
                 else:
                     runs.append(pipeline.run(name, number, len(org.people)))
-            # The report shows the plan as the four runs left it (Monday 10:00)
-            progress("collecting the results …")
-            connection = read_connection(org, runtime, store, answer)
-            summary, pictures = collect_results(
-                org, runtime, store, runs, zones, first_day, connection
-            )
-            summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
-            # then the week goes by, and the digests tell of it
+            # then the week goes by
             summary_week = live_the_week(runtime, store, pipeline, week, emails, seed, progress)
         finally:
             writes.close()
+        # The report and the care outcomes: what is ahead as the week left it (Saturday
+        # 05:00), the coming week's pairing (Friday's) included.
+        progress("collecting the results …")
+        connection = read_connection(org, runtime, store, summary_week.pop("next_pairing"))
+        summary, pictures = collect_results(org, runtime, store, runs, zones, first_day, connection)
+        summary["care"] = care_figures(org, runtime, store, connection, clock()).to_json()
         # After the unchanged rescan was measured: the digests write their records apart.
         digests = send_digests(runtime, store, emails, outbox, progress, clock)
         summary_week["people"] = week_results(runtime, store, emails, first_day, clock())
@@ -154,6 +155,19 @@ def _run(
         summary["push"] = measure_push(runtime, store, org, outbox, progress)
     write_handover(outbox.parent, handover)
     return summary, pictures, connection
+
+
+def record_aliases(store: TableStore, emails: Sequence[str]) -> None:
+    """Each person's alias item, as opting in on the site writes it
+    (`services.preferences`): a digest names a coffee partner through it."""
+    from micromoments import wiring
+    from micromoments.domain.access import pseudonym_key
+    from micromoments.domain.people import pseudonym
+
+    key = wiring.master_key()
+    if key is None:  # pragma: no cover - the runtime always names one
+        raise DemoFailed("the local runtime has no signing key")
+    store.put_aliases({pseudonym(pseudonym_key(key), email): email for email in emails})
 
 
 def clear_outbox(outbox: Path, progress: Progress) -> None:

@@ -252,7 +252,8 @@ def live_the_week(
 ) -> dict[str, Any]:
     """From the four runs of Monday 10:00 to Saturday 05:00: people act, a scan each
     morning, Friday's pairing of the next week, a last scan. Leaves the clock (the
-    pipeline's `DemoClock`) at the digests' time; the week's part of the summary."""
+    pipeline's `DemoClock`) at the digests' time; the week's part of the summary (with
+    ``next_pairing``, the pair handler's answer on Friday)."""
     clock = pipeline.clock
     if not isinstance(clock, DemoClock):  # pragma: no cover - the runner passes one
         raise TypeError("the simulated week needs a DemoClock")
@@ -268,12 +269,13 @@ def live_the_week(
         "pairing of the next week, a last scan of everyone on Saturday …"
     )
     runs: list[dict[str, Any]] = []
+    answer: dict[str, Any] = {}
     for moment, name in steps:
         dismiss_some(runtime, store, emails, clock(), moment, rng, actions)
         clock.set(moment)
         local = f"{moment.astimezone(zone(week.tz_name)):%a %d %b %H:%M}"
         if name == "pair":
-            report, _ = pipeline.pair(0, moment, title=f"  {local}: pairing")
+            report, answer = pipeline.pair(0, moment, title=f"  {local}: pairing")
             accept_chats(runtime, emails, actions)
         else:  # the hourly dispatch's scans; the last one scans everyone
             report = pipeline.run(
@@ -287,6 +289,7 @@ def live_the_week(
         "breathers_deleted_by_people": actions.dismissed_count,
         "coffee_invitations_accepted": actions.accepted,
         "runs": runs,
+        "next_pairing": answer,
     }
 
 

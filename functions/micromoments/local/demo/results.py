@@ -128,14 +128,16 @@ def care_figures(
     settings = store.get_settings() or org.settings
     people: list[CarePerson] = []
     for synthetic in org.people:
+        # what is still ahead at ``now`` (the demo's week before it has passed)
         holds = [
             CareHold(hold.kind, hold.start, hold.end)
             for hold in store.holds(synthetic.email)
-            if hold.status in REACHED_CALENDAR
+            if hold.status in REACHED_CALENDAR and hold.end > now
         ]
         holds += [
             CareHold(HoldKind(kind), start, end)
             for kind, start, end in shared_copies(runtime.calendar, synthetic.email)
+            if end > now
         ]
         person = store.get_person(synthetic.email) or synthetic.person
         people.append(CarePerson(person, normalised_events(synthetic), holds))

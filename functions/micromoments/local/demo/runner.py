@@ -144,7 +144,9 @@ def _run(
         # 05:00), the coming week's pairing (Friday's) included.
         progress("collecting the results …")
         connection = read_connection(org, runtime, store, summary_week.pop("next_pairing"))
-        summary, pictures = collect_results(org, runtime, store, runs, zones, first_day, connection)
+        summary, pictures = collect_results(
+            org, runtime, store, runs, zones, first_day, connection, clock()
+        )
         summary["care"] = care_figures(org, runtime, store, connection, clock()).to_json()
         # After the unchanged rescan was measured: the digests write their records apart.
         digests = send_digests(runtime, store, emails, outbox, progress, clock)

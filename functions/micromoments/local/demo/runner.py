@@ -140,6 +140,9 @@ def _run(
             summary_week = live_the_week(runtime, store, pipeline, week, emails, seed, progress)
         finally:
             writes.close()
+        # After the unchanged rescan was measured: the digests write their records apart.
+        digests = send_digests(runtime, store, emails, outbox, progress, clock)
+        summary_week["people"] = week_results(runtime, store, emails, first_day, clock())
         # The report and the care outcomes: what is ahead as the week left it (Saturday
         # 05:00), the coming week's pairing (Friday's) included.
         progress("collecting the results …")
@@ -148,9 +151,6 @@ def _run(
             org, runtime, store, runs, zones, first_day, connection, clock()
         )
         summary["care"] = care_figures(org, runtime, store, connection, clock()).to_json()
-        # After the unchanged rescan was measured: the digests write their records apart.
-        digests = send_digests(runtime, store, emails, outbox, progress, clock)
-        summary_week["people"] = week_results(runtime, store, emails, first_day, clock())
         summary["digests"] = digests
         summary["week"] = summary_week
         # Last, once everything above was measured: the push path changes calendars.

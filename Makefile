@@ -5,6 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml | sha256sum | cut -c1-12)
 PIP := $(BIN)/python -m pip --disable-pip-version-check
+# The demo has a venv of its own with only what it needs: the runtime dependencies and the
+# `local` extra (moto, werkzeug), from requirements-demo.lock (hashed like the others), not
+# the linters, type checker, test and browser tooling of the dev lock.
+DEMO_VENV := .venv-demo
+DEMO_BIN := $(DEMO_VENV)/bin
+DEMO_STAMP := $(DEMO_VENV)/.installed-$(shell cat requirements-demo.lock pyproject.toml | sha256sum | cut -c1-12)
+DEMO_PIP := $(DEMO_BIN)/python -m pip --disable-pip-version-check
 # checkov has a venv of its own: its pins (boto3 1.35, packaging 23, networkx 2) would
 # drag the dev venv and the Lambda requirements back by years.
 CHECKOV_VENV := .venv-checkov
@@ -24,7 +31,7 @@ help:
 	@echo "make test-clocks  every test again on a Saturday, a Sunday night, a DST night, New Year's Eve"
 	@echo "make security  checkov on template.yaml: fails on any check not fixed or skipped"
 	@echo "make bench  run the benchmarks and write docs/benchmarks.md"
-	@echo "make lock   re-resolve the locks: dev, functions/requirements.txt and checkov"
+	@echo "make lock   re-resolve the locks: dev, functions/requirements.txt, demo and checkov"
 
 # The lock installs with --require-hashes; the project itself (editable, built here) has no
 # hash to check, so it is a second call that resolves nothing (--no-deps).
@@ -36,6 +43,19 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# Step lines, and pip's own line per package (its bars too, on a terminal): the first
+# `make demo` downloads about 80 packages and shows each one as it goes.
+$(DEMO_STAMP): requirements-demo.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "micromoments needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	@echo "make demo [1/3]: a virtual environment for the demo in $(DEMO_VENV) (once)"
+	@test -x $(DEMO_BIN)/python || $(PYTHON) -m venv $(DEMO_VENV) || { echo "cannot create $(DEMO_VENV): install python3-venv (apt-get install -y python3-venv)"; exit 1; }
+	@echo "make demo [2/3]: installing $$(grep -c '^[a-z]' requirements-demo.lock) packages from requirements-demo.lock (hashes checked)"
+	@$(DEMO_PIP) install --require-hashes --progress-bar on -r requirements-demo.lock
+	@echo "make demo [3/3]: micromoments itself (editable)"
+	@$(DEMO_PIP) install --quiet --no-build-isolation --no-deps -e .
+	@rm -f $(DEMO_VENV)/.installed-*
+	@touch $@
+
 $(CHECKOV_STAMP): requirements-checkov.lock
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV) || { echo "cannot create $(CHECKOV_VENV): install python3-venv (apt-get install -y python3-venv)"; exit 1; }
 	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check install --quiet \
@@ -45,11 +65,11 @@ $(CHECKOV_STAMP): requirements-checkov.lock
 
 venv: $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/micromoments demo
+demo: $(DEMO_STAMP)
+	$(DEMO_BIN)/micromoments demo
 
-serve: $(STAMP)
-	$(BIN)/micromoments serve
+serve: $(DEMO_STAMP)
+	$(DEMO_BIN)/micromoments serve
 
 lint: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/ruff check functions tests bench
@@ -105,8 +125,11 @@ lock: $(STAMP)
 		-o requirements-dev.lock -q
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes \
 		-c requirements-dev.lock -o functions/requirements.txt -q --no-header
+	echo 'setuptools==80.9.0' | $(BIN)/uv pip compile pyproject.toml - --extra local \
+		--python-version 3.11 --generate-hashes -c requirements-dev.lock \
+		-o requirements-demo.lock -q
 	echo 'checkov>=3.3' | $(BIN)/uv pip compile - --python-version 3.11 --generate-hashes \
 		-o requirements-checkov.lock -q
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-out test-artifacts
+	rm -rf $(VENV) $(DEMO_VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-out test-artifacts

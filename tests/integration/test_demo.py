@@ -37,7 +37,7 @@ SUMMARY_KEYS = {
     "people", "teams", "time_zones", "calendar_days", "people_scanned", "overloaded_days",
     "holds", "holds_on_calendar", "google_requests_per_person", "second_run_writes",
     "second_run", "failed_messages", "dead_lettered", "runs", "connection", "week_shown",
-    "seconds", "digests", "care", "push",
+    "seconds", "digests", "care", "push", "week",
 }  # fmt: skip
 CONNECTION_KEYS = {
     "iso_week", "coffee_people", "pairs", "trios", "unpaired", "watercoolers",
@@ -117,21 +117,26 @@ def test_the_end_to_end_demo_on_a_small_org(demo: Demo) -> None:
     for run in summary["runs"]:
         assert run["failed_messages"] == run["dead_lettered"] == 0
     assert summary["failed_messages"] == 0
+    assert 0 < pair["people_scanned"] == pair["dispatched"]
+    assert pair["queued_by_demo"] == 0
+    # the connection is the coming week's, paired on the simulated week's Friday
+    [friday] = [run for run in summary["week"]["runs"] if run["run"] == "pair"]
     handler = summary["connection"]["reported_by_handler"]
     # the organisers, and the people the round gave no moment they wanted (room given back)
     queued = handler["organisers_queued"] + handler["given_back_queued"]
-    assert 0 < handler["organisers_queued"] <= pair["people_scanned"] == pair["dispatched"]
-    assert pair["dispatched"] == queued
-    assert pair["queued_by_demo"] == 0
+    assert 0 < handler["organisers_queued"] <= friday["people_scanned"]
+    assert friday["people_scanned"] == friday["dispatched"] == queued
 
     # holds were placed on the calendars, on the delegation path
     placed = sum(summary["holds"].values())
     assert placed > 0
     assert set(summary["holds"]) == {"breather", "social", "coffee", "watercooler"}
     assert summary["holds_on_calendar"] == placed
-    assert first["calendar_writes"] + pair["calendar_writes"] >= placed
+    week_writes = sum(run["calendar_writes"] for run in summary["week"]["runs"])
+    assert first["calendar_writes"] + pair["calendar_writes"] + week_writes >= placed
     shared = summary["holds"]["coffee"] + summary["holds"]["watercooler"]
-    assert pair["calendar_writes"] >= shared > 0  # the organisers' scans placed them
+    assert friday["calendar_writes"] >= shared > 0  # the organisers' scans placed them
+    assert pair["calendar_writes"] > 0  # the simulated week's, placed the same way
     assert first["oauth_round_trips"] >= PEOPLE  # one delegated token per subject
     assert summary["overloaded_days"] > 0
 
@@ -236,6 +241,7 @@ def test_the_week_s_coffee_chats_and_drop_ins_are_counted_from_the_calendars(
     assert summary["week_shown"] == monday.isoformat()
 
     # on the calendars: each event on its organiser's, a copy on every guest's
+    simulated = datetime.fromisoformat(summary["week"]["monday"]).date()
     organised: dict[str, int] = {"coffee": 0, "watercooler": 0}
     copies = 0
     for email, events in demo.calendars.items():
@@ -243,11 +249,13 @@ def test_the_week_s_coffee_chats_and_drop_ins_are_counted_from_the_calendars(
             tags = shared_tags(event)
             if not tags or event["organizer"]["email"] != email:
                 continue
+            start = datetime.fromisoformat(event["start"]["dateTime"])
+            if start.date().isocalendar()[:2] != (year, week):  # the simulated week's
+                assert start.date() - simulated < timedelta(days=7), event["id"]
+                continue
             organised[tags["mm_kind"]] += 1
             guests = [a["email"] for a in event["attendees"] if a["email"] != email]
             assert guests
-            start = datetime.fromisoformat(event["start"]["dateTime"])
-            assert start.date().isocalendar()[:2] == (year, week)
             for guest in guests:
                 [copy] = [e for e in demo.calendars[guest] if e["id"] == event["id"]]
                 assert shared_tags(copy) == tags
@@ -283,7 +291,9 @@ def test_the_weekly_digests_went_through_ses_and_into_the_outbox(demo: Demo) -> 
         assert message.get_content_type() == "multipart/alternative"
         text, html = message.get_body(("plain",)), message.get_body(("html",))
         assert text is not None and html is not None
-        assert str(message["Subject"]).startswith("Your week")
+        assert str(message["Subject"]).endswith(" this week") or str(message["Subject"]).startswith(
+            "Your week"
+        )
         assert str(message["List-Unsubscribe"]).startswith("<http://127.0.0.1:")
         assert b"\nList-Unsubscribe: <http://127.0.0.1:" in path.read_bytes()  # not encoded
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -292,6 +302,110 @@ def test_the_weekly_digests_went_through_ses_and_into_the_outbox(demo: Demo) -> 
     assert len(recipients) == len(emails)  # one each
     assert recipients <= set(demo.calendars)
     assert "weekly digests" in demo.stderr
+
+
+def _facts(text: str) -> dict[str, str]:
+    """The "- Label: value" lines of a digest's plain-text part."""
+    return dict(re.findall(r"^- ([^:\n]+): (.*)$", text, re.MULTILINE))
+
+
+def test_each_digest_tells_the_week_the_demo_lived(demo: Demo) -> None:
+    """The digests of the simulated week: most report a moment micromoments placed that
+    week, and each email's numbers are the demo's own account of that person's week
+    (summary.json's week.people, from the hold records and the calendars)."""
+    assert demo.code == 0, demo.stderr
+    summary = json.loads(demo.stdout)
+    week = summary["week"]
+    people = week["people"]
+    assert set(people) == set(demo.calendars)
+    assert week["breathers_deleted_by_people"] > 0
+    assert datetime.fromisoformat(week["digests_at"]) <= datetime.now(UTC)
+    monday = datetime.fromisoformat(week["monday"])
+    emails = sorted((demo.out / "outbox").glob("*.eml"))
+    assert emails
+    with_moment = 0
+    coffee_named = 0
+    for path in emails:
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        [(_, person)] = getaddresses(message.get_all("To", []))
+        text = message.get_body(("plain",))
+        assert text is not None
+        body = text.get_content()
+        assert f"Your week of {monday.day}" in body  # the simulated week
+        facts, mine = _facts(body), people[person]
+        placed, kept, dismissed = (
+            mine["breathers_placed"],
+            mine["breathers_kept"],
+            mine["breathers_dismissed"],
+        )
+        if placed:
+            assert facts["Breathers"] == (
+                f"{placed} placed (you kept {kept} and removed {dismissed})"
+            ), person
+        else:
+            assert facts["Breathers"] == "none this week", person
+        social = mine["social_placed"]
+        assert facts["Social time"].startswith(f"{social} placed" if social else "none"), person
+        subject = str(message["Subject"])
+        if placed - dismissed:
+            assert subject.startswith(f"{placed - dismissed} breather"), subject
+        if mine["coffee_happened"]:
+            names = " and ".join(mine["coffee_with"])
+            assert facts["Coffee chat"] == f"it happened, with {names}", person
+            assert f"a coffee with {names}" in subject
+            coffee_named += 1
+        else:
+            assert not facts["Coffee chat"].startswith("it happened"), person
+        if placed or social or facts["Coffee chat"] != "none this week":
+            with_moment += 1
+    assert with_moment >= 0.8 * len(emails)
+    assert coffee_named > 0
+
+
+def test_serve_takes_over_the_demo_s_organisation_and_key(demo: Demo) -> None:
+    """Every link of a demo email works on `serve`: with the demo's handover, a new set of
+    stand-ins resolves each email's unsubscribe and leave tokens to its recipient."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from micromoments import wiring
+    from micromoments.domain.links import LinkPurpose
+    from micromoments.local import serve
+    from micromoments.local.demo.handover import read_handover
+    from micromoments.local.runtime import LocalRuntime
+    from micromoments.services.links import check_link
+
+    handover = read_handover(demo.out)
+    assert handover is not None and handover.people == PEOPLE
+    assert (demo.out / "serve.json").stat().st_mode & 0o077 == 0
+    links: list[tuple[str, LinkPurpose, str]] = []
+    for path in sorted((demo.out / "outbox").glob("*.eml")):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        [(_, person)] = getaddresses(message.get_all("To", []))
+        body = message.get_body(("plain",))
+        assert body is not None
+        for url in re.findall(r"http://127\.0\.0\.1:\d+/\S+", body.get_content()):
+            parts = urlsplit(url)
+            purpose = {"/unsubscribe": LinkPurpose.UNSUBSCRIBE, "/leave": LinkPurpose.OPT_OUT}
+            if parts.path in purpose:
+                token = parse_qs(parts.query)["token"][0]
+                links.append((person, purpose[parts.path], token))
+    assert links
+    with LocalRuntime(signing_key=handover.signing_key) as runtime:
+        org = serve.seed_organisation(
+            runtime,
+            people=handover.people,
+            seed=handover.seed,
+            first_day=handover.first_day,
+            progress=lambda _: None,
+        )
+        assert {p.email for p in org.people} == set(demo.calendars)
+        serve._record_link_aliases(org)
+        store, key = wiring.store(), wiring.master_key()
+        assert key is not None
+        now = datetime.now(UTC)
+        for person, purpose, token in links:
+            assert check_link(store, purpose, token, key, now).email == person
 
 
 def test_the_page_lists_the_pairs_groups_and_drop_ins(demo: Demo) -> None:

@@ -24,8 +24,9 @@ from micromoments.domain.digest import Digest, build_digest
 from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.links import LinkPurpose, LinkToken, link_token, read_link_token
 from micromoments.domain.mirror import MirrorEvent
-from micromoments.domain.people import pseudonym
+from micromoments.domain.people import first_name, pseudonym
 from micromoments.email.digest import compose, render_html, render_text
+from micromoments.email.digest_view import subject
 from micromoments.email.links import opt_out_url, unsubscribe_url
 from tests import builders
 
@@ -168,7 +169,7 @@ def test_the_headers_are_present_and_well_formed(message: EmailMessage) -> None:
     back = parsed(message)
     assert back["From"] == SENDER
     assert parseaddr(back["To"])[1] == PERSON
-    assert back["Subject"] == "Your week: 14.5 h of meetings, 3 breathers"
+    assert back["Subject"] == "2 breathers, some social time and a coffee chat this week"
     assert parsedate_to_datetime(back["Date"]) == NOW
     assert re.fullmatch(r"<[^<>@\s]+@care\.example\.org>", back["Message-ID"])
     assert LIST_UNSUBSCRIBE.match(back["List-Unsubscribe"])
@@ -513,3 +514,83 @@ def test_a_first_week_says_so_instead_of_a_zero_trend() -> None:
         assert "4.5 h" in part  # this week's meetings
         assert "first week with micromoments" in part
         assert "last week" not in part
+
+
+# -- what was given back leads; the coffee partner; next week's moments --------------------
+
+
+def _with(digest: Digest, **changes: object) -> Digest:
+    import dataclasses
+
+    return dataclasses.replace(digest, **changes)
+
+
+def test_the_subject_leads_with_what_was_given_back_and_names_the_coffee_partner() -> None:
+    digest = _with(busy_week(), coffee_with=("Ana",))
+    # 3 breathers placed, 1 of them deleted by the person: 2 on their calendar
+    assert subject(digest) == "2 breathers, some social time and a coffee with Ana this week"
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
+    assert "- Coffee chat: it happened, with Ana\n" in text
+    trio = _with(busy_week(), coffee_with=("Ana", "Ben"))
+    assert subject(trio).endswith("a coffee with Ana and Ben this week")
+
+
+def test_the_meeting_load_leads_only_when_nothing_was_given_back() -> None:
+    digest = build_digest(
+        person=PERSON,
+        timezone="Europe/Berlin",
+        label="2026-W48",
+        loads=[load(day(0), 270)],
+        holds=[],
+        shared=[],
+        now=NOW,
+    )
+    assert subject(digest) == "Your week: 4.5 h of meetings"
+
+
+def test_a_partner_is_named_only_when_the_chat_happened() -> None:
+    ahead = build_digest(
+        person=PERSON,
+        timezone="Europe/Berlin",
+        label="2026-W48",
+        loads=[load(day(0), 60)],
+        holds=[],
+        shared=[shared("coffee2", HoldKind.COFFEE, NOW + timedelta(hours=20))],
+        now=NOW,
+        coffee_with=["Ana"],
+    )
+    assert ahead.moments.coffee.value == "ahead" and ahead.coffee_with == ()
+    assert "Ana" not in subject(ahead)
+
+
+@pytest.mark.parametrize(
+    ("zone_name", "breather", "social"),
+    [
+        ("Europe/Berlin", "Tue 1 Dec, 12:00–12:15: a breather", "Wed 2 Dec, 12:00–12:15"),
+        ("America/New_York", "Tue 1 Dec, 06:00–06:15: a breather", "Wed 2 Dec, 06:00–06:15"),
+    ],
+)
+def test_next_week_s_moments_are_listed_in_the_reader_s_zone(
+    zone_name: str, breather: str, social: str
+) -> None:
+    digest = _with(busy_week(), timezone=zone_name)
+    text = render_text(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
+    html = render_html(digest, base_url=BASE, unsubscribe=TOKEN, opt_out=LEAVE)
+    assert f"On your calendar (times in {zone_name}):" in text
+    assert f"  {breather}\n" in text and f"  {social}: social time\n" in text
+    assert breather in visible_text(html)
+    assert len(digest.outlook.moments) == digest.outlook.holds_planned == 2
+
+
+@pytest.mark.parametrize(
+    ("address", "name"),
+    [
+        ("ana.silva@example.com", "Ana"),
+        ("ana.silva2@example.com", "Ana"),
+        ("BEN@example.com", "Ben"),
+        ("jean-luc_picard+mm@example.com", "Jean-Luc"),
+        ("lee7@example.com", "Lee"),
+    ],
+)
+def test_a_first_name_is_read_from_the_address(address: str, name: str) -> None:
+    assert first_name(address) == name

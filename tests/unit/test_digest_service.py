@@ -189,7 +189,7 @@ def test_the_numbers_of_a_hand_built_week_reach_the_email() -> None:
 
     assert send(store, mailer) is SendOutcome.SENT
     [message] = mailer.sent
-    assert message["Subject"] == "Your week: 14.5 h of meetings, 2 breathers"
+    assert message["Subject"] == "1 breather, some social time and a coffee chat this week"
     text, html = bodies(message)
     for body in (text, html):
         assert "14.5 h" in body  # the week's meetings

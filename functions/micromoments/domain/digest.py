@@ -33,6 +33,7 @@ from micromoments.domain.week_moments import (
     Moments,
     Outcome,
     Outlook,
+    PlannedMoment,
     calendar_moments,
     next_week_outlook,
     week_moments,
@@ -56,6 +57,7 @@ __all__ = [
     "Moments",
     "Outcome",
     "Outlook",
+    "PlannedMoment",
     "Suggestion",
     "WeekNumbers",
     "build_digest",
@@ -211,6 +213,7 @@ class Digest:
     outlook: Outlook
     suggestion: Suggestion
     first_week: bool = False
+    coffee_with: tuple[str, ...] = ()  # the coffee partners' first names (never stored)
 
     @property
     def quiet(self) -> bool:
@@ -238,9 +241,11 @@ def build_digest(
     shared: Sequence[MirrorEvent],
     now: datetime,
     observed_since: datetime | None = None,
+    coffee_with: Sequence[str] = (),
 ) -> Digest:
     """``shared``: the person's mirror (or its shared events); ``observed_since``: their
-    first scan, when known (`SyncState.observed_since`)."""
+    first scan, when known (`SyncState.observed_since`); ``coffee_with``: the first names
+    of the week's coffee partners (shown only when the chat happened)."""
     monday = monday_of(label)
     tz = zone(timezone)
     before = monday - timedelta(days=7)
@@ -265,4 +270,5 @@ def build_digest(
         outlook=outlook,
         suggestion=suggestion(this, last, moments, outlook),
         first_week=first_week,
+        coffee_with=tuple(coffee_with) if moments.coffee is Outcome.HAPPENED else (),
     )

@@ -198,3 +198,12 @@ class Person(BaseModel):
 
     def hours(self, org_default: WorkingHours) -> WorkingHours:
         return self.preferences.working_hours or org_default
+
+
+def first_name(address: str) -> str:
+    """The first name an address starts with, as a colleague would greet them:
+    ``ana.silva2@example.com`` -> ``Ana``, ``jean-luc_picard@…`` -> ``Jean-Luc``. Never
+    stored: shown to the person's coffee partner, who had it on their own calendar."""
+    local = address.partition("@")[0].partition("+")[0]
+    head = re.split(r"[._]", local, maxsplit=1)[0].rstrip("0123456789")
+    return "-".join(part[:1].upper() + part[1:].lower() for part in head.split("-"))

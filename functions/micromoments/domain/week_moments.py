@@ -134,13 +134,25 @@ def _outcome(
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedMoment:
+    """One moment of next week on the person's calendar: its kind and times (any zone;
+    the email shows them in the reader's)."""
+
+    kind: HoldKind
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Outlook:
     """Next week: its heaviest day by meeting time (`meeting_time`, as the bars count it),
-    and the moments already planned on the person's calendar."""
+    and the moments already planned on the person's calendar (``moments``: each of them,
+    by start; ``holds_planned`` counts them)."""
 
     heaviest_day: date | None
     heaviest_minutes: int
     holds_planned: int
+    moments: tuple[PlannedMoment, ...] = ()
 
 
 def next_week_outlook(
@@ -160,12 +172,18 @@ def next_week_outlook(
         return following <= day < following + timedelta(days=7)
 
     personal = {
-        h.id
+        h.id: PlannedMoment(h.kind, h.start, h.end)
         for h in holds
         if h.kind not in SHARED_KINDS and h.status in UPCOMING and next_week(h.day)
     }
-    together = {m.id for m in shared if m.live and next_week(m.start.astimezone(tz).date())}
-    planned = len(personal | together)
+    together = {
+        m.id: PlannedMoment(m.kind, m.start, m.end)
+        for m in shared
+        if m.live and next_week(m.start.astimezone(tz).date())
+    }
+    found = {**together, **personal}
+    planned = len(found)
+    moments = tuple(sorted(found.values(), key=lambda m: (m.start, m.end, m.kind.value)))
     if heaviest is None or meeting_time(heaviest) == 0:
-        return Outlook(None, 0, planned)
-    return Outlook(heaviest.date, meeting_time(heaviest), planned)
+        return Outlook(None, 0, planned, moments)
+    return Outlook(heaviest.date, meeting_time(heaviest), planned, moments)

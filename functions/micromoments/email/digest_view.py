@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from micromoments.domain.calendar import zone
 from micromoments.domain.day_load import AFTER_HOURS, BACK_TO_BACK, MEETING_HOURS
 from micromoments.domain.digest import Digest, Outcome, WeekNumbers, monday_of
+from micromoments.domain.holds import HoldKind
 from micromoments.email.links import opt_out_link, preferences_url, unsubscribe_link
 
 BAR_TEXT_WIDTH = 20  # characters of the longest bar in the plain-text chart
@@ -120,6 +122,7 @@ class DigestView:
     any_overloaded: bool
     moments: tuple[Fact, ...]
     outlook: tuple[Fact, ...]
+    coming: tuple[str, ...]  # next week's moments, one line each, in the reader's zone
     suggestion: str
     preferences_url: str
     unsubscribe_url: str
@@ -178,10 +181,11 @@ def view(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> Di
                 f"{m.social_placed} placed" if m.social_placed else "none this week",
                 f"you kept {m.social_kept}" if m.social_placed else "",
             ),
-            Fact("Coffee chat", _COFFEE[m.coffee]),
+            Fact("Coffee chat", _coffee(digest)),
             Fact("Watercooler", _WATERCOOLER[m.watercooler]),
         ),
         outlook=_outlook(digest),
+        coming=_coming(digest),
         suggestion=digest.suggestion.text,
         preferences_url=preferences_url(base_url),
         unsubscribe_url=unsubscribe_link(base_url, unsubscribe),
@@ -190,21 +194,62 @@ def view(digest: Digest, *, base_url: str, unsubscribe: str, opt_out: str) -> Di
 
 
 def subject(digest: Digest) -> str:
-    """Warm and specific: "Your week: 14.5 h of meetings, 3 breathers"."""
+    """What micromoments gave back first, then the week: "3 breathers and a coffee with
+    Ana this week"; the meeting load only when nothing was given back."""
     if digest.quiet:
         return "Your week: a quiet one"
-    this, m = digest.this_week, digest.moments
+    given = given_back(digest)
+    if given:
+        words = f"{_and(given)} this week"
+        return words[:1].upper() + words[1:]
+    this = digest.this_week
     total = _week_tenths(this, monday_of(digest.iso_week)).total
-    meetings = f"{_shown(total)} of meetings" if this.meeting_minutes else "no meetings"
-    if m.breathers_placed:
-        extra = f"{m.breathers_placed} breather{'s' if m.breathers_placed != 1 else ''}"
-    elif m.coffee is Outcome.HAPPENED:
-        extra = "a coffee chat"
-    elif m.social_placed:
-        extra = "some social time"
-    else:
-        return f"Your week: {meetings}"
-    return f"Your week: {meetings}, {extra}"
+    return f"Your week: {_shown(total)} of meetings" if this.meeting_minutes else "Your week"
+
+
+def given_back(digest: Digest) -> list[str]:
+    """The moments of the week the person had, in words: breathers on their calendar (not
+    deleted), social time, a coffee chat that happened (with whom), a drop-in."""
+    m = digest.moments
+    given: list[str] = []
+    breathers = m.breathers_placed - m.breathers_dismissed
+    if breathers:
+        given.append(f"{breathers} breather{'s' if breathers != 1 else ''}")
+    if m.social_placed:
+        given.append("some social time")
+    if m.coffee is Outcome.HAPPENED:
+        names = _and(list(digest.coffee_with))
+        given.append(f"a coffee with {names}" if names else "a coffee chat")
+    if m.watercooler is Outcome.HAPPENED:
+        given.append("a team drop-in")
+    return given
+
+
+def _coffee(digest: Digest) -> str:
+    words = _COFFEE[digest.moments.coffee]
+    names = _and(list(digest.coffee_with))
+    return f"{words}, with {names}" if names else words
+
+
+def _coming(digest: Digest) -> tuple[str, ...]:
+    """Next week's moments, each "Tue 15 Dec, 14:15–14:30: a breather" in the reader's zone."""
+    tz = zone(digest.timezone)
+    lines = []
+    for moment in digest.outlook.moments:
+        start, end = moment.start.astimezone(tz), moment.end.astimezone(tz)
+        lines.append(
+            f"{start:%a} {start.day} {start:%b}, {start:%H:%M}–{end:%H:%M}: "
+            f"{_KIND_WORDS.get(moment.kind, moment.kind.value)}"
+        )
+    return tuple(lines)
+
+
+_KIND_WORDS = {
+    HoldKind.BREATHER: "a breather",
+    HoldKind.SOCIAL: "social time",
+    HoldKind.COFFEE: "a coffee chat",
+    HoldKind.WATERCOOLER: "a team drop-in",
+}
 
 
 _COFFEE = {

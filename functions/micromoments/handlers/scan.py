@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from micromoments import wiring
+from micromoments import clock, wiring
 from micromoments.config import ScanSettings, config, function_settings
 from micromoments.domain.access import person_ref
 from micromoments.domain.scan_request import MalformedMessage, ScanRequest
@@ -28,6 +27,7 @@ class ScanDeps:
     master_key: bytes | None = None  # keys log hashes and erasures when configured
     push_address: str | None = None  # the notify route: each scan keeps a channel open
     reconnect: Callable[[str], None] | None = None  # the email for a needs_reconnect person
+    now: clock.Clock = clock.wall_clock  # when they run (the demo passes its simulated week's)
 
     @classmethod
     def real(cls) -> ScanDeps:
@@ -42,7 +42,7 @@ def scan_batch(event: dict[str, Any], context: Any, deps: ScanDeps) -> dict[str,
         owner = getattr(context, "aws_request_id", None) or uuid.uuid4().hex
         before = deps.calendar.counters.requests
         outcomes = scan_people(emails, store=deps.store, calendar=deps.calendar, owner=owner,
-                               now=datetime.now(UTC), master_key=deps.master_key,
+                               now=deps.now(), master_key=deps.master_key,
                                push_address=deps.push_address)  # fmt: skip
         # per-person counters overlap when scans run side by side: count the batch as a whole
         count("GoogleRequests", deps.calendar.counters.requests - before)

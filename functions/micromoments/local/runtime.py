@@ -198,6 +198,7 @@ class LocalRuntime:
         quiet: bool = True,
         google_credentials: str = "keyless",
         google_access: str = "delegation",
+        signing_key: str | None = None,
     ) -> None:
         if google_credentials not in GOOGLE_CREDENTIALS:
             raise ValueError(f"google_credentials must be one of {GOOGLE_CREDENTIALS}")
@@ -205,6 +206,7 @@ class LocalRuntime:
             raise ValueError(f"google_access must be one of {GOOGLE_ACCESS}")
         self.google_credentials = google_credentials
         self.google_access = google_access
+        self._signing_key = signing_key  # the secret's string (hex); None: a fresh one
         suffix = uuid.uuid4().hex[:8]
         self.domain = domain
         self.quiet = quiet
@@ -462,7 +464,10 @@ class LocalRuntime:
 
         secrets = boto3.client("secretsmanager")
         secrets.create_secret(Name=self.google_key_secret, SecretString=json.dumps(self._google()))
-        ensure_master_key(self.signing_key_secret, client=secrets)
+        if self._signing_key is None:
+            ensure_master_key(self.signing_key_secret, client=secrets)
+        else:  # the demo's key again (`serve` after `demo`): its emails' links work
+            secrets.create_secret(Name=self.signing_key_secret, SecretString=self._signing_key)
         if self.google_access == "oauth":
             self._provision_oauth()
 
@@ -487,6 +492,13 @@ class LocalRuntime:
             self._provision_oauth()
             self.google_access = "oauth"
         self.use_environment(self._oauth_environment())
+
+    def signing_key(self) -> str:
+        """The signing key secret's string, as `serve` can be given it again."""
+        import boto3
+
+        found = boto3.client("secretsmanager").get_secret_value(SecretId=self.signing_key_secret)
+        return str(found["SecretString"])
 
     def _google(self) -> dict[str, Any]:
         """What the Google secret holds: a credential configuration trusting the handlers'

@@ -389,22 +389,31 @@ def _monday(day: date) -> date:
 
 
 def seed_organisation(
-    runtime: LocalRuntime, *, people: int, seed: int = SEED, progress: Progress = stderr_progress
+    runtime: LocalRuntime,
+    *,
+    people: int,
+    seed: int = SEED,
+    progress: Progress = stderr_progress,
+    first_day: date | None = None,
 ) -> SyntheticOrg:
     """The demo's synthetic organisation: calendars on the Calendar server, org settings
-    and people (opted in) in the Store. Its calendars start on the Monday of the org's
-    week, as in the demo. With the runtime's google_access oauth, the people are imported
-    but not in: each connects their own calendar on the site."""
+    and people (opted in) in the Store. Its calendars start on ``first_day`` (the demo's,
+    from its handover), else on the Monday of the org's week, as in the demo. With the
+    runtime's google_access oauth, the people are imported but not in: each connects their
+    own calendar on the site."""
     from micromoments import wiring
     from micromoments.domain.calendar import zone
     from micromoments.domain.people import PersonStatus
     from micromoments.local.synthetic import generate_org
 
-    first_day = _monday(datetime.now(UTC).date())
-    org = generate_org(people, seed=seed, start=first_day, days=DAYS)
-    org_monday = _monday(datetime.now(zone(org.settings.timezone)).date())
-    if org_monday != first_day:
-        org = generate_org(people, seed=seed, start=org_monday, days=DAYS)
+    if first_day is not None:
+        org = generate_org(people, seed=seed, start=first_day, days=DAYS)
+    else:
+        first_day = _monday(datetime.now(UTC).date())
+        org = generate_org(people, seed=seed, start=first_day, days=DAYS)
+        org_monday = _monday(datetime.now(zone(org.settings.timezone)).date())
+        if org_monday != first_day:
+            org = generate_org(people, seed=seed, start=org_monday, days=DAYS)
     events = sum(len(p.events) for p in org.people)
     progress(
         f"seeding {len(org.people)} people in {len(org.teams)} teams: {events} events over "
@@ -478,11 +487,29 @@ def serve(
     require_local_extra()
     if port:
         _listen(HOST, port, "the site").close()  # busy: one clear line before any work
+    from micromoments.local.demo.handover import read_handover
+
+    handover = read_handover(outbox.parent)
     previous = _stop_on_sigterm()
     try:
         progress("starting the stand-ins: moto's server and the Calendar API server …")
-        with LocalRuntime(google_access=google_access) as runtime:
-            org = seed_organisation(runtime, people=people, progress=progress)
+        key = handover.signing_key if handover else None
+        with LocalRuntime(google_access=google_access, signing_key=key) as runtime:
+            if handover is None:
+                org = seed_organisation(runtime, people=people, progress=progress)
+            else:
+                progress(
+                    f"the demo's organisation and signing key ({outbox.parent / 'serve.json'}):"
+                    " the links in its emails work here"
+                )
+                org = seed_organisation(
+                    runtime,
+                    people=handover.people,
+                    seed=handover.seed,
+                    progress=progress,
+                    first_day=handover.first_day,
+                )
+                _record_link_aliases(org)
             queued = queue_everyone(runtime)
             progress(f"running the pipeline once: {queued} scans queued")
             with SiteServer(runtime, port=port, outbox=outbox, out=out, progress=progress) as site:
@@ -499,6 +526,19 @@ def serve(
         _restore_sigterm(previous)
     progress("stopped")
     return 0
+
+
+def _record_link_aliases(org: SyntheticOrg) -> None:
+    """The alias items the demo's email links resolve through (the digests wrote them in
+    the demo's Store): the same people, the same key, so the same aliases."""
+    from micromoments import wiring
+    from micromoments.services.links import personal_links
+
+    store, key = wiring.store(), wiring.master_key()
+    if key is None:  # pragma: no cover - the runtime always names one
+        raise RuntimeError("the local runtime has no signing key")
+    for synthetic in org.people:
+        personal_links(store, synthetic.email, key, datetime.now(UTC), record=True)
 
 
 def _introduce(site: SiteServer, runtime: LocalRuntime, org: SyntheticOrg, out: TextIO) -> None:

@@ -25,11 +25,12 @@ from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import zone
 from micromoments.domain.digest import Digest, build_digest, due_week, iso_label, monday_of
 from micromoments.domain.digest_request import DigestRequest
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.people import Person, PersonStatus
+from micromoments.domain.people import Person, PersonStatus, first_name, pseudonym
 from micromoments.domain.settings import OrgSettings
 from micromoments.ports import DigestQueue, Mailer, PersonNotFound, Store, StoreError
 from micromoments.services.due_scans import send_in_batches
@@ -111,12 +112,18 @@ class SendOutcome(StrEnum):
 
 
 def gather_digest(
-    store: Store, person: Person, settings: OrgSettings, label: str, now: datetime
+    store: Store,
+    person: Person,
+    settings: OrgSettings,
+    label: str,
+    now: datetime,
+    master_key: bytes | None = None,
 ) -> Digest:
     """The person's digest of ISO week ``label`` from what the Store holds: day loads from
     the week before through the week after, their hold records, the shared events
     (coffee chats, drop-ins) in their mirror, organised by them or by someone else (a
-    guest's copy carries the shared tags), and since when their calendar is observed."""
+    guest's copy carries the shared tags), and since when their calendar is observed.
+    With ``master_key``, the first names of the week's coffee partners (`coffee_partners`)."""
     monday = monday_of(label)
     zone_name, _ = person_zone(person, settings)
     loads = store.day_loads(person.email, monday - timedelta(days=7), monday + timedelta(days=13))
@@ -132,7 +139,28 @@ def gather_digest(
         shared=shared,
         now=now,
         observed_since=sync.observed_since if sync else None,
+        coffee_with=coffee_partners(store, person.email, label, master_key) if master_key else (),
     )
+
+
+def coffee_partners(store: Store, email: str, label: str, master_key: bytes) -> list[str]:
+    """The first names of ``email``'s coffee partners of week ``label``, from the week's
+    pairing round (pseudonyms) and the Store's aliases; sorted. Nothing is stored: the
+    names were on both calendars."""
+    pairing_round = store.get_round(label)
+    if pairing_round is None:
+        return []
+    key = pseudonym_key(master_key)
+    me = pseudonym(key, email)
+    names: list[str] = []
+    for group in pairing_round.groups:
+        if group.kind is not HoldKind.COFFEE or me not in group.members or group.start is None:
+            continue
+        for member in group.members:
+            address = store.address_of(member) if member != me else None
+            if address:
+                names.append(first_name(address))
+    return sorted(names)
 
 
 def send_digest(
@@ -161,7 +189,7 @@ def send_digest(
         return SendOutcome.ALREADY_CLAIMED
     try:
         settings = org_settings(store)
-        digest = gather_digest(store, person, settings, label, now)
+        digest = gather_digest(store, person, settings, label, now, master_key)
         if digest.quiet:
             store.mark_digest_sent(person.email, label, now)
             return SendOutcome.SKIPPED_QUIET
@@ -214,7 +242,7 @@ def preview(
     if person is None:
         raise PersonNotFound(f"no person {email!r}")
     settings = org_settings(store)
-    digest = gather_digest(store, person, settings, label, now)
+    digest = gather_digest(store, person, settings, label, now, master_key)
     if master_key:
         links = personal_links(store, person.email, master_key, now, record=False)
         return render_html(

@@ -22,11 +22,13 @@ def organised_here(resource: dict[str, Any], email: str) -> bool:
     return not isinstance(address, str) or same_address(address, email)
 
 
-def holds_on_calendar(server: CalendarServer, email: str) -> int:
+def holds_on_calendar(server: CalendarServer, email: str, after: datetime | None = None) -> int:
     """Our events on this calendar that it organises (a shared event's copies on its
-    attendees' calendars are not holds of theirs)."""
+    attendees' calendars are not holds of theirs); with ``after``, those ending later."""
     count = 0
     for event in server.events(email, include_cancelled=False):
+        if after is not None and (times := event_times(event)) is not None and times[1] <= after:
+            continue
         tags = event.get("extendedProperties", {})
         if organised_here(event, email) and any(
             isinstance(group, dict) and group.get("micromoments") == "1" for group in tags.values()

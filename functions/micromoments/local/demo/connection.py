@@ -14,6 +14,7 @@ from micromoments.domain.holds import HoldKind
 from micromoments.local.demo.calendars import (
     SHARED_KINDS,
     attendee_addresses,
+    event_times,
     organised_here,
     shared_kind,
 )
@@ -112,11 +113,14 @@ def read_connection(
         p.email.lower(): {str(r["id"]): r for r in server.events(p.email)} for p in org.people
     }
 
-    # Every shared event organised on a calendar, and its copies on the attendees'.
+    # Every shared event of the round's week organised on a calendar (the demo's simulated
+    # week before it holds the last round's), and its copies on the attendees'.
     for email, events in calendars.items():
         for resource in events.values():
             kind = shared_kind(resource)
             if kind is None or not organised_here(resource, email):
+                continue
+            if label and not _in_week(resource, label):
                 continue
             connection.events[kind] += 1
             for attendee in attendee_addresses(resource, email):
@@ -183,3 +187,12 @@ def read_connection(
         key=lambda c: (c.kind != "coffee", c.start or datetime.max.replace(tzinfo=UTC), c.members)
     )
     return connection
+
+
+def _in_week(resource: dict[str, Any], label: str) -> bool:
+    """Whether the event starts in ISO week ``label`` (``2026-W49``), on its own clock."""
+    times = event_times(resource)
+    if times is None:
+        return False
+    year, week, _ = times[0].date().isocalendar()
+    return f"{year}-W{week:02d}" == label

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from micromoments.clock import Clock, wall_clock
 from micromoments.local.demo.pipeline import Progress, scheduled_time
 from micromoments.local.queue_drain import LocalQueue, drain
 from micromoments.local.runtime import LocalRuntime
@@ -22,6 +23,7 @@ def send_digests(
     emails: Sequence[str],
     outbox: Path,
     progress: Progress,
+    clock: Clock = wall_clock,
 ) -> dict[str, Any]:
     """The weekly digest, after the runs: the digest dispatch handler queues whoever's send
     time has come, the demo queues the others for their current week (so everyone's digest
@@ -50,7 +52,7 @@ def send_digests(
     ses_before = int(ses.get_send_quota()["SentLast24Hours"])
     outbox_before = len(OutboxMailer(outbox).messages())
 
-    now = datetime.now(UTC)
+    now = clock()
     hour = now.replace(minute=0, second=0, microsecond=0)
     weeks = dict(due_people(store, hour))  # what the dispatch handler is about to queue
     event = {"kind": "digest", "scheduled_time": scheduled_time(hour)}
@@ -72,10 +74,12 @@ def send_digests(
 
     digest_queue = LocalQueue(sqs, runtime.digest_queue_url)
 
+    def send_at_clock(event: dict[str, Any], context: Any) -> Any:
+        deps = dataclasses.replace(digest_handlers.SendDeps.real(), now=clock)
+        return digest_handlers.send_handler(event, context, deps=deps)
+
     def handler(event: dict[str, Any]) -> Any:
-        return runtime.invoke(
-            digest_handlers.send_handler, event, function="micromoments-digest-send"
-        )
+        return runtime.invoke(send_at_clock, event, function="micromoments-digest-send")
 
     deliveries = drain(digest_queue, handler, expected=len(weeks))
     failed_messages = sum(len(delivery.failed) for delivery in deliveries)

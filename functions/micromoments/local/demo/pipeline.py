@@ -3,6 +3,7 @@ batches of 10 into the scan handler, SQS-shaped; what each run did, as the stand
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from micromoments.clock import Clock, wall_clock
 from micromoments.local.demo.store_writes import StoreWrites
 from micromoments.local.demo.summary import plural
 from micromoments.local.queue_drain import Delivery, LocalQueue, drain
@@ -80,11 +82,17 @@ def scheduled_time(moment: datetime) -> str:
 
 class Pipeline:
     def __init__(
-        self, runtime: LocalRuntime, store: TableStore, writes: StoreWrites, progress: Progress
+        self,
+        runtime: LocalRuntime,
+        store: TableStore,
+        writes: StoreWrites,
+        progress: Progress,
+        clock: Clock = wall_clock,
     ) -> None:
         import boto3
 
         self.runtime = runtime
+        self.clock = clock
         self.store = store
         self.writes = writes
         self.progress = progress
@@ -124,7 +132,12 @@ class Pipeline:
         )
         return report
 
-    def run(self, name: str, number: int, people: int) -> RunReport:
+    def run(
+        self, name: str, number: int, people: int, *, title: str = "", everyone: bool = True
+    ) -> RunReport:
+        """One pass: dispatch at the clock's hour, then the scans it queued, and with
+        ``everyone`` the people it did not (queued by the demo). ``title`` names it in the
+        progress lines (else ``run N/4 (name)``)."""
         from micromoments import wiring
         from micromoments.domain.scan_request import ScanReason, ScanRequest
         from micromoments.handlers import dispatch
@@ -134,7 +147,7 @@ class Pipeline:
         report = RunReport(name)
         marks = self._begin()
 
-        now = datetime.now(UTC)
+        now = self.clock()
         hour = now.replace(minute=0, second=0, microsecond=0)
         event = {"kind": "dispatch", "scheduled_time": scheduled_time(hour)}
         sent = self.runtime.invoke(dispatch.handler, event, function="micromoments-dispatch")
@@ -142,7 +155,7 @@ class Pipeline:
         settings = org_settings(self.store)
         off = [
             email
-            for email in self.store.scannable_people()
+            for email in (self.store.scannable_people() if everyone else ())
             if scan_request_for(self.store, email, settings, now) is None
         ]
         if off:
@@ -155,25 +168,30 @@ class Pipeline:
             if off
             else ""
         )
-        self.progress(
-            f"run {number}/{len(RUNS)} ({name}): dispatch queued {report.dispatched}{note}"
-        )
-        return self._finish(report, marks, self._drain(report, name, people))
+        title = title or f"run {number}/{len(RUNS)} ({name})"
+        self.progress(f"{title}: dispatch queued {report.dispatched}{note}")
+        expected = people if everyone else report.dispatched
+        return self._finish(report, marks, self._drain(report, name, expected))
 
-    def pair(self, number: int) -> tuple[RunReport, dict[str, Any]]:
-        """The weekly pairing as its schedule invokes it (scheduled time: now), then the
-        organisers' scans it queued; the run and the handler's answer."""
+    def pair(
+        self, number: int, scheduled: datetime | None = None, *, title: str = ""
+    ) -> tuple[RunReport, dict[str, Any]]:
+        """The weekly pairing as its schedule invokes it (scheduled time: ``scheduled``, else
+        the clock's now), then the organisers' scans it queued; the run and the handler's
+        answer."""
         from micromoments.handlers import pair
 
         report = RunReport(PAIR_RUN)
         marks = self._begin()
-        event = {"kind": "pair", "scheduled_time": scheduled_time(datetime.now(UTC))}
+        when = scheduled or self.clock()
+        event = {"kind": "pair", "scheduled_time": scheduled_time(when)}
         answer = dict(self.runtime.invoke(pair.handler, event, function="micromoments-pair"))
         report.dispatched = int(answer.get("organisers_queued", 0)) + int(
             answer.get("given_back_queued", 0)
         )
+        title = title or f"run {number}/{len(RUNS)} ({PAIR_RUN})"
         self.progress(
-            f"run {number}/{len(RUNS)} ({PAIR_RUN}): the weekly pairing of "
+            f"{title}: the weekly pairing of "
             f"{answer.get('iso_week')}: {plural(int(answer.get('pairs', 0)), 'pair')}, "
             f"{plural(int(answer.get('trios', 0)), 'group')} of three, "
             f"{plural(int(answer.get('watercoolers', 0)), 'watercooler')}; "
@@ -188,8 +206,12 @@ class Pipeline:
 
         done: set[str] = set()
 
+        def scan_at_clock(event: dict[str, Any], context: Any) -> Any:
+            deps = dataclasses.replace(scan.ScanDeps.real(), now=self.clock)
+            return scan.handler(event, context, deps=deps)
+
         def handler(event: dict[str, Any]) -> Any:
-            return self.runtime.invoke(scan.handler, event, function="micromoments-scan")
+            return self.runtime.invoke(scan_at_clock, event, function="micromoments-scan")
 
         def after(delivery: Delivery) -> None:
             for message in delivery.succeeded:

@@ -39,7 +39,9 @@ def collect_results(
     zones: Sequence[str],
     first_day: date,
     connection: Connection,
+    ahead_of: datetime | None = None,
 ) -> tuple[dict[str, Any], list[Picture]]:
+    """``ahead_of``: the holds whose time passed by then (kept) are not counted."""
     settings = store.get_settings() or org.settings
     now = datetime.now(UTC)
     holds: Counter[str] = Counter(dict.fromkeys(HOLD_KINDS, 0))
@@ -58,7 +60,7 @@ def collect_results(
         for hold in live_holds(store, synthetic.email):
             holds[hold.kind.value] += 1
             per_week[monday_of(hold.day)] += 1
-        on_calendar += holds_on_calendar(runtime.calendar, synthetic.email)
+        on_calendar += holds_on_calendar(runtime.calendar, synthetic.email, ahead_of)
     this_week = monday_of(now.date())
     next_week = this_week + timedelta(weeks=1)
     shown = next_week if per_week[next_week] > per_week[this_week] else this_week
@@ -128,14 +130,16 @@ def care_figures(
     settings = store.get_settings() or org.settings
     people: list[CarePerson] = []
     for synthetic in org.people:
+        # what is still ahead at ``now`` (the demo's week before it has passed)
         holds = [
             CareHold(hold.kind, hold.start, hold.end)
             for hold in store.holds(synthetic.email)
-            if hold.status in REACHED_CALENDAR
+            if hold.status in REACHED_CALENDAR and hold.end > now
         ]
         holds += [
             CareHold(HoldKind(kind), start, end)
             for kind, start, end in shared_copies(runtime.calendar, synthetic.email)
+            if end > now
         ]
         person = store.get_person(synthetic.email) or synthetic.person
         people.append(CarePerson(person, normalised_events(synthetic), holds))

@@ -8,14 +8,14 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from micromoments.domain.calendar import zone
 from micromoments.local.demo.connection import Connection, read_connection
 from micromoments.local.demo.digests import send_digests
+from micromoments.local.demo.handover import Handover, write_handover
 from micromoments.local.demo.lock import DemoFailed, DemoLock
 from micromoments.local.demo.page import render_html
-from micromoments.local.demo.picture import Picture, monday_of
+from micromoments.local.demo.picture import Picture
 from micromoments.local.demo.pipeline import (
     PAIR_RUN,
     RUNS,
@@ -28,7 +28,18 @@ from micromoments.local.demo.push import measure_push
 from micromoments.local.demo.results import DAYS, care_figures, collect_results
 from micromoments.local.demo.store_writes import StoreWrites
 from micromoments.local.demo.summary import plural
+from micromoments.local.demo.week import (
+    ORG_ZONE,
+    DemoClock,
+    SimulatedWeek,
+    live_the_week,
+    simulated_monday,
+    week_results,
+)
 from micromoments.local.runtime import LocalRuntime, require_local_extra
+
+if TYPE_CHECKING:
+    from micromoments.adapters.table import TableStore
 
 DEFAULT_PEOPLE = 36
 DEFAULT_OUT = Path("demo-out")
@@ -53,6 +64,7 @@ def run_demo(
         raise DemoFailed("--people must be at least 1")
     with DemoLock(out):
         started = time.perf_counter()
+        clear_outbox(out / "outbox", progress)
         summary, pictures, connection = _run(
             people, seed, moto_port, calendar_port, progress, out / "outbox", google_credentials,
             google_access,
@@ -78,13 +90,14 @@ def _run(
     from micromoments.adapters.dynamo import DynamoTable
     from micromoments.local.synthetic import generate_org
 
-    first_day = monday_of(datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    first_day = simulated_monday(now, ORG_ZONE)
     org = generate_org(people, seed=seed, start=first_day, days=DAYS)
-    # The calendars start on the Monday of the org's week, so the coming week (the one the
-    # pairing plans) is always their second.
-    org_monday = monday_of(datetime.now(zone(org.settings.timezone)).date())
-    if org_monday != first_day:
-        first_day = org_monday
+    # The calendars start on the Monday of the simulated week (`week.simulated_monday`):
+    # the last week of the org whose digests are due by now; the coming week (the one the
+    # pairing of its Friday plans) is their second.
+    if org.settings.timezone != ORG_ZONE:  # pragma: no cover - the synthetic org's zone
+        first_day = simulated_monday(now, org.settings.timezone)
         org = generate_org(people, seed=seed, start=first_day, days=DAYS)
     zones = sorted({p.person.timezone or org.settings.timezone for p in org.people})
     progress("starting the stand-ins: moto's server and the Calendar API server …")
@@ -92,6 +105,7 @@ def _run(
         moto_port=moto_port, calendar_port=calendar_port, google_credentials=google_credentials,
         google_access=google_access,
     ) as runtime:  # fmt: skip
+        handover = Handover(people, seed, first_day, runtime.signing_key())
         server = runtime.calendar
         how = "a generated key" if google_credentials == "key" else "keyless: federation, signJwt"
         how = (
@@ -114,36 +128,47 @@ def _run(
         for synthetic in org.people:  # with oauth: imported, in once they connect
             store.create_person(_imported(synthetic.person) if oauth else synthetic.person)
         connected = _connect(runtime, [p.email for p in org.people], progress) if oauth else None
+        record_aliases(store, [synthetic.email for synthetic in org.people])
         table = store.table
         if not isinstance(table, DynamoTable):  # pragma: no cover - wiring builds DynamoDB
             raise DemoFailed("the Store is not on DynamoDB")
         writes = StoreWrites(table.client)
+        week = SimulatedWeek(first_day, org.settings.timezone)
+        clock = DemoClock(week.first_scan)
+        emails = [synthetic.email for synthetic in org.people]
         try:
-            pipeline = Pipeline(runtime, store, writes, progress)
+            pipeline = Pipeline(runtime, store, writes, progress, clock)
             runs: list[RunReport] = []
-            answer: dict[str, Any] = {}
-            first_scan = datetime.now(UTC)  # when run 1 began: the care outcomes' "now"
             for number, name in enumerate(RUNS, 1):
                 if name == PAIR_RUN:
-                    report, answer = pipeline.pair(number)
+                    # scheduled the evening before the week: it pairs the week
+                    report, _ = pipeline.pair(number, week.pairing)
                     runs.append(report)
                 else:
                     runs.append(pipeline.run(name, number, len(org.people)))
+            # then the week goes by
+            summary_week = live_the_week(runtime, store, pipeline, week, emails, seed, progress)
         finally:
             writes.close()
         # After the unchanged rescan was measured: the digests write their records apart.
-        emails = [synthetic.email for synthetic in org.people]
-        digests = send_digests(runtime, store, emails, outbox, progress)
+        digests = send_digests(runtime, store, emails, outbox, progress, clock)
+        summary_week["people"] = week_results(runtime, store, emails, first_day, clock())
+        # The report and the care outcomes: what is ahead as the week left it (Saturday
+        # 05:00), the coming week's pairing (Friday's) included.
         progress("collecting the results …")
-        connection = read_connection(org, runtime, store, answer)
-        summary, pictures = collect_results(org, runtime, store, runs, zones, first_day, connection)
-        summary["care"] = care_figures(org, runtime, store, connection, first_scan).to_json()
+        connection = read_connection(org, runtime, store, summary_week.pop("next_pairing"))
+        summary, pictures = collect_results(
+            org, runtime, store, runs, zones, first_day, connection, clock()
+        )
+        summary["care"] = care_figures(org, runtime, store, connection, clock()).to_json()
         summary["digests"] = digests
         if connected is not None:
             summary["google_access"] = google_access
             summary["oauth"] = connected
+        summary["week"] = summary_week
         # Last, once everything above was measured: the push path changes calendars.
         summary["push"] = measure_push(runtime, store, org, outbox, progress)
+    write_handover(outbox.parent, handover)
     return summary, pictures, connection
 
 
@@ -161,6 +186,35 @@ def _connect(runtime: LocalRuntime, emails: list[str], progress: Progress) -> di
     connected = connect_everyone(runtime, emails)
     progress(f"  {connected['grants_at_google']} grants given, each sealed with KMS by the site")
     return connected
+
+
+def record_aliases(store: TableStore, emails: Sequence[str]) -> None:
+    """Each person's alias item, as opting in on the site writes it
+    (`services.preferences`): a digest names a coffee partner through it."""
+    from micromoments import wiring
+    from micromoments.domain.access import pseudonym_key
+    from micromoments.domain.people import pseudonym
+
+    key = wiring.master_key()
+    if key is None:  # pragma: no cover - the runtime always names one
+        raise DemoFailed("the local runtime has no signing key")
+    store.put_aliases({pseudonym(pseudonym_key(key), email): email for email in emails})
+
+
+def clear_outbox(outbox: Path, progress: Progress) -> None:
+    """The previous run's emails go: the outbox holds this run's only."""
+    if not outbox.is_dir():
+        return
+    gone = 0
+    try:
+        for path in outbox.iterdir():
+            if path.is_file() and path.suffix in {".eml", ".html", ".txt"}:
+                path.unlink()
+                gone += 1
+    except OSError as exc:
+        raise DemoFailed(f"cannot clear {outbox}: {exc.strerror or exc}") from None
+    if gone:
+        progress(f"cleared the previous run's outbox: {plural(gone, 'file')} in {outbox}")
 
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:

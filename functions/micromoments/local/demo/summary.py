@@ -70,14 +70,16 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
             f"failures           {summary['failed_messages']} failed messages, "
             f"{summary['dead_lettered']} dead-lettered"
         )
+    from micromoments.local.demo.handover import serve_command
     from micromoments.local.serve import DEFAULT_PORT
 
     lines += [
         "",
         f"wrote {out / 'index.html'} (week of {summary['week_shown']}) and "
         f"{out / 'summary.json'} in {summary['seconds']} s",
-        f"the sign-in form: run `micromoments serve` (make serve), then open "
-        f"http://127.0.0.1:{DEFAULT_PORT}/",
+        f"the site, on this organisation and key (every link in the emails works): run "
+        f"{serve_command(out)}{' (or make serve)' if out == Path('demo-out') else ''}, then "
+        f"open http://127.0.0.1:{DEFAULT_PORT}/",
     ]
     return "\n".join(lines)
 

@@ -3,13 +3,14 @@ import pytest
 from micromoments.domain.errors import InvalidSetting
 from micromoments.domain.holds import HoldKind
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
-from micromoments.domain.settings import CoffeePool, OrgSettings
+from micromoments.domain.settings import CalendarProvider, CoffeePool, OrgSettings
 
 DESIGN_KEYS = {
     "allowed_domains", "timezone", "working_hours", "meeting_minutes_max",
     "back_to_back_minutes_max", "back_to_back_meetings_max", "after_hours_minutes_max",
     "holds_per_week", "social_per_week", "coffee_per_week", "watercooler_per_week",
     "flex_free_minutes", "coffee_pool", "digest_send", "planning_weeks", "paused",
+    "calendar_provider",
 }  # fmt: skip
 
 
@@ -25,6 +26,15 @@ def test_org_settings_have_exactly_the_design_keys_and_defaults() -> None:
     assert str(settings.working_hours) == "Mon-Fri 09:00-17:00"
     assert settings.digest_send == "Fri 15:00"
     assert settings.paused is False
+    assert settings.calendar_provider is CalendarProvider.GOOGLE
+
+
+def test_the_calendar_provider_is_google_or_microsoft() -> None:
+    settings = OrgSettings().updated({"calendar_provider": "microsoft"})
+    assert settings.calendar_provider is CalendarProvider.MICROSOFT
+    assert OrgSettings.from_item(settings.to_item()) == settings
+    with pytest.raises(InvalidSetting, match="calendar_provider"):
+        OrgSettings().updated({"calendar_provider": "outlook"})
 
 
 def test_updated_parses_text_values_like_org_set() -> None:

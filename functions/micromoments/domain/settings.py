@@ -56,6 +56,13 @@ class CoffeePool(StrEnum):
     TEAM = "team"
 
 
+class CalendarProvider(StrEnum):
+    """Where the org's calendars live (DESIGN.md "One deployment, one organisation")."""
+
+    GOOGLE = "google"
+    MICROSOFT = "microsoft"
+
+
 class OrgSettings(BaseModel):
     """Every org-wide setting, with DESIGN.md's names and defaults."""
 
@@ -77,6 +84,7 @@ class OrgSettings(BaseModel):
     digest_send: str = "Fri 15:00"
     planning_weeks: int = Field(2, ge=1, le=8)
     paused: bool = False
+    calendar_provider: CalendarProvider = CalendarProvider.GOOGLE
 
     @field_validator("allowed_domains")
     @classmethod

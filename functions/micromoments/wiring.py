@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from micromoments.config import Config, config
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from micromoments.adapters.table import TableStore
+    from micromoments.domain.mirror import MirrorEvent
     from micromoments.domain.people import PersonStatus
     from micromoments.ports import CalendarGateway, DigestQueue, Mailer, ScanQueue, Store
 
@@ -65,7 +66,11 @@ def calendar_gateway(
     org = records.get_settings()
     if org is not None and org.calendar_provider is CalendarProvider.MICROSOFT:
         return graph_gateway(
-            settings, status_of=status_of, read_status_of=read_status_of, ours=ours
+            settings,
+            status_of=status_of,
+            read_status_of=read_status_of,
+            ours=ours,
+            mirrored_holds=lambda email: [e for e in records.mirror(email) if e.hold_id],
         )
     key_info = load_key_info(settings.google_key_secret) if settings.google_key_secret else None
     return GoogleCalendarGateway(
@@ -84,6 +89,7 @@ def graph_gateway(
     status_of: Callable[[str], PersonStatus | None],
     read_status_of: Callable[[str], PersonStatus | None],
     ours: Callable[[str], set[str]],
+    mirrored_holds: Callable[[str], Sequence[MirrorEvent]],
 ) -> CalendarGateway:
     """The Microsoft Graph gateway of the app registration the settings name."""
     from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
@@ -105,7 +111,11 @@ def graph_gateway(
         counters=CalendarCounters(),
     )
     return GraphCalendarGateway(
-        transport, status_of=status_of, read_status_of=read_status_of, ours=ours
+        transport,
+        status_of=status_of,
+        read_status_of=read_status_of,
+        ours=ours,
+        mirrored_holds=mirrored_holds,
     )
 
 

@@ -20,6 +20,7 @@ from micromoments.adapters.graph_calendar import (
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.holds import Hold, HoldKind
 from micromoments.domain.journal import WriteOp
+from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import PersonStatus
 from micromoments.local.graph_api import GraphServer
 from micromoments.ports import CalendarCounters, CalendarError, CalendarWrite, SubjectRefused
@@ -306,3 +307,35 @@ def test_an_expired_access_token_is_fetched_again_once(
     server.expire_tokens()
     assert graph.timezone(ADA) == "Europe/Berlin"
     assert graph.counters.oauth_round_trips == 2
+
+
+def test_a_hold_deleted_in_outlook_comes_back_cancelled_from_the_mirror(
+    server: GraphServer, people: People
+) -> None:
+    mirror: list[MirrorEvent] = []
+    transport_gateway = gateway(server, people, Sleeps())
+    token = transport_gateway.sync(ADA, None, full_from=FULL_FROM).token
+    transport_gateway.write(ADA, insert(people, ADA, breather(1)))
+    mirror += transport_gateway.sync(ADA, token, full_from=FULL_FROM).events
+    token = transport_gateway.sync(ADA, None, full_from=FULL_FROM).token
+    (ours,) = mirror
+    later = GraphCalendarGateway(
+        GraphTransport(
+            api_url=server.base_url,
+            authority=server.authority,
+            tenant=server.tenant,
+            client_id=server.client_id,
+            client_secret=server.client_secret,
+            counters=CalendarCounters(),
+        ),
+        status_of=people.status_of,
+        ours=people.ours,
+        mirrored_holds=lambda email: mirror,
+    )
+    moved = later.write(ADA, [CalendarWrite(WriteOp.PATCH, breather(1, hour=15))])
+    assert [r.status for r in moved] == ["ok"]
+    assert later.counters.requests == 1  # the Graph id came from the mirror: no lookup
+    server.remove(ADA, ours.id)  # the person deletes it in Outlook
+    (dismissed,) = later.sync(ADA, token, full_from=FULL_FROM).events
+    assert dismissed.cancelled and dismissed.hold_id == "mmb001"
+    assert (dismissed.id, dismissed.start) == (ours.id, ours.start)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,6 +62,10 @@ class GraphCalendarGateway:
     The sync token is ``<end of the view>|<deltaLink>``. Graph ids are not ours to choose,
     so a hold is found by its ``mm_hold_id`` extended property; ids met in a sync are kept
     for the gateway's life (``graph_ids``), so the writes that follow need no lookup.
+    ``mirrored_holds`` gives the holds the Store's mirror holds for a person (their Graph
+    ids): a write to one needs no lookup either, and a delta's ``@removed`` of one (the
+    person deleted it in Outlook) comes back as that hold, cancelled, so the scan sees it
+    dismissed as on Google.
     """
 
     def __init__(
@@ -70,12 +75,14 @@ class GraphCalendarGateway:
         status_of: Callable[[str], PersonStatus | None],
         ours: Callable[[str], set[str]],
         read_status_of: Callable[[str], PersonStatus | None] | None = None,
+        mirrored_holds: Callable[[str], Sequence[MirrorEvent]] | None = None,
     ) -> None:
         self._http = transport
         self.counters = transport.counters
         self._status_of = status_of
         self._read_status_of = read_status_of or status_of
         self._ours = ours
+        self._mirrored_holds = mirrored_holds or (lambda email: ())
         self._lock = threading.Lock()
         self.graph_ids: dict[tuple[str, str], str] = {}  # (person, hold id) -> Graph id
 
@@ -147,10 +154,15 @@ class GraphCalendarGateway:
         """Items as mirror events; the tags of those that may be ours read in batches."""
         changed = [i for i in items if "@removed" not in i and i.get("id")]
         tagged = self._with_tags(email, [str(i["id"]) for i in changed if maybe_ours(i)])
+        known: dict[str, MirrorEvent] | None = None
         events: list[MirrorEvent] = []
         for item in items:
             if "@removed" in item:
-                events.append(removed(str(item.get("id") or "")))
+                if known is None:
+                    known = {e.id: e for e in self._mirrored_holds(email) if e.hold_id}
+                event_id = str(item.get("id") or "")
+                hold = known.get(event_id)
+                events.append(replace(hold, cancelled=True) if hold else removed(event_id))
                 continue
             event = normalise(tagged.get(str(item.get("id")), item), email)
             if event is not None:
@@ -222,6 +234,11 @@ class GraphCalendarGateway:
             for hold_id in hold_ids:
                 if (email.lower(), hold_id) in self.graph_ids:
                     known[hold_id] = self.graph_ids[(email.lower(), hold_id)]
+        if len(known) < len(set(hold_ids)):
+            for mirrored in self._mirrored_holds(email):
+                mirrored_id = mirrored.hold_id
+                if mirrored_id is not None and mirrored_id in hold_ids and not mirrored.cancelled:
+                    known.setdefault(mirrored_id, mirrored.id)
         missing = [h for h in dict.fromkeys(hold_ids) if h not in known]
         answers = self._http.batch([self._lookup(email, h) for h in missing])
         for hold_id, (answer, _) in zip(missing, answers, strict=True):

@@ -133,9 +133,7 @@ def normalise(resource: Mapping[str, Any], email: str) -> MirrorEvent | None:
         finish = begin
     show_as = str(resource.get("showAs") or "busy")
     organiser = resource.get("isOrganizer") is True
-    declined = (
-        not organiser and mapping(resource.get("responseStatus")).get("response") == "declined"
-    )
+    declined = mapping(resource.get("responseStatus")).get("response") == "declined"
     others = False
     declines = 0
     for attendee in mappings(resource.get("attendees")):

@@ -34,6 +34,8 @@ from micromoments.local.graph_api.state import GraphError, Mailbox
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from micromoments.local.synthetic import SyntheticOrg, SyntheticPerson
+
 API_PREFIX = "/v1.0/"
 MAX_BATCH = 20
 _TOKEN_PATH = re.compile(r"^/([A-Za-z0-9.-]+)/oauth2/v2\.0/token$")
@@ -177,6 +179,19 @@ class GraphServer:
             self.add_mailbox(email)
             mailbox = self.mailboxes[email.lower()]
             return [routes.create(mailbox, event)[1]["id"] for event in events]
+
+    def seed_synthetic(self, person: SyntheticPerson) -> None:
+        """Add the person's mailbox (their zone by its Windows name) with their events."""
+        from micromoments.adapters.graph_calendar.events import windows_zone
+        from micromoments.local.graph_api.synthetic_events import graph_events
+
+        zone_name = windows_zone(person.person.timezone or "UTC") or "UTC"
+        self.add_mailbox(person.email, timezone=zone_name)
+        self.seed(person.email, graph_events(person))
+
+    def seed_org(self, org: SyntheticOrg) -> None:
+        for person in org.people:
+            self.seed_synthetic(person)
 
     def events(self, email: str) -> list[dict[str, Any]]:
         """The live events of a mailbox as stored (extended properties included)."""

@@ -207,6 +207,7 @@ def test_writes_go_in_batches_of_twenty(
     assert all(r.status == "ok" for r in results)
     assert len(server.events(ADA)) == 45
     assert graph.counters.round_trips == 3 and graph.counters.requests == 45
+    assert graph.counters.by_method == {"POST events": 45}
     assert server.counters.round_trips == 3  # ceil(45 / 20) batches
     assert BATCH_REQUESTS == 20
 

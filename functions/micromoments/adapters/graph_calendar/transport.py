@@ -65,6 +65,19 @@ class GraphApiError(CalendarError):
         self.answer = answer
 
 
+def method_name(call: Call) -> str:
+    """What a call is, for the counters: ``GET calendarView/delta``, ``POST events``,
+    ``PATCH events/{id}``, ``GET mailboxSettings``…"""
+    path = call.url.split("?")[0]
+    if path.startswith("http"):
+        path = path.split("/users/", 1)[-1]
+        path = "users/" + path
+    parts = path.split("/")[2:] if path.startswith("users/") else path.split("/")
+    if len(parts) == 2 and parts[0] == "events":
+        parts = ["events", "{id}"]
+    return f"{call.method} {'/'.join(parts)}"
+
+
 def _retry_after(headers: Mapping[str, Any]) -> float | None:
     value = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
     try:
@@ -131,8 +144,9 @@ class GraphTransport:
 
     # -- one HTTP request ------------------------------------------------------------------
 
-    def _send(self, call: Call, *, count: int = 1) -> Answer:
-        """One round trip (``count`` requests in it), with one fresh token after a 401."""
+    def _send(self, call: Call, *, inner: Sequence[Call] = ()) -> Answer:
+        """One round trip (a ``$batch`` of ``inner`` calls, else one call), with one fresh
+        token after a 401."""
         url = call.url if call.url.startswith("http") else self.api_url + call.url
         for fresh in (False, True):
             headers = {
@@ -141,9 +155,10 @@ class GraphTransport:
             }
             with self._lock:
                 self.counters.round_trips += 1
-                self.counters.requests += count
-                key = f"{call.method} {call.url.split('?')[0].rsplit('/', 1)[-1]}"
-                self.counters.by_method[key] = self.counters.by_method.get(key, 0) + count
+                for counted in inner or (call,):
+                    self.counters.requests += 1
+                    key = method_name(counted)
+                    self.counters.by_method[key] = self.counters.by_method.get(key, 0) + 1
             try:
                 reply = self._session.request(
                     call.method, url, json=call.body, headers=headers, timeout=self._timeout_s
@@ -222,7 +237,7 @@ class GraphTransport:
                 for i, call in calls
             ]
         }
-        whole = self._send(Call("POST", "$batch", body), count=len(calls))
+        whole = self._send(Call("POST", "$batch", body), inner=[call for _, call in calls])
         if not whole.ok:  # the batch as a whole failed: each request may be tried again
             return {i: whole for i, _ in calls}
         found: dict[int, Answer] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTran
 from micromoments.adapters.graph_calendar.events import HOLD_ID_PROPERTY
 from micromoments.adapters.memory import memory_store
 from micromoments.domain.holds import HoldStatus
+from micromoments.domain.people import PersonStatus
 from micromoments.local.graph_api import GraphServer
 from micromoments.local.synthetic import generate_org
 from micromoments.ports import CalendarCounters, CalendarError, Store
@@ -27,7 +29,7 @@ LIVE = (HoldStatus.PLACED, HoldStatus.MOVED, HoldStatus.ADOPTED, HoldStatus.KEPT
 
 
 def gateway_for(server: GraphServer, store: Store, attempts: int) -> GraphCalendarGateway:
-    def status_of(email: str):  # type: ignore[no-untyped-def]
+    def status_of(email: str) -> PersonStatus | None:
         person = store.get_person(email)
         return person.status if person else None
 
@@ -65,8 +67,8 @@ def scan_until_done(email: str, store: Store, gateway: GraphCalendarGateway, now
     raise AssertionError(f"{email}: never scanned cleanly")
 
 
-def hold_id_of(event: dict[str, object]) -> str | None:
-    for prop in event.get("singleValueExtendedProperties") or []:  # type: ignore[attr-defined]
+def hold_id_of(event: dict[str, Any]) -> str | None:
+    for prop in event.get("singleValueExtendedProperties") or []:
         if prop["id"] == HOLD_ID_PROPERTY:
             return str(prop["value"])
     return None

@@ -340,3 +340,20 @@ def test_a_hold_deleted_in_outlook_comes_back_cancelled_from_the_mirror(
     (dismissed,) = later.sync(ADA, token, full_from=FULL_FROM).events
     assert dismissed.cancelled and dismissed.hold_id == "mmb001"
     assert (dismissed.id, dismissed.start) == (ours.id, ours.start)
+
+
+def test_tags_already_known_are_not_read_again(
+    server: GraphServer, graph: GraphCalendarGateway, people: People
+) -> None:
+    token = graph.sync(ADA, None, full_from=FULL_FROM).token
+    graph.write(ADA, insert(people, ADA, breather(1), breather(2)))
+    before = graph.counters.requests
+    delta = graph.sync(ADA, token, full_from=FULL_FROM)
+    assert sorted(e.hold_id or "" for e in delta.events) == ["mmb001", "mmb002"]
+    assert graph.counters.requests - before == 1  # our own creates: tags known, one delta
+
+    stranger = gateway(server, people, Sleeps())  # another process: reads them, in one batch
+    full = stranger.sync(ADA, None, full_from=FULL_FROM)
+    assert sorted(e.hold_id or "" for e in full.events) == ["mmb001", "mmb002"]
+    assert stranger.counters.by_method == {"GET calendarView/delta": 1, "GET events/{id}": 2}
+    assert stranger.counters.round_trips == 2

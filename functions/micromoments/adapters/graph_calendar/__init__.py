@@ -16,7 +16,8 @@ What it does (DESIGN.md "Calendar semantics", issue 19):
   by a full sync when fewer than 60 days of it are left); the token stored is the view's
   end and the delta link; 410 (``SyncStateNotFound``) falls back to a clean full sync. A
   delta never carries extended properties, so the items that may be ours (organised by the
-  person, with our ``transactionId`` prefix) are read again with their tags, in batches.
+  person, with our ``transactionId`` prefix) are read again with their tags, in batches,
+  unless their tags are known (our create, an earlier read, the Store's mirror).
 - **Writes.** A create carries ``transactionId = micromoments:<hold id>`` (a retried
   create answers the event already made) and our tags as ``singleValueExtendedProperties``;
   patches send time and ``showAs``.

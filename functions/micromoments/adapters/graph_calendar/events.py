@@ -216,6 +216,17 @@ def tag_properties(hold: Hold) -> list[dict[str, str]]:
     ]
 
 
+def known_properties(hold_id: str, kind: str) -> dict[str, Any]:
+    """The extended properties of one of our events whose tags are known already (what
+    `hold_tags` reads: the hold id and the kind)."""
+    return {
+        "singleValueExtendedProperties": [
+            {"id": HOLD_ID_PROPERTY, "value": hold_id},
+            {"id": TAGS_PROPERTY, "value": f"{kind};"},
+        ]
+    }
+
+
 def _attendees(guests: Sequence[str]) -> list[dict[str, Any]]:
     return [{"emailAddress": {"address": a}, "type": "required"} for a in guests]
 

@@ -17,6 +17,7 @@ from micromoments.adapters.graph_calendar.events import (
     busy_intervals,
     create_body,
     iana_zone,
+    known_properties,
     mapping,
     mappings,
     maybe_ours,
@@ -85,6 +86,7 @@ class GraphCalendarGateway:
         self._mirrored_holds = mirrored_holds or (lambda email: ())
         self._lock = threading.Lock()
         self.graph_ids: dict[tuple[str, str], str] = {}  # (person, hold id) -> Graph id
+        self._tags: dict[tuple[str, str], tuple[str, str]] = {}  # (person, Graph id) -> tags
 
     # -- who we act for (as the Google gateway) --------------------------------------------
 
@@ -153,7 +155,9 @@ class GraphCalendarGateway:
     def _events(self, email: str, items: Sequence[Mapping[str, Any]]) -> list[MirrorEvent]:
         """Items as mirror events; the tags of those that may be ours read in batches."""
         changed = [i for i in items if "@removed" not in i and i.get("id")]
-        tagged = self._with_tags(email, [str(i["id"]) for i in changed if maybe_ours(i)])
+        candidates = [str(i["id"]) for i in changed if maybe_ours(i)]
+        tagged = self._known_tags(email, candidates)
+        tagged.update(self._with_tags(email, [i for i in candidates if i not in tagged]))
         known: dict[str, MirrorEvent] | None = None
         events: list[MirrorEvent] = []
         for item in items:
@@ -164,11 +168,29 @@ class GraphCalendarGateway:
                 hold = known.get(event_id)
                 events.append(replace(hold, cancelled=True) if hold else removed(event_id))
                 continue
-            event = normalise(tagged.get(str(item.get("id")), item), email)
+            properties = tagged.get(str(item.get("id")))
+            resource = item if properties is None else {**item, **properties}
+            event = normalise(resource, email)
             if event is not None:
                 events.append(event)
                 self._remember(email, event)
         return events
+
+    def _known_tags(self, email: str, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        """The tags of events whose tags were read or written before (by this gateway, or
+        as the Store's mirror holds them): an event's extended properties never change
+        after we create it, and nobody but us writes them, so they need no second read."""
+        if not ids:
+            return {}
+        with self._lock:
+            known = {
+                i: self._tags[(email.lower(), i)] for i in ids if (email.lower(), i) in self._tags
+            }
+        if len(known) < len(ids):
+            for event in self._mirrored_holds(email):
+                if event.id in ids and event.hold_id is not None and event.id not in known:
+                    known[event.id] = (event.hold_id, event.hold_kind or "")
+        return {i: known_properties(*tags) for i, tags in known.items()}
 
     def _with_tags(self, email: str, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         calls = [
@@ -184,12 +206,16 @@ class GraphCalendarGateway:
                 found[event_id] = mapping(answer.body)
             elif answer.status != 404:  # gone since the delta: the next delta says so
                 raise GraphApiError(f"events.get for {email}", answer)
-        return found
+        return {
+            i: {"singleValueExtendedProperties": r.get("singleValueExtendedProperties")}
+            for i, r in found.items()
+        }
 
     def _remember(self, email: str, event: MirrorEvent) -> None:
         if event.hold_id is not None:
             with self._lock:
                 self.graph_ids[(email.lower(), event.hold_id)] = event.id
+                self._tags[(email.lower(), event.id)] = (event.hold_id, event.hold_kind or "")
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -284,6 +310,7 @@ class GraphCalendarGateway:
             elif body.get("id"):
                 with self._lock:
                     self.graph_ids[(email.lower(), hold_id)] = str(body["id"])
+                    self._tags[(email.lower(), str(body["id"]))] = (hold_id, write.hold.kind.value)
             etag = body.get("changeKey")
             return WriteResult(
                 hold_id, op, "ok", etag=str(etag) if etag else None, retried=attempts > 1

@@ -23,7 +23,13 @@ from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import PersonStatus
 from micromoments.local.graph_api import GraphServer
-from micromoments.ports import CalendarCounters, CalendarError, CalendarWrite, SubjectRefused
+from micromoments.ports import (
+    CalendarCounters,
+    CalendarError,
+    CalendarWrite,
+    SubjectRefused,
+    SubjectSuspended,
+)
 from tests.builders import hold
 
 pytestmark = pytest.mark.integration
@@ -357,3 +363,14 @@ def test_tags_already_known_are_not_read_again(
     assert sorted(e.hold_id or "" for e in full.events) == ["mmb001", "mmb002"]
     assert stranger.counters.by_method == {"GET calendarView/delta": 1, "GET events/{id}": 2}
     assert stranger.counters.round_trips == 2
+
+
+def test_a_person_without_a_mailbox_is_suspended_not_retried(
+    server: GraphServer, graph: GraphCalendarGateway, people: People, sleeps: Sleeps
+) -> None:
+    people.status["gone@example.com"] = PersonStatus.ACTIVE
+    with pytest.raises(SubjectSuspended, match="ErrorInvalidUser"):
+        graph.sync("gone@example.com", None, full_from=FULL_FROM)
+    with pytest.raises(SubjectSuspended):
+        graph.timezone("gone@example.com")
+    assert sleeps.pauses == []

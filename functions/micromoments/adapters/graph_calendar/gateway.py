@@ -38,6 +38,7 @@ from micromoments.ports import (
     CalendarError,
     CalendarWrite,
     SubjectRefused,
+    SubjectSuspended,
     SyncResult,
     WatchChannel,
     WriteResult,
@@ -47,6 +48,7 @@ WINDOW_DAYS = 180  # a delta round's calendar view: full_from to this many days 
 RENEW_DAYS = 60  # a stored round whose view ends sooner than this after full_from is renewed
 SCHEDULES = 20  # schedules per getSchedule request
 _READERS = frozenset({PersonStatus.ACTIVE, PersonStatus.LEAVING})
+_NO_MAILBOX = frozenset({"ErrorInvalidUser", "MailboxNotEnabledForRESTAPI"})
 
 
 def _stamp(moment: datetime) -> str:
@@ -113,6 +115,16 @@ class GraphCalendarGateway:
             if status is PersonStatus.LEAVING and write.op is not WriteOp.DELETE:
                 raise SubjectRefused(f"{email}: leaving; only deletes of our events")
 
+    def _require(self, email: str, call: Call, what: str) -> Any:
+        """A call for ``email``'s mailbox; Graph's "no such mailbox" is `SubjectSuspended`
+        (the account is gone or has no Exchange mailbox: the person is marked, not retried)."""
+        try:
+            return self._http.require(call, f"{what} for {email}")
+        except GraphApiError as exc:
+            if exc.status == 404 and exc.code in _NO_MAILBOX:
+                raise SubjectSuspended(f"{email}: no mailbox ({exc.code})") from None
+            raise
+
     # -- sync --------------------------------------------------------------------------------
 
     def sync(self, email: str, token: str | None, *, full_from: datetime) -> SyncResult:
@@ -144,7 +156,7 @@ class GraphCalendarGateway:
         while True:
             if not url.startswith(("users/", self._http.api_url)):
                 raise CalendarError(f"calendarView/delta for {email}: a link off the API")
-            page = mapping(self._http.require(Call("GET", url), f"calendarView/delta for {email}"))
+            page = mapping(self._require(email, Call("GET", url), "calendarView/delta"))
             items += mappings(page.get("value"))
             if page.get("@odata.deltaLink"):
                 return self._events(email, items), str(page["@odata.deltaLink"])
@@ -221,7 +233,9 @@ class GraphCalendarGateway:
 
     def timezone(self, email: str) -> str:
         self._allow_read(email)
-        body = self._http.require(Call("GET", f"{_user(email)}/mailboxSettings"), "mailboxSettings")
+        body = self._require(
+            email, Call("GET", f"{_user(email)}/mailboxSettings"), "mailboxSettings"
+        )
         name = mapping(body).get("timeZone")
         zone = iana_zone(str(name or ""))
         if zone is None:

@@ -41,10 +41,16 @@ class Answer:
     def transient(self) -> bool:
         return self.status in (0, 408, 429) or self.status >= 500
 
-    def describe(self) -> str:
+    @property
+    def code(self) -> str:
+        """Graph's ``error.code`` (or an OAuth ``error``), "" when none."""
         error = self.body.get("error") if isinstance(self.body, Mapping) else None
-        code = str(error.get("code") or "") if isinstance(error, Mapping) else ""
-        return f"{self.status} {code or self.message}".strip()
+        if isinstance(error, Mapping):
+            return str(error.get("code") or "")
+        return str(error or "")
+
+    def describe(self) -> str:
+        return f"{self.status} {self.code or self.message}".strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class GraphApiError(CalendarError):
     def __init__(self, what: str, answer: Answer) -> None:
         super().__init__(f"{what}: {answer.describe()}")
         self.status = answer.status
+        self.code = answer.code
         self.answer = answer
 
 

@@ -9,6 +9,8 @@ What it does (DESIGN.md "Calendar semantics", issue 19):
 - **Auth.** App-only, the OAuth client-credentials grant of an Entra ID app registration
   (client secret), the token cached until a minute before it expires; a 401 fetches a new
   one once. Requests and token round trips are counted apart, as the Google gateway does.
+  A mailbox Graph does not know (404 ``ErrorInvalidUser``, ``MailboxNotEnabledForRESTAPI``)
+  is `SubjectSuspended`, as Google's ``invalid_grant``.
 - **Requests.** 429 is retried after its ``Retry-After``; 5xx, 408 and network errors with
   exponential backoff and full jitter, up to ``max_attempts``; writes and tag reads go
   through ``$batch`` (20 requests a batch), each request retried on its own.

@@ -44,7 +44,8 @@ GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 @dataclass(frozen=True, slots=True)
 class GraphWrite:
-    """One create, patch or delete the server received, and its status."""
+    """One create, patch or delete the server received (``method``: create, patch or
+    delete), and the status it was given (a write whose answer was lost: its real one)."""
 
     method: str
     mailbox: str
@@ -330,7 +331,6 @@ class GraphServer:
         mailbox = self.mailboxes.get(parts[1].lower())
         if mailbox is None:
             return _error(GraphError(404, "ErrorInvalidUser", "the mailbox is not found"))
-        rest = "/".join(parts[2:3]) if len(parts) == 4 and parts[2] == "events" else ""
         try:
             if parts[2:] == ["calendarView", "delta"] and method == "GET":
                 page = self.rounds.page(mailbox, params, self.base_url, _page_size(headers, self))
@@ -345,12 +345,13 @@ class GraphServer:
                 status, created = routes.create(mailbox, body)
                 self.write_log.append(GraphWrite("create", mailbox.email, created["id"], status))
                 return status, routes.shown(mailbox, created["id"], params), {}
-            if rest == "events":
+            if len(parts) == 4 and parts[2] == "events":
                 return self._one(mailbox, method, parts[3], params, body)
         except GraphError as exc:
-            if method in ("POST", "PATCH", "DELETE"):
+            name = {"POST": "create", "PATCH": "patch", "DELETE": "delete"}.get(method)
+            if name is not None and parts[2] == "events":
                 event_id = parts[3] if len(parts) == 4 else None
-                self.write_log.append(GraphWrite(method, mailbox.email, event_id, exc.status))
+                self.write_log.append(GraphWrite(name, mailbox.email, event_id, exc.status))
             return _error(exc)
         return _error(GraphError(405, "MethodNotAllowed", f"{method} {relative}"))
 

@@ -1,6 +1,6 @@
-"""Parity: one synthetic organisation through Google (the local Calendar v3 server) and
-through Microsoft Graph (the local Graph server) gives identical day metrics (both those of
-the synthetic events themselves) and, scanned, identical plans."""
+"""Parity: one synthetic organisation through Google (the local Calendar v3 server),
+through Microsoft Graph (the local Graph server) and as ``.ics`` gives identical day
+metrics (those of the synthetic events themselves) and, scanned, identical plans."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 
 from micromoments.adapters.google_calendar import GoogleCalendarGateway
 from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
+from micromoments.adapters.ics import read_calendar
 from micromoments.adapters.memory import memory_store
 from micromoments.adapters.mirror_expansion import expand_mirror
 from micromoments.config import Config
@@ -21,7 +22,7 @@ from micromoments.domain.day_load import DayLoad, day_loads
 from micromoments.domain.people import PersonStatus
 from micromoments.local.calendar_api import CalendarServer
 from micromoments.local.graph_api import GraphServer
-from micromoments.local.synthetic import SyntheticOrg, generate_org, normalised_events
+from micromoments.local.synthetic import SyntheticOrg, generate_org, normalised_events, to_ics
 from micromoments.ports import CalendarCounters, CalendarGateway, Store
 from micromoments.services.scan import scan_person
 from micromoments.wiring import calendar_gateway
@@ -73,7 +74,7 @@ def loads_through(gateway: CalendarGateway, org: SyntheticOrg, email: str) -> li
     return day_loads(events, zone, org.settings.working_hours, START, DAYS)
 
 
-def test_google_and_graph_give_identical_day_metrics(
+def test_google_graph_and_ics_give_identical_day_metrics(
     org: SyntheticOrg, google: CalendarGateway, graph: CalendarGateway
 ) -> None:
     overloaded = 0
@@ -82,10 +83,14 @@ def test_google_and_graph_give_identical_day_metrics(
         assert google.timezone(person.email) == graph.timezone(person.email) == zone_name
         through_google = loads_through(google, org, person.email)
         through_graph = loads_through(graph, org, person.email)
-        truth = day_loads(
-            normalised_events(person), ZoneInfo(zone_name), org.settings.working_hours, START, DAYS
-        )
-        assert through_graph == through_google == truth, person.email
+        zone = ZoneInfo(zone_name)
+        truth = day_loads(normalised_events(person), zone, org.settings.working_hours, START, DAYS)
+        first = datetime(START.year, START.month, START.day, tzinfo=zone)
+        from_ics = read_calendar(
+            to_ics(person), me=person.email, start=first, end=first + timedelta(days=DAYS)
+        ).events
+        through_ics = day_loads(from_ics, zone, org.settings.working_hours, START, DAYS)
+        assert through_graph == through_google == through_ics == truth, person.email
         overloaded += sum(load.overloaded for load in truth)
     assert overloaded > 0  # the org has heavy days: the comparison is not of empty weeks
 

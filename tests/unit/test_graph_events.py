@@ -175,6 +175,12 @@ def test_only_our_creates_are_candidates_for_a_tag_read() -> None:
     assert maybe_ours(event(transactionId="micromoments:mmbreather1"))
     assert not maybe_ours(event(transactionId="outlook-1"))
     assert not maybe_ours(invited(transactionId="micromoments:x"))
+    assert not maybe_ours(event(transactionId=None))  # shown, and not ours
+
+
+def test_without_a_transaction_id_shown_every_event_the_person_organises_is_a_candidate() -> None:
+    assert maybe_ours(event())
+    assert not maybe_ours(invited())
 
 
 @pytest.mark.parametrize(

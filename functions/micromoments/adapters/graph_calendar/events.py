@@ -116,9 +116,14 @@ def hold_tags(resource: Mapping[str, Any]) -> tuple[str, str | None] | None:
 
 def maybe_ours(resource: Mapping[str, Any]) -> bool:
     """Whether a delta item may be one of our holds (then its tags are read: a delta never
-    carries extended properties)."""
-    transaction = str(resource.get("transactionId") or "")
-    return resource.get("isOrganizer") is True and transaction.startswith(TRANSACTION_PREFIX)
+    carries extended properties): one the person organises whose ``transactionId`` is
+    ours, or any they organise when the item does not show its ``transactionId`` (Graph
+    documents no ``$select`` for a delta, so we do not count on the property)."""
+    if resource.get("isOrganizer") is not True:
+        return False
+    if "transactionId" not in resource:
+        return True
+    return str(resource.get("transactionId") or "").startswith(TRANSACTION_PREFIX)
 
 
 def normalise(resource: Mapping[str, Any], email: str) -> MirrorEvent | None:

@@ -145,6 +145,7 @@ def normalised(body: Mapping[str, Any], email: str, event_id: str, seq: int) -> 
         {"response": "organizer" if resource["isOrganizer"] else "none", "time": _STAMP},
     )
     resource.setdefault("attendees", [])
+    resource.setdefault("transactionId", None)  # Graph shows it, null when not given
     resource.setdefault("originalStartTimeZone", resource["start"].get("timeZone", "UTC"))
     resource.setdefault("originalEndTimeZone", resource["end"].get("timeZone", "UTC"))
     resource["id"] = event_id

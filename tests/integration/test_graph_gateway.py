@@ -14,6 +14,7 @@ import pytest
 
 from micromoments.adapters.graph_calendar import (
     BATCH_REQUESTS,
+    WINDOW_DAYS,
     GraphCalendarGateway,
     GraphTransport,
 )
@@ -374,3 +375,14 @@ def test_a_person_without_a_mailbox_is_suspended_not_retried(
     with pytest.raises(SubjectSuspended):
         graph.timezone("gone@example.com")
     assert sleeps.pauses == []
+
+
+def test_a_view_running_out_is_renewed_by_a_full_sync(
+    server: GraphServer, graph: GraphCalendarGateway
+) -> None:
+    server.seed(ADA, [meeting(10, 9)])
+    token = graph.sync(ADA, None, full_from=FULL_FROM).token
+    assert not graph.sync(ADA, token, full_from=FULL_FROM + timedelta(days=100)).full
+    later = graph.sync(ADA, token, full_from=FULL_FROM + timedelta(days=WINDOW_DAYS - 30))
+    assert later.full and later.events == []  # the new view starts after the meeting
+    assert later.token.split("|")[0] > token.split("|")[0]

@@ -386,3 +386,16 @@ def test_a_view_running_out_is_renewed_by_a_full_sync(
     later = graph.sync(ADA, token, full_from=FULL_FROM + timedelta(days=WINDOW_DAYS - 30))
     assert later.full and later.events == []  # the new view starts after the meeting
     assert later.token.split("|")[0] > token.split("|")[0]
+
+
+def test_get_schedule_asks_twenty_people_a_request(
+    server: GraphServer, graph: GraphCalendarGateway, people: People
+) -> None:
+    everyone = [f"p{n:02d}@example.com" for n in range(25)]
+    for email in everyone:
+        server.add_mailbox(email)
+        people.status[email] = PersonStatus.ACTIVE
+    start = datetime(2026, 3, 10, tzinfo=UTC)
+    busy = graph.free_busy(everyone, start, start + timedelta(days=1))
+    assert busy == dict.fromkeys(everyone, [])
+    assert graph.counters.by_method == {"POST calendar/getSchedule": 2}

@@ -172,6 +172,8 @@ def test_a_token_for_another_host_is_never_followed(
     forged = "2027-01-01T00:00:00Z|https://attacker.invalid/v1.0/users/x/calendarView/delta"
     result = graph.sync(ADA, forged, full_from=FULL_FROM)
     assert result.full and len(result.events) == 1
+    for odd in ("not a token", "2027-01-01T00:00:00|" + result.token.partition("|")[2]):
+        assert graph.sync(ADA, odd, full_from=FULL_FROM).full
 
 
 def test_holds_round_trip_their_tags_and_are_found_by_hold_id(

@@ -133,7 +133,7 @@ class GraphCalendarGateway:
             view_end, _, link = token.partition("|")
             try:
                 renew = datetime.fromisoformat(view_end) < full_from + timedelta(days=RENEW_DAYS)
-            except ValueError:
+            except (ValueError, TypeError):  # not a token of ours: start afresh
                 renew = True
             if not renew and link.startswith(self._http.api_url):
                 try:

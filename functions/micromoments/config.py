@@ -23,6 +23,8 @@ DEFAULT_CALENDAR_API_URL = "https://www.googleapis.com/calendar/v3/"
 DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 DEFAULT_GOOGLE_AUTHORIZE_URI = "https://accounts.google.com/o/oauth2/v2/auth"
 DEFAULT_GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
+DEFAULT_GRAPH_API_URL = "https://graph.microsoft.com/v1.0/"
+DEFAULT_GRAPH_AUTHORITY = "https://login.microsoftonline.com/"
 NOTIFY_ROUTE = "/calendar/notify"  # the HTTP API route of the notify function
 
 _ENV = {
@@ -43,6 +45,11 @@ _ENV = {
     "outbox_dir": "MICROMOMENTS_OUTBOX_DIR",
     "sign_in_per_source_per_hour": "MICROMOMENTS_SIGN_IN_PER_SOURCE_PER_HOUR",
     "push_window_seconds": "MICROMOMENTS_PUSH_WINDOW_SECONDS",
+    "graph_api_url": "MICROMOMENTS_GRAPH_API_URL",
+    "graph_authority": "MICROMOMENTS_GRAPH_AUTHORITY",
+    "graph_tenant_id": "MICROMOMENTS_GRAPH_TENANT_ID",
+    "graph_client_id": "MICROMOMENTS_GRAPH_CLIENT_ID",
+    "graph_secret": "MICROMOMENTS_GRAPH_SECRET",
 }
 
 
@@ -79,8 +86,16 @@ class Config(BaseModel):
     # window's end (docs/decisions.md, "One push scan per person a minute"); the demo
     # shortens it, and says so (docs/decisions.md, "The demo measures the push path").
     push_window_seconds: int = Field(60, ge=1, le=900)
+    # Microsoft Graph (an org whose calendar_provider is microsoft): the API base, the
+    # Entra ID authority, the tenant and app registration, and the Secrets Manager id of
+    # the app's client secret.
+    graph_api_url: str = DEFAULT_GRAPH_API_URL
+    graph_authority: str = DEFAULT_GRAPH_AUTHORITY
+    graph_tenant_id: str | None = None
+    graph_client_id: str | None = None
+    graph_secret: str | None = None
 
-    @field_validator("calendar_api_url")
+    @field_validator("calendar_api_url", "graph_api_url", "graph_authority")
     @classmethod
     def _ends_with_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):

@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING
 from micromoments.config import Config, config
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from micromoments.adapters.google_oauth import OAuthClient
     from micromoments.adapters.personal_grants import PersonalGrants
     from micromoments.adapters.table import TableStore
     from micromoments.adapters.token_vault import TokenVault
+    from micromoments.domain.mirror import MirrorEvent
     from micromoments.domain.people import PersonStatus
     from micromoments.ports import CalendarGateway, DigestQueue, Mailer, ScanQueue, Store
 
@@ -44,8 +47,10 @@ def calendar_gateway(
     settings: Config | None = None, *, table: Store | None = None, batching: bool = True
 ) -> CalendarGateway:
     """A gateway whose blast radius the Store bounds: it acts only for opted-in people
-    and only ever patches or deletes events the Store records as ours."""
+    and only ever patches or deletes events the Store records as ours. The org's
+    ``calendar_provider`` picks Google Calendar or Microsoft Graph."""
     from micromoments.adapters.google_calendar import GoogleCalendarGateway, load_key_info
+    from micromoments.domain.settings import CalendarProvider
 
     settings = settings or config()
     records = table or store()
@@ -61,6 +66,15 @@ def calendar_gateway(
     def ours(email: str) -> set[str]:
         return {hold.id for hold in records.holds(email)}
 
+    org = records.get_settings()
+    if org is not None and org.calendar_provider is CalendarProvider.MICROSOFT:
+        return graph_gateway(
+            settings,
+            status_of=status_of,
+            read_status_of=read_status_of,
+            ours=ours,
+            mirrored_holds=lambda email: [e for e in records.mirror(email) if e.hold_id],
+        )
     key_info = load_key_info(settings.google_key_secret) if settings.google_key_secret else None
     return GoogleCalendarGateway(
         settings,
@@ -70,6 +84,42 @@ def calendar_gateway(
         key_info=key_info,
         grants=personal_grants(settings, records),
         batching=batching,
+    )
+
+
+def graph_gateway(
+    settings: Config,
+    *,
+    status_of: Callable[[str], PersonStatus | None],
+    read_status_of: Callable[[str], PersonStatus | None],
+    ours: Callable[[str], set[str]],
+    mirrored_holds: Callable[[str], Sequence[MirrorEvent]],
+) -> CalendarGateway:
+    """The Microsoft Graph gateway of the app registration the settings name."""
+    from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
+    from micromoments.adapters.secrets import read_secret
+    from micromoments.config import ConfigError
+    from micromoments.ports import CalendarCounters
+
+    if not (settings.graph_tenant_id and settings.graph_client_id and settings.graph_secret):
+        raise ConfigError(
+            "calendar_provider is microsoft: set MICROMOMENTS_GRAPH_TENANT_ID, "
+            "MICROMOMENTS_GRAPH_CLIENT_ID and MICROMOMENTS_GRAPH_SECRET"
+        )
+    transport = GraphTransport(
+        api_url=settings.graph_api_url,
+        authority=settings.graph_authority,
+        tenant=settings.graph_tenant_id,
+        client_id=settings.graph_client_id,
+        client_secret=read_secret(settings.graph_secret),
+        counters=CalendarCounters(),
+    )
+    return GraphCalendarGateway(
+        transport,
+        status_of=status_of,
+        read_status_of=read_status_of,
+        ours=ours,
+        mirrored_holds=mirrored_holds,
     )
 
 

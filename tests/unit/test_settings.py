@@ -3,7 +3,7 @@ import pytest
 from micromoments.domain.errors import InvalidSetting
 from micromoments.domain.holds import HoldKind
 from micromoments.domain.people import Person, PersonStatus, Preferences, pseudonym
-from micromoments.domain.settings import CoffeePool, OrgSettings
+from micromoments.domain.settings import CalendarProvider, CoffeePool, OrgSettings
 
 DESIGN_KEYS = {
     "allowed_domains", "timezone", "working_hours", "meeting_minutes_max",
@@ -11,6 +11,7 @@ DESIGN_KEYS = {
     "holds_per_week", "social_per_week", "coffee_per_week", "watercooler_per_week",
     "flex_free_minutes", "coffee_pool", "digest_send", "planning_weeks", "paused",
     "google_access",
+    "calendar_provider",
 }  # fmt: skip
 
 
@@ -27,6 +28,15 @@ def test_org_settings_have_exactly_the_design_keys_and_defaults() -> None:
     assert settings.digest_send == "Fri 15:00"
     assert settings.paused is False
     assert settings.google_access == "delegation"
+    assert settings.calendar_provider is CalendarProvider.GOOGLE
+
+
+def test_the_calendar_provider_is_google_or_microsoft() -> None:
+    settings = OrgSettings().updated({"calendar_provider": "microsoft"})
+    assert settings.calendar_provider is CalendarProvider.MICROSOFT
+    assert OrgSettings.from_item(settings.to_item()) == settings
+    with pytest.raises(InvalidSetting, match="calendar_provider"):
+        OrgSettings().updated({"calendar_provider": "outlook"})
 
 
 def test_updated_parses_text_values_like_org_set() -> None:

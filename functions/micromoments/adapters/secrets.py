@@ -43,6 +43,20 @@ def read_master_key(secret_id: str, *, client: SecretsManagerClient | None = Non
     return key
 
 
+def read_secret(secret_id: str, *, client: SecretsManagerClient | None = None) -> str:
+    """A secret's string as stored (e.g. the Graph app's client secret); never logged."""
+    try:
+        value = _client(client).get_secret_value(SecretId=secret_id)["SecretString"].strip()
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Error")
+        raise SecretError(f"cannot read secret {secret_id!r}: {code}") from None
+    except (BotoCoreError, KeyError) as exc:
+        raise SecretError(f"cannot read secret {secret_id!r}: {type(exc).__name__}") from None
+    if not value:
+        raise SecretError(f"secret {secret_id!r} is empty")
+    return value
+
+
 def ensure_master_key(secret_id: str, *, client: SecretsManagerClient | None = None) -> bool:
     """Create the secret with a fresh random key unless it exists; True when created."""
     sm = _client(client)

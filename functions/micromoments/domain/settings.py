@@ -57,6 +57,13 @@ class CoffeePool(StrEnum):
     TEAM = "team"
 
 
+class CalendarProvider(StrEnum):
+    """Where the org's calendars live (DESIGN.md "One deployment, one organisation")."""
+
+    GOOGLE = "google"
+    MICROSOFT = "microsoft"
+
+
 class OrgSettings(BaseModel):
     """Every org-wide setting, with DESIGN.md's names and defaults."""
 
@@ -81,6 +88,7 @@ class OrgSettings(BaseModel):
     # how the functions reach calendars: delegation, each person's own grant, or both
     # (docs/google-access.md)
     google_access: GoogleAccessMode = GoogleAccessMode.DELEGATION
+    calendar_provider: CalendarProvider = CalendarProvider.GOOGLE
 
     @field_validator("allowed_domains")
     @classmethod

@@ -1,0 +1,268 @@
+"""Graph event resources, pure: reading one into the mirror's `MirrorEvent` (never
+subjects, bodies, locations or other people's addresses), writing a hold as one, our tags
+as single-value extended properties, and Windows time-zone names.
+
+DESIGN's calendar semantics on Graph's fields: ``isCancelled`` is cancelled;
+``responseStatus.response == "declined"`` is declined; ``showAs`` ``free`` is transparent,
+``oof`` out of office, ``workingElsewhere`` a working location (ignored), ``tentative``,
+``busy`` and ``unknown`` busy; ``isAllDay`` makes the event's dates all-day; another
+participant is an attendee (not a room or equipment) or an organiser other than the person
+(``isOrganizer`` false). A calendar view expands recurring series on the server, so an
+``occurrence`` or ``exception`` is one event of its own and a ``seriesMaster`` (never in a
+calendar view) is skipped.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from micromoments.domain.calendar import classify, same_address
+from micromoments.domain.holds import HOLD_TITLES, PERSONAL_KINDS, Hold, HoldKind
+from micromoments.domain.mirror import MirrorEvent
+
+# Our property set (a GUID of our own) and the two properties on every hold.
+PROPERTY_SET = "{6b3f0d0e-5b2a-4c59-9a8e-6d1c7a4e2f10}"
+HOLD_ID_PROPERTY = f"String {PROPERTY_SET} Name mm_hold_id"
+TAGS_PROPERTY = f"String {PROPERTY_SET} Name mm_tags"
+TRANSACTION_PREFIX = "micromoments:"
+EXPAND_TAGS = (
+    f"singleValueExtendedProperties($filter=id eq '{HOLD_ID_PROPERTY}' or id eq '{TAGS_PROPERTY}')"
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# -- time zones ------------------------------------------------------------------------------
+
+
+def iana_zone(name: str | None) -> str | None:
+    """The IANA zone of a Windows zone name (CLDR's mapping, as icalendar ships it) or of
+    an IANA name Graph echoed; None when unknown."""
+    if not name:
+        return None
+    if name == "UTC":
+        return "UTC"  # Graph's own default, and CLDR's "Etc/UTC"
+    mapped = WINDOWS_TO_OLSON.get(name, name)
+    try:
+        zoneinfo.ZoneInfo(mapped)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return None
+    return str(mapped)
+
+
+@cache
+def _windows_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for windows, iana in sorted(WINDOWS_TO_OLSON.items()):
+        names.setdefault(iana, windows)
+    return names
+
+
+def windows_zone(iana: str) -> str | None:
+    """A Windows zone name for an IANA zone (CLDR's ``001`` territory where several map
+    to it); None when Windows has none (write in UTC then)."""
+    return "UTC" if iana in ("UTC", "Etc/UTC") else _windows_names().get(iana)
+
+
+def graph_moment(field: Mapping[str, Any], *, all_day: bool) -> datetime | date | None:
+    """A ``dateTimeTimeZone`` as an aware UTC date-time, or its date when ``all_day``."""
+    text = field.get("dateTime")
+    if not isinstance(text, str) or not text:
+        return None
+    moment = datetime.fromisoformat(text[:26] if "." in text else text)
+    if all_day:
+        return moment.date()
+    if moment.tzinfo is None:
+        zone_name = iana_zone(str(field.get("timeZone") or "UTC")) or "UTC"
+        moment = moment.replace(tzinfo=zoneinfo.ZoneInfo(zone_name))
+    return moment.astimezone(UTC)
+
+
+# -- Graph event -> mirror (pure) ------------------------------------------------------------
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def mappings(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _address(person: Mapping[str, Any]) -> str:
+    return str(mapping(person.get("emailAddress")).get("address") or "")
+
+
+def hold_tags(resource: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """(hold id, kind) of one of our events, from its extended properties; believed only
+    on an event the person organises (an invitation cannot make a foreign event ours)."""
+    if resource.get("isOrganizer") is not True:
+        return None
+    values = {
+        str(p.get("id") or "").lower(): str(p.get("value") or "")
+        for p in mappings(resource.get("singleValueExtendedProperties"))
+    }
+    hold_id = values.get(HOLD_ID_PROPERTY.lower())
+    if not hold_id:
+        return None
+    kind = values.get(TAGS_PROPERTY.lower(), "").partition(";")[0]
+    return hold_id, kind if kind in HoldKind._value2member_map_ else None
+
+
+def maybe_ours(resource: Mapping[str, Any]) -> bool:
+    """Whether a delta item may be one of our holds (then its tags are read: a delta never
+    carries extended properties): one the person organises whose ``transactionId`` is
+    ours, or any they organise when the item does not show its ``transactionId`` (Graph
+    documents no ``$select`` for a delta, so we do not count on the property)."""
+    if resource.get("isOrganizer") is not True:
+        return False
+    if "transactionId" not in resource:
+        return True
+    return str(resource.get("transactionId") or "").startswith(TRANSACTION_PREFIX)
+
+
+def normalise(resource: Mapping[str, Any], email: str) -> MirrorEvent | None:
+    """A Graph event as the mirror keeps it (for the person ``email``); None for a series
+    master, which a calendar view never holds (its occurrences are events of their own)."""
+    if resource.get("type") == "seriesMaster":
+        return None
+    all_day = resource.get("isAllDay") is True
+    begin = graph_moment(mapping(resource.get("start")), all_day=all_day) or EPOCH
+    finish = graph_moment(mapping(resource.get("end")), all_day=all_day) or begin
+    if isinstance(finish, datetime) != isinstance(begin, datetime) or finish < begin:
+        finish = begin
+    show_as = str(resource.get("showAs") or "busy")
+    organiser = resource.get("isOrganizer") is True
+    declined = mapping(resource.get("responseStatus")).get("response") == "declined"
+    others = False
+    declines = 0
+    for attendee in mappings(resource.get("attendees")):
+        if same_address(_address(attendee), email):
+            continue
+        if attendee.get("type") != "resource":  # rooms and equipment are not people
+            others = True
+            declines += mapping(attendee.get("status")).get("response") == "declined"
+    organizer_address = _address(mapping(resource.get("organizer")))
+    if not organiser and organizer_address and not same_address(organizer_address, email):
+        others = True
+    hold = hold_tags(resource)
+    kind = classify(
+        all_day=all_day,
+        out_of_office=show_as == "oof",
+        working_location=show_as == "workingElsewhere",
+        ours=hold is not None,
+        other_participants=others,
+    )
+    change_key = resource.get("changeKey")
+    return MirrorEvent(
+        id=str(resource["id"]),
+        start=begin,
+        end=finish,
+        kind=kind,
+        busy=show_as not in ("free", "workingElsewhere"),
+        declined=declined,
+        cancelled=resource.get("isCancelled") is True,
+        start_zone=iana_zone(str(resource.get("originalStartTimeZone") or "")),
+        hold_id=hold[0] if hold else None,
+        hold_kind=hold[1] if hold else None,
+        etag=str(change_key) if change_key else None,
+        declines=declines if hold is not None else 0,
+    )
+
+
+def removed(event_id: str) -> MirrorEvent:
+    """A delta's ``@removed`` item: cancelled, with no times (the mirror drops it)."""
+    return MirrorEvent(
+        id=event_id, start=EPOCH, end=EPOCH, kind=classify(all_day=False), cancelled=True
+    )
+
+
+def busy_intervals(schedule: Mapping[str, Any]) -> list[tuple[datetime, datetime]] | None:
+    """The busy intervals of one ``scheduleInformation`` (None when it has an error)."""
+    if schedule.get("error"):
+        return None
+    intervals: list[tuple[datetime, datetime]] = []
+    for item in mappings(schedule.get("scheduleItems")):
+        if str(item.get("status") or "").lower() in ("free", "workingelsewhere"):
+            continue
+        begin = graph_moment(mapping(item.get("start")), all_day=False)
+        finish = graph_moment(mapping(item.get("end")), all_day=False)
+        if isinstance(begin, datetime) and isinstance(finish, datetime) and finish > begin:
+            intervals.append((begin, finish))
+    return intervals
+
+
+# -- hold -> Graph event (pure) --------------------------------------------------------------
+
+
+def graph_time(moment: datetime) -> dict[str, str]:
+    """An aware date-time as Graph takes it: local wall time and a Windows zone name."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("a hold's start and end must be timezone-aware")
+    windows = windows_zone(str(getattr(moment.tzinfo, "key", "") or ""))
+    if windows is None:
+        return {
+            "dateTime": moment.astimezone(UTC).replace(tzinfo=None).isoformat(),
+            "timeZone": "UTC",
+        }
+    return {"dateTime": moment.replace(tzinfo=None).isoformat(), "timeZone": windows}
+
+
+def tag_properties(hold: Hold) -> list[dict[str, str]]:
+    scope = "private" if hold.kind in PERSONAL_KINDS else "shared"
+    return [
+        {"id": HOLD_ID_PROPERTY, "value": hold.id},
+        {"id": TAGS_PROPERTY, "value": f"{hold.kind.value};{hold.generation};{scope}"},
+    ]
+
+
+def known_properties(hold_id: str, kind: str) -> dict[str, Any]:
+    """The extended properties of one of our events whose tags are known already (what
+    `hold_tags` reads: the hold id and the kind)."""
+    return {
+        "singleValueExtendedProperties": [
+            {"id": HOLD_ID_PROPERTY, "value": hold_id},
+            {"id": TAGS_PROPERTY, "value": f"{kind};"},
+        ]
+    }
+
+
+def _attendees(guests: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"emailAddress": {"address": a}, "type": "required"} for a in guests]
+
+
+def create_body(hold: Hold, description: str, guests: Sequence[str] = ()) -> dict[str, Any]:
+    """The event to create for ``hold`` (idempotent through its ``transactionId``)."""
+    body: dict[str, Any] = {
+        "subject": HOLD_TITLES[hold.kind],
+        "body": {"contentType": "text", "content": description},
+        "start": graph_time(hold.start),
+        "end": graph_time(hold.end),
+        "showAs": "busy" if hold.busy else "free",
+        "isReminderOn": False,
+        "transactionId": TRANSACTION_PREFIX + hold.id,
+        "singleValueExtendedProperties": tag_properties(hold),
+    }
+    if hold.shared:
+        body["attendees"] = _attendees(guests)
+        body["allowNewTimeProposals"] = False
+    return body
+
+
+def patch_body(
+    hold: Hold, *, attendees: bool = False, guests: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Time and busy/free; the guest list only when ``attendees`` (a member left)."""
+    body: dict[str, Any] = {
+        "start": graph_time(hold.start),
+        "end": graph_time(hold.end),
+        "showAs": "busy" if hold.busy else "free",
+    }
+    if attendees and hold.shared:
+        body["attendees"] = _attendees(guests)
+    return body

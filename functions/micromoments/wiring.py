@@ -30,8 +30,8 @@ def building(needs: type[_Needs]) -> Iterator[_Needs]:
     checked (`function_settings`), given to the block. The first time, at the cold start,
     what the process imported and what the building allocates stays for the process's life:
     it is frozen (`gc.freeze`) rather than walked again by every full collection, and the
-    collector waits while it is built (it would find nothing to free). Later, nothing is
-    built and nothing else happens (docs/decisions.md "Cold starts")."""
+    collector waits while it is built (what building allocates is mostly kept anyway).
+    Later, nothing is built and nothing else happens (docs/decisions.md "Cold starts")."""
     settings = function_settings(needs)
     if not _cold:
         yield settings

@@ -10,23 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from micromoments.domain.access import Session, SignInToken
-from micromoments.domain.day_load import DayLoad
-from micromoments.domain.digest import DigestRecord
-from micromoments.domain.digest_request import DigestRequest
-from micromoments.domain.grants import SealedGrant
-from micromoments.domain.holds import Hold
-from micromoments.domain.journal import JournalEntry, WriteOp
-from micromoments.domain.lease import Lease
-from micromoments.domain.mirror import MirrorEvent, SyncState
-from micromoments.domain.pairing import PairingHistoryEntry, PairingRound
-from micromoments.domain.people import Person, PersonStatus
-from micromoments.domain.push import PushChannel
-from micromoments.domain.scan_request import ScanRequest
-from micromoments.domain.settings import OrgSettings
+# The ports only name these types (annotations are not evaluated, STYLE.md 2): importing
+# them here would load every domain module, pairing and digests included, into every
+# function that reaches a port.
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from micromoments.domain.access import Session, SignInToken
+    from micromoments.domain.day_load import DayLoad
+    from micromoments.domain.digest import DigestRecord
+    from micromoments.domain.digest_request import DigestRequest
+    from micromoments.domain.grants import SealedGrant
+    from micromoments.domain.holds import Hold
+    from micromoments.domain.journal import JournalEntry, WriteOp
+    from micromoments.domain.lease import Lease
+    from micromoments.domain.mirror import MirrorEvent, SyncState
+    from micromoments.domain.pairing import PairingHistoryEntry, PairingRound
+    from micromoments.domain.people import Person, PersonStatus
+    from micromoments.domain.push import PushChannel
+    from micromoments.domain.scan_request import ScanRequest
+    from micromoments.domain.settings import OrgSettings
 
 
 class Unavailable(Exception):

@@ -7,10 +7,13 @@ arguments, and handlers take their dependencies as an argument, so tests pass fa
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from micromoments.config import Config, config
+from micromoments.config import Config, FunctionSettings, config, function_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -22,6 +25,33 @@ if TYPE_CHECKING:
     from micromoments.domain.mirror import MirrorEvent
     from micromoments.domain.people import PersonStatus
     from micromoments.ports import CalendarGateway, DigestQueue, Mailer, ScanQueue, Store
+
+_Needs = TypeVar("_Needs", bound=FunctionSettings)
+_cold = [True]  # until a function first builds its dependencies
+
+
+@contextmanager
+def building(needs: type[_Needs]) -> Iterator[_Needs]:
+    """Around a handler building its dependencies from the caches below: first its settings,
+    checked (`function_settings`), given to the block. The first time, at the cold start,
+    what the process imported and what the building allocates stays for the process's life:
+    it is frozen (`gc.freeze`) rather than walked again by every full collection, and the
+    collector waits while it is built (what building allocates is mostly kept anyway).
+    Later, nothing is built and nothing else happens (docs/decisions.md "Cold starts")."""
+    settings = function_settings(needs)
+    if not _cold:
+        yield settings
+        return
+    _cold.clear()
+    gc.freeze()
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield settings
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 @cache

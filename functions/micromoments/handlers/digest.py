@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
-from micromoments.config import DigestDispatchSettings, function_settings
+from micromoments.config import DigestDispatchSettings
 from micromoments.handlers.digest_send import SendDeps, send_batch
 from micromoments.handlers.digest_send import handler as send_handler
 from micromoments.observability import count, logger, metrics, tracer
@@ -31,8 +31,8 @@ class DispatchDeps:
 
     @classmethod
     def real(cls) -> DispatchDeps:
-        ready = function_settings(DigestDispatchSettings).ready
-        return cls(wiring.store(), wiring.digest_queue(), ready)
+        with wiring.building(DigestDispatchSettings) as settings:
+            return cls(wiring.store(), wiring.digest_queue(), settings.ready)
 
 
 def dispatch(now: datetime, deps: DispatchDeps) -> dict[str, Any]:

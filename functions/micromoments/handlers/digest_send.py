@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import clock, wiring
-from micromoments.config import DigestSendSettings, function_settings
+from micromoments.config import DigestSendSettings
 from micromoments.domain.access import person_ref
 from micromoments.domain.digest_request import DigestRequest, MalformedDigestRequest
 from micromoments.observability import count, logger, metrics, tracer
@@ -42,9 +42,9 @@ class SendDeps:
 
     @classmethod
     def real(cls) -> SendDeps:
-        settings = function_settings(DigestSendSettings)
-        return cls(wiring.store(), wiring.mailer(), wiring.signing_key(),
-                   settings.public_base_url, settings.sender_address)  # fmt: skip
+        with wiring.building(DigestSendSettings) as settings:
+            return cls(wiring.store(), wiring.mailer(), wiring.signing_key(),
+                       settings.public_base_url, settings.sender_address)  # fmt: skip
 
 
 def send_batch(event: dict[str, Any], context: Any, deps: SendDeps) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
-from micromoments.config import DispatchSettings, function_settings
+from micromoments.config import DispatchSettings
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import ScanQueue, Store
 from micromoments.scheduler_event import scheduled_time
@@ -28,8 +28,8 @@ class DispatchDeps:
 
     @classmethod
     def real(cls) -> DispatchDeps:
-        function_settings(DispatchSettings)
-        return cls(wiring.store(), wiring.scan_queue())
+        with wiring.building(DispatchSettings):
+            return cls(wiring.store(), wiring.scan_queue())
 
 
 @logger.inject_lambda_context

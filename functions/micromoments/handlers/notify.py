@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
-from micromoments.config import NotifySettings, config, function_settings
+from micromoments.config import NotifySettings, config
 from micromoments.domain.push import Notification
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import ScanQueue, Store
@@ -30,8 +30,8 @@ class NotifyDeps:
 
     @classmethod
     def real(cls) -> NotifyDeps:
-        function_settings(NotifySettings)
-        return cls(wiring.store(), wiring.scan_queue())
+        with wiring.building(NotifySettings):
+            return cls(wiring.store(), wiring.scan_queue())
 
 
 def run(event: dict[str, Any], now: datetime, deps: NotifyDeps | None = None) -> dict[str, Any]:

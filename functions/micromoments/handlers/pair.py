@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import wiring
-from micromoments.config import PairSettings, function_settings
+from micromoments.config import PairSettings
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import CalendarGateway, ScanQueue, Store
 from micromoments.scheduler_event import scheduled_time
@@ -27,9 +27,9 @@ class PairDeps:
 
     @classmethod
     def real(cls) -> PairDeps:
-        function_settings(PairSettings)
-        return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.scan_queue(),
-                   wiring.signing_key())  # fmt: skip
+        with wiring.building(PairSettings):
+            return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.scan_queue(),
+                       wiring.signing_key())  # fmt: skip
 
 
 def run(now: datetime, deps: PairDeps) -> dict[str, Any]:

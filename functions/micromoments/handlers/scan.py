@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from micromoments import clock, wiring
-from micromoments.config import ScanSettings, config, function_settings
+from micromoments.config import ScanSettings, config
 from micromoments.domain.access import person_ref
 from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import count, logger, metrics, tracer
@@ -31,9 +31,9 @@ class ScanDeps:
 
     @classmethod
     def real(cls) -> ScanDeps:
-        function_settings(ScanSettings)
-        return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.master_key(),
-                   config().notify_address, reconnect_asker())  # fmt: skip
+        with wiring.building(ScanSettings):
+            return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.master_key(),
+                       config().notify_address, reconnect_asker())  # fmt: skip
 
 
 def scan_batch(event: dict[str, Any], context: Any, deps: ScanDeps) -> dict[str, Any]:

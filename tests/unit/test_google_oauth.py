@@ -57,18 +57,32 @@ def test_the_exchange_keeps_the_access_token_and_refuses_more_than_was_asked() -
                       post=_token_endpoint({**answer, "access_token": ""}))  # fmt: skip
 
 
+LIMIT = {"domain": "usageLimits", "reason": "userRateLimitExceeded"}
+RATE_LIMITED = {"error": {"code": 403, "errors": [LIMIT]}}
+NOT_OWNER = {"error": {"code": 403, "errors": [{"domain": "global", "reason": "forbidden"}]}}
+
+
 @pytest.mark.parametrize(
-    ("status", "owns"),
-    [(200, True), (403, False), (404, False), (401, None), (500, None), (0, None)],
+    ("status", "body", "owns"),
+    [
+        (200, {}, True),
+        (403, NOT_OWNER, False),
+        (404, {}, False),
+        (403, RATE_LIMITED, None),
+        (429, {}, None),
+        (401, {}, None),
+        (500, {}, None),
+        (0, {}, None),
+    ],
 )
-def test_the_calendar_apis_status_says_whether_the_token_owns_the_calendar(
-    status: int, owns: bool | None
+def test_the_calendar_apis_answer_says_whether_the_token_owns_the_calendar(
+    status: int, body: dict[str, object], owns: bool | None
 ) -> None:
     asked: list[tuple[str, dict[str, str]]] = []
 
-    def get(url: str, headers: Mapping[str, str]) -> int:
+    def get(url: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
         asked.append((url, dict(headers)))
-        return status
+        return status, json.dumps(body).encode()
 
     if owns is None:
         with pytest.raises(ConnectRefused, match="could not confirm"):

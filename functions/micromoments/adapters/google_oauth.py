@@ -34,7 +34,7 @@ from micromoments.config import (
 )
 
 Post = Callable[[str, Mapping[str, str]], tuple[int, bytes]]
-Get = Callable[[str, Mapping[str, str]], int]
+Get = Callable[[str, Mapping[str, str]], tuple[int, bytes]]
 
 
 class ConnectRefused(Exception):
@@ -77,16 +77,16 @@ def http_post(url: str, form: Mapping[str, str]) -> tuple[int, bytes]:
     return int(response.status), bytes(body)
 
 
-def http_get(url: str, headers: Mapping[str, str]) -> int:
-    """The status of a GET (the Calendar API's answer to the new access token); 0 when no
-    answer came."""
+def http_get(url: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
+    """A GET (the Calendar API's answer to the new access token); status 0 when no answer
+    came."""
     import httplib2
 
     try:
-        response, _ = httplib2.Http(timeout=10).request(url, "GET", headers=dict(headers))
+        response, body = httplib2.Http(timeout=10).request(url, "GET", headers=dict(headers))
     except (OSError, httplib2.HttpLib2Error):
-        return 0
-    return int(response.status)
+        return 0, b""
+    return int(response.status), bytes(body)
 
 
 def authorization_url(
@@ -151,16 +151,27 @@ def owns_calendar(
     client: OAuthClient, access_token: str, email: str, *, get: Get = http_get
 ) -> bool:
     """Whether ``access_token`` belongs to the owner of ``email``'s calendar: one event's
-    worth of nothing (``fields=kind``) from that calendar. 200 yes; 403 or 404 no; any
-    other answer is `ConnectRefused` (we cannot tell, so nothing may be kept)."""
+    worth of nothing (``fields=kind``) from that calendar. 200 yes; 404, or 403 other than
+    a rate limit, no; any other answer is `ConnectRefused` (we cannot tell, so nothing may
+    be kept)."""
     calendar = urllib.parse.quote(email, safe="@")
     url = f"{client.calendar_api_url.rstrip('/')}/calendars/{calendar}/events"
-    status = get(url + "?maxResults=1&fields=kind", {"authorization": f"Bearer {access_token}"})
+    status, body = get(
+        url + "?maxResults=1&fields=kind", {"authorization": f"Bearer {access_token}"}
+    )
     if status == 200:
         return True
-    if status in (403, 404):
+    if status == 404 or (status == 403 and not _rate_limited(body)):
         return False
     raise ConnectRefused(f"Google could not confirm the account ({status}); please try again")
+
+
+def _rate_limited(body: bytes) -> bool:
+    error = _json(body).get("error")
+    errors = error.get("errors") if isinstance(error, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("domain") == "usageLimits" for e in errors
+    )
 
 
 def revoke(client: OAuthClient, token: str, *, post: Post = http_post) -> bool:

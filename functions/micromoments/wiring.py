@@ -167,6 +167,7 @@ def oauth_client(settings: Config | None = None) -> OAuthClient | None:
         token_uri=settings.google_token_uri,
         authorize_uri=settings.google_authorize_uri,
         revoke_uri=settings.google_revoke_uri,
+        calendar_api_url=settings.calendar_api_url,
     )
 
 

@@ -38,7 +38,7 @@ def google(site: Site) -> Iterator[CalendarServer]:
         key = kms.create_key()["KeyMetadata"]["KeyId"]
         registered = server.oauth_client(CALLBACK)
         client = OAuthClient(registered.client_id, registered.client_secret, server.token_uri,
-                             server.authorize_uri, server.revoke_uri)  # fmt: skip
+                             server.authorize_uri, server.revoke_uri, server.base_url)  # fmt: skip
         site.deps = replace(site.deps, oauth=client, vault=TokenVault(key, kms))
         settings = site.store.get_settings()
         assert settings is not None
@@ -89,13 +89,12 @@ def test_connect_opts_in_with_a_sealed_grant_and_queues_the_first_scan(
     assert query["login_hint"] == ANA
     assert query["access_type"] == "offline"
     assert query["code_challenge_method"] == "S256"
-    assert set(query["scope"].split()) == {
-        "https://www.googleapis.com/auth/calendar.events.owned",
+    # the three narrow calendar scopes and nothing else: no openid, no email
+    assert sorted(query["scope"].split(" ")) == [
         "https://www.googleapis.com/auth/calendar.events.freebusy",
+        "https://www.googleapis.com/auth/calendar.events.owned",
         "https://www.googleapis.com/auth/calendar.settings.readonly",
-        "openid",
-        "email",
-    }
+    ]
     answer = back(browser, consent(google, url))
     assert (answer.status, answer.header("location")) == (303, "/preferences")
     person = site.store.get_person(ANA)
@@ -114,11 +113,27 @@ def test_another_google_account_is_refused_and_its_grant_revoked(
     sign_in(site, browser)
     answer = back(browser, consent(google, start(browser), account=BEN))
     assert answer.status == 400
-    assert "You chose the Google account ben@example.com" in answer.text
+    assert "The Google account you chose is not the one of ana@example.com" in answer.text
     assert site.store.get_grant(ANA) is None and site.store.get_grant(BEN) is None
     assert site.store.get_person(ANA) is None
     assert site.queue.sent == []
     assert [r.subject for r in google.consent.revocations] == [BEN]
+
+
+def test_when_google_cannot_say_whose_calendar_it_is_nothing_is_kept(
+    site: Site, google: CalendarServer
+) -> None:
+    assert site.deps.oauth is not None  # no Calendar API answers on port 9
+    site.deps = replace(
+        site.deps, oauth=replace(site.deps.oauth, calendar_api_url="http://127.0.0.1:9/")
+    )
+    browser = Browser()
+    sign_in(site, browser)
+    answer = back(browser, consent(google, start(browser)))
+    assert answer.status == 400 and "could not confirm the account" in answer.text
+    assert site.store.get_grant(ANA) is None and site.store.get_person(ANA) is None
+    assert site.queue.sent == []
+    assert [r.subject for r in google.consent.revocations] == [ANA]
 
 
 def test_a_replayed_a_forged_and_another_sessions_state_are_refused(

@@ -24,7 +24,7 @@ REDIRECT = "http://127.0.0.1:9/oauth/callback"
 SCOPES = (
     "https://www.googleapis.com/auth/calendar.events.owned "
     "https://www.googleapis.com/auth/calendar.events.freebusy "
-    "https://www.googleapis.com/auth/calendar.settings.readonly openid email"
+    "https://www.googleapis.com/auth/calendar.settings.readonly"
 )
 
 
@@ -132,7 +132,7 @@ def test_a_bad_authorization_request_gets_an_error_page(
     assert error in body.decode()
 
 
-def test_code_grant_with_pkce_gives_a_refresh_token_and_the_account_address(
+def test_code_grant_with_pkce_gives_a_refresh_token_for_the_own_calendar_only(
     server: CalendarServer,
 ) -> None:
     client = server.oauth_client(REDIRECT)
@@ -141,15 +141,12 @@ def test_code_grant_with_pkce_gives_a_refresh_token_and_the_account_address(
         server, client, code=_code(server, client, verifier), code_verifier=verifier
     )
     assert status == 200
-    claims = jwt.decode(answer["id_token"], verify=False)
-    assert (claims["email"], claims["aud"], claims["email_verified"]) == (
-        ALICE,
-        client.client_id,
-        True,
-    )
+    assert "id_token" not in answer  # no openid scope asked for
     assert set(answer["scope"].split()) == set(SCOPES.split())
+    # as Google answers with calendar.events.owned: the owner 200, anyone else 404
     assert _events_status(server, answer["access_token"]) == 200
-    assert _events_status(server, answer["access_token"], BOB) == 404  # own calendar only
+    assert _events_status(server, answer["access_token"], BOB) == 404
+    assert _events_status(server, answer["access_token"], "primary") == 200
 
     status, refreshed = _post(
         server.token_uri,
@@ -162,6 +159,22 @@ def test_code_grant_with_pkce_gives_a_refresh_token_and_the_account_address(
     )[::2]
     assert status == 200
     assert "id_token" not in json.loads(refreshed)
+
+
+def test_asking_openid_email_too_gives_an_id_token_with_the_address(
+    server: CalendarServer,
+) -> None:
+    client = server.oauth_client(REDIRECT)
+    verifier = secrets.token_urlsafe(48)
+    code = _code(server, client, verifier, scope=SCOPES + " openid email")
+    status, answer = _exchange(server, client, code=code, code_verifier=verifier)
+    assert status == 200
+    claims = jwt.decode(answer["id_token"], verify=False)
+    assert (claims["email"], claims["aud"], claims["email_verified"]) == (
+        ALICE,
+        client.client_id,
+        True,
+    )
 
 
 def test_a_code_is_good_once_and_only_with_its_verifier(server: CalendarServer) -> None:

@@ -22,6 +22,7 @@ from micromoments.adapters.google_oauth import (
     OAuthClient,
     authorization_url,
     exchange_code,
+    owns_calendar,
 )
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.personal_grants import PersonalGrants
@@ -102,7 +103,7 @@ class World:
         )  # fmt: skip
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(response["location"]).query)["code"]
         grant = exchange_code(self.client, code=code[0], verifier=verifier, redirect_uri=REDIRECT)
-        assert grant.email == email
+        assert owns_calendar(self.client, grant.access_token, email)
         self.store.put_grant(self.vault.seal(email, grant.refresh_token, grant.scopes, NOW))
 
     def scan(self, gateway: Any, when: datetime = NOW) -> Any:
@@ -120,7 +121,7 @@ def world() -> Iterator[World]:
         registered = server.oauth_client(REDIRECT)
         client = OAuthClient(
             registered.client_id, registered.client_secret, server.token_uri,
-            server.authorize_uri, server.revoke_uri,
+            server.authorize_uri, server.revoke_uri, server.base_url,
         )  # fmt: skip
         store = TableStore(MemoryTable())
         store.create_settings(OrgSettings(timezone="Europe/Berlin", google_access="oauth"))

@@ -3,13 +3,15 @@ authorization request, the code exchange, the refresh credentials and revocation
 
 - `authorization_url`: the authorization-code flow with PKCE (S256), ``access_type=offline``
   and ``prompt=consent`` (so a refresh token comes back on a reconnect too), the three
-  narrow calendar `SCOPES` plus ``openid email`` (the address of the account that
-  consented, nothing else), ``login_hint`` = the signed-in address, and the ``state``.
-- `exchange_code`: the code and its verifier for a refresh token and an ``id_token``. The
-  id_token comes straight from the token endpoint over TLS, so its issuer, audience, expiry
-  and ``email_verified`` are checked and its signature is not (OpenID Connect Core
-  3.1.3.7). Every calendar scope must have been granted (Google's consent screen lets a
-  person untick some) and none broader.
+  narrow calendar `SCOPES` and nothing else, ``login_hint`` = the signed-in address, and
+  the ``state``.
+- `exchange_code`: the code and its verifier for a refresh token and an access token. Every
+  calendar scope must have been granted (Google's consent screen lets a person untick
+  some) and none other.
+- `owns_calendar`: whether the access token reaches the events of the calendar named by an
+  address. With ``calendar.events.owned`` only that calendar's owner gets 200; another
+  account gets 404 (no access) or 403 (access, but not as owner). This is how the callback
+  knows which account consented without asking for ``openid email``.
 - `user_credentials`: google-auth's refreshable credentials for a refresh token.
 - `revoke`: Google's revocation endpoint; a token Google no longer knows counts as revoked.
 
@@ -19,21 +21,20 @@ No token is ever put in a message or a log line here.
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from micromoments.adapters.google_calendar.delegation import SCOPES
-from micromoments.config import DEFAULT_GOOGLE_AUTHORIZE_URI, DEFAULT_GOOGLE_REVOKE_URI
-
-IDENTITY_SCOPES = ("openid", "email")
-CONNECT_SCOPES = (*SCOPES, *IDENTITY_SCOPES)
-GOOGLE_ISSUERS = frozenset({"https://accounts.google.com", "accounts.google.com"})
-_CLOCK_SKEW_S = 300
+from micromoments.config import (
+    DEFAULT_CALENDAR_API_URL,
+    DEFAULT_GOOGLE_AUTHORIZE_URI,
+    DEFAULT_GOOGLE_REVOKE_URI,
+)
 
 Post = Callable[[str, Mapping[str, str]], tuple[int, bytes]]
+Get = Callable[[str, Mapping[str, str]], tuple[int, bytes]]
 
 
 class ConnectRefused(Exception):
@@ -42,21 +43,24 @@ class ConnectRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class OAuthClient:
-    """The OAuth client (a web application) and Google's endpoints."""
+    """The OAuth client (a web application) and Google's endpoints (the Calendar API's
+    too: the callback asks it whose calendar a new grant reaches)."""
 
     client_id: str
     client_secret: str = field(repr=False)
     token_uri: str
     authorize_uri: str = DEFAULT_GOOGLE_AUTHORIZE_URI
     revoke_uri: str = DEFAULT_GOOGLE_REVOKE_URI
+    calendar_api_url: str = DEFAULT_CALENDAR_API_URL
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectedGrant:
-    """What a successful exchange gives: whose account, the refresh token, the scopes."""
+    """What a successful exchange gives: the refresh token, an access token (to learn whose
+    calendar it reaches, then dropped) and the scopes."""
 
-    email: str
     refresh_token: str = field(repr=False)
+    access_token: str = field(repr=False)
     scopes: tuple[str, ...]
 
 
@@ -73,6 +77,18 @@ def http_post(url: str, form: Mapping[str, str]) -> tuple[int, bytes]:
     return int(response.status), bytes(body)
 
 
+def http_get(url: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
+    """A GET (the Calendar API's answer to the new access token); status 0 when no answer
+    came."""
+    import httplib2
+
+    try:
+        response, body = httplib2.Http(timeout=10).request(url, "GET", headers=dict(headers))
+    except (OSError, httplib2.HttpLib2Error):
+        return 0, b""
+    return int(response.status), bytes(body)
+
+
 def authorization_url(
     client: OAuthClient, *, redirect_uri: str, state: str, challenge: str, login_hint: str
 ) -> str:
@@ -80,7 +96,7 @@ def authorization_url(
         "client_id": client.client_id,
         "redirect_uri": redirect_uri,
         "response_type": "code",
-        "scope": " ".join(CONNECT_SCOPES),
+        "scope": " ".join(SCOPES),
         "access_type": "offline",
         "prompt": "consent",
         "include_granted_scopes": "false",
@@ -100,10 +116,9 @@ def exchange_code(
     verifier: str,
     redirect_uri: str,
     post: Post = http_post,
-    now: float | None = None,
 ) -> ConnectedGrant:
-    """The grant a code gives, or `ConnectRefused` (a refused exchange, a missing scope or
-    refresh token, an id_token that is not Google's for this client)."""
+    """The grant a code gives, or `ConnectRefused` (a refused exchange, a missing scope, a
+    scope not asked for, no refresh or access token)."""
     status, body = post(
         client.token_uri,
         {
@@ -122,33 +137,41 @@ def exchange_code(
     missing = [s for s in SCOPES if s not in granted]
     if missing:
         raise ConnectRefused("Google did not grant calendar access: tick every box")
-    if set(granted) - set(CONNECT_SCOPES):
+    if set(granted) - set(SCOPES):
         raise ConnectRefused("Google granted more than micromoments asked for")
-    refresh_token = answer.get("refresh_token")
+    refresh_token, access_token = answer.get("refresh_token"), answer.get("access_token")
     if not isinstance(refresh_token, str) or not refresh_token:
         raise ConnectRefused("Google gave no offline access")
-    email = verified_email(str(answer.get("id_token", "")), client.client_id, now)
-    return ConnectedGrant(email, refresh_token, tuple(s for s in granted if s in SCOPES))
+    if not isinstance(access_token, str) or not access_token:
+        raise ConnectRefused("Google gave no access token")
+    return ConnectedGrant(refresh_token, access_token, tuple(s for s in granted if s in SCOPES))
 
 
-def verified_email(id_token: str, client_id: str, now: float | None = None) -> str:
-    """The verified address of an id_token received from the token endpoint itself."""
-    from google.auth import jwt
+def owns_calendar(
+    client: OAuthClient, access_token: str, email: str, *, get: Get = http_get
+) -> bool:
+    """Whether ``access_token`` belongs to the owner of ``email``'s calendar: one event's
+    worth of nothing (``fields=kind``) from that calendar. 200 yes; 404, or 403 other than
+    a rate limit, no; any other answer is `ConnectRefused` (we cannot tell, so nothing may
+    be kept)."""
+    calendar = urllib.parse.quote(email, safe="@")
+    url = f"{client.calendar_api_url.rstrip('/')}/calendars/{calendar}/events"
+    status, body = get(
+        url + "?maxResults=1&fields=kind", {"authorization": f"Bearer {access_token}"}
+    )
+    if status == 200:
+        return True
+    if status == 404 or (status == 403 and not _rate_limited(body)):
+        return False
+    raise ConnectRefused(f"Google could not confirm the account ({status}); please try again")
 
-    try:
-        claims = jwt.decode(id_token, verify=False)  # type: ignore[no-untyped-call]
-    except (ValueError, TypeError):
-        raise ConnectRefused("Google sent no usable identity") from None
-    moment = time.time() if now is None else now
-    if (
-        claims.get("iss") not in GOOGLE_ISSUERS
-        or claims.get("aud") != client_id
-        or float(claims.get("exp", 0)) < moment - _CLOCK_SKEW_S
-        or claims.get("email_verified") is not True
-        or not isinstance(claims.get("email"), str)
-    ):
-        raise ConnectRefused("Google sent no usable identity")
-    return str(claims["email"]).strip().lower()
+
+def _rate_limited(body: bytes) -> bool:
+    error = _json(body).get("error")
+    errors = error.get("errors") if isinstance(error, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(e, dict) and e.get("domain") == "usageLimits" for e in errors
+    )
 
 
 def revoke(client: OAuthClient, token: str, *, post: Post = http_post) -> bool:
@@ -174,7 +197,13 @@ def user_credentials(client: OAuthClient, refresh_token: str, scopes: Sequence[s
 
 
 def read_oauth_client(
-    secret_id: str, *, token_uri: str, authorize_uri: str, revoke_uri: str, client: Any = None
+    secret_id: str,
+    *,
+    token_uri: str,
+    authorize_uri: str,
+    revoke_uri: str,
+    calendar_api_url: str = DEFAULT_CALENDAR_API_URL,
+    client: Any = None,
 ) -> OAuthClient:
     """The OAuth client the secret holds (``{"client_id": …, "client_secret": …}``)."""
     from micromoments.adapters.secrets import SecretError, read_secret_json
@@ -183,7 +212,7 @@ def read_oauth_client(
     client_id, secret = info.get("client_id"), info.get("client_secret")
     if not isinstance(client_id, str) or not isinstance(secret, str) or not client_id or not secret:
         raise SecretError(f"secret {secret_id!r} holds no client_id and client_secret")
-    return OAuthClient(client_id, secret, token_uri, authorize_uri, revoke_uri)
+    return OAuthClient(client_id, secret, token_uri, authorize_uri, revoke_uri, calendar_api_url)
 
 
 def _json(body: bytes) -> dict[str, Any]:

@@ -6,10 +6,11 @@ started the connect, for ten minutes, and taken once: a forged state finds nothi
 replayed one finds nothing the second time, one from another sign-in names another session.
 The PKCE verifier is derived from the master key and the state (an HMAC), so it is never
 stored; the challenge sent is its S256 hash. The code is exchanged at Google's token
-endpoint; the Google account must be the signed-in address (the id_token's verified email),
-else the grant just given is revoked and nothing is kept. The refresh token is sealed with
-KMS (`token_vault`, GenerateDataKey only) before it reaches the Store; the person is opted
-in and their first scan queued.
+endpoint; the Google account must be the signed-in address's: the new access token must
+reach that address's own calendar (only the three calendar scopes are asked for, so no
+id_token says who consented), else the grant just given is revoked and nothing is kept.
+The refresh token is sealed with KMS (`token_vault`, GenerateDataKey only) before it
+reaches the Store; the person is opted in and their first scan queued.
 """
 
 from __future__ import annotations
@@ -126,10 +127,15 @@ def finish_connect(
         )
     except google_oauth.ConnectRefused as exc:
         raise ConnectRefused(f"{exc}; nothing was connected.") from None
-    if grant.email != session.email:
+    try:
+        own = google_oauth.owns_calendar(client, grant.access_token, session.email)
+    except google_oauth.ConnectRefused as exc:
+        google_oauth.revoke(client, grant.refresh_token)  # unconfirmed: keep nothing
+        raise ConnectRefused(f"{exc}; nothing was connected.") from None
+    if not own:
         google_oauth.revoke(client, grant.refresh_token)  # keep nothing of another account
         raise ConnectRefused(
-            f"You chose the Google account {grant.email}, not {session.email}, the address "
+            f"The Google account you chose is not the one of {session.email}, the address "
             "you signed in with. Nothing was connected: choose that account."
         )
     store.put_grant(vault.seal(session.email, grant.refresh_token, grant.scopes, now))

@@ -202,6 +202,14 @@ def personal_grants(settings: Config, records: Store) -> PersonalGrants | None:
     return PersonalGrants(records, vault, client, lambda: org_settings(records).google_access)
 
 
+def reconnect_asker() -> Callable[[str], None]:
+    """The scan's email to a person who must connect again (`services.reconnect`): the email
+    modules load when a scan function is built, not when its handler is imported."""
+    from micromoments.services.reconnect import reconnect_asker as asker
+
+    return asker()
+
+
 @cache
 def default_calendar_gateway() -> CalendarGateway:
     return calendar_gateway()

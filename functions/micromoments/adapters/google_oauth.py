@@ -12,7 +12,6 @@ authorization request, the code exchange, the refresh credentials and revocation
   address. With ``calendar.events.owned`` only that calendar's owner gets 200; another
   account gets 404 (no access) or 403 (access, but not as owner). This is how the callback
   knows which account consented without asking for ``openid email``.
-- `user_credentials`: google-auth's refreshable credentials for a refresh token.
 - `revoke`: Google's revocation endpoint; a token Google no longer knows counts as revoked.
 
 No token is ever put in a message or a log line here.
@@ -22,11 +21,11 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from micromoments.adapters.google_calendar.delegation import SCOPES
+from micromoments.adapters.google_scopes import SCOPES
 from micromoments.config import (
     DEFAULT_CALENDAR_API_URL,
     DEFAULT_GOOGLE_AUTHORIZE_URI,
@@ -180,20 +179,6 @@ def revoke(client: OAuthClient, token: str, *, post: Post = http_post) -> bool:
     if status == 200:
         return True
     return status == 400 and _json(body).get("error") in ("invalid_token", "invalid_request")
-
-
-def user_credentials(client: OAuthClient, refresh_token: str, scopes: Sequence[str]) -> Any:
-    """google-auth credentials that refresh with the person's own refresh token."""
-    from google.oauth2.credentials import Credentials
-
-    return Credentials(  # type: ignore[no-untyped-call]
-        token=None,
-        refresh_token=refresh_token,
-        token_uri=client.token_uri,
-        client_id=client.client_id,
-        client_secret=client.client_secret,
-        scopes=list(scopes),
-    )
 
 
 def read_oauth_client(

@@ -7,13 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from micromoments.adapters.google_oauth import (
-    OAuthClient,
-    Post,
-    http_post,
-    revoke,
-    user_credentials,
-)
+from micromoments.adapters.google_calendar.personal_credentials import user_credentials
+from micromoments.adapters.google_oauth import OAuthClient, Post, http_post, revoke
 from micromoments.adapters.token_vault import TokenVault, VaultError
 from micromoments.domain.grants import GoogleAccessMode
 from micromoments.ports import CalendarError, Store

@@ -16,7 +16,6 @@ from micromoments.domain.scan_request import MalformedMessage, ScanRequest
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import CalendarGateway, DelegationMisconfigured, Store
 from micromoments.queue_batch import process_batch
-from micromoments.services.reconnect import reconnect_asker
 from micromoments.services.scan import ScanFailed, ScanOutcome, ScanReport, scan_people
 
 
@@ -33,7 +32,7 @@ class ScanDeps:
     def real(cls) -> ScanDeps:
         with wiring.building(ScanSettings):
             return cls(wiring.store(), wiring.default_calendar_gateway(), wiring.master_key(),
-                       config().notify_address, reconnect_asker())  # fmt: skip
+                       config().notify_address, wiring.reconnect_asker())  # fmt: skip
 
 
 def scan_batch(event: dict[str, Any], context: Any, deps: ScanDeps) -> dict[str, Any]:

@@ -38,7 +38,7 @@ What it does (DESIGN.md "Google access and its blast radius", "State"):
 from __future__ import annotations
 
 from micromoments.adapters.google_calendar.calls import batch_url, chunked
-from micromoments.adapters.google_calendar.delegation import SCOPES, SUBJECT_HEADER, load_key_info
+from micromoments.adapters.google_calendar.delegation import SUBJECT_HEADER, load_key_info
 from micromoments.adapters.google_calendar.gateway import (
     BATCH_CALLS,
     FREEBUSY_CALENDARS,
@@ -52,6 +52,7 @@ from micromoments.adapters.google_calendar.resources import (
     normalise,
     rfc3339,
 )
+from micromoments.adapters.google_scopes import SCOPES
 
 __all__ = [
     "BATCH_CALLS",

@@ -12,6 +12,7 @@ import google_auth_httplib2  # type: ignore[import-untyped]
 import httplib2  # type: ignore[import-untyped]
 from google.auth.exceptions import RefreshError, TransportError
 
+from micromoments.adapters.google_scopes import SCOPES as SCOPES  # noqa: PLC0414 (re-exported)
 from micromoments.ports import (
     CalendarError,
     DelegationMisconfigured,
@@ -28,11 +29,6 @@ if TYPE_CHECKING:
     from micromoments.adapters.personal_grants import PersonalGrants
 
 
-SCOPES = (
-    "https://www.googleapis.com/auth/calendar.events.owned",
-    "https://www.googleapis.com/auth/calendar.events.freebusy",
-    "https://www.googleapis.com/auth/calendar.settings.readonly",
-)
 SUBJECT_HEADER = "X-Goog-User"  # names the subject; only without a key (see module doc)
 
 

@@ -22,6 +22,7 @@ import yaml
 from micromoments import config
 from micromoments.adapters.dynamo_template import template_loader
 from micromoments.handlers import digest
+from micromoments.ops.stack import OUTPUT_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -413,6 +414,25 @@ def test_the_graph_parameters_default_to_microsofts_public_cloud(
     assert parameters["GraphAuthority"]["Default"] == config.DEFAULT_GRAPH_AUTHORITY
     assert parameters["GraphTenantId"]["Default"] == ""
     assert parameters["GraphClientId"]["Default"] == ""
+
+
+def test_the_operator_commands_get_the_graph_settings_the_functions_get(
+    template: dict[str, Any],
+) -> None:
+    """`micromoments --stack NAME` reads the Graph settings from the stack's outputs: each
+    is an output of the template, there on a Microsoft 365 stack only, with the value the
+    scan and pair functions are given."""
+    outputs = template["Outputs"]
+    assert set(OUTPUT_VARIABLES) <= set(outputs)
+    graph = {o: v for o, v in OUTPUT_VARIABLES.items() if v.startswith("MICROMOMENTS_GRAPH_")}
+    assert set(graph.values()) == {v for v in config._ENV.values() if "_GRAPH_" in v}
+    for name in ("ScanFunction", "PairFunction"):
+        variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        for output, variable in graph.items():
+            assert outputs[output]["Condition"] == "UsesGraph", output
+            condition, value, absent = variables[variable]["Fn::If"]
+            assert (condition, absent) == ("UsesGraph", {"Ref": "AWS::NoValue"})
+            assert outputs[output]["Value"] == value, (name, output)
 
 
 # -- 5. regions -----------------------------------------------------------------------------

@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+from micromoments import config
 from micromoments.adapters.dynamo_template import template_loader
 from micromoments.handlers import digest
+from micromoments.ops.stack import OUTPUT_VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -378,10 +380,59 @@ def test_the_table_and_the_secrets_outlive_the_stack(template: dict[str, Any]) -
     resources = template["Resources"]
     assert resources["Table"]["Properties"]["DeletionProtectionEnabled"] is True
     kept = ["Table", "GrantKey", *of_type(template, "AWS::SecretsManager::Secret")]
-    assert len(kept) == 5
+    assert len(kept) == 6  # the Graph client secret only on a Microsoft 365 deployment
     for name in kept:
         assert resources[name]["DeletionPolicy"] == "Retain", name
         assert resources[name]["UpdateReplacePolicy"] == "Retain", name
+
+
+def test_a_microsoft_deployment_names_its_tenant_and_client_together(
+    template: dict[str, Any],
+) -> None:
+    tenant = "0b6b9c4e-1f0a-4c55-9a3e-6d2f0e8a7c11"
+    client = "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+    assert refusals(template, **MINIMAL) == []  # Google: neither
+    assert refusals(template, **MINIMAL, GraphTenantId=tenant, GraphClientId=client) == []
+    for given in ({"GraphTenantId": tenant}, {"GraphClientId": client}):
+        [refused] = refusals(template, **MINIMAL, **given)
+        assert "GraphTenantId and GraphClientId together" in refused
+    assert template["Conditions"]["UsesGraph"] == {
+        "Fn::And": [
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "GraphTenantId"}, ""]}]},
+            {"Fn::Not": [{"Fn::Equals": [{"Ref": "GraphClientId"}, ""]}]},
+        ]
+    }
+
+
+def test_the_graph_parameters_default_to_microsofts_public_cloud(
+    template: dict[str, Any],
+) -> None:
+    """The template's defaults are the settings' own, so a Microsoft 365 deployment needs
+    only the tenant and the client; national clouds change the two URLs."""
+    parameters = template["Parameters"]
+    assert parameters["GraphApiUrl"]["Default"] == config.DEFAULT_GRAPH_API_URL
+    assert parameters["GraphAuthority"]["Default"] == config.DEFAULT_GRAPH_AUTHORITY
+    assert parameters["GraphTenantId"]["Default"] == ""
+    assert parameters["GraphClientId"]["Default"] == ""
+
+
+def test_the_operator_commands_get_the_graph_settings_the_functions_get(
+    template: dict[str, Any],
+) -> None:
+    """`micromoments --stack NAME` reads the Graph settings from the stack's outputs: each
+    is an output of the template, there on a Microsoft 365 stack only, with the value the
+    scan and pair functions are given."""
+    outputs = template["Outputs"]
+    assert set(OUTPUT_VARIABLES) <= set(outputs)
+    graph = {o: v for o, v in OUTPUT_VARIABLES.items() if v.startswith("MICROMOMENTS_GRAPH_")}
+    assert set(graph.values()) == {v for v in config._ENV.values() if "_GRAPH_" in v}
+    for name in ("ScanFunction", "PairFunction"):
+        variables = template["Resources"][name]["Properties"]["Environment"]["Variables"]
+        for output, variable in graph.items():
+            assert outputs[output]["Condition"] == "UsesGraph", output
+            condition, value, absent = variables[variable]["Fn::If"]
+            assert (condition, absent) == ("UsesGraph", {"Ref": "AWS::NoValue"})
+            assert outputs[output]["Value"] == value, (name, output)
 
 
 # -- 5. regions -----------------------------------------------------------------------------

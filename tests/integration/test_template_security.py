@@ -19,7 +19,9 @@ from micromoments.adapters.dynamo_template import template_loader
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 # Which secrets each function's role may read (DESIGN.md "Google access and its blast
-# radius"): the Google key only where Google is called.
+# radius"): the Google key only where Google is called. A Microsoft 365 deployment
+# (GraphTenantId and GraphClientId given) adds the Graph client secret where a calendar
+# gateway is built, and nowhere else.
 SECRETS_READ = {
     "DispatchFunction": set(),
     "ScanFunction": {"GoogleKeySecret", "SigningKeySecret", "OAuthClientSecret"},
@@ -29,14 +31,51 @@ SECRETS_READ = {
     "WebFunction": {"SigningKeySecret", "OAuthClientSecret"},
     "NotifyFunction": set(),
 }
+GATEWAY_FUNCTIONS = {"ScanFunction", "PairFunction"}
+SECRETS_READ_ON_GRAPH = {
+    name: read | ({"GraphClientSecret"} if name in GATEWAY_FUNCTIONS else set())
+    for name, read in SECRETS_READ.items()
+}
 SCHEDULED = {"DispatchFunction", "PairFunction", "DigestDispatchFunction"}
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def deployed(value: Any, uses_graph: bool) -> Any:
+    """The template as CloudFormation resolves it for a Google (`uses_graph` False) or a
+    Microsoft 365 deployment: `UsesGraph` conditions decided, `AWS::NoValue` dropped."""
+    if isinstance(value, list):
+        kept = [deployed(v, uses_graph) for v in value]
+        return [v for v in kept if v != NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if "Fn::If" in value:
+        condition, when_true, when_false = value["Fn::If"]
+        if condition == "UsesGraph":
+            return deployed(when_true if uses_graph else when_false, uses_graph)
+    kept = {k: deployed(v, uses_graph) for k, v in value.items()}
+    return {k: v for k, v in kept.items() if v != NO_VALUE}
+
+
+def load_resources(uses_graph: bool) -> dict[str, Any]:
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=template_loader())
+    found: dict[str, Any] = deployed(template["Resources"], uses_graph)
+    return {
+        name: resource
+        for name, resource in found.items()
+        if resource.get("Condition") != "UsesGraph" or uses_graph
+    }
 
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, Any]:
-    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=template_loader())
-    found: dict[str, Any] = template["Resources"]
-    return found
+    """A Google deployment's resources (the parameters' defaults)."""
+    return load_resources(uses_graph=False)
+
+
+@pytest.fixture(scope="module")
+def graph_resources() -> dict[str, Any]:
+    """A Microsoft 365 deployment's resources (GraphTenantId and GraphClientId given)."""
+    return load_resources(uses_graph=True)
 
 
 def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -62,7 +101,13 @@ def test_the_functions_are_the_ones_this_file_knows(resources: dict[str, Any]) -
     assert set(of_type(resources, "AWS::Serverless::Function")) == set(SECRETS_READ)
 
 
-def test_only_scan_and_pair_can_read_the_google_key(resources: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("uses_graph", "expected"), [(False, SECRETS_READ), (True, SECRETS_READ_ON_GRAPH)]
+)
+def test_only_scan_and_pair_can_read_the_google_key_and_the_graph_secret(
+    uses_graph: bool, expected: dict[str, set[str]]
+) -> None:
+    resources = load_resources(uses_graph)
     functions = of_type(resources, "AWS::Serverless::Function")
     for name, function in functions.items():
         read = set()
@@ -74,7 +119,7 @@ def test_only_scan_and_pair_can_read_the_google_key(resources: dict[str, Any]) -
             ), (name, actions)
             if "secretsmanager:GetSecretValue" in actions:
                 read |= {r["Ref"] for r in as_list(statement["Resource"])}
-        assert read == SECRETS_READ[name], name
+        assert read == expected[name], name
     # No other role (the schedulers') touches a secret at all.
     lambda_roles = {role_of(f) for f in functions.values()}
     for name, role in of_type(resources, "AWS::IAM::Role").items():
@@ -132,15 +177,47 @@ def test_only_scan_and_pair_can_open_a_refresh_token(resources: dict[str, Any]) 
     assert resources["GrantKey"]["Properties"]["EnableKeyRotation"] is True
 
 
-def test_the_stack_never_holds_the_google_key(resources: dict[str, Any]) -> None:
-    for secret in ("GoogleKeySecret", "OAuthClientSecret"):
-        properties = resources[secret]["Properties"]
+def test_the_stack_never_holds_the_google_key(graph_resources: dict[str, Any]) -> None:
+    for secret in ("GoogleKeySecret", "OAuthClientSecret", "GraphClientSecret"):
+        properties = graph_resources[secret]["Properties"]
         assert "SecretString" not in properties
         assert "GenerateSecretString" not in properties
 
 
-def test_no_wildcard_but_x_ray(resources: dict[str, Any]) -> None:
-    for name, role in of_type(resources, "AWS::IAM::Role").items():
+def test_a_google_deployment_has_no_graph_secret_setting_or_permission(
+    resources: dict[str, Any], graph_resources: dict[str, Any]
+) -> None:
+    """The Graph pieces exist only with GraphTenantId and GraphClientId; with them, only
+    the functions that build a calendar gateway (scan and pair) get the Graph settings."""
+    functions = Path(__file__).resolve().parents[2] / "functions"
+    building = set()
+    for name, function in of_type(resources, "AWS::Serverless::Function").items():
+        module = function["Properties"]["Handler"].rsplit(".", 1)[0].replace(".", "/")
+        if "calendar_gateway(" in (functions / f"{module}.py").read_text(encoding="utf-8"):
+            building.add(name)
+    assert building == GATEWAY_FUNCTIONS
+    assert "GraphClientSecret" not in resources
+    assert graph_resources["GraphClientSecret"]["Properties"]["Name"] == {
+        "Fn::Sub": "${AWS::StackName}/graph-client-secret"
+    }
+    for uses_graph, found in ((False, resources), (True, graph_resources)):
+        for name, function in of_type(found, "AWS::Serverless::Function").items():
+            variables = function["Properties"].get("Environment", {}).get("Variables", {})
+            graph = {k: v for k, v in variables.items() if k.startswith("MICROMOMENTS_GRAPH_")}
+            if uses_graph and name in GATEWAY_FUNCTIONS:
+                assert graph == {
+                    "MICROMOMENTS_GRAPH_API_URL": {"Ref": "GraphApiUrl"},
+                    "MICROMOMENTS_GRAPH_AUTHORITY": {"Ref": "GraphAuthority"},
+                    "MICROMOMENTS_GRAPH_TENANT_ID": {"Ref": "GraphTenantId"},
+                    "MICROMOMENTS_GRAPH_CLIENT_ID": {"Ref": "GraphClientId"},
+                    "MICROMOMENTS_GRAPH_SECRET": {"Ref": "GraphClientSecret"},
+                }, name
+            else:
+                assert graph == {}, (uses_graph, name)
+
+
+def test_no_wildcard_but_x_ray(graph_resources: dict[str, Any]) -> None:
+    for name, role in of_type(graph_resources, "AWS::IAM::Role").items():
         for statement in statements(role):
             assert statement["Effect"] == "Allow"
             actions = as_list(statement["Action"])
@@ -215,9 +292,9 @@ def test_every_failure_has_somewhere_to_land(resources: dict[str, Any]) -> None:
         assert dlq["TargetArn"] in sends, name
 
 
-def test_every_skipped_security_check_says_why(resources: dict[str, Any]) -> None:
+def test_every_skipped_security_check_says_why(graph_resources: dict[str, Any]) -> None:
     skipped = 0
-    for name, resource in resources.items():
+    for name, resource in graph_resources.items():
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
             assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
             assert len(skip.get("comment", "").split()) >= 12, (name, skip["id"])

@@ -1,9 +1,10 @@
 """Use case: the operator commands take their settings from the deployed stack.
 
 `stack_settings` reads a CloudFormation stack's outputs (DescribeStacks) and turns them
-into the environment the commands read: the table, the queues, the two secrets (as the
-stack created them: there is one signing key, the stack's) and the site's URL. `export_block`
-prints them for a shell (``micromoments env --stack NAME``).
+into the environment the commands read: the table, the queues, the secrets (as the
+stack created them: there is one signing key, the stack's), the site's URL and, on a
+Microsoft 365 stack, the Graph app's settings. `export_block` prints them for a shell
+(``micromoments env --stack NAME``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ OUTPUT_VARIABLES = {
     "OAuthClientSecretArn": "MICROMOMENTS_GOOGLE_OAUTH_CLIENT_SECRET",
     "GrantKeyId": "MICROMOMENTS_GRANT_KEY_ID",
     "SiteUrl": "MICROMOMENTS_PUBLIC_BASE_URL",
+    # Microsoft 365 stacks only (GraphTenantId and GraphClientId given)
+    "GraphTenantId": "MICROMOMENTS_GRAPH_TENANT_ID",
+    "GraphClientId": "MICROMOMENTS_GRAPH_CLIENT_ID",
+    "GraphClientSecretArn": "MICROMOMENTS_GRAPH_SECRET",
+    "GraphApiUrl": "MICROMOMENTS_GRAPH_API_URL",
+    "GraphAuthority": "MICROMOMENTS_GRAPH_AUTHORITY",
 }
 REQUIRED_OUTPUTS = ("TableName", "SigningKeySecretArn")
 

@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCKS = ("requirements-dev.lock", "requirements-checkov.lock", "functions/requirements.txt")
+LOCKS = (
+    "requirements-dev.lock",
+    "requirements-checkov.lock",
+    "requirements-demo.lock",
+    "functions/requirements.txt",
+)
 PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?==[A-Za-z0-9.!+_-]+$")
 HASH = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
 
@@ -41,8 +46,8 @@ def test_every_requirement_is_pinned_exactly_and_hashed(lock: str) -> None:
 
 def test_the_installs_require_hashes() -> None:
     makefile = (ROOT / "Makefile").read_text()
-    for lock in ("requirements-dev.lock", "requirements-checkov.lock"):
+    for lock in ("requirements-dev.lock", "requirements-checkov.lock", "requirements-demo.lock"):
         installs = re.findall(rf"install[^\n]*(?:\\\n[^\n]*)*-r {re.escape(lock)}", makefile)
         assert installs, f"the Makefile does not install {lock}"
         assert all("--require-hashes" in i for i in installs), installs
-    assert makefile.count("--generate-hashes") == 3  # `make lock` keeps them hashed
+    assert makefile.count("--generate-hashes") == 4  # `make lock` keeps them hashed

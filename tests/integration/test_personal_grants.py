@@ -226,3 +226,25 @@ def test_a_delegation_deployment_never_reads_its_empty_oauth_client_secret(world
     gateway = calendar_gateway(config, table=world.store)
     assert world.scan(gateway).outcome == "scanned"
     assert ana_writes(world.server) > 0
+
+
+@pytest.mark.parametrize("mode", [GoogleAccessMode.BOTH, GoogleAccessMode.OAUTH])
+def test_choosing_credentials_reads_google_access_once_a_subject(mode: GoogleAccessMode) -> None:
+    from micromoments.adapters.google_calendar.delegation import credentials_of
+    from micromoments.ports import GrantRevoked
+
+    reads: list[GoogleAccessMode] = []
+
+    def read_mode() -> GoogleAccessMode:
+        reads.append(mode)
+        return mode
+
+    store = TableStore(MemoryTable())
+    vault = TokenVault("unused: nobody here has a grant")
+    grants = PersonalGrants(store, vault, lambda: pytest.fail("no grant, no client"), read_mode)
+    if mode is GoogleAccessMode.OAUTH:
+        with pytest.raises(GrantRevoked):
+            credentials_of("ana@example.com", grants, None)
+    else:
+        assert credentials_of("ana@example.com", grants, None) == (None, False)
+    assert len(reads) == 1

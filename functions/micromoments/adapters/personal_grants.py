@@ -35,13 +35,14 @@ class PersonalGrants:
         self._mode = mode
         self._post = post
 
-    def delegation_allowed(self) -> bool:
-        return self._mode() is not GoogleAccessMode.OAUTH
+    def mode(self) -> GoogleAccessMode:
+        """The org's google_access, read again (a change needs no cold start)."""
+        return self._mode()
 
-    def credentials_for(self, email: str) -> Any:
+    def credentials_for(self, email: str, mode: GoogleAccessMode) -> Any:
         """Refreshable credentials of the person's own grant, or None without one (or
-        when google_access is delegation: grants left over are not used)."""
-        if self._mode() is GoogleAccessMode.DELEGATION:
+        when ``mode`` is delegation: grants left over are not used)."""
+        if mode is GoogleAccessMode.DELEGATION:
             return None
         sealed = self._store.get_grant(email)
         if sealed is None:

@@ -13,6 +13,7 @@ import httplib2  # type: ignore[import-untyped]
 from google.auth.exceptions import RefreshError, TransportError
 
 from micromoments.adapters.google_scopes import SCOPES as SCOPES  # noqa: PLC0414 (re-exported)
+from micromoments.domain.grants import GoogleAccessMode
 from micromoments.ports import (
     CalendarError,
     DelegationMisconfigured,
@@ -46,11 +47,13 @@ def credentials_of(
     """Whose credentials act for ``subject``: their own grant when they have one (and
     True), else delegation unless google_access is oauth (then `GrantRevoked`), else none
     (a static token or no auth, locally)."""
-    own = grants.credentials_for(subject) if grants is not None else None
-    if own is not None:
-        return own, True
-    if grants is not None and not grants.delegation_allowed():
-        raise GrantRevoked(f"{subject}: no Google grant of their own (google_access oauth)")
+    if grants is not None:
+        mode = grants.mode()  # one settings read a subject
+        own = grants.credentials_for(subject, mode)
+        if own is not None:
+            return own, True
+        if mode is GoogleAccessMode.OAUTH:
+            raise GrantRevoked(f"{subject}: no Google grant of their own (google_access oauth)")
     return (access.credentials_for(subject) if access is not None else None), False
 
 

@@ -553,6 +553,25 @@ def test_dispatch_in_the_day_sends_only_when_time_driven_work_is_due(world: Any)
     assert dispatched(store, due - timedelta(hours=4)) == [(ANA, "due")]
 
 
+def test_a_microsoft_org_is_polled_every_working_hour_as_graph_has_no_push(world: Any) -> None:
+    """Graph change notifications are not built: on a Microsoft 365 organisation the
+    dispatch sends an hourly scan through the working day (an unchanged one costs one delta
+    request), and still nothing at night."""
+    store, _, calendar = world
+    scan(store, calendar)
+    settings = store.get_settings()
+    assert settings is not None
+    quiet = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # Monday 15:00 in Berlin
+    state = store.get_sync(ANA)
+    assert state is not None
+    store.put_sync(ANA, dataclasses.replace(state, quiet_until=quiet + timedelta(hours=3)))
+    assert dispatched(store, quiet) == []  # Google: changes come by push
+    store.put_settings(settings.updated({"calendar_provider": "microsoft"}))
+    assert dispatched(store, quiet) == [(ANA, "hourly")]
+    assert dispatched(store, datetime(2026, 11, 24, 8, 0, tzinfo=UTC)) == [(ANA, "safety")]
+    assert dispatched(store, quiet + timedelta(hours=8)) == []  # 23:00 Berlin: night
+
+
 def test_the_quick_paths_token_write_never_undoes_a_concurrent_full_scan(world: Any) -> None:
     """The quick path's only write (a new sync token) is conditioned on the token and quiet
     time it read: once a full scan has moved either, it is refused and changes nothing."""

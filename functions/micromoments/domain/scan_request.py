@@ -11,7 +11,7 @@ from micromoments.domain.people import validate_email
 
 
 class ScanReason(StrEnum):
-    HOURLY = "hourly"  # (before push: every hour of a workday; still read from old messages)
+    HOURLY = "hourly"  # every hour of a workday: before push, and where none (Microsoft 365)
     SAFETY = "safety"  # the daily safety scan, in the person's morning
     DUE = "due"  # time-driven work is due (a hold's time came, a scan left work over)
     OPT_IN = "opt_in"

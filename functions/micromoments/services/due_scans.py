@@ -8,6 +8,9 @@ batches of 10,
 - during the rest of their working day, a scan when time-driven work is due: the sync
   state's ``quiet_until`` has passed (a hold's time came) or is unset (a scan left work
   over, an organiser of a shared event to come, never scanned);
+- on a Microsoft 365 organisation, whose changes do not come by push (Graph change
+  notifications are not built), a scan every hour of their working day: polling, whose
+  unchanged scan costs one delta request;
 
 and nothing at night or on a day off in the person's zone.
 """
@@ -21,7 +24,7 @@ from typing import Any, TypeVar
 
 from micromoments.domain.people import PersonStatus
 from micromoments.domain.scan_request import ScanReason, ScanRequest
-from micromoments.domain.settings import OrgSettings
+from micromoments.domain.settings import CalendarProvider, OrgSettings
 from micromoments.ports import ScanQueue, Store
 from micromoments.services.org import org_settings
 
@@ -59,6 +62,8 @@ def scan_request_for(
         return ScanRequest(email, ScanReason.SAFETY)
     if not first_hour < local.hour <= last_hour + 1:
         return None  # night in their zone (the hour after work still sees a last hold end)
+    if settings.calendar_provider is CalendarProvider.MICROSOFT:
+        return ScanRequest(email, ScanReason.HOURLY)  # no push on Graph yet: poll
     state = store.get_sync(email)
     if state is None or state.quiet_until is None or state.quiet_until <= now:
         return ScanRequest(email, ScanReason.DUE)

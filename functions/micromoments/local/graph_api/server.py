@@ -5,12 +5,12 @@ Serves what the Graph gateway sends: the OAuth client-credentials grant at
 (paged with ``@odata.nextLink``, closed with ``@odata.deltaLink``; removals as
 ``@removed``), ``users/{id}/events`` (create with ``transactionId`` idempotency, list with
 an extended-property ``$filter``), ``users/{id}/events/{id}`` (get, patch, delete),
-``users/{id}/calendar/getSchedule``, ``users/{id}/mailboxSettings`` and ``$batch`` (20
-requests at most). Knobs: ``throttle_rate`` (429 with ``Retry-After``), ``fault_rate``
-(503 or 500), both seeded, a faulted write never applied; ``lost_reply_rate`` (a write is
-applied, then answered 503, as when a connection drops); `expire_delta_links` makes every
-delta link of a mailbox answer 410 ``SyncStateNotFound``; ``access_policy`` (a set of
-addresses, or None for none) is an Exchange application access policy: a call for any
+``users/{id}/calendar/getSchedule``, ``users/{id}/mailboxSettings`` (and its ``/timeZone``)
+and ``$batch`` (20 requests at most). Knobs: ``throttle_rate`` (429 with ``Retry-After``),
+``fault_rate`` (503 or 500), both seeded, a faulted write never applied; ``lost_reply_rate``
+(a write is applied, then answered 503, as when a connection drops); `expire_delta_links`
+makes every delta link of a mailbox answer 410 ``SyncStateNotFound``; ``access_policy`` (a
+set of addresses, or None for none) is an Exchange application access policy: a call for any
 other mailbox on the server answers 403 ``ErrorAccessDenied``.
 """
 
@@ -367,6 +367,8 @@ class GraphServer:
                 return 200, page, {}
             if parts[2:] == ["mailboxSettings"] and method == "GET":
                 return 200, {"timeZone": mailbox.timezone}, {}
+            if parts[2:] == ["mailboxSettings", "timeZone"] and method == "GET":
+                return 200, {"value": mailbox.timezone}, {}
             if parts[2:] == ["calendar", "getSchedule"] and method == "POST":
                 return 200, routes.schedule(self.mailboxes, body), {}
             if parts[2:] == ["events"] and method == "GET":

@@ -11,7 +11,7 @@ from micromoments.adapters.memory_calendar import MemoryCalendar
 from micromoments.adapters.table import TableStore
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.push import RENEW_BEFORE, PushChannel
-from micromoments.domain.settings import OrgSettings
+from micromoments.domain.settings import CalendarProvider, OrgSettings
 from micromoments.ops.channel_checks import CENSUS, RENEWAL, check_channels, renewal_day
 from micromoments.ops.check_results import Check, Status
 from micromoments.services.scan import scan_person
@@ -219,3 +219,21 @@ def test_without_push_and_without_channels_both_are_skipped() -> None:
     world.person(BEN)
     world.channel(BEN, NOW + timedelta(days=3))
     assert world.doctor(push_on=False)[CENSUS].status is Status.FAIL
+
+
+def test_on_a_microsoft_org_both_are_skipped_with_the_reason() -> None:
+    world = World()
+    world.person(ANA)  # active, no channel: a failed census on a Google org
+    assert world.doctor()[CENSUS].status is Status.FAIL
+    world.store.put_settings(
+        OrgSettings(
+            timezone="Europe/Berlin",
+            allowed_domains=("example.com",),
+            calendar_provider=CalendarProvider.MICROSOFT,
+        )
+    )
+    checks = world.doctor()
+    assert [c.status for c in checks.values()] == [Status.SKIP, Status.SKIP]
+    assert checks[CENSUS].detail.startswith(
+        "calendar_provider is microsoft: Graph change notifications are not built yet"
+    )

@@ -13,6 +13,7 @@ from micromoments import __version__
 from micromoments.cli.exit_codes import EXIT_USAGE
 from micromoments.domain.calendar import zone
 from micromoments.domain.errors import DomainError
+from micromoments.domain.people import validate_email
 from micromoments.domain.working_hours import WorkingHours
 
 
@@ -55,6 +56,13 @@ def _positive(text: str) -> int:
 def _working_hours(text: str) -> WorkingHours:
     try:
         return WorkingHours.parse(text)
+    except DomainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _address(text: str) -> str:
+    try:
+        return validate_email(text)
     except DomainError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -356,6 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="names of the EventBridge schedules: the stack name (default: --stack, "
         "else micromoments)",
+    )
+    doctor.add_argument(
+        "--outside",
+        type=_address,
+        default=None,
+        metavar="ADDRESS",
+        help="Microsoft 365: a mailbox outside the opted-in group, which Graph must refuse "
+        "(checks the application access policy)",
     )
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
 

@@ -1,5 +1,6 @@
-"""The doctor's results: a `Check` (``ok``, ``fail`` or ``skip`` with one line of detail),
-the `DoctorReport` that collects them, and one line for any error a check meets."""
+"""The doctor's results: a `Check` (``ok``, ``fail``, ``warn`` or ``skip`` with one line of
+detail; only ``fail`` fails the report), the `DoctorReport` that collects them, and one
+line for any error a check meets."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class Status(StrEnum):
     OK = "ok"
     FAIL = "fail"
     SKIP = "skip"
+    WARN = "warn"  # worth acting on, but not a failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,10 @@ def fail(name: str, detail: str) -> Check:
 
 def skip(name: str, detail: str) -> Check:
     return Check(name, Status.SKIP, detail)
+
+
+def warn(name: str, detail: str) -> Check:
+    return Check(name, Status.WARN, detail)
 
 
 @dataclass(slots=True)

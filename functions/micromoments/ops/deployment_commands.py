@@ -84,6 +84,7 @@ def doctor_command(args: argparse.Namespace, out: TextIO, stack: StackSettings |
         prefix,
         site_url=stack.site_url if stack else None,
         http_api_id=stack.http_api_id if stack else None,
+        outside=args.outside,
     )
     report = doctor.run_doctor(target, clients)
     if args.json:

@@ -9,13 +9,16 @@ What is checked: the table (ACTIVE, keys, the ``scannable`` index, TTL, point-in
 recovery), the org settings, the scan and digest queues and their dead-letter queues, the
 dispatch, pair and digest schedules and their dead-letter queue, the SES identity of the
 sender, the signing key, the push channels (renewed on schedule; one live channel for each
-active person and none for anyone else: `channel_checks`), and
-Google: which access the Google secret configures (a service-account key, or keyless:
-workload identity federation and ``signJwt``), a delegated token for one opted-in person
-with exactly the three narrow scopes, then ``settings.get timezone`` as that person through
-the gateway; with google_access oauth or both, the OAuth client's secret and the KMS key
-that seals people's grants. With the stack's outputs (``--stack NAME``): the HTTP API's health route
-answers 200 at the site URL, and its ``$default`` stage has default throttling.
+active person and none for anyone else: `channel_checks`), and Google: which access the
+Google secret configures (a service-account key, or keyless: workload identity federation
+and ``signJwt``), a delegated token for one opted-in person with exactly the three narrow
+scopes, then ``settings.get timezone`` as that person through the gateway; with
+google_access oauth or both, the OAuth client's secret and the KMS key that seals people's
+grants. On a Microsoft org (``calendar_provider`` microsoft) Graph instead of Google
+(`graph_checks`): the access policy refuses a mailbox outside the group (``--outside
+ADDRESS``), every active person's mailbox answers, and no opted-out person's does; the push
+channels are skipped there. With the stack's outputs (``--stack NAME``): the HTTP API's
+health route answers 200 at the site URL, and its ``$default`` stage has default throttling.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from micromoments.config import DEFAULT_CALENDAR_API_URL, Config
+from micromoments.domain.settings import CalendarProvider
 from micromoments.ops.aws_checks import (
     check_api_throttling,
     check_health,
@@ -48,7 +52,9 @@ from micromoments.ops.google_checks import (
     check_oauth_client,
     pick_subject,
 )
+from micromoments.ops.graph_checks import check_graph
 from micromoments.ports import CalendarGateway, Store
+from micromoments.services.org import org_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -69,6 +75,7 @@ __all__ = [
     "check_channels",
     "check_delegation",
     "check_google_access",
+    "check_graph",
     "check_health",
     "check_org_settings",
     "check_queue",
@@ -92,6 +99,7 @@ class Target:
     schedule_prefix: str = DEFAULT_SCHEDULE_PREFIX
     site_url: str | None = None  # the stack's SiteUrl
     http_api_id: str | None = None  # the stack's HttpApiId
+    outside: str | None = None  # Microsoft 365: a mailbox outside the group (--outside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +191,14 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
         why = "MICROMOMENTS_SIGNING_KEY_SECRET is not set (<stack>/signing-key)"
         add([skip("signing key", why)])
 
-    add(_google(settings, clients, have_table))
-    access = org_google_access(clients.store()) if have_table else "delegation"
+    org = org_settings(clients.store()) if have_table else None
+    if org is not None and org.calendar_provider is CalendarProvider.MICROSOFT:
+        add([skip("google access", "calendar_provider is microsoft: Google is not used")])
+        add(_guarded("access policy", lambda: check_graph(
+            clients.store(), clients.gateway, target.outside)))  # fmt: skip
+    else:
+        add(_google(settings, clients, have_table))
+    access = org.google_access.value if org is not None else "delegation"
     if access != "delegation" or settings.google_oauth_client_secret:  # else nothing to say
         add(_guarded("oauth client", lambda: check_oauth_client(
             clients.secretsmanager(), settings.google_oauth_client_secret, access,
@@ -193,12 +207,6 @@ def run_doctor(target: Target, clients: Clients) -> DoctorReport:
     if target.site_url or target.http_api_id:  # known from the stack's outputs
         add(_http_api(target, clients))
     return report
-
-
-def org_google_access(store: Store) -> str:
-    from micromoments.services.org import org_settings
-
-    return org_settings(store).google_access.value
 
 
 def _http_api(target: Target, clients: Clients) -> list[Check]:

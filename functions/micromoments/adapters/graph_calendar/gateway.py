@@ -378,3 +378,13 @@ class GraphCalendarGateway:
         """Graph is reached with the app's own credentials (app-only access): nobody has a
         grant of their own to revoke."""
         return False
+
+    # -- the doctor's access checks ----------------------------------------------------------
+
+    def mailbox_access(self, emails: Sequence[str]) -> list[Answer]:
+        """Graph's answer to one read of each mailbox's time zone (``$batch``, transient
+        failures retried), whoever they are: the doctor asks whether Exchange's access
+        policy refuses people outside the group, so the opted-in fence is not applied here.
+        Reads only the time zone, never events; nothing is raised for a refusal."""
+        calls = [Call("GET", f"{_user(email)}/mailboxSettings/timeZone") for email in emails]
+        return [answer for answer, _ in self._http.batch(calls)]

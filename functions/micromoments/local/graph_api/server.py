@@ -5,11 +5,13 @@ Serves what the Graph gateway sends: the OAuth client-credentials grant at
 (paged with ``@odata.nextLink``, closed with ``@odata.deltaLink``; removals as
 ``@removed``), ``users/{id}/events`` (create with ``transactionId`` idempotency, list with
 an extended-property ``$filter``), ``users/{id}/events/{id}`` (get, patch, delete),
-``users/{id}/calendar/getSchedule``, ``users/{id}/mailboxSettings`` and ``$batch`` (20
-requests at most). Knobs: ``throttle_rate`` (429 with ``Retry-After``), ``fault_rate``
-(503 or 500), both seeded, a faulted write never applied; ``lost_reply_rate`` (a write is
-applied, then answered 503, as when a connection drops); `expire_delta_links` makes every
-delta link of a mailbox answer 410 ``SyncStateNotFound``.
+``users/{id}/calendar/getSchedule``, ``users/{id}/mailboxSettings`` (and its ``/timeZone``)
+and ``$batch`` (20 requests at most). Knobs: ``throttle_rate`` (429 with ``Retry-After``),
+``fault_rate`` (503 or 500), both seeded, a faulted write never applied; ``lost_reply_rate``
+(a write is applied, then answered 503, as when a connection drops); `expire_delta_links`
+makes every delta link of a mailbox answer 410 ``SyncStateNotFound``; ``access_policy`` (a
+set of addresses, or None for none) is an Exchange application access policy: a call for any
+other mailbox on the server answers 403 ``ErrorAccessDenied``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ API_PREFIX = "/v1.0/"
 MAX_BATCH = 20
 _TOKEN_PATH = re.compile(r"^/([A-Za-z0-9.-]+)/oauth2/v2\.0/token$")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+ACCESS_POLICY_REFUSAL = (
+    "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy "
+    "settings."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,7 @@ class GraphServer:
         lost_reply_rate: float = 0.0,
         retry_after_s: int = 2,
         page_size: int = 50,
+        access_policy: Iterable[str] | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -105,6 +112,7 @@ class GraphServer:
         self.lost_reply_rate = lost_reply_rate
         self.retry_after_s = retry_after_s
         self.page_size = page_size
+        self.access_policy: frozenset[str] | None = None
         self.counters = GraphCounters()
         self.write_log: list[GraphWrite] = []
         self.mailboxes: dict[str, Mailbox] = {}
@@ -112,6 +120,7 @@ class GraphServer:
         self._tokens: set[str] = set()
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
+        self.set_access_policy(access_policy)
         self._host, self._port = host, port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -212,6 +221,25 @@ class GraphServer:
         """Every delta and next link of the mailbox now answers 410 SyncStateNotFound."""
         with self._lock:
             self.mailboxes[email.lower()].delta_epoch += 1
+
+    def set_access_policy(self, addresses: Iterable[str] | None) -> None:
+        """Restrict the app to these mailboxes, as an application access policy scoped to
+        a group of them does (None: no policy, every mailbox is open to the app)."""
+        with self._lock:
+            self.access_policy = (
+                None if addresses is None else frozenset(a.strip().lower() for a in addresses)
+            )
+
+    def _refused(self, parts: list[str], body: Any) -> bool:
+        """Whether the policy refuses a call for the mailbox ``users/{id}/…`` (or, for
+        getSchedule, for any mailbox on the server among the schedules asked about)."""
+        if self.access_policy is None:
+            return False
+        asked = [parts[1].lower()]
+        if parts[2:] == ["calendar", "getSchedule"] and isinstance(body, Mapping):
+            schedules = body.get("schedules")
+            asked += [str(s).lower() for s in schedules] if isinstance(schedules, list) else []
+        return any(a in self.mailboxes and a not in self.access_policy for a in asked)
 
     # -- WSGI --------------------------------------------------------------------------------
 
@@ -331,12 +359,16 @@ class GraphServer:
         mailbox = self.mailboxes.get(parts[1].lower())
         if mailbox is None:
             return _error(GraphError(404, "ErrorInvalidUser", "the mailbox is not found"))
+        if self._refused(parts, body):
+            return _error(GraphError(403, "ErrorAccessDenied", ACCESS_POLICY_REFUSAL))
         try:
             if parts[2:] == ["calendarView", "delta"] and method == "GET":
                 page = self.rounds.page(mailbox, params, self.base_url, _page_size(headers, self))
                 return 200, page, {}
             if parts[2:] == ["mailboxSettings"] and method == "GET":
                 return 200, {"timeZone": mailbox.timezone}, {}
+            if parts[2:] == ["mailboxSettings", "timeZone"] and method == "GET":
+                return 200, {"value": mailbox.timezone}, {}
             if parts[2:] == ["calendar", "getSchedule"] and method == "POST":
                 return 200, routes.schedule(self.mailboxes, body), {}
             if parts[2:] == ["events"] and method == "GET":

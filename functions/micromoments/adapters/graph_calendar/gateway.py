@@ -32,6 +32,7 @@ from micromoments.adapters.graph_calendar.transport import (
     GraphApiError,
     GraphTransport,
 )
+from micromoments.domain.holds import SHARED_KINDS
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import PersonStatus
@@ -54,6 +55,10 @@ _NO_MAILBOX = frozenset({"ErrorInvalidUser", "MailboxNotEnabledForRESTAPI"})
 
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _shared_kind(kind: str | None) -> bool:
+    return any(kind == k.value for k in SHARED_KINDS)
 
 
 def _user(email: str) -> str:
@@ -95,7 +100,6 @@ class GraphCalendarGateway:
         self._lock = threading.Lock()
         self.graph_ids: dict[tuple[str, str], str] = {}  # (person, hold id) -> Graph id
         self._tags: dict[tuple[str, str], tuple[str, str]] = {}  # (person, Graph id) -> tags
-        self._copies: set[tuple[str, str]] = set()  # (person, Graph id) of attendee copies
 
     # -- who we act for (as the Google gateway) --------------------------------------------
 
@@ -236,9 +240,7 @@ class GraphCalendarGateway:
         if event.hold_id is not None:
             with self._lock:
                 self._tags[(email.lower(), event.id)] = (event.hold_id, event.hold_kind or "")
-                if copy:
-                    self._copies.add((email.lower(), event.id))
-                else:
+                if not copy:
                     self.graph_ids[(email.lower(), event.hold_id)] = event.id
 
     # -- reads ---------------------------------------------------------------------------------
@@ -291,7 +293,10 @@ class GraphCalendarGateway:
     # -- writes ----------------------------------------------------------------------------
 
     def _graph_ids(self, email: str, holds: Mapping[str, bool]) -> dict[str, str | None]:
-        """The Graph ids of the person's own events of ``holds`` (hold id -> shared)."""
+        """The Graph ids of the person's own events of ``holds`` (hold id -> shared): met
+        in this gateway's syncs and writes, else (a personal hold) the Store's mirror, else
+        found by a lookup. A mirrored shared hold may be an attendee's copy (the mirror does
+        not say who organises it), so a shared one is never taken from the mirror."""
         hold_ids = list(holds)
         known: dict[str, str | None] = {}
         with self._lock:
@@ -299,15 +304,14 @@ class GraphCalendarGateway:
                 if (email.lower(), hold_id) in self.graph_ids:
                     known[hold_id] = self.graph_ids[(email.lower(), hold_id)]
         if len(known) < len(set(hold_ids)):
-            with self._lock:
-                copies = {i for person, i in self._copies if person == email.lower()}
             for mirrored in self._mirrored_holds(email):
                 mirrored_id = mirrored.hold_id
                 if (
                     mirrored_id is not None
                     and mirrored_id in holds
+                    and not holds[mirrored_id]
                     and not mirrored.cancelled
-                    and mirrored.id not in copies
+                    and not _shared_kind(mirrored.hold_kind)
                 ):
                     known.setdefault(mirrored_id, mirrored.id)
         missing = [h for h in hold_ids if h not in known]

@@ -20,13 +20,15 @@ from micromoments.adapters.graph_calendar import (
 )
 from micromoments.adapters.memory import memory_store
 from micromoments.domain.calendar import EventKind
-from micromoments.domain.holds import HoldKind
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import Person, PersonStatus, Preferences
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.graph_api import GraphServer
+from micromoments.local.synthetic import generate_org
 from micromoments.ports import CalendarCounters, CalendarWrite, Store
+from micromoments.services.pair import pair_week
 from micromoments.services.scan import scan_person
 from tests.builders import hold
 
@@ -182,3 +184,44 @@ def test_a_write_for_the_attendee_never_reaches_their_copy(
     found = gateway.get_event(ADA, COFFEE.id)
     assert found is not None and found.hold_kind == "coffee"
     assert server.events(GRACE) == [copy]
+
+
+def test_a_paired_synthetic_week_reaches_every_attendee_and_a_rescan_writes_nothing() -> None:
+    """The weekly pairing through Graph, then everyone's scans: a further scan of everyone
+    (organisers read their attendees' mirrors, which now hold the copies) writes nothing,
+    and every coffee chat and watercooler placed is in each attendee's mirror as that
+    hold."""
+    start = date(2026, 3, 2)  # a Monday: the pairing is for the week of 9 March
+    now = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+    org = generate_org(8, seed=11, start=start, days=14)
+    store = memory_store()
+    store.create_settings(org.settings)
+    with GraphServer() as server:
+        server.seed_org(org)
+        gateway = gateway_for(server, store)
+        for person in org.people:
+            store.create_person(person.person)
+            scan_person(person.email, store=store, calendar=gateway, now=now, owner="first")
+        report = pair_week(store, gateway, now=now, master_key=b"k" * 32)
+        assert report.pairs or report.groups
+        for person in org.people:
+            scan_person(person.email, store=store, calendar=gateway, now=now, owner="second")
+        writes = len(server.write_log)
+        for person in org.people:  # attendees scanned before their organiser: now updated
+            scan_person(person.email, store=store, calendar=gateway, now=now, owner="third")
+        assert server.write_log[writes:] == []
+        placed = {
+            (h.id, h.kind.value, len(h.attendees))
+            for p in org.people
+            for h in store.holds(p.email)
+            if h.shared and h.status is HoldStatus.PLACED
+        }
+        assert placed
+        for hold_id, kind, attendees in placed:
+            mirrored = [
+                p.email
+                for p in org.people
+                for e in store.mirror(p.email)
+                if (e.hold_id, e.hold_kind) == (hold_id, kind) and not e.cancelled
+            ]
+            assert len(mirrored) == 1 + attendees  # the organiser's event and every copy

@@ -131,7 +131,8 @@ def test_the_organisers_move_and_delete_reach_the_attendees_next_delta(
     copy = the_hold(before.events)
     moved = dataclasses.replace(COFFEE, start=COFFEE.start.replace(hour=16))
     moved = dataclasses.replace(moved, end=moved.start + (COFFEE.end - COFFEE.start))
-    (result,) = gateway.write(ADA, [CalendarWrite(WriteOp.PATCH, moved)])
+    mover = gateway_for(server, store)  # a later scan's gateway: finds the event by lookup
+    (result,) = mover.write(ADA, [CalendarWrite(WriteOp.PATCH, moved)])
     assert result.status == "ok"
     delta = gateway.sync(GRACE, before.token, full_from=FULL_FROM)
     assert not delta.full

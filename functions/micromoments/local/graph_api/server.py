@@ -5,14 +5,11 @@ Serves what the Graph gateway sends: the OAuth client-credentials grant at
 (paged with ``@odata.nextLink``, closed with ``@odata.deltaLink``; removals as
 ``@removed``), ``users/{id}/events`` (create with ``transactionId`` idempotency, list with
 an extended-property ``$filter``), ``users/{id}/events/{id}`` (get, patch, delete),
-``users/{id}/calendar/getSchedule``, ``users/{id}/mailboxSettings``, ``$batch`` (20
-requests at most) and an attendee's ``events/{id}/accept`` (``decline``,
-``tentativelyAccept``). Meetings reach their attendees' mailboxes (`meetings`).
-
-Knobs: ``throttle_rate`` (429 with ``Retry-After``), ``fault_rate`` (503 or 500), both
-seeded, a faulted write never applied; ``lost_reply_rate`` (a write is applied, then
-answered 503, as when a connection drops); `expire_delta_links` makes every delta link of
-a mailbox answer 410 ``SyncStateNotFound``.
+``users/{id}/calendar/getSchedule``, ``users/{id}/mailboxSettings`` and ``$batch`` (20
+requests at most). Knobs: ``throttle_rate`` (429 with ``Retry-After``), ``fault_rate``
+(503 or 500), both seeded, a faulted write never applied; ``lost_reply_rate`` (a write is
+applied, then answered 503, as when a connection drops); `expire_delta_links` makes every
+delta link of a mailbox answer 410 ``SyncStateNotFound``.
 """
 
 from __future__ import annotations

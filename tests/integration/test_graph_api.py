@@ -111,3 +111,20 @@ def test_throttling_answers_429_with_retry_after(server: GraphServer, auth: dict
     server.throttle_rate, server.retry_after_s = 1.0, 9
     answer = call(server, auth, "GET", f"users/{ADA}/mailboxSettings")
     assert answer.status_code == 429 and answer.headers["Retry-After"] == "9"
+
+
+def test_an_attendee_answers_the_copy_a_meeting_left_in_their_mailbox(
+    server: GraphServer, auth: dict[str, str]
+) -> None:
+    server.add_mailbox("grace@example.com")
+    guest = [{"emailAddress": {"address": "grace@example.com"}, "type": "required"}]
+    created = call(server, auth, "POST", f"users/{ADA}/events", {**EVENT, "attendees": guest})
+    (copy,) = server.events("grace@example.com")
+    assert copy["iCalUId"] == created.json()["iCalUId"] and copy["isOrganizer"] is False
+    url = f"users/grace@example.com/events/{copy['id']}"
+    assert call(server, auth, "POST", url + "/accept", {"sendResponse": True}).status_code == 202
+    assert call(server, auth, "POST", url + "/shrug", {}).status_code == 404
+    (answered,) = server.events("grace@example.com")
+    assert answered["responseStatus"]["response"] == "accepted"
+    (organisers,) = server.events(ADA)
+    assert organisers["attendees"][0]["status"]["response"] == "accepted"

@@ -3,14 +3,20 @@ events (`adapters.graph_calendar.events`, pure)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from micromoments.adapters.google_calendar.resources import normalise as google_normalise
 from micromoments.adapters.graph_calendar.events import (
+    EXPAND_TAGS,
     HOLD_ID_PROPERTY,
+    SHARED_HOLD_ID_PROPERTY,
+    SHARED_PROPERTY_SET,
+    SHARED_TAGS_PROPERTY,
     TAGS_PROPERTY,
     busy_intervals,
     create_body,
@@ -264,3 +270,87 @@ def test_schedule_items_as_busy_intervals() -> None:
         (datetime(2026, 3, 10, 12, tzinfo=UTC), datetime(2026, 3, 10, 12, 30, tzinfo=UTC)),
     ]
     assert busy_intervals({"error": {"message": "no mailbox"}}) is None
+
+
+def shared_copy(kind: str = "coffee", response: str = "notResponded", **fields: Any) -> Any:
+    """An attendee's copy of a shared hold as Exchange delivers it: its own id, not
+    organised by the person, the PS_PUBLIC_STRINGS tags only."""
+    properties = [
+        {"id": SHARED_HOLD_ID_PROPERTY, "value": "mmcoffee1"},
+        {"id": SHARED_TAGS_PROPERTY, "value": f"{kind};0;shared"},
+    ]
+    return invited(response, singleValueExtendedProperties=properties, **fields)
+
+
+def test_a_shared_hold_is_tagged_in_ps_public_strings_and_a_personal_one_privately() -> None:
+    coffee = hold(HoldKind.COFFEE, date(2026, 3, 10), hold_id="mmc1", busy=True)
+    breather = hold(HoldKind.BREATHER, date(2026, 3, 10), hold_id="mmb1")
+    assert SHARED_PROPERTY_SET == "{00020329-0000-0000-C000-000000000046}"
+    assert [
+        p["id"] for p in create_body(coffee, "c", [OTHER])["singleValueExtendedProperties"]
+    ] == [
+        SHARED_HOLD_ID_PROPERTY,
+        SHARED_TAGS_PROPERTY,
+    ]
+    assert [p["id"] for p in create_body(breather, "b")["singleValueExtendedProperties"]] == [
+        HOLD_ID_PROPERTY,
+        TAGS_PROPERTY,
+    ]
+    for prop in (HOLD_ID_PROPERTY, TAGS_PROPERTY, SHARED_HOLD_ID_PROPERTY, SHARED_TAGS_PROPERTY):
+        assert f"id eq '{prop}'" in EXPAND_TAGS
+
+
+def test_an_attendees_copy_of_a_shared_hold_is_that_hold() -> None:
+    found = read(shared_copy())
+    assert found.kind is EventKind.HOLD
+    assert (found.hold_id, found.hold_kind, found.declined) == ("mmcoffee1", "coffee", False)
+    assert read(shared_copy(response="declined")).declined
+    organised = read(
+        event(singleValueExtendedProperties=shared_copy()["singleValueExtendedProperties"])
+    )
+    assert (organised.hold_id, organised.hold_kind) == ("mmcoffee1", "coffee")
+
+
+def test_an_attendees_copy_reads_as_the_google_attendee_view_of_the_shared_event() -> None:
+    """Same MirrorEvent as Google gives the attendee (but for the ids and etags)."""
+    others = [{"emailAddress": {"address": "eve@example.com"}, "status": {"response": "declined"}}]
+    resource = shared_copy(response="accepted")
+    resource["attendees"] += others
+    graph = read(resource)
+    google = google_normalise(
+        {
+            "id": "mmcoffee1",
+            "start": {"dateTime": "2026-03-10T08:00:00Z", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2026-03-10T09:00:00Z", "timeZone": "Europe/Berlin"},
+            "organizer": {"email": OTHER},
+            "attendees": [
+                {"email": OTHER, "responseStatus": "accepted", "organizer": True},
+                {"email": ME, "responseStatus": "accepted", "self": True},
+                {"email": "eve@example.com", "responseStatus": "declined"},
+            ],
+            "extendedProperties": {
+                "shared": {
+                    "micromoments": "1",
+                    "mm_hold_id": "mmcoffee1",
+                    "mm_kind": "coffee",
+                    "mm_generation": "0",
+                }
+            },
+        },
+        ME,
+    )
+    assert replace(graph, id="", etag=None) == replace(google, id="", etag=None)
+
+
+def test_shared_tags_on_an_invitation_are_believed_only_for_a_shared_kind() -> None:
+    assert read(shared_copy(kind="breather")).hold_id is None
+    assert read(shared_copy(kind="party")).hold_id is None
+    assert read(shared_copy(kind="watercooler")).hold_kind == "watercooler"
+
+
+def test_an_invitation_that_may_be_a_shared_holds_copy_is_a_candidate_for_a_tag_read() -> None:
+    assert maybe_ours(invited(subject="Coffee chat"))
+    assert maybe_ours(invited(subject="Watercooler"))
+    assert maybe_ours(invited(subject="renamed", allowNewTimeProposals=False))
+    assert not maybe_ours(invited(subject="Breather"))
+    assert not maybe_ours(invited(subject="Weekly sync", allowNewTimeProposals=True))

@@ -21,8 +21,12 @@ What it does (DESIGN.md "Calendar semantics", issue 19):
   person, with our ``transactionId`` prefix) are read again with their tags, in batches,
   unless their tags are known (our create, an earlier read, the Store's mirror).
 - **Writes.** A create carries ``transactionId = micromoments:<hold id>`` (a retried
-  create answers the event already made) and our tags as ``singleValueExtendedProperties``;
-  patches send time and ``showAs``.
+  create answers the event already made) and our tags as ``singleValueExtendedProperties``
+  (a personal hold's in our own property set; a shared hold's in PS_PUBLIC_STRINGS, which
+  Exchange copies to the attendees' copies of the meeting); patches send time and ``showAs``.
+- **Attendees.** Exchange gives each attendee a copy of their own (own id, not organised by
+  them): one carrying our shared tags reads as that shared hold, as on Google, and is
+  never written to (the organiser's scan manages it).
 - **Normalisation.** `events.normalise` keeps only what the mirror may keep.
 """
 
@@ -30,6 +34,9 @@ from __future__ import annotations
 
 from micromoments.adapters.graph_calendar.events import (
     HOLD_ID_PROPERTY,
+    SHARED_HOLD_ID_PROPERTY,
+    SHARED_PROPERTY_SET,
+    SHARED_TAGS_PROPERTY,
     TAGS_PROPERTY,
     create_body,
     iana_zone,
@@ -48,6 +55,9 @@ __all__ = [
     "BATCH_REQUESTS",
     "HOLD_ID_PROPERTY",
     "SCHEDULES",
+    "SHARED_HOLD_ID_PROPERTY",
+    "SHARED_PROPERTY_SET",
+    "SHARED_TAGS_PROPERTY",
     "TAGS_PROPERTY",
     "WINDOW_DAYS",
     "GraphCalendarGateway",

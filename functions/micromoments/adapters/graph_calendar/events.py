@@ -9,7 +9,9 @@ DESIGN's calendar semantics on Graph's fields: ``isCancelled`` is cancelled;
 participant is an attendee (not a room or equipment) or an organiser other than the person
 (``isOrganizer`` false). A calendar view expands recurring series on the server, so an
 ``occurrence`` or ``exception`` is one event of its own and a ``seriesMaster`` (never in a
-calendar view) is skipped.
+calendar view) is skipped. An attendee's copy of a shared hold (Exchange gives every
+attendee their own event, carrying the organiser's PS_PUBLIC_STRINGS properties) reads as
+that hold.
 """
 
 from __future__ import annotations
@@ -23,17 +25,27 @@ from typing import Any
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from micromoments.domain.calendar import classify, same_address
-from micromoments.domain.holds import HOLD_TITLES, PERSONAL_KINDS, Hold, HoldKind
+from micromoments.domain.holds import HOLD_TITLES, PERSONAL_KINDS, SHARED_KINDS, Hold, HoldKind
 from micromoments.domain.mirror import MirrorEvent
 
-# Our property set (a GUID of our own) and the two properties on every hold.
+# Our property set (a GUID of our own) and the two properties on every personal hold: they
+# stay on the person's own event.
 PROPERTY_SET = "{6b3f0d0e-5b2a-4c59-9a8e-6d1c7a4e2f10}"
 HOLD_ID_PROPERTY = f"String {PROPERTY_SET} Name mm_hold_id"
 TAGS_PROPERTY = f"String {PROPERTY_SET} Name mm_tags"
+# Shared holds (coffee, watercooler) carry the same two in PS_PUBLIC_STRINGS, the set
+# Exchange copies to the attendees' copies of a meeting inside the organisation.
+SHARED_PROPERTY_SET = "{00020329-0000-0000-C000-000000000046}"
+SHARED_HOLD_ID_PROPERTY = f"String {SHARED_PROPERTY_SET} Name mm_hold_id"
+SHARED_TAGS_PROPERTY = f"String {SHARED_PROPERTY_SET} Name mm_tags"
 TRANSACTION_PREFIX = "micromoments:"
+_ALL_TAGS = (HOLD_ID_PROPERTY, TAGS_PROPERTY, SHARED_HOLD_ID_PROPERTY, SHARED_TAGS_PROPERTY)
 EXPAND_TAGS = (
-    f"singleValueExtendedProperties($filter=id eq '{HOLD_ID_PROPERTY}' or id eq '{TAGS_PROPERTY}')"
+    "singleValueExtendedProperties($filter="
+    + " or ".join(f"id eq '{prop}'" for prop in _ALL_TAGS)
+    + ")"
 )
+_SHARED_TITLES = frozenset(HOLD_TITLES[kind] for kind in SHARED_KINDS)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -99,28 +111,48 @@ def _address(person: Mapping[str, Any]) -> str:
 
 
 def hold_tags(resource: Mapping[str, Any]) -> tuple[str, str | None] | None:
-    """(hold id, kind) of one of our events, from its extended properties; believed only
-    on an event the person organises (an invitation cannot make a foreign event ours)."""
-    if resource.get("isOrganizer") is not True:
-        return None
+    """(hold id, kind) of one of our events, from its extended properties: on an event the
+    person organises, our private tags or the shared ones; on an attendee's copy of a
+    meeting, only shared tags naming a shared kind (coffee, watercooler): an invitation
+    cannot make a foreign event one of the person's own holds."""
     values = {
         str(p.get("id") or "").lower(): str(p.get("value") or "")
         for p in mappings(resource.get("singleValueExtendedProperties"))
     }
-    hold_id = values.get(HOLD_ID_PROPERTY.lower())
-    if not hold_id:
-        return None
-    kind = values.get(TAGS_PROPERTY.lower(), "").partition(";")[0]
-    return hold_id, kind if kind in HoldKind._value2member_map_ else None
+    organised = resource.get("isOrganizer") is True
+    sets = ((HOLD_ID_PROPERTY, TAGS_PROPERTY),) if organised else ()
+    for hold_property, tags_property in (*sets, (SHARED_HOLD_ID_PROPERTY, SHARED_TAGS_PROPERTY)):
+        hold_id = values.get(hold_property.lower())
+        if not hold_id:
+            continue
+        kind = values.get(tags_property.lower(), "").partition(";")[0]
+        known = kind in HoldKind._value2member_map_
+        if organised:
+            return hold_id, kind if known else None
+        if known and HoldKind(kind) in SHARED_KINDS:
+            return hold_id, kind
+    return None
+
+
+def is_copy(resource: Mapping[str, Any]) -> bool:
+    """An attendee's copy of someone else's meeting (never written to: its organiser's
+    scan manages it)."""
+    return resource.get("isOrganizer") is False
 
 
 def maybe_ours(resource: Mapping[str, Any]) -> bool:
     """Whether a delta item may be one of our holds (then its tags are read: a delta never
     carries extended properties): one the person organises whose ``transactionId`` is
     ours, or any they organise when the item does not show its ``transactionId`` (Graph
-    documents no ``$select`` for a delta, so we do not count on the property)."""
+    documents no ``$select`` for a delta, so we do not count on the property); an
+    invitation when it may be a copy of a shared hold: its subject is a shared hold's
+    title, or it allows no new time proposals as ours do (the subject is only compared,
+    never kept)."""
     if resource.get("isOrganizer") is not True:
-        return False
+        return is_copy(resource) and (
+            resource.get("subject") in _SHARED_TITLES
+            or resource.get("allowNewTimeProposals") is False
+        )
     if "transactionId" not in resource:
         return True
     return str(resource.get("transactionId") or "").startswith(TRANSACTION_PREFIX)
@@ -213,21 +245,35 @@ def graph_time(moment: datetime) -> dict[str, str]:
     return {"dateTime": moment.replace(tzinfo=None).isoformat(), "timeZone": windows}
 
 
+def tag_properties_of(shared: bool) -> tuple[str, str]:
+    """The ids of the hold-id and tags properties: PS_PUBLIC_STRINGS for a shared hold
+    (they travel to the attendees' copies), our private set for a personal one."""
+    if shared:
+        return SHARED_HOLD_ID_PROPERTY, SHARED_TAGS_PROPERTY
+    return HOLD_ID_PROPERTY, TAGS_PROPERTY
+
+
+def _shared_kind(kind: str) -> bool:
+    return kind in HoldKind._value2member_map_ and HoldKind(kind) in SHARED_KINDS
+
+
 def tag_properties(hold: Hold) -> list[dict[str, str]]:
     scope = "private" if hold.kind in PERSONAL_KINDS else "shared"
+    hold_property, tags_property = tag_properties_of(hold.shared)
     return [
-        {"id": HOLD_ID_PROPERTY, "value": hold.id},
-        {"id": TAGS_PROPERTY, "value": f"{hold.kind.value};{hold.generation};{scope}"},
+        {"id": hold_property, "value": hold.id},
+        {"id": tags_property, "value": f"{hold.kind.value};{hold.generation};{scope}"},
     ]
 
 
 def known_properties(hold_id: str, kind: str) -> dict[str, Any]:
     """The extended properties of one of our events whose tags are known already (what
-    `hold_tags` reads: the hold id and the kind)."""
+    `hold_tags` reads: the hold id and the kind, in the set a hold of that kind uses)."""
+    hold_property, tags_property = tag_properties_of(_shared_kind(kind))
     return {
         "singleValueExtendedProperties": [
-            {"id": HOLD_ID_PROPERTY, "value": hold_id},
-            {"id": TAGS_PROPERTY, "value": f"{kind};"},
+            {"id": hold_property, "value": hold_id},
+            {"id": tags_property, "value": f"{kind};"},
         ]
     }
 

@@ -13,10 +13,10 @@ from typing import Any
 from micromoments.adapters.google_calendar.resources import hold_description
 from micromoments.adapters.graph_calendar.events import (
     EXPAND_TAGS,
-    HOLD_ID_PROPERTY,
     busy_intervals,
     create_body,
     iana_zone,
+    is_copy,
     known_properties,
     mapping,
     mappings,
@@ -24,6 +24,7 @@ from micromoments.adapters.graph_calendar.events import (
     normalise,
     patch_body,
     removed,
+    tag_properties_of,
 )
 from micromoments.adapters.graph_calendar.transport import (
     Answer,
@@ -31,6 +32,7 @@ from micromoments.adapters.graph_calendar.transport import (
     GraphApiError,
     GraphTransport,
 )
+from micromoments.domain.holds import SHARED_KINDS
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import PersonStatus
@@ -55,6 +57,10 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _shared_kind(kind: str | None) -> bool:
+    return any(kind == k.value for k in SHARED_KINDS)
+
+
 def _user(email: str) -> str:
     return "users/" + urllib.parse.quote(email.strip().lower(), safe="@")
 
@@ -69,6 +75,11 @@ class GraphCalendarGateway:
     ids): a write to one needs no lookup either, and a delta's ``@removed`` of one (the
     person deleted it in Outlook) comes back as that hold, cancelled, so the scan sees it
     dismissed as on Google.
+
+    An attendee's copy of a shared hold (Exchange gives each attendee their own event, with
+    the PS_PUBLIC_STRINGS tags) reads as that hold, as the Google gateway reads the shared
+    event on an attendee's calendar; it is never a write's target: neither the ids met in
+    a sync nor a lookup by hold id ever name a copy (the organiser's scan manages it).
     """
 
     def __init__(
@@ -185,7 +196,7 @@ class GraphCalendarGateway:
             event = normalise(resource, email)
             if event is not None:
                 events.append(event)
-                self._remember(email, event)
+                self._remember(email, event, copy=is_copy(item))
         return events
 
     def _known_tags(self, email: str, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
@@ -223,11 +234,14 @@ class GraphCalendarGateway:
             for i, r in found.items()
         }
 
-    def _remember(self, email: str, event: MirrorEvent) -> None:
+    def _remember(self, email: str, event: MirrorEvent, *, copy: bool = False) -> None:
+        """Tags of an event read (no second read); its Graph id as the hold's write target
+        unless it is an attendee's copy."""
         if event.hold_id is not None:
             with self._lock:
-                self.graph_ids[(email.lower(), event.hold_id)] = event.id
                 self._tags[(email.lower(), event.id)] = (event.hold_id, event.hold_kind or "")
+                if not copy:
+                    self.graph_ids[(email.lower(), event.hold_id)] = event.id
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -242,11 +256,13 @@ class GraphCalendarGateway:
             raise CalendarError(f"mailboxSettings for {email}: unknown time zone {name!r}")
         return zone
 
-    def _lookup(self, email: str, hold_id: str) -> Call:
+    def _lookup(self, email: str, hold_id: str, *, shared: bool) -> Call:
+        """Our event with that hold id, by the property of its set (a shared hold's one
+        also finds attendees' copies, which `_found` passes over)."""
         value = hold_id.replace("'", "''")
         condition = (
             "singleValueExtendedProperties/any("
-            f"ep: ep/id eq '{HOLD_ID_PROPERTY}' and ep/value eq '{value}')"
+            f"ep: ep/id eq '{tag_properties_of(shared)[0]}' and ep/value eq '{value}')"
         )
         query = urllib.parse.urlencode({"$filter": condition, "$expand": EXPAND_TAGS})
         return Call("GET", f"{_user(email)}/events?{query}")
@@ -255,6 +271,8 @@ class GraphCalendarGateway:
         if not answer.ok:
             raise GraphApiError(what, answer)
         for item in mappings(mapping(answer.body).get("value")):
+            if is_copy(item):
+                continue  # an attendee's copy: its organiser's, never ours to write
             event = normalise(item, email)
             if event is not None and event.hold_id is not None:
                 self._remember(email, event)
@@ -262,13 +280,24 @@ class GraphCalendarGateway:
         return None
 
     def get_event(self, email: str, event_id: str) -> MirrorEvent | None:
-        """One of our events by its hold id (Graph deletes for good: None once deleted)."""
+        """One of the person's own events by its hold id (Graph deletes for good: None once
+        deleted). The kind is unknown here, so both property sets are asked, in one batch."""
         self._allow_read(email)
-        return self._found(email, self._http.call(self._lookup(email, event_id)), "events.find")
+        calls = [self._lookup(email, event_id, shared=shared) for shared in (False, True)]
+        for answer, _ in self._http.batch(calls):
+            found = self._found(email, answer, "events.find")
+            if found is not None:
+                return found
+        return None
 
     # -- writes ----------------------------------------------------------------------------
 
-    def _graph_ids(self, email: str, hold_ids: Sequence[str]) -> dict[str, str | None]:
+    def _graph_ids(self, email: str, holds: Mapping[str, bool]) -> dict[str, str | None]:
+        """The Graph ids of the person's own events of ``holds`` (hold id -> shared): met
+        in this gateway's syncs and writes, else (a personal hold) the Store's mirror, else
+        found by a lookup. A mirrored shared hold may be an attendee's copy (the mirror does
+        not say who organises it), so a shared one is never taken from the mirror."""
+        hold_ids = list(holds)
         known: dict[str, str | None] = {}
         with self._lock:
             for hold_id in hold_ids:
@@ -277,10 +306,16 @@ class GraphCalendarGateway:
         if len(known) < len(set(hold_ids)):
             for mirrored in self._mirrored_holds(email):
                 mirrored_id = mirrored.hold_id
-                if mirrored_id is not None and mirrored_id in hold_ids and not mirrored.cancelled:
+                if (
+                    mirrored_id is not None
+                    and mirrored_id in holds
+                    and not holds[mirrored_id]
+                    and not mirrored.cancelled
+                    and not _shared_kind(mirrored.hold_kind)
+                ):
                     known.setdefault(mirrored_id, mirrored.id)
-        missing = [h for h in dict.fromkeys(hold_ids) if h not in known]
-        answers = self._http.batch([self._lookup(email, h) for h in missing])
+        missing = [h for h in hold_ids if h not in known]
+        answers = self._http.batch([self._lookup(email, h, shared=holds[h]) for h in missing])
         for hold_id, (answer, _) in zip(missing, answers, strict=True):
             event = self._found(email, answer, f"events.find for {email}")
             known[hold_id] = event.id if event is not None else None
@@ -288,7 +323,9 @@ class GraphCalendarGateway:
 
     def write(self, email: str, writes: Sequence[CalendarWrite]) -> list[WriteResult]:
         self._allow_writes(email, writes)
-        targets = self._graph_ids(email, [w.hold.id for w in writes if w.op is not WriteOp.INSERT])
+        targets = self._graph_ids(
+            email, {w.hold.id: w.hold.shared for w in writes if w.op is not WriteOp.INSERT}
+        )
         calls: list[tuple[int, Call]] = []
         results: dict[int, WriteResult] = {}
         for i, write in enumerate(writes):

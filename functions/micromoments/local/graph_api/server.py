@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from micromoments.local.graph_api import routes
+from micromoments.local.graph_api import meetings, routes
 from micromoments.local.graph_api.state import GraphError, Mailbox
 
 if TYPE_CHECKING:
@@ -209,13 +209,20 @@ class GraphServer:
             return [dict(e.resource) for e in self.mailboxes[email.lower()].live()]
 
     def change(self, email: str, event_id: str, changes: Mapping[str, Any]) -> None:
-        """Change an event as its owner would (in Outlook): it appears in the next delta."""
+        """Change an event as its owner would (in Outlook): it appears in the next delta
+        (an organiser's meeting update reaches the attendees' copies, see `meetings`)."""
         with self._lock:
-            routes.patch(self.mailboxes[email.lower()], event_id, changes)
+            meetings.patch(self.mailboxes, self.mailboxes[email.lower()], event_id, changes)
 
     def remove(self, email: str, event_id: str) -> None:
         with self._lock:
-            routes.delete(self.mailboxes[email.lower()], event_id)
+            meetings.delete(self.mailboxes, self.mailboxes[email.lower()], event_id)
+
+    def respond(self, email: str, event_id: str, response: str) -> None:
+        """``email`` answers (accepted, declined, tentativelyAccepted) the meeting whose
+        copy in their mailbox is ``event_id``; the organiser's attendee status follows."""
+        with self._lock:
+            meetings.respond(self.mailboxes, email, event_id, response)
 
     def expire_delta_links(self, email: str) -> None:
         """Every delta and next link of the mailbox now answers 410 SyncStateNotFound."""
@@ -374,14 +381,16 @@ class GraphServer:
             if parts[2:] == ["events"] and method == "GET":
                 return 200, routes.find(mailbox, params), {}
             if parts[2:] == ["events"] and method == "POST":
-                status, created = routes.create(mailbox, body)
-                self.write_log.append(GraphWrite("create", mailbox.email, created["id"], status))
-                return status, routes.shown(mailbox, created["id"], params), {}
+                created = meetings.create(self.mailboxes, mailbox, body)
+                self.write_log.append(GraphWrite("create", mailbox.email, created["id"], 201))
+                return 201, routes.shown(mailbox, created["id"], params), {}
+            if len(parts) == 5 and parts[2] == "events" and method == "POST":
+                return self._answer(mailbox, parts[3], parts[4], body)
             if len(parts) == 4 and parts[2] == "events":
                 return self._one(mailbox, method, parts[3], params, body)
         except GraphError as exc:
             name = {"POST": "create", "PATCH": "patch", "DELETE": "delete"}.get(method)
-            if name is not None and parts[2] == "events":
+            if name is not None and parts[2] == "events" and len(parts) <= 4:
                 event_id = parts[3] if len(parts) == 4 else None
                 self.write_log.append(GraphWrite(name, mailbox.email, event_id, exc.status))
             return _error(exc)
@@ -393,14 +402,32 @@ class GraphServer:
         if method == "GET":
             return 200, routes.shown(mailbox, event_id, params), {}
         if method == "PATCH":
-            routes.patch(mailbox, event_id, body)
+            meetings.patch(self.mailboxes, mailbox, event_id, body)
             self.write_log.append(GraphWrite("patch", mailbox.email, event_id, 200))
             return 200, routes.shown(mailbox, event_id, params), {}
         if method == "DELETE":
-            routes.delete(mailbox, event_id)
+            meetings.delete(self.mailboxes, mailbox, event_id)
             self.write_log.append(GraphWrite("delete", mailbox.email, event_id, 204))
             return 204, None, {}
         raise GraphError(405, "MethodNotAllowed", method)
+
+    def _answer(
+        self, mailbox: Mailbox, event_id: str, action: str, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        """``POST …/events/{id}/accept`` (``decline``, ``tentativelyAccept``): 202."""
+        response = _ANSWERS.get(action)
+        if response is None:
+            raise GraphError(404, "ResourceNotFound", f"unknown action {action}")
+        send = not isinstance(body, Mapping) or body.get("sendResponse", True) is not False
+        meetings.respond(self.mailboxes, mailbox.email, event_id, response, send=send)
+        return 202, None, {}
+
+
+_ANSWERS = {
+    "accept": "accepted",
+    "decline": "declined",
+    "tentativelyAccept": "tentativelyAccepted",
+}
 
 
 def _page_size(headers: Mapping[str, str], server: GraphServer) -> int:

@@ -87,6 +87,7 @@ class StoredEvent:
     end: datetime
     seq: int
     deleted: bool = False
+    delivered: bool = False  # a meeting created through the API: its copies are kept in step
 
 
 @dataclass(slots=True)

@@ -123,16 +123,18 @@ def graph_credential(text: str, secret_id: str) -> ClientSecret | ClientCertific
     text = text.strip()
     if not text:
         raise SecretError(f"secret {secret_id!r} is empty")
-    if not text.startswith("{"):
-        return ClientSecret(text)  # the first shape: the client secret's value alone
     wrong = (
         f"secret {secret_id!r} holds neither a client_secret nor a certificate_pem and a "
         "private_key_pem (docs/deploy.md, Microsoft 365)"
     )
+    if text.startswith("-----BEGIN"):  # a PEM alone: never send it as a client secret
+        raise SecretError(f"{wrong}, but a PEM block alone")
+    if text[0] not in '{["':  # an Entra secret's value never starts with one of them
+        return ClientSecret(text)  # the first shape: the client secret's value alone
     try:
         data: Any = json.loads(text)
     except ValueError:
-        raise SecretError(f"secret {secret_id!r} starts with '{{' but is not JSON") from None
+        raise SecretError(f"secret {secret_id!r} looks like JSON but is not JSON") from None
     if not isinstance(data, dict):
         raise SecretError(wrong)
     fields = {k: v for k, v in data.items() if isinstance(v, str) and v.strip()}

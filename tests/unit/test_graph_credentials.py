@@ -92,6 +92,14 @@ def malformed(pems: tuple[str, str]) -> list[tuple[str, str]]:
     certificate_pem, key_pem = pems
     other_key = private_key_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     small_certificate, small_key = self_signed(key_bits=1024)
+    ours = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    assert isinstance(ours, rsa.RSAPrivateKey)
+    right = ours.private_numbers()
+    broken = rsa.RSAPrivateNumbers(  # the certificate's modulus, wrong private exponents
+        right.p, right.q, right.d + 2, right.dmp1 + 2, right.dmq1 + 2, right.iqmp,
+        right.public_numbers,
+    )  # fmt: skip
+    corrupted = private_key_pem(broken.private_key(unsafe_skip_rsa_key_validation=True))
     encrypted = (
         serialization.load_pem_private_key(key_pem.encode(), password=None)
         .private_bytes(
@@ -120,6 +128,7 @@ def malformed(pems: tuple[str, str]) -> list[tuple[str, str]]:
         (both(certificate_pem, certificate_pem), "private_key_pem is not an unencrypted PEM"),
         (both(certificate_pem, encrypted), "private_key_pem is not an unencrypted PEM"),
         (both(certificate_pem, other_key), "private_key_pem does not belong to certificate_pem"),
+        (both(certificate_pem, corrupted), "private_key_pem does not belong to certificate_pem"),
         (both(small_certificate, small_key), "not an RSA key of 2048 bits or more"),
     ]
 

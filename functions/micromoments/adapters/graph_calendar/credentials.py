@@ -63,7 +63,7 @@ class ClientCertificate:
 
     def __init__(self, certificate_pem: str, private_key_pem: str) -> None:
         from cryptography import x509
-        from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+        from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding, rsa
         from google.auth import crypt
@@ -88,7 +88,7 @@ class ClientCertificate:
             probe = b"micromoments: does the key sign for the certificate?"
             sign = (padding.PKCS1v15(), hashes.SHA256())
             public.verify(key.sign(probe, *sign), probe, *sign)
-        except InvalidSignature:
+        except (InvalidSignature, InternalError, ValueError):
             raise ValueError("private_key_pem does not belong to certificate_pem") from None
         der = serialization.Encoding.DER
         # x5t names the certificate among the app's; the signature itself is SHA-256.

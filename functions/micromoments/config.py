@@ -88,7 +88,7 @@ class Config(BaseModel):
     push_window_seconds: int = Field(60, ge=1, le=900)
     # Microsoft Graph (an org whose calendar_provider is microsoft): the API base, the
     # Entra ID authority, the tenant and app registration, and the Secrets Manager id of
-    # the app's client secret.
+    # the app's credential (a certificate and its key, or a client secret).
     graph_api_url: str = DEFAULT_GRAPH_API_URL
     graph_authority: str = DEFAULT_GRAPH_AUTHORITY
     graph_tenant_id: str | None = None

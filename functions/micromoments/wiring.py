@@ -125,9 +125,13 @@ def graph_gateway(
     ours: Callable[[str], set[str]],
     mirrored_holds: Callable[[str], Sequence[MirrorEvent]],
 ) -> CalendarGateway:
-    """The Microsoft Graph gateway of the app registration the settings name."""
-    from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
-    from micromoments.adapters.secrets import read_secret
+    """The Microsoft Graph gateway of the app registration the settings name, with the
+    credential its secret holds (a certificate or a client secret)."""
+    from micromoments.adapters.graph_calendar import (
+        GraphCalendarGateway,
+        GraphTransport,
+        read_graph_credential,
+    )
     from micromoments.config import ConfigError
     from micromoments.ports import CalendarCounters
 
@@ -141,7 +145,7 @@ def graph_gateway(
         authority=settings.graph_authority,
         tenant=settings.graph_tenant_id,
         client_id=settings.graph_client_id,
-        client_secret=read_secret(settings.graph_secret),
+        credential=read_graph_credential(settings.graph_secret),
         counters=CalendarCounters(),
     )
     return GraphCalendarGateway(

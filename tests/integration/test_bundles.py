@@ -256,3 +256,56 @@ def test_a_google_bundle_runs_both_token_exchanges_alone(
         assert child.returncode == 0 and out.strip() == "done", err[-3000:]
     finally:
         server.stop()
+
+
+# With only the bundle on the path: the Graph gateway takes its token with a certificate from
+# the Graph secret's JSON (a client assertion signed through google-auth and cryptography)
+# and reads a mailbox on the local Graph server.
+_GRAPH_EXCHANGE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+secret, api_url, authority, tenant, client_id, module = sys.argv[2:8]
+__import__(module)
+from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
+from micromoments.adapters.graph_calendar.credentials import graph_credential
+from micromoments.domain.people import PersonStatus
+from micromoments.ports import CalendarCounters
+
+transport = GraphTransport(
+    api_url=api_url, authority=authority, tenant=tenant, client_id=client_id,
+    credential=graph_credential(secret, "mm/graph"), counters=CalendarCounters())
+graph = GraphCalendarGateway(
+    transport, status_of=lambda email: PersonStatus.ACTIVE, ours=lambda email: set())
+assert graph.timezone("ada@example.com") == "Europe/Berlin"
+assert transport.counters.oauth_round_trips == 1
+leaked = sorted(name for name, m in sys.modules.items()
+                if getattr(m, "__file__", None) and "site-packages" in m.__file__)
+assert not leaked, leaked
+print("done", flush=True)
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("logical_id", sorted(GOOGLE))
+@pytest.mark.usefixtures("real_clock")
+def test_a_calendar_bundle_takes_a_graph_token_with_a_certificate_alone(
+    bundles: dict[str, Path], logical_id: str
+) -> None:
+    from micromoments.local.graph_api import GraphServer
+    from tests.certificates import self_signed
+
+    certificate_pem, key_pem = self_signed()
+    secret = json.dumps({"certificate_pem": certificate_pem, "private_key_pem": key_pem})
+    with GraphServer(certificates=[certificate_pem]) as server:
+        server.add_mailbox(ADA, timezone="W. Europe Standard Time")
+        handler = str(_functions()[logical_id]["Properties"]["Handler"])  # type: ignore[index]
+        bundle = str(bundles[logical_id])
+        command = [sys.executable, "-S", "-B", "-c", _GRAPH_EXCHANGE, bundle, secret]
+        command += [server.base_url, server.authority, server.tenant, server.client_id]
+        command += [handler.rsplit(".", 1)[0]]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AWS_DEFAULT_REGION": "eu-west-1",
+               "MICROMOMENTS_TABLE_NAME": "bundles"}  # fmt: skip
+        done = subprocess.run(
+            command, env=env, cwd=bundle, capture_output=True, text=True, timeout=60, check=False
+        )
+    assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr[-3000:]

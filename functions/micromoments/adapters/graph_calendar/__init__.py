@@ -7,10 +7,11 @@ What it does (DESIGN.md "Calendar semantics", issue 19):
   and deletes of events the Store records as ours); a hold is patched or deleted only when
   the Store records it as ours and the event carries our ``mm_hold_id`` property.
 - **Auth.** App-only, the OAuth client-credentials grant of an Entra ID app registration
-  (client secret), the token cached until a minute before it expires; a 401 fetches a new
-  one once. Requests and token round trips are counted apart, as the Google gateway does.
-  A mailbox Graph does not know (404 ``ErrorInvalidUser``, ``MailboxNotEnabledForRESTAPI``)
-  is `SubjectSuspended`, as Google's ``invalid_grant``.
+  (a certificate's signed client assertion, or a client secret: `credentials`), the token
+  cached until a minute before it expires; a 401 fetches a new one once. Requests and
+  token round trips are counted apart, as the Google gateway does. A mailbox Graph does
+  not know (404 ``ErrorInvalidUser``, ``MailboxNotEnabledForRESTAPI``) is
+  `SubjectSuspended`, as Google's ``invalid_grant``.
 - **Requests.** 429 is retried after its ``Retry-After``; 5xx, 408 and network errors with
   exponential backoff and full jitter, up to ``max_attempts``; writes and tag reads go
   through ``$batch`` (20 requests a batch), each request retried on its own.
@@ -32,6 +33,11 @@ What it does (DESIGN.md "Calendar semantics", issue 19):
 
 from __future__ import annotations
 
+from micromoments.adapters.graph_calendar.credentials import (
+    ClientCertificate,
+    ClientSecret,
+    read_graph_credential,
+)
 from micromoments.adapters.graph_calendar.events import (
     HOLD_ID_PROPERTY,
     SHARED_HOLD_ID_PROPERTY,
@@ -60,11 +66,14 @@ __all__ = [
     "SHARED_TAGS_PROPERTY",
     "TAGS_PROPERTY",
     "WINDOW_DAYS",
+    "ClientCertificate",
+    "ClientSecret",
     "GraphCalendarGateway",
     "GraphTransport",
     "create_body",
     "iana_zone",
     "normalise",
     "patch_body",
+    "read_graph_credential",
     "windows_zone",
 ]

@@ -1,5 +1,6 @@
-"""Plain HTTP to Microsoft Graph through `requests`: the client-credentials token (cached
-until a minute before it expires; a 401 fetches a new one once), counted round trips, and
+"""Plain HTTP to Microsoft Graph through `requests`: the client-credentials token (the app
+authenticated by its client secret or a certificate's client assertion, `credentials`;
+cached until a minute before it expires; a 401 fetches a new one once), counted round trips, and
 retries of 429 (after its ``Retry-After``), 5xx and network errors with backoff, for single
 calls and for the requests of a ``$batch``."""
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import requests
 
+from micromoments.adapters.graph_calendar.credentials import AppCredential, ClientSecret
 from micromoments.ports import CalendarCounters, CalendarError
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -94,7 +96,8 @@ def _retry_after(headers: Mapping[str, Any]) -> float | None:
 
 
 class GraphTransport:
-    """HTTP to one Graph tenant as one app registration (client secret)."""
+    """HTTP to one Graph tenant as one app registration: its ``credential`` (a
+    `ClientCertificate` or `ClientSecret`), or ``client_secret`` for short."""
 
     def __init__(
         self,
@@ -103,7 +106,8 @@ class GraphTransport:
         authority: str,
         tenant: str,
         client_id: str,
-        client_secret: str,
+        client_secret: str | None = None,
+        credential: AppCredential | None = None,
         counters: CalendarCounters,
         timeout_s: float = 10,
         max_attempts: int = 6,
@@ -113,7 +117,10 @@ class GraphTransport:
     ) -> None:
         self.api_url = api_url if api_url.endswith("/") else api_url + "/"
         self._token_url = f"{authority.rstrip('/')}/{tenant}/oauth2/v2.0/token"
-        self._client = (client_id, client_secret)
+        if (credential is None) == (client_secret is None):
+            raise TypeError("give the app's credential or its client_secret, not both")
+        self._client_id = client_id
+        self._credential = credential or ClientSecret(str(client_secret))
         self.counters = counters
         self._timeout_s = timeout_s
         self.max_attempts = max_attempts
@@ -131,12 +138,11 @@ class GraphTransport:
             if not fresh and self._token is not None and self._token[1] > time.monotonic():
                 return self._token[0]
             self.counters.oauth_round_trips += 1
-            client_id, secret = self._client
             form = {
                 "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": secret,
+                "client_id": self._client_id,
                 "scope": GRAPH_SCOPE,
+                **self._credential.form(self._client_id, self._token_url),
             }
             try:
                 reply = self._session.post(self._token_url, data=form, timeout=self._timeout_s)

@@ -21,6 +21,7 @@ import random
 import re
 import secrets
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -30,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from micromoments.local.graph_api import meetings, routes
+from micromoments.local.graph_api import assertions, meetings, routes
 from micromoments.local.graph_api.state import GraphError, Mailbox
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from cryptography.x509 import Certificate
 
     from micromoments.local.synthetic import SyntheticOrg, SyntheticPerson
 
@@ -82,7 +84,8 @@ class _QuietHandler(WSGIRequestHandler):
 class GraphServer:
     """A Microsoft Graph calendar server for tests and the demo (see the module docstring).
 
-    ``tenant``, ``client_id`` and ``client_secret`` are what the token endpoint accepts;
+    ``tenant``, ``client_id`` and ``client_secret`` are what the token endpoint accepts, or a
+    client assertion signed by one of the ``certificates`` (PEM; `register_certificate`);
     every API call needs a bearer token it issued. ``page_size`` is the default page of a
     delta round (``Prefer: odata.maxpagesize=N`` lowers it). ``retry_after_s`` is the
     ``Retry-After`` of a throttled answer.
@@ -94,6 +97,7 @@ class GraphServer:
         tenant: str = "contoso.onmicrosoft.com",
         client_id: str = "micromoments-local",
         client_secret: str = "local-secret",
+        certificates: Iterable[str] = (),
         throttle_rate: float = 0.0,
         fault_rate: float = 0.0,
         lost_reply_rate: float = 0.0,
@@ -118,9 +122,13 @@ class GraphServer:
         self.mailboxes: dict[str, Mailbox] = {}
         self.rounds = routes.Rounds()
         self._tokens: set[str] = set()
+        self._certificates: dict[str, Certificate] = {}
+        self._assertion_ids: set[str] = set()
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self.set_access_policy(access_policy)
+        for certificate_pem in certificates:
+            self.register_certificate(certificate_pem)
         self._host, self._port = host, port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -272,6 +280,14 @@ class GraphServer:
         )
         return response(environ, start_response)
 
+    def register_certificate(self, certificate_pem: str) -> str:
+        """Upload a certificate's public part to the app (as in Entra's *Certificates &
+        secrets*): client assertions it verifies are accepted. Its ``x5t``."""
+        x5t, certificate = assertions.load_certificate(certificate_pem)
+        with self._lock:
+            self._certificates[x5t] = certificate
+        return x5t
+
     def _token(self, tenant: str, request: Request) -> tuple[int, Any, dict[str, str]]:
         form = request.form
         if tenant != self.tenant:
@@ -280,7 +296,26 @@ class GraphServer:
             return 400, {"error": "unsupported_grant_type"}, {}
         if form.get("scope") != GRAPH_SCOPE:
             return 400, {"error": "invalid_scope"}, {}
-        if form.get("client_id") != self.client_id or not secrets.compare_digest(
+        if "client_assertion" in form or "client_assertion_type" in form:
+            if "client_secret" in form:
+                why = "a client secret and a client assertion: send one"
+                return 400, {"error": "invalid_request", "error_description": why}, {}
+            if form.get("client_assertion_type") != assertions.ASSERTION_TYPE:
+                why = "client_assertion_type must be jwt-bearer"
+                return 400, {"error": "invalid_request", "error_description": why}, {}
+            with self._lock:
+                refused = assertions.refusal(
+                    str(form.get("client_assertion") or ""),
+                    certificates=self._certificates,
+                    client_id=self.client_id,
+                    audience=f"{self.authority}{tenant}/oauth2/v2.0/token",
+                    now=time.time(),
+                    seen=self._assertion_ids,
+                )
+            if form.get("client_id") != self.client_id or refused is not None:
+                why = refused or "unknown client_id"
+                return 401, {"error": "invalid_client", "error_description": why}, {}
+        elif form.get("client_id") != self.client_id or not secrets.compare_digest(
             str(form.get("client_secret") or ""), self.client_secret
         ):
             return 401, {"error": "invalid_client"}, {}

@@ -190,7 +190,6 @@ def graph_gateway(server: GraphServer, store: TableStore) -> GraphCalendarGatewa
         client_id=server.client_id,
         client_secret=server.client_secret,
         counters=CalendarCounters(),
-        timeout_s=30,
     )
     return GraphCalendarGateway(
         transport,

@@ -57,10 +57,11 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = f"{platform.machine()}, {_cpus()} cores, Python {platform.python_version()}"
     today = datetime.now(UTC).date().isoformat()
+    command = f".venv/bin/python bench/run.py {' '.join(args)}" if args else "make bench"
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `make bench` on {today} ({machine}); each row's date is the day its"
+        f"Written by `{command}` on {today} ({machine}); each row's date is the day its"
         " benchmark ran (`--only` re-runs one and keeps the others' results). Raw output:"
         " `docs/benchmarks/*.json`.",
         "",

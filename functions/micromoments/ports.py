@@ -362,7 +362,10 @@ class CalendarGateway(Protocol):
     def free_busy(
         self, emails: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[tuple[datetime, datetime]] | None]:
-        """Busy intervals per calendar (None where that calendar failed), 50 a request."""
+        """Busy intervals per calendar (None where that calendar failed), 50 a request:
+        sorted, disjoint UTC intervals cut to ``[start, end)``, of the events DESIGN counts
+        as busy (not cancelled, not declined, not free, not a working location; all-day
+        ones on the calendar's own dates), as Google's freeBusy answers."""
         ...
 
     def watch(

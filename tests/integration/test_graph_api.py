@@ -128,3 +128,49 @@ def test_an_attendee_answers_the_copy_a_meeting_left_in_their_mailbox(
     assert answered["responseStatus"]["response"] == "accepted"
     (organisers,) = server.events(ADA)
     assert organisers["attendees"][0]["status"]["response"] == "accepted"
+
+
+def _at(day: int, hour: int, zone: str = "UTC") -> dict[str, str]:
+    return {"dateTime": f"2026-03-{day:02d}T{hour:02d}:00:00", "timeZone": zone}
+
+
+def test_get_schedule_lists_the_calendars_items_with_their_status_and_own_times(
+    server: GraphServer, auth: dict[str, str]
+) -> None:
+    """As Graph's scheduleItems: one item per event on the calendar, free ones too, each
+    with its event's own start and end (not cut to the period); an all-day event from
+    midnight to midnight in the mailbox's zone; a declined or cancelled meeting is not on
+    the calendar (Exchange takes a declined one off it)."""
+    server.add_mailbox("grace@example.com", timezone="Tokyo Standard Time")
+    grace = "grace@example.com"
+    organiser = {"isOrganizer": False, "organizer": {"emailAddress": {"address": ADA}}}
+    server.seed(
+        grace,
+        [
+            {"subject": "a", "start": _at(10, 8), "end": _at(10, 9), "showAs": "tentative"},
+            {"subject": "b", "start": _at(10, 9), "end": _at(10, 10), "showAs": "free"},
+            {"subject": "c", "start": _at(10, 10), "end": _at(10, 11), "showAs": "oof"},
+            {**EVENT, "showAs": "workingElsewhere"},
+            {"subject": "d", "isAllDay": True, "start": _at(11, 0), "end": _at(12, 0)},
+            {"subject": "e", "start": _at(9, 20), "end": _at(10, 7)},  # from before
+            {"subject": "f", "start": _at(10, 12), "end": _at(10, 13), **organiser}
+            | {"responseStatus": {"response": "declined"}},
+            {"subject": "g", "start": _at(10, 13), "end": _at(10, 14), "isCancelled": True},
+        ],
+    )
+    body = {"schedules": [grace], "startTime": _at(10, 0), "endTime": _at(11, 12)}
+    answer = call(server, auth, "POST", f"users/{ADA}/calendar/getSchedule", body)
+    assert answer.status_code == 200
+    (schedule,) = answer.json()["value"]
+    items = [
+        (i["status"], i["start"]["dateTime"][:16], i["end"]["dateTime"][:16])
+        for i in schedule["scheduleItems"]
+    ]
+    assert items == [
+        ("busy", "2026-03-09T20:00", "2026-03-10T07:00"),
+        ("tentative", "2026-03-10T08:00", "2026-03-10T09:00"),
+        ("workingElsewhere", "2026-03-10T08:00", "2026-03-10T09:00"),
+        ("free", "2026-03-10T09:00", "2026-03-10T10:00"),
+        ("oof", "2026-03-10T10:00", "2026-03-10T11:00"),
+        ("busy", "2026-03-10T15:00", "2026-03-11T15:00"),  # 11 March in Tokyo
+    ]

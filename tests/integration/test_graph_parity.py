@@ -1,11 +1,13 @@
 """Parity: one synthetic organisation through Google (the local Calendar v3 server),
 through Microsoft Graph (the local Graph server) and as ``.ics`` gives identical day
-metrics (those of the synthetic events themselves) and, scanned, identical plans."""
+metrics (those of the synthetic events themselves), identical free/busy (Google's
+freeBusy, Graph's getSchedule) and, scanned, identical plans and weekly pairing."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,11 +21,13 @@ from micromoments.adapters.memory import memory_store
 from micromoments.adapters.mirror_expansion import expand_mirror
 from micromoments.config import Config
 from micromoments.domain.day_load import DayLoad, day_loads
+from micromoments.domain.holds import HoldKind, HoldStatus
 from micromoments.domain.people import PersonStatus
 from micromoments.local.calendar_api import CalendarServer
 from micromoments.local.graph_api import GraphServer
 from micromoments.local.synthetic import SyntheticOrg, generate_org, normalised_events, to_ics
 from micromoments.ports import CalendarCounters, CalendarGateway, Store
+from micromoments.services.pair import pair_week
 from micromoments.services.scan import scan_person
 from micromoments.wiring import calendar_gateway
 
@@ -165,3 +169,113 @@ def test_google_and_graph_give_identical_plans_and_a_rescan_writes_nothing(
             )
             assert report.quick
         assert graph.counters.requests - requests == len(org.people)
+
+
+@pytest.fixture(scope="module")
+def all_day_org() -> SyntheticOrg:
+    """Twelve people on the US west and east coasts, some with opaque all-day events
+    (offsites) on their own dates, which begin hours after midnight UTC."""
+    org = generate_org(12, seed=11, start=START, days=DAYS)
+    days_off = [e for p in org.people for e in p.events if not isinstance(e.start, datetime)]
+    assert any(not e.transparent for e in days_off)  # what this organisation is here for
+    return org
+
+
+@contextmanager
+def both_gateways(org: SyntheticOrg) -> Iterator[tuple[CalendarGateway, CalendarGateway]]:
+    """The org on a local Calendar v3 server and a local Graph server, and a gateway to
+    each (everyone active)."""
+    with CalendarServer() as google_server, GraphServer() as graph_server:
+        google_server.seed_org(org)
+        graph_server.seed_org(org)
+        google_store, graph_store = memory_store(), memory_store()
+        google_store.create_settings(org.settings)
+        graph_store.create_settings(org.settings)
+        for person in org.people:
+            google_store.create_person(person.person)
+            graph_store.create_person(person.person)
+        google = calendar_gateway(
+            Config(calendar_api_url=google_server.base_url), table=google_store
+        )
+        yield google, graph_gateway_for(graph_server, graph_store)
+
+
+@pytest.mark.parametrize("which", ["org", "all_day_org"])
+def test_google_and_graph_give_identical_free_busy(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """Busy time as the port promises it, the same through freeBusy and getSchedule:
+    tentative, unanswered and out-of-office busy; free, declined, cancelled and working-
+    location events not; all-day events on the person's own dates; all cut to the period
+    asked (the fortnight, and periods that cut through meetings, days off and all-day
+    events at both ends)."""
+    org: SyntheticOrg = request.getfixturevalue(which)
+    emails = [person.email for person in org.people]
+    periods = [
+        (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 16, tzinfo=UTC)),
+        (datetime(2026, 3, 4, 12, 10, tzinfo=UTC), datetime(2026, 3, 10, 10, 50, tzinfo=UTC)),
+        (datetime(2026, 3, 5, 15, 0, tzinfo=UTC), datetime(2026, 3, 13, 3, 0, tzinfo=UTC)),
+    ]
+    with both_gateways(org) as (google, graph):
+        for start, end in periods:
+            through_google = google.free_busy(emails, start, end)
+            assert graph.free_busy(emails, start, end) == through_google, (start, end)
+            assert all(through_google.values())  # everyone is busy at times: not empty
+
+
+MASTER_KEY = b"k" * 32
+
+
+def paired(org: SyntheticOrg, store: Store, gateway: CalendarGateway) -> dict[str, Any]:
+    """After everyone's scan, the weekly pairing (its round: groups, slots, reasons) and
+    the shared holds it records; then the organisers' scans, and the holds they place."""
+    scanned(org, store, gateway)
+    report = pair_week(store, gateway, now=NOW, master_key=MASTER_KEY)
+    pairing_round = store.get_round(report.iso_week)
+
+    def shared() -> list[Any]:
+        return sorted(
+            (p.email, h.id, h.kind, h.start, h.end, h.busy, h.attendees, h.status)
+            for p in org.people
+            for h in store.holds(p.email)
+            if h.shared
+        )
+
+    planned = shared()
+    for person in org.people:
+        report_after = scan_person(
+            person.email, store=store, calendar=gateway, now=NOW, owner=uuid.uuid4().hex
+        )
+        assert report_after.failed_writes == 0
+    return {
+        "report": report.to_json(),
+        "round": pairing_round,
+        "planned": planned,
+        "placed": shared(),
+    }
+
+
+@pytest.mark.parametrize("which", ["org", "all_day_org"])
+def test_google_and_graph_give_identical_weekly_pairing(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """The same coffee pairs and trios, watercooler drop-ins, times and kinds (and the
+    same people left unpaired, for the same reasons) through Google and through Graph:
+    the pairing reads the people's busy time through freeBusy on one, getSchedule on the
+    other."""
+    org: SyntheticOrg = request.getfixturevalue(which)
+    with CalendarServer() as google_server, GraphServer() as graph_server:
+        google_server.seed_org(org)
+        graph_server.seed_org(org)
+        google_store, graph_store = memory_store(), memory_store()
+        google = calendar_gateway(
+            Config(calendar_api_url=google_server.base_url), table=google_store
+        )
+        graph = graph_gateway_for(graph_server, graph_store)
+        through_google = paired(org, google_store, google)
+        through_graph = paired(org, graph_store, graph)
+    assert through_graph["round"] == through_google["round"]
+    assert through_graph == through_google
+    placed = through_graph["placed"]
+    kinds = {kind for _, _, kind, *_, status in placed if status is HoldStatus.PLACED}
+    assert kinds == {HoldKind.COFFEE, HoldKind.WATERCOOLER}  # both kinds were compared

@@ -4,7 +4,7 @@ events (`adapters.graph_calendar.events`, pure)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -265,11 +265,45 @@ def test_schedule_items_as_busy_intervals() -> None:
             "end": {"dateTime": "2026-03-10T12:30:00", "timeZone": "UTC"},
         },
     ]
-    assert busy_intervals({"scheduleItems": items}) == [
+    day = datetime(2026, 3, 10, tzinfo=UTC)
+    assert busy_intervals({"scheduleItems": items}, day, day + timedelta(days=1)) == [
         (datetime(2026, 3, 10, 8, tzinfo=UTC), datetime(2026, 3, 10, 9, tzinfo=UTC)),
         (datetime(2026, 3, 10, 12, tzinfo=UTC), datetime(2026, 3, 10, 12, 30, tzinfo=UTC)),
     ]
-    assert busy_intervals({"error": {"message": "no mailbox"}}) is None
+    assert busy_intervals({"error": {"message": "no mailbox"}}, day, day) is None
+
+
+def _item(status: str, start: str, end: str, zone: str = "UTC") -> dict[str, Any]:
+    return {
+        "status": status,
+        "start": {"dateTime": start, "timeZone": zone},
+        "end": {"dateTime": end, "timeZone": zone},
+    }
+
+
+def test_schedule_items_are_cut_to_the_period_and_merged_as_google_busy_is() -> None:
+    """Graph lists each item with its event's own times (an all-day one from midnight to
+    midnight, a week off across the whole period); the port promises Google's shape:
+    sorted, disjoint intervals inside the period asked."""
+    items = [
+        _item("oof", "2026-03-09T00:00:00.0000000", "2026-03-14T00:00:00.0000000"),
+        _item("busy", "2026-03-16T10:00:00", "2026-03-16T11:00:00", "W. Europe Standard Time"),
+        _item("Busy", "2026-03-16T09:30:00", "2026-03-16T09:45:00"),
+        _item("tentative", "2026-03-16T09:45:00", "2026-03-16T10:15:00"),
+        _item("unknown", "2026-03-16T13:00:00", "2026-03-16T14:00:00"),
+        _item("workingElsewhere", "2026-03-16T14:00:00", "2026-03-16T23:00:00"),
+        _item("Free", "2026-03-16T15:00:00", "2026-03-16T16:00:00"),
+        _item("busy", "2026-03-16T16:00:00", "2026-03-16T16:00:00"),  # no length
+        _item("busy", "2026-03-16T20:00:00", "2026-03-17T08:00:00"),  # past the period
+    ]
+    start = datetime(2026, 3, 12, 7, 30, tzinfo=UTC)
+    end = datetime(2026, 3, 16, 21, tzinfo=UTC)
+    assert busy_intervals({"scheduleItems": items}, start, end) == [
+        (start, datetime(2026, 3, 14, tzinfo=UTC)),
+        (datetime(2026, 3, 16, 9, 0, tzinfo=UTC), datetime(2026, 3, 16, 10, 15, tzinfo=UTC)),
+        (datetime(2026, 3, 16, 13, tzinfo=UTC), datetime(2026, 3, 16, 14, tzinfo=UTC)),
+        (datetime(2026, 3, 16, 20, tzinfo=UTC), end),
+    ]
 
 
 def shared_copy(kind: str = "coffee", response: str = "notResponded", **fields: Any) -> Any:

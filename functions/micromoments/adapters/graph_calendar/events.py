@@ -26,6 +26,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from micromoments.domain.calendar import classify, same_address
 from micromoments.domain.holds import HOLD_TITLES, PERSONAL_KINDS, SHARED_KINDS, Hold, HoldKind
+from micromoments.domain.intervals import clip, union
 from micromoments.domain.mirror import MirrorEvent
 
 # Our property set (a GUID of our own) and the two properties on every personal hold: they
@@ -214,19 +215,30 @@ def removed(event_id: str) -> MirrorEvent:
     )
 
 
-def busy_intervals(schedule: Mapping[str, Any]) -> list[tuple[datetime, datetime]] | None:
-    """The busy intervals of one ``scheduleInformation`` (None when it has an error)."""
+BUSY_STATUSES = frozenset({"busy", "tentative", "oof", "unknown"})
+
+
+def busy_intervals(
+    schedule: Mapping[str, Any], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]] | None:
+    """The busy time of one ``scheduleInformation`` in ``[start, end)``, as the port
+    promises it and Google's freeBusy gives it: sorted, disjoint UTC intervals cut to the
+    period (Graph lists each item with its event's own times, an all-day one from midnight
+    to midnight); None when the schedule has an error. Busy are the statuses DESIGN counts
+    as busy time (``busy``, ``tentative``, ``oof``, and ``unknown`` to be safe); ``free``
+    (transparent) and ``workingElsewhere`` (a working location) are not."""
     if schedule.get("error"):
         return None
-    intervals: list[tuple[datetime, datetime]] = []
+    spans: list[tuple[int, int]] = []
     for item in mappings(schedule.get("scheduleItems")):
-        if str(item.get("status") or "").lower() in ("free", "workingelsewhere"):
+        if str(item.get("status") or "").lower() not in BUSY_STATUSES:
             continue
         begin = graph_moment(mapping(item.get("start")), all_day=False)
         finish = graph_moment(mapping(item.get("end")), all_day=False)
-        if isinstance(begin, datetime) and isinstance(finish, datetime) and finish > begin:
-            intervals.append((begin, finish))
-    return intervals
+        if isinstance(begin, datetime) and isinstance(finish, datetime):
+            spans.append((int(begin.timestamp()), int(finish.timestamp())))
+    period = clip(union(spans), int(start.timestamp()), int(end.timestamp()))
+    return [(datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC)) for s, e in period]
 
 
 # -- hold -> Graph event (pure) --------------------------------------------------------------

@@ -377,7 +377,8 @@ class GraphCalendarGateway:
         self, emails: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[tuple[datetime, datetime]] | None]:
         """Busy intervals per person through ``getSchedule`` (20 a request), asked as the
-        first person of each chunk the gateway may read for."""
+        first person of each chunk the gateway may read for: cut to the period, merged,
+        and only the busy statuses (`busy_intervals`), as Google's freeBusy answers."""
         result: dict[str, list[tuple[datetime, datetime]] | None] = {}
         unique = list(dict.fromkeys(emails))
         for first in range(0, len(unique), SCHEDULES):
@@ -400,7 +401,7 @@ class GraphCalendarGateway:
             }
             for email in chunk:
                 found = schedules.get(email.lower())
-                result[email] = busy_intervals(found) if found is not None else None
+                result[email] = busy_intervals(found, start, end) if found is not None else None
         return result
 
     def watch(

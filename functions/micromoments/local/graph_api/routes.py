@@ -7,9 +7,11 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from micromoments.adapters.graph_calendar.events import iana_zone
 from micromoments.local.graph_api.state import (
     SHOW_AS,
     GraphError,
@@ -50,12 +52,16 @@ def window(params: Mapping[str, str]) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _overlaps(begin: datetime, finish: datetime, start: datetime, end: datetime) -> bool:
+    if begin == finish:
+        return start <= begin < end
+    return begin < end and finish > start
+
+
 def _in_window(event: StoredEvent, start: datetime, end: datetime) -> bool:
     if event.resource.get("type") == "seriesMaster":
         return False  # a calendar view holds occurrences, never the master
-    if event.start == event.end:
-        return start <= event.start < end
-    return event.start < end and event.end > start
+    return _overlaps(event.start, event.end, start, end)
 
 
 @dataclass(slots=True)
@@ -224,8 +230,30 @@ def find(mailbox: Mailbox, params: Mapping[str, str]) -> dict[str, Any]:
     return {"value": found}
 
 
+def _schedule_times(mailbox: Mailbox, event: StoredEvent) -> tuple[datetime, datetime]:
+    """An event's start and end as getSchedule gives them: its own times (never cut to the
+    period); an all-day event's dates from midnight to midnight in the mailbox's zone (the
+    owner's calendar days, as Outlook shows them)."""
+    if not event.resource.get("isAllDay"):
+        return event.start, event.end
+    zone = ZoneInfo(iana_zone(mailbox.timezone) or "UTC")
+    begin, finish = (datetime.combine(e.date(), time(), zone) for e in (event.start, event.end))
+    return begin.astimezone(UTC), finish.astimezone(UTC)
+
+
+def _on_schedule(event: StoredEvent) -> bool:
+    """Whether an event is on the calendar getSchedule reads: a declined meeting is not
+    (Exchange takes it off the calendar), nor a cancelled one or a series master."""
+    resource = event.resource
+    answer = resource.get("responseStatus")
+    declined = isinstance(answer, Mapping) and answer.get("response") == "declined"
+    return not (declined or resource.get("isCancelled") or resource.get("type") == "seriesMaster")
+
+
 def schedule(mailboxes: Mapping[str, Mailbox], body: Any) -> dict[str, Any]:
-    """``calendar/getSchedule``: each schedule's non-free items in the period."""
+    """``calendar/getSchedule``: each schedule's items in the period, one per event on the
+    calendar with its ``showAs`` status (``free`` ones too) and its own start and end, as
+    Graph lists them; which statuses are busy is the caller's to decide."""
     if not isinstance(body, Mapping) or not isinstance(body.get("schedules"), list):
         raise invalid("schedules, startTime and endTime are required")
     schedules = [str(s) for s in body["schedules"]]
@@ -247,16 +275,15 @@ def schedule(mailboxes: Mapping[str, Mailbox], body: Any) -> dict[str, Any]:
             }
             answers.append({"scheduleId": address, "error": error})
             continue
+        timed = [(_schedule_times(mailbox, e), e) for e in mailbox.live() if _on_schedule(e)]
         items = [
             {
                 "status": e.resource.get("showAs", "busy"),
-                "start": graph_time(e.start),
-                "end": graph_time(e.end),
+                "start": graph_time(begin),
+                "end": graph_time(finish),
             }
-            for e in sorted(mailbox.live(), key=lambda e: e.start)
-            if _in_window(e, start, end)
-            and e.resource.get("showAs") != "free"
-            and not e.resource.get("isCancelled")
+            for (begin, finish), e in sorted(timed, key=lambda t: t[0])
+            if _overlaps(begin, finish, start, end)
         ]
         answers.append({"scheduleId": address, "availabilityView": "", "scheduleItems": items})
     return {"value": answers}

@@ -78,6 +78,8 @@ class GraphCalendars:
     def respond(self, guest: str, event: SeenEvent, response: str) -> bool:
         """On ``guest``'s copy of the event (none: False)."""
         answer = getattr(self.server, "respond", None)  # the server's attendee copies
+        if guest.lower() not in self.server.mailboxes:
+            return False
         copy = next(
             (
                 e
@@ -104,10 +106,11 @@ def seen(resource: Mapping[str, Any], email: str) -> SeenEvent:
         for p in mappings(resource.get("singleValueExtendedProperties"))
     }
     here = resource.get("isOrganizer") is True
-    private_id = properties.get(PRIVATE_HOLD_ID) or None
+    # the private set is believed on the organiser's own event only
+    private_id = (properties.get(PRIVATE_HOLD_ID) or None) if here else None
     shared_id = properties.get(SHARED_HOLD_ID) or None
     kind = _kind(properties.get(SHARED_TAGS)) if shared_id else None
-    if kind is None and here and private_id:
+    if kind is None and private_id:
         kind = _kind(properties.get(PRIVATE_TAGS))
     attendees = mappings(resource.get("attendees"))
     addresses = tuple(str(mapping(a.get("emailAddress")).get("address") or "") for a in attendees)

@@ -96,6 +96,7 @@ def demo_command(args: argparse.Namespace, out: TextIO) -> int:
             calendar_port=args.calendar_port,
             google_credentials=args.google_credentials,
             google_access=args.google_access,
+            provider=args.provider,
         )
         if args.json:
             print(json.dumps(summary), file=out)

@@ -165,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "demo",
         help="run the serverless pipeline end to end on local stand-ins",
-        description="Start moto's server and the local Calendar API server, seed a synthetic "
+        description="Start moto's server and the local Calendar API server (or, with "
+        "--provider microsoft, the local Microsoft Graph server), seed a synthetic "
         "organisation and run the real handlers over HTTP; writes index.html and "
         "summary.json. With --sample-calendar: analyse and plan the bundled sample calendar.",
     )
@@ -188,7 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_port,
         default=0,
         metavar="PORT",
-        help="the Calendar API server's port (0: a free one)",
+        help="the Calendar API server's port, or the Graph server's (0: a free one)",
+    )
+    demo.add_argument(
+        "--provider",
+        choices=("google", "microsoft"),
+        default="google",
+        help="the org's calendar_provider: google (the Calendar API server, default) or "
+        "microsoft (the Graph server, app-only; no push part, no --google-access oauth)",
     )
     demo.add_argument(
         "--google-credentials",

@@ -6,7 +6,12 @@ from template.yaml, the scan queue and its dead-letter queue, a verified SES sen
 hourly dispatch schedule, the Google secret and the signing key in Secrets Manager) and
 points the process's environment at them, so the real handlers run unchanged: real boto3
 against moto over HTTP, real google-api-python-client against the Calendar server on the
-domain-wide delegation path. ``google_credentials="keyless"`` (the default) puts a
+domain-wide delegation path. With ``provider="microsoft"`` the package's Graph server
+(`local.graph_api`) runs instead of the Calendar server: the app registration's client
+secret goes into Secrets Manager and ``MICROMOMENTS_GRAPH_*`` name the server, its tenant
+and client, as a Microsoft deployment's configuration does (docs/deploy.md); the org's
+``calendar_provider`` (the caller's to set) makes the handlers build the Graph gateway.
+``google_credentials="keyless"`` (the default) puts a
 credential configuration in the Google secret: the handlers' AWS credentials federate into
 the server's stand-in workload identity pool and the service account signs the delegation
 JWTs with ``signJwt``; ``"key"`` puts a generated service-account key there. Either way the
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
     from werkzeug.serving import BaseWSGIServer
 
     from micromoments.local.calendar_api import CalendarServer
+    from micromoments.local.graph_api import GraphServer
 
 _R = TypeVar("_R")
 
@@ -54,6 +60,7 @@ ACCOUNT = "123456789012"  # moto's default account
 FAKE_CREDENTIAL = "local-testing"
 GOOGLE_CREDENTIALS = ("keyless", "key")  # what the Google secret holds (docs/google-access.md)
 GOOGLE_ACCESS = ("delegation", "oauth")  # oauth: people connect their own calendar
+PROVIDERS = ("google", "microsoft")  # the org's calendar_provider: which server runs
 MAX_RECEIVE_COUNT = 5  # the scan queue's redrive policy, as in template.yaml
 
 # Standard AWS variables that would send boto3 elsewhere than moto, or to a profile.
@@ -184,9 +191,11 @@ class _MotoServer:
 class LocalRuntime:
     """The stand-ins, started by `start` (or ``with``), stopped by `stop`.
 
-    ``moto_port`` and ``calendar_port`` 0 mean a free port. ``quiet`` keeps the handlers'
-    logs below WARNING silent and sends the rest to stderr, and `invoke` drops the
-    CloudWatch metric lines handlers print, so a command's stdout stays its own.
+    ``moto_port`` and ``calendar_port`` 0 mean a free port; ``calendar_port`` is the
+    Calendar API server's, or with ``provider`` microsoft the Graph server's. ``quiet``
+    keeps the handlers' logs below WARNING silent and sends the rest to stderr, and
+    `invoke` drops the CloudWatch metric lines handlers print, so a command's stdout stays
+    its own.
     """
 
     def __init__(
@@ -199,11 +208,17 @@ class LocalRuntime:
         google_credentials: str = "keyless",
         google_access: str = "delegation",
         signing_key: str | None = None,
+        provider: str = "google",
     ) -> None:
+        if provider not in PROVIDERS:
+            raise ValueError(f"provider must be one of {PROVIDERS}")
+        if provider == "microsoft" and google_access == "oauth":
+            raise ValueError("google_access oauth is for Google: Microsoft Graph runs app-only")
         if google_credentials not in GOOGLE_CREDENTIALS:
             raise ValueError(f"google_credentials must be one of {GOOGLE_CREDENTIALS}")
         if google_access not in GOOGLE_ACCESS:
             raise ValueError(f"google_access must be one of {GOOGLE_ACCESS}")
+        self.provider = provider
         self.google_credentials = google_credentials
         self.google_access = google_access
         self._signing_key = signing_key  # the secret's string (hex); None: a fresh one
@@ -217,6 +232,7 @@ class LocalRuntime:
         self.google_key_secret = f"micromoments/local-{suffix}/google-service-account"
         self.signing_key_secret = f"micromoments/local-{suffix}/signing-key"
         self.oauth_client_secret = f"micromoments/local-{suffix}/google-oauth-client"
+        self.graph_secret = f"micromoments/local-{suffix}/graph-client-secret"
         self.grant_key_id = ""  # the KMS key sealing refresh tokens (google_access oauth)
         self.oauth_client_id = ""
         self.schedule_name = f"micromoments-dispatch-{suffix}"
@@ -227,6 +243,7 @@ class LocalRuntime:
         self._moto = _MotoServer(HOST, moto_port)
         self._calendar_port = calendar_port
         self._calendar: CalendarServer | None = None
+        self._graph: GraphServer | None = None
         self._saved_env: dict[str, str | None] = {}
         self._extra_env: dict[str, str] = {}
         self._saved_log: tuple[int, IO[str] | None] | None = None
@@ -238,22 +255,13 @@ class LocalRuntime:
         if self._started:
             return self
         require_local_extra()
-        from micromoments.local.calendar_api import CalendarServer
-
         self._started = True
         try:
             self._moto.start()
-            what = "the Calendar API server"
-            if self._calendar_port:
-                _listen(HOST, self._calendar_port, what).close()  # a clear message if busy
-            calendar = CalendarServer(require_auth=True, host=HOST, port=self._calendar_port)
-            try:
-                calendar.start()
-            except (OSError, SystemExit):  # werkzeug exits on a port taken meanwhile
-                raise RuntimeUnavailable(
-                    f"cannot start {what}: port {self._calendar_port} on {HOST} is busy"
-                ) from None
-            self._calendar = calendar
+            if self.provider == "microsoft":
+                self._start_graph()
+            else:
+                self._start_calendar()
             self._apply_environment(self._base_environment())
             self._provision()
             self._apply_environment(self.environment())
@@ -263,6 +271,41 @@ class LocalRuntime:
             self.stop()
             raise
         return self
+
+    def _start_calendar(self) -> None:
+        from micromoments.local.calendar_api import CalendarServer
+
+        what = "the Calendar API server"
+        if self._calendar_port:
+            _listen(HOST, self._calendar_port, what).close()  # a clear message if busy
+        calendar = CalendarServer(require_auth=True, host=HOST, port=self._calendar_port)
+        try:
+            calendar.start()
+        except (OSError, SystemExit):  # werkzeug exits on a port taken meanwhile
+            raise RuntimeUnavailable(
+                f"cannot start {what}: port {self._calendar_port} on {HOST} is busy"
+            ) from None
+        self._calendar = calendar
+
+    def _start_graph(self) -> None:
+        """The Graph server, with a client secret of its own (never printed)."""
+        import secrets
+
+        from micromoments.local.graph_api import GraphServer
+
+        what = "the Graph server"
+        if self._calendar_port:
+            _listen(HOST, self._calendar_port, what).close()  # a clear message if busy
+        graph = GraphServer(
+            client_secret=secrets.token_urlsafe(24), host=HOST, port=self._calendar_port
+        )
+        try:
+            graph.start()
+        except (OSError, SystemExit):
+            raise RuntimeUnavailable(
+                f"cannot start {what}: port {self._calendar_port} on {HOST} is busy"
+            ) from None
+        self._graph = graph
 
     def stop(self) -> None:
         """Stop both servers and put back what `start` changed (safe to call twice)."""
@@ -274,10 +317,12 @@ class LocalRuntime:
         try:
             if self._calendar is not None:
                 self._calendar.stop()
+            if self._graph is not None:
+                self._graph.stop()
             self._moto.stop()
         finally:
             self._restore_handlers()
-            self._calendar = None
+            self._calendar = self._graph = None
             self._extra_env.clear()
             self._restore_environment()
 
@@ -296,9 +341,25 @@ class LocalRuntime:
 
     @property
     def calendar(self) -> CalendarServer:
+        """The Calendar API server (provider google)."""
         if self._calendar is None:
-            raise RuntimeError("the local runtime is not started")
+            raise RuntimeError(
+                "the local runtime runs the Graph server, not the Calendar API server"
+                if self._graph is not None
+                else "the local runtime is not started"
+            )
         return self._calendar
+
+    @property
+    def graph(self) -> GraphServer:
+        """The Graph server (provider microsoft)."""
+        if self._graph is None:
+            raise RuntimeError(
+                "the local runtime runs the Calendar API server, not the Graph server"
+                if self._calendar is not None
+                else "the local runtime is not started"
+            )
+        return self._graph
 
     @property
     def moto_url(self) -> str:
@@ -322,18 +383,34 @@ class LocalRuntime:
     def environment(self) -> dict[str, str]:
         """Every variable the handlers and other ``micromoments`` commands need to use these
         stand-ins (what ``serve`` prints as exports)."""
-        calendar = self.calendar
         return {
             **self._base_environment(),
             "MICROMOMENTS_TABLE_NAME": self.table_name,
-            "MICROMOMENTS_CALENDAR_API_URL": calendar.base_url,
-            "MICROMOMENTS_GOOGLE_TOKEN_URI": calendar.token_uri,
-            "MICROMOMENTS_GOOGLE_KEY_SECRET": self.google_key_secret,
+            **self._calendar_environment(),
             "MICROMOMENTS_SIGNING_KEY_SECRET": self.signing_key_secret,
             "MICROMOMENTS_SCAN_QUEUE_URL": self.scan_queue_url,
             "MICROMOMENTS_DIGEST_QUEUE_URL": self.digest_queue_url,
             **self._oauth_environment(),
             **self._extra_env,
+        }
+
+    def _calendar_environment(self) -> dict[str, str]:
+        """The calendar server: Google's Calendar API and secret, or the Graph app
+        registration (its tenant, client and the secret's name) and server."""
+        if self.provider == "microsoft":
+            graph = self.graph
+            return {
+                "MICROMOMENTS_GRAPH_API_URL": graph.base_url,
+                "MICROMOMENTS_GRAPH_AUTHORITY": graph.authority,
+                "MICROMOMENTS_GRAPH_TENANT_ID": graph.tenant,
+                "MICROMOMENTS_GRAPH_CLIENT_ID": graph.client_id,
+                "MICROMOMENTS_GRAPH_SECRET": self.graph_secret,
+            }
+        calendar = self.calendar
+        return {
+            "MICROMOMENTS_CALENDAR_API_URL": calendar.base_url,
+            "MICROMOMENTS_GOOGLE_TOKEN_URI": calendar.token_uri,
+            "MICROMOMENTS_GOOGLE_KEY_SECRET": self.google_key_secret,
         }
 
     def _oauth_environment(self) -> dict[str, str]:
@@ -463,7 +540,12 @@ class LocalRuntime:
         )
 
         secrets = boto3.client("secretsmanager")
-        secrets.create_secret(Name=self.google_key_secret, SecretString=json.dumps(self._google()))
+        if self.provider == "microsoft":  # the app registration's client secret, as deployed
+            secrets.create_secret(Name=self.graph_secret, SecretString=self.graph.client_secret)
+        else:
+            secrets.create_secret(
+                Name=self.google_key_secret, SecretString=json.dumps(self._google())
+            )
         if self._signing_key is None:
             ensure_master_key(self.signing_key_secret, client=secrets)
         else:  # the demo's key again (`serve` after `demo`): its emails' links work

@@ -1,87 +1,144 @@
-"""What the Calendar server holds after the runs: our events, shared events and their
-copies on the attendees' calendars (by tags, kinds and times, never titles)."""
+"""The org's calendars as the demo sees them, whichever server holds them: one small
+facade (`OrgCalendars`) with the few things the demo does to calendars (seed the org, list
+a mailbox's live events, delete a hold as its person would, answer an invitation, count
+the server's writes and requests), on the Calendar API server (`google_calendars`) or the
+Graph server (`graph_calendars`). An event is seen as a `SeenEvent`: our tags, kinds,
+times and addresses, never titles.
+
+`holds_on_calendar` and `shared_copies` are what the summary and the care outcomes count.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from micromoments.domain.holds import HoldKind
 
 if TYPE_CHECKING:
-    from micromoments.local.calendar_api import CalendarServer
+    from micromoments.local.runtime import LocalRuntime
+    from micromoments.local.synthetic import SyntheticOrg
 
 SHARED_KINDS = (HoldKind.COFFEE.value, HoldKind.WATERCOOLER.value)
 
 
-def organised_here(resource: dict[str, Any], email: str) -> bool:
-    from micromoments.domain.calendar import same_address
+@dataclass(frozen=True, slots=True)
+class SeenEvent:
+    """One live event of a mailbox, as the demo needs it.
 
-    organiser = resource.get("organizer")
-    address = organiser.get("email") if isinstance(organiser, dict) else None
-    return not isinstance(address, str) or same_address(address, email)
+    ``ours``: one of our holds that this mailbox organises (a shared event's copies on its
+    attendees' calendars are not holds of theirs). ``shared_kind``: coffee or watercooler
+    for one of our shared events (the organiser's or an attendee's copy), and
+    ``hold_id`` the hold our tags name. ``attendees``: every attendee's address as the
+    server holds it, with ``responses`` their answers in the same order.
+    ``declined_here``: the mailbox's person declined it."""
+
+    event_id: str
+    start: datetime | None
+    end: datetime | None
+    organiser: str | None
+    organised_here: bool
+    ours: bool
+    hold_id: str | None
+    shared_kind: str | None
+    attendees: tuple[str, ...]
+    responses: tuple[str | None, ...]
+    declined_here: bool
+
+    @property
+    def times(self) -> tuple[datetime, datetime] | None:
+        if self.start is None or self.end is None:
+            return None
+        return self.start, self.end
+
+    def attendees_besides(self, address: str) -> list[str]:
+        """The attendees other than ``address``, lowercase."""
+        from micromoments.domain.calendar import same_address
+
+        return [a.strip().lower() for a in self.attendees if a and not same_address(a, address)]
+
+    def response_of(self, address: str) -> str | None:
+        """The answer of the first attendee with this address (None: not an attendee)."""
+        for attendee, response in zip(self.attendees, self.responses, strict=True):
+            if attendee.lower() == address.lower():
+                return response
+        return None
 
 
-def holds_on_calendar(server: CalendarServer, email: str, after: datetime | None = None) -> int:
-    """Our events on this calendar that it organises (a shared event's copies on its
-    attendees' calendars are not holds of theirs); with ``after``, those ending later."""
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """The server's counters: writes received, API requests and token round trips."""
+
+    writes: int
+    requests: int
+    oauth_round_trips: int
+
+
+class OrgCalendars(Protocol):
+    """What the demo does to the org's calendars, on one server."""
+
+    provider: str  # the org's calendar_provider: google or microsoft
+    server_name: str  # "Calendar API", "Graph API"
+    requests_name: str  # how the progress lines name the API requests
+
+    @property
+    def url(self) -> str: ...
+
+    def seed_org(self, org: SyntheticOrg) -> None: ...
+
+    def live_events(self, email: str) -> list[SeenEvent]:
+        """The mailbox's live events (cancelled ones left out), attendee copies included."""
+        ...
+
+    def delete_hold(self, email: str, hold_id: str) -> bool:
+        """The person deletes the hold's event from their calendar; False if not there."""
+        ...
+
+    def respond(self, guest: str, event: SeenEvent, response: str) -> bool:
+        """``guest`` answers the organiser's shared ``event``; False when ``guest`` has no
+        copy of it to answer."""
+        ...
+
+    def tally(self) -> Tally: ...
+
+
+def org_calendars(runtime: LocalRuntime) -> OrgCalendars:
+    """The facade on the runtime's calendar server."""
+    if runtime.provider == "microsoft":
+        from micromoments.local.demo.graph_calendars import GraphCalendars
+
+        return GraphCalendars(runtime.graph)
+    from micromoments.local.demo.google_calendars import GoogleCalendars
+
+    return GoogleCalendars(runtime.calendar)
+
+
+def holds_on_calendar(calendars: OrgCalendars, email: str, after: datetime | None = None) -> int:
+    """Our events on this calendar that it organises; with ``after``, those ending later."""
     count = 0
-    for event in server.events(email, include_cancelled=False):
-        if after is not None and (times := event_times(event)) is not None and times[1] <= after:
+    for event in calendars.live_events(email):
+        if after is not None and (times := event.times) is not None and times[1] <= after:
             continue
-        tags = event.get("extendedProperties", {})
-        if organised_here(event, email) and any(
-            isinstance(group, dict) and group.get("micromoments") == "1" for group in tags.values()
-        ):
+        if event.ours:
             count += 1
     return count
 
 
-def shared_kind(resource: dict[str, Any]) -> str | None:
-    """``coffee`` or ``watercooler`` for a live shared event of ours (by its shared tags,
-    believed only on an event whose id they name), else None."""
-    if resource.get("status") == "cancelled":
-        return None
-    properties = resource.get("extendedProperties")
-    shared = properties.get("shared") if isinstance(properties, dict) else None
-    if not isinstance(shared, dict) or shared.get("micromoments") != "1":
-        return None
-    if shared.get("mm_hold_id") != resource.get("id"):
-        return None
-    kind = shared.get("mm_kind")
-    return kind if kind in SHARED_KINDS else None
-
-
-def event_times(resource: dict[str, Any]) -> tuple[datetime, datetime] | None:
-    try:
-        start = datetime.fromisoformat(resource["start"]["dateTime"])
-        end = datetime.fromisoformat(resource["end"]["dateTime"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return start, end
-
-
-def attendee_addresses(resource: dict[str, Any], organiser: str) -> list[str]:
-    from micromoments.domain.calendar import same_address
-
-    return [
-        str(a["email"]).strip().lower()
-        for a in resource.get("attendees") or ()
-        if isinstance(a, dict) and a.get("email") and not same_address(str(a["email"]), organiser)
-    ]
-
-
-def shared_copies(server: CalendarServer, email: str) -> list[tuple[str, datetime, datetime]]:
+def shared_copies(calendars: OrgCalendars, email: str) -> list[tuple[str, datetime, datetime]]:
     """The shared events on this calendar that someone else organises (live, not declined):
     kind, start and end."""
-    from micromoments.local.calendar_api.state import declined_by
-
     copies: list[tuple[str, datetime, datetime]] = []
-    for resource in server.events(email, include_cancelled=False):
-        kind = shared_kind(resource)
-        times = event_times(resource)
-        if kind is None or times is None or organised_here(resource, email):
+    for event in calendars.live_events(email):
+        times = event.times
+        if event.shared_kind is None or times is None or event.organised_here:
             continue
-        if not declined_by(resource, email):
-            copies.append((kind, *times))
+        if not event.declined_here:
+            copies.append((event.shared_kind, *times))
     return copies
+
+
+def shared_by_hold(events: Sequence[SeenEvent]) -> dict[str, SeenEvent]:
+    """A mailbox's shared events of ours by the hold their tags name."""
+    return {e.hold_id: e for e in events if e.shared_kind is not None and e.hold_id is not None}

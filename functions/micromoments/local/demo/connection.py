@@ -1,5 +1,5 @@
 """The week's coffee chats and team drop-ins: the round the pair handler saved, read back
-from the Store, with each group's hold and its events on the Calendar server."""
+from the Store, with each group's hold and its events on the calendars (`calendars`)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.holds import HoldKind
-from micromoments.local.demo.calendars import (
-    SHARED_KINDS,
-    attendee_addresses,
-    event_times,
-    organised_here,
-    shared_kind,
-)
+from micromoments.local.demo.calendars import SHARED_KINDS, SeenEvent, org_calendars, shared_by_hold
 from micromoments.local.runtime import LocalRuntime
 
 if TYPE_CHECKING:
@@ -29,7 +23,7 @@ if TYPE_CHECKING:
 class Chat:
     """One coffee group or team drop-in of the round, as the page lists it: the demo's
     synthetic addresses (organiser first), the slot in the organiser's zone, the status of
-    the organiser's hold and what the Calendar server holds. Never a title."""
+    the organiser's hold and what the calendars hold. Never a title."""
 
     kind: str
     members: tuple[str, ...]
@@ -45,7 +39,7 @@ class Chat:
 
 @dataclass
 class Connection:
-    """The pairing round as the Store and the Calendar server hold it after the runs."""
+    """The pairing round as the Store and the calendars hold it after the runs."""
 
     iso_week: str
     monday: date | None
@@ -99,7 +93,7 @@ def read_connection(
     org: SyntheticOrg, runtime: LocalRuntime, store: TableStore, answer: dict[str, Any]
 ) -> Connection:
     """The round the pair handler saved, read back from the Store, with each group's hold
-    and its events on the Calendar server; and the shared events on every calendar."""
+    and its events on the calendars; and the shared events on every calendar."""
     from micromoments import wiring
     from micromoments.domain.access import pseudonym_key
     from micromoments.domain.people import pseudonym
@@ -108,24 +102,26 @@ def read_connection(
     settings = store.get_settings() or org.settings
     label = str(answer.get("iso_week") or "")
     connection = Connection(label, None, handler=answer)
-    server = runtime.calendar
+    org_events = org_calendars(runtime)
+    # each calendar's shared events of ours, by the hold their tags name (a copy on an
+    # attendee's calendar names its organiser's hold)
     calendars = {
-        p.email.lower(): {str(r["id"]): r for r in server.events(p.email)} for p in org.people
+        p.email.lower(): shared_by_hold(org_events.live_events(p.email)) for p in org.people
     }
 
     # Every shared event of the round's week organised on a calendar (the demo's simulated
     # week before it holds the last round's), and its copies on the attendees'.
     for email, events in calendars.items():
-        for resource in events.values():
-            kind = shared_kind(resource)
-            if kind is None or not organised_here(resource, email):
+        for event in events.values():
+            kind = event.shared_kind
+            if kind is None or event.hold_id is None or not event.organised_here:
                 continue
-            if label and not _in_week(resource, label):
+            if label and not _in_week(event, label):
                 continue
             connection.events[kind] += 1
-            for attendee in attendee_addresses(resource, email):
-                copy = calendars.get(attendee, {}).get(str(resource["id"]))
-                if copy is not None and shared_kind(copy) == kind:
+            for attendee in event.attendees_besides(email):
+                copy = calendars.get(attendee, {}).get(event.hold_id)
+                if copy is not None and copy.shared_kind == kind:
                     connection.copies += 1
                 else:
                     connection.copies_missing += 1
@@ -161,13 +157,9 @@ def read_connection(
             status = stored.status.value if stored else "not recorded"
             if stored is not None:  # where it stands now (a moved chat has moved)
                 start, end = stored.start, stored.end
-            event = calendars.get(organiser.email.lower(), {}).get(hold.id)
-            on_calendar = event is not None and shared_kind(event) is not None
+            on_calendar = hold.id in calendars.get(organiser.email.lower(), {})
             copies = sum(  # the guests, by address (the hold names them by pseudonym)
-                1
-                for guest in members[1:]
-                if (copy := calendars.get(guest.lower(), {}).get(hold.id)) is not None
-                and shared_kind(copy) is not None
+                1 for guest in members[1:] if hold.id in calendars.get(guest.lower(), {})
             )
         connection.chats.append(
             Chat(
@@ -189,9 +181,9 @@ def read_connection(
     return connection
 
 
-def _in_week(resource: dict[str, Any], label: str) -> bool:
+def _in_week(event: SeenEvent, label: str) -> bool:
     """Whether the event starts in ISO week ``label`` (``2026-W49``), on its own clock."""
-    times = event_times(resource)
+    times = event.times
     if times is None:
         return False
     year, week, _ = times[0].date().isocalendar()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from micromoments.clock import Clock, wall_clock
+from micromoments.local.demo.calendars import org_calendars
 from micromoments.local.demo.store_writes import StoreWrites
 from micromoments.local.demo.summary import plural
 from micromoments.local.queue_drain import Delivery, LocalQueue, drain
@@ -96,39 +97,35 @@ class Pipeline:
         self.store = store
         self.writes = writes
         self.progress = progress
+        self.calendars = org_calendars(runtime)
         sqs = boto3.client("sqs")
         self.scan_queue = LocalQueue(sqs, runtime.scan_queue_url)
         self.dead_letters = LocalQueue(sqs, runtime.scan_dlq_url)
 
     def _begin(self) -> tuple[int, int, int, int, float]:
         """The stand-ins' counters before a run (and the Store writes reset)."""
-        server = self.runtime.calendar
-        marks = (
-            len(server.write_log),
-            server.counters.requests,
-            server.counters.oauth_round_trips,
-            self.dead_letters.depth(),
-        )
+        tally = self.calendars.tally()
+        marks = (tally.writes, tally.requests, tally.oauth_round_trips, self.dead_letters.depth())
         self.writes.reset()
         return (*marks, time.perf_counter())
 
     def _finish(
         self, report: RunReport, marks: tuple[int, int, int, int, float], scanned: set[str]
     ) -> RunReport:
-        server = self.runtime.calendar
+        tally = self.calendars.tally()
         log_before, requests_before, oauth_before, dead_before, started = marks
         report.people_scanned = len(scanned)
         report.dead_lettered = self.dead_letters.depth() - dead_before
-        report.calendar_writes = len(server.write_log) - log_before
+        report.calendar_writes = tally.writes - log_before
         report.store_writes = dict(self.writes.by_type)
-        report.google_requests = server.counters.requests - requests_before
-        report.oauth_round_trips = server.counters.oauth_round_trips - oauth_before
+        report.google_requests = tally.requests - requests_before
+        report.oauth_round_trips = tally.oauth_round_trips - oauth_before
         report.seconds = time.perf_counter() - started
         self.progress(
             f"  done in {report.seconds:.1f} s: {report.people_scanned} people scanned, "
             f"{report.calendar_writes} Calendar writes, "
             f"{report.store_writes_beyond_leases} Store writes beyond leases, "
-            f"{report.google_requests} Google requests"
+            f"{report.google_requests} {self.calendars.requests_name}"
         )
         return report
 

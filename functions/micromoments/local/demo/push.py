@@ -8,6 +8,9 @@ drains the scan queue into the scan handler.
 The demo shortens the dedup window to `WINDOW_SECONDS` (MICROMOMENTS_PUSH_WINDOW_SECONDS,
 60 deployed) so that it does not wait a minute, and reports the window it used next to the
 figures (docs/decisions.md, "The demo measures the push path").
+
+Google only: change notifications are not built for Microsoft Graph, so a demo on the
+Graph server skips this part (`SKIPPED_ON_GRAPH` in its summary).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from micromoments.local.demo.calendars import organised_here, shared_kind
+from micromoments.local.demo.google_calendars import organised_here, shared_kind
 from micromoments.local.runtime import LocalRuntime
 
 if TYPE_CHECKING:
@@ -34,6 +37,7 @@ OPEN_TIMEOUT_S = 30.0  # for the scans that open the channels
 POLL_S = 0.1
 
 Progress = Callable[[str], None]
+SKIPPED_ON_GRAPH = {"skipped": "change notifications are not built for Microsoft Graph"}
 
 
 def measure_push(

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from micromoments.domain.holds import REACHED_CALENDAR, HoldKind
-from micromoments.local.demo.calendars import holds_on_calendar, shared_copies
+from micromoments.local.demo.calendars import holds_on_calendar, org_calendars, shared_copies
 from micromoments.local.demo.connection import Connection
 from micromoments.local.demo.picture import (
     HOLD_KINDS,
@@ -43,6 +43,7 @@ def collect_results(
 ) -> tuple[dict[str, Any], list[Picture]]:
     """``ahead_of``: the holds whose time passed by then (kept) are not counted."""
     settings = store.get_settings() or org.settings
+    calendars = org_calendars(runtime)
     now = datetime.now(UTC)
     holds: Counter[str] = Counter(dict.fromkeys(HOLD_KINDS, 0))
     per_week: Counter[date] = Counter()
@@ -60,7 +61,7 @@ def collect_results(
         for hold in live_holds(store, synthetic.email):
             holds[hold.kind.value] += 1
             per_week[monday_of(hold.day)] += 1
-        on_calendar += holds_on_calendar(runtime.calendar, synthetic.email, ahead_of)
+        on_calendar += holds_on_calendar(calendars, synthetic.email, ahead_of)
     this_week = monday_of(now.date())
     next_week = this_week + timedelta(weeks=1)
     shown = next_week if per_week[next_week] > per_week[this_week] else this_week
@@ -72,8 +73,7 @@ def collect_results(
     ):
         shown = paired  # the week of the coffee chats and drop-ins
     pictures = [
-        picture_of(p, store, settings, shown, shared_copies(runtime.calendar, p.email))
-        for p in org.people
+        picture_of(p, store, settings, shown, shared_copies(calendars, p.email)) for p in org.people
     ]
 
     first, echo, rescan = runs[0], runs[-2], runs[-1]
@@ -128,6 +128,7 @@ def care_figures(
     from micromoments.local.synthetic import normalised_events
 
     settings = store.get_settings() or org.settings
+    calendars = org_calendars(runtime)
     people: list[CarePerson] = []
     for synthetic in org.people:
         # what is still ahead at ``now`` (the demo's week before it has passed)
@@ -138,7 +139,7 @@ def care_figures(
         ]
         holds += [
             CareHold(HoldKind(kind), start, end)
-            for kind, start, end in shared_copies(runtime.calendar, synthetic.email)
+            for kind, start, end in shared_copies(calendars, synthetic.email)
             if end > now
         ]
         person = store.get_person(synthetic.email) or synthetic.person

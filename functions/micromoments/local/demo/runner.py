@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from micromoments.local.demo.calendars import org_calendars
 from micromoments.local.demo.connection import Connection, read_connection
 from micromoments.local.demo.digests import send_digests
 from micromoments.local.demo.handover import Handover, write_handover
@@ -24,7 +25,7 @@ from micromoments.local.demo.pipeline import (
     RunReport,
     stderr_progress,
 )
-from micromoments.local.demo.push import measure_push
+from micromoments.local.demo.push import SKIPPED_ON_GRAPH, measure_push
 from micromoments.local.demo.results import DAYS, care_figures, collect_results
 from micromoments.local.demo.store_writes import StoreWrites
 from micromoments.local.demo.summary import plural
@@ -36,7 +37,7 @@ from micromoments.local.demo.week import (
     simulated_monday,
     week_results,
 )
-from micromoments.local.runtime import LocalRuntime, require_local_extra
+from micromoments.local.runtime import PROVIDERS, LocalRuntime, require_local_extra
 
 if TYPE_CHECKING:
     from micromoments.adapters.table import TableStore
@@ -56,18 +57,27 @@ def run_demo(
     progress: Progress = stderr_progress,
     google_credentials: str = "keyless",
     google_access: str = "delegation",
+    provider: str = "google",
 ) -> dict[str, Any]:
     """Run the demo and write ``out/index.html`` and ``out/summary.json``; the summary.
-    With ``google_access`` oauth, people connect their own calendars first (`oauth_connect`)."""
+    With ``google_access`` oauth, people connect their own calendars first (`oauth_connect`).
+    ``provider`` microsoft: the org's calendars are on the Graph server (no push part)."""
     require_local_extra()
     if people < 1:
         raise DemoFailed("--people must be at least 1")
+    if provider not in PROVIDERS:
+        raise DemoFailed(f"--provider must be one of {', '.join(PROVIDERS)}")
+    if provider == "microsoft" and google_access == "oauth":
+        raise DemoFailed(
+            "--google-access oauth is Google's: people connect a Google calendar; a Microsoft "
+            "org is reached app-only through Graph (leave --google-access out)"
+        )
     with DemoLock(out):
         started = time.perf_counter()
         clear_outbox(out / "outbox", progress)
         summary, pictures, connection = _run(
             people, seed, moto_port, calendar_port, progress, out / "outbox", google_credentials,
-            google_access,
+            google_access, provider,
         )  # fmt: skip
         summary["seconds"] = round(time.perf_counter() - started, 1)
         _write_outputs(out, summary, pictures, connection)
@@ -85,6 +95,7 @@ def _run(
     outbox: Path,
     google_credentials: str = "keyless",
     google_access: str = "delegation",
+    provider: str = "google",
 ) -> tuple[dict[str, Any], list[Picture], Connection]:
     from micromoments import wiring
     from micromoments.adapters.dynamo import DynamoTable
@@ -100,20 +111,24 @@ def _run(
         first_day = simulated_monday(now, org.settings.timezone)
         org = generate_org(people, seed=seed, start=first_day, days=DAYS)
     zones = sorted({p.person.timezone or org.settings.timezone for p in org.people})
-    progress("starting the stand-ins: moto's server and the Calendar API server …")
+    graph = provider == "microsoft"
+    server_name = "the Graph server" if graph else "the Calendar API server"
+    progress(f"starting the stand-ins: moto's server and {server_name} …")
     with LocalRuntime(
         moto_port=moto_port, calendar_port=calendar_port, google_credentials=google_credentials,
-        google_access=google_access,
+        google_access=google_access, provider=provider,
     ) as runtime:  # fmt: skip
         handover = Handover(people, seed, first_day, runtime.signing_key())
-        server = runtime.calendar
+        server = org_calendars(runtime)
         how = "a generated key" if google_credentials == "key" else "keyless: federation, signJwt"
         how = (
             "people's own grants (OAuth)" if google_access == "oauth" else f"delegation with {how}"
         )
+        if graph:
+            how = "app-only: client credentials, the client secret in Secrets Manager"
         progress(
             f"  moto {runtime.moto_url} (DynamoDB, SQS, SES, Scheduler, Secrets Manager); "
-            f"Calendar API {server.root_url} ({how})"
+            f"{server.server_name} {server.url} ({how})"
         )
         events = sum(len(p.events) for p in org.people)
         progress(
@@ -124,7 +139,10 @@ def _run(
         server.seed_org(org)
         store = wiring.table_store()
         oauth = google_access == "oauth"
-        store.create_settings(org.settings.updated({"google_access": google_access}))
+        changes: dict[str, Any] = {"google_access": google_access}
+        if graph:
+            changes["calendar_provider"] = provider
+        store.create_settings(org.settings.updated(changes))
         for synthetic in org.people:  # with oauth: imported, in once they connect
             store.create_person(_imported(synthetic.person) if oauth else synthetic.person)
         connected = _connect(runtime, [p.email for p in org.people], progress) if oauth else None
@@ -166,8 +184,14 @@ def _run(
             summary["google_access"] = google_access
             summary["oauth"] = connected
         summary["week"] = summary_week
-        # Last, once everything above was measured: the push path changes calendars.
-        summary["push"] = measure_push(runtime, store, org, outbox, progress)
+        if graph:
+            summary["provider"] = provider
+            # Graph answers every delta round with a new delta link, which the scan stores
+            summary["second_run"]["sync_state_writes"] = runs[-1].store_writes.get("SYNC", 0)
+            summary["push"] = dict(SKIPPED_ON_GRAPH)
+            progress(f"push: skipped ({SKIPPED_ON_GRAPH['skipped']})")
+        else:  # last, once everything above was measured: the push path changes calendars
+            summary["push"] = measure_push(runtime, store, org, outbox, progress)
     write_handover(outbox.parent, handover)
     return summary, pictures, connection
 

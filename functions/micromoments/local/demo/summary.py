@@ -13,8 +13,10 @@ def plural(number: int, one: str, many: str | None = None) -> str:
 def render_summary(summary: dict[str, Any], out: Path) -> str:
     """The summary for the terminal."""
     runs = summary["runs"]
+    requests = "Graph requests" if summary.get("provider") == "microsoft" else "Google requests"
+    where = " on Microsoft Graph" if summary.get("provider") == "microsoft" else ""
     lines = [
-        f"micromoments demo: {plural(summary['people'], 'person', 'people')}, "
+        f"micromoments demo{where}: {plural(summary['people'], 'person', 'people')}, "
         f"{plural(summary['teams'], 'team')}, {plural(len(summary['time_zones']), 'time zone')} "
         f"({', '.join(summary['time_zones'])})",
         "",
@@ -24,7 +26,7 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         ("people scanned", "people_scanned"),
         ("Calendar writes", "calendar_writes"),
         ("Store writes beyond leases", "store_writes_beyond_leases"),
-        ("Google requests", "google_requests"),
+        (requests, "google_requests"),
         ("seconds", "seconds"),
     )
     for label, key in rows:
@@ -39,11 +41,12 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"overloaded days    {summary['overloaded_days']} (from today to the end of the "
         "planning window)",
         f"holds by kind      {holds or 'none'} ({summary['holds_on_calendar']} on the calendars)",
-        "Google requests    "
+        f"{requests:<19}"
         + ", ".join(f"{per_person[run['run']]} per person ({run['run']})" for run in runs),
         f"second run writes  {summary['second_run_writes']}: the unchanged rescan made "
         f"{second['calendar_writes']} Calendar writes and "
         f"{second['store_writes_beyond_leases']} Store writes beyond leases",
+        *_sync_state_lines(second),
         f"                   (the echo run before it stored our own new events (holds, "
         f"coffee chats, drop-ins and their copies) coming back through sync: "
         f"{echo['store_writes_beyond_leases']} Store writes, "
@@ -58,7 +61,9 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"{digests['skipped']} skipped, {digests['failed']} failed"
     )
     push = summary.get("push")
-    if push:
+    if push and "skipped" in push:
+        lines.append(f"push               skipped: {push['skipped']}")
+    elif push:
         figures = push["change_to_hold_seconds"]
         lines.append(
             f"push change->hold  median {figures['median']} s, max {figures['max']} s over "
@@ -82,6 +87,16 @@ def render_summary(summary: dict[str, Any], out: Path) -> str:
         f"open http://127.0.0.1:{DEFAULT_PORT}/",
     ]
     return "\n".join(lines)
+
+
+def _sync_state_lines(second: dict[str, Any]) -> list[str]:
+    """On Graph: how many of the rescan's Store writes stored a new delta link."""
+    if "sync_state_writes" not in second:
+        return []
+    return [
+        f"                   ({second['sync_state_writes']} of them the sync state's new delta "
+        "link: Graph answers every delta round with a new one, even when nothing changed)"
+    ]
 
 
 def care_rows(care: dict[str, Any]) -> list[tuple[str, str, str, str, bool]]:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from micromoments.domain.calendar import zone
 from micromoments.domain.holds import ON_CALENDAR, HoldKind, HoldStatus
 from micromoments.domain.people import first_name
-from micromoments.local.demo.calendars import attendee_addresses, event_times, shared_kind
+from micromoments.local.demo.calendars import SeenEvent, org_calendars
 from micromoments.local.demo.pipeline import Pipeline, Progress, scheduled_time
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ def dismiss_some(
     """Each person deletes from their calendar some of their breathers starting in
     [start, end) (``DISMISS_SHARE`` of them, drawn from ``rng``); how many."""
     deleted = 0
+    calendars = org_calendars(runtime)
     for email in emails:
         coming = sorted(
             (
@@ -141,10 +142,8 @@ def dismiss_some(
         for hold in coming:
             if rng.random() >= DISMISS_SHARE:
                 continue
-            resource = _event(runtime, email, hold.id)
-            if resource is None:
+            if not calendars.delete_hold(email, hold.id):
                 continue
-            runtime.calendar.seed(email, [{**resource, "status": "cancelled"}])
             actions.dismissed.setdefault(email, set()).add(hold.id)
             deleted += 1
     return deleted
@@ -154,33 +153,18 @@ def accept_chats(runtime: LocalRuntime, emails: Iterable[str], actions: WeekActi
     """Every guest of a coffee chat on an organiser's calendar accepts it; how many
     answers changed."""
     answered = 0
+    calendars = org_calendars(runtime)
     for email in emails:
-        for resource in runtime.calendar.events(email, include_cancelled=False):
-            if shared_kind(resource) != COFFEE:
+        for event in calendars.live_events(email):
+            if event.shared_kind != COFFEE:
                 continue
-            for guest in attendee_addresses(resource, email):
-                status = _response(resource, guest)
-                if status in {"accepted", "declined"}:
+            for guest in event.attendees_besides(email):
+                if event.response_of(guest) in {"accepted", "declined"}:
                     continue
-                runtime.calendar.respond(guest, str(resource["id"]), "accepted")
-                answered += 1
+                if calendars.respond(guest, event, "accepted"):
+                    answered += 1
     actions.accepted += answered
     return answered
-
-
-def _event(runtime: LocalRuntime, email: str, event_id: str) -> dict[str, Any] | None:
-    for resource in runtime.calendar.events(email, include_cancelled=False):
-        if resource.get("id") == event_id:
-            return resource
-    return None
-
-
-def _response(resource: dict[str, Any], address: str) -> str | None:
-    for attendee in resource.get("attendees", []) or []:
-        if isinstance(attendee, dict) and attendee.get("email", "").lower() == address.lower():
-            status = attendee.get("responseStatus")
-            return status if isinstance(status, str) else None
-    return None
 
 
 # -- the demo's own account of the week ----------------------------------------------------------
@@ -222,23 +206,31 @@ def _coffee(
 ) -> dict[str, Any]:
     """The week's coffee chat on ``email``'s calendar: happened (accepted by all, over by
     ``now``) or not, and with whom (first names, in the order of the addresses)."""
-    for resource in runtime.calendar.events(email, include_cancelled=False):
-        if shared_kind(resource) != COFFEE:
+    for event in org_calendars(runtime).live_events(email):
+        if event.shared_kind != COFFEE:
             continue
-        times = event_times(resource)
+        times = event.times
         if times is None:
             continue
         start, finish = times
-        organiser = str((resource.get("organizer") or {}).get("email", email))
+        organiser = event.organiser or email
         if not monday <= start.astimezone(tz).date() < monday + timedelta(days=7):
             continue
-        others = [a for a in [organiser, *attendee_addresses(resource, organiser)] if a != email]
-        declined = _response(resource, email) == "declined"
+        others = [a for a in [organiser, *event.attendees_besides(organiser)] if a != email]
+        declined = _declined(event, email)
         return {
             "coffee_happened": finish <= now and not declined,
             "coffee_with": sorted(first_name(a) for a in others),
         }
     return {"coffee_happened": False, "coffee_with": []}
+
+
+def _declined(event: SeenEvent, email: str) -> bool:
+    """Whether ``email`` declined: their answer among the attendees, or on their own copy
+    where the server keeps the answer there (Graph)."""
+    return event.response_of(email) == "declined" or (
+        not event.organised_here and event.declined_here
+    )
 
 
 def live_the_week(

@@ -83,7 +83,9 @@ def sleeps() -> Sleeps:
     return Sleeps()
 
 
-def gateway(server: GraphServer, people: People, sleeps: Sleeps) -> GraphCalendarGateway:
+def gateway(
+    server: GraphServer, people: People, sleeps: Sleeps, **options: Any
+) -> GraphCalendarGateway:
     transport = GraphTransport(
         api_url=server.base_url,
         authority=server.authority,
@@ -93,7 +95,7 @@ def gateway(server: GraphServer, people: People, sleeps: Sleeps) -> GraphCalenda
         counters=CalendarCounters(),
         sleep=sleeps,
     )
-    return GraphCalendarGateway(transport, status_of=people.status_of, ours=people.ours)
+    return GraphCalendarGateway(transport, status_of=people.status_of, ours=people.ours, **options)
 
 
 @pytest.fixture
@@ -138,6 +140,31 @@ def test_a_full_sync_pages_to_the_delta_link_and_a_rescan_is_one_request(
     again = graph.sync(ADA, first.token, full_from=FULL_FROM)
     assert not again.full and again.events == []
     assert graph.counters.requests - before == 1
+
+
+def test_an_unchanged_rescan_keeps_its_token_until_the_link_is_a_day_old(
+    server: GraphServer, people: People, sleeps: Sleeps
+) -> None:
+    """Graph gives a new delta link on every round: a round that brought nothing keeps the
+    stored token (the scan then writes nothing), unless its link is 20 hours old, and a
+    round with a change always takes the new link."""
+    clock = [datetime(2026, 3, 9, 8, 0, tzinfo=UTC)]
+    graph = gateway(server, people, sleeps, now=lambda: clock[0])
+    ids = server.seed(ADA, [meeting(10, 9)])
+    token = graph.sync(ADA, None, full_from=FULL_FROM).token
+    clock[0] += timedelta(hours=19)
+    assert graph.sync(ADA, token, full_from=FULL_FROM).token == token
+    clock[0] += timedelta(hours=2)
+    renewed = graph.sync(ADA, token, full_from=FULL_FROM)
+    assert renewed.events == [] and renewed.token != token
+    assert graph.sync(ADA, renewed.token, full_from=FULL_FROM).token == renewed.token
+    server.change(ADA, ids[0], {"showAs": "free"})
+    changed = graph.sync(ADA, renewed.token, full_from=FULL_FROM)
+    assert len(changed.events) == 1 and changed.token != renewed.token
+    older = "|".join(token.split("|")[::2])  # a token stored before links carried a time
+    assert older.count("|") == 1
+    upgraded = graph.sync(ADA, older, full_from=FULL_FROM)
+    assert not upgraded.full and upgraded.token.count("|") == 2
 
 
 def test_a_delta_carries_changes_and_removals(

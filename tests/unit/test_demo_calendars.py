@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from micromoments.adapters.graph_calendar.events import HOLD_ID_PROPERTY, TAGS_PROPERTY
+from micromoments.adapters.graph_calendar.events import SHARED_PROPERTY_SET as PUBLIC_STRINGS
 from micromoments.local.demo.calendars import holds_on_calendar, shared_copies
-from micromoments.local.demo.graph_calendars import PUBLIC_STRINGS, GraphCalendars
+from micromoments.local.demo.graph_calendars import GraphCalendars
 from micromoments.local.graph_api import GraphServer
 
 ANA, BEN = "ana@example.com", "ben@example.com"

@@ -324,3 +324,18 @@ def patch_body(
     if attendees and hold.shared:
         body["attendees"] = _attendees(guests)
     return body
+
+
+# -- sync tokens ----------------------------------------------------------------------------
+
+
+def token_parts(token: str) -> tuple[str, datetime | None, str]:
+    """A sync token's view end, when its link came (None in an older token) and the link."""
+    view_end, _, rest = token.partition("|")
+    issued, found, link = rest.partition("|")
+    if not found or issued.startswith(("http", "users/")):
+        return view_end, None, rest
+    try:
+        return view_end, datetime.fromisoformat(issued), link
+    except ValueError:
+        return view_end, None, link

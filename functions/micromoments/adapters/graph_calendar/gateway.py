@@ -25,6 +25,7 @@ from micromoments.adapters.graph_calendar.events import (
     patch_body,
     removed,
     tag_properties_of,
+    token_parts,
 )
 from micromoments.adapters.graph_calendar.transport import (
     Answer,
@@ -49,6 +50,7 @@ from micromoments.ports import (
 WINDOW_DAYS = 180  # a delta round's calendar view: full_from to this many days after it
 RENEW_DAYS = 60  # a stored round whose view ends sooner than this after full_from is renewed
 SCHEDULES = 20  # schedules per getSchedule request
+KEEP_LINK = timedelta(hours=20)  # an empty delta round keeps a stored link younger than this
 _READERS = frozenset({PersonStatus.ACTIVE, PersonStatus.LEAVING})
 _NO_MAILBOX = frozenset({"ErrorInvalidUser", "MailboxNotEnabledForRESTAPI"})
 
@@ -68,7 +70,12 @@ def _user(email: str) -> str:
 class GraphCalendarGateway:
     """The `CalendarGateway` on Microsoft Graph (or the local stand-in), app-only.
 
-    The sync token is ``<end of the view>|<deltaLink>``. Graph ids are not ours to choose,
+    The sync token is ``<end of the view>|<when the link came>|<deltaLink>`` (older tokens
+    lack the middle part). Graph answers every delta round with a new link, even one that
+    brought nothing: a round with no change keeps the stored token while its link is younger
+    than `KEEP_LINK`, so an unchanged rescan writes nothing, and a quiet calendar's link is
+    still renewed once a day (Exchange may drop old links; an expired one is a full resync).
+    Graph ids are not ours to choose,
     so a hold is found by its ``mm_hold_id`` extended property; ids met in a sync are kept
     for the gateway's life (``graph_ids``), so the writes that follow need no lookup.
     ``mirrored_holds`` gives the holds the Store's mirror holds for a person (their Graph
@@ -90,8 +97,10 @@ class GraphCalendarGateway:
         ours: Callable[[str], set[str]],
         read_status_of: Callable[[str], PersonStatus | None] | None = None,
         mirrored_holds: Callable[[str], Sequence[MirrorEvent]] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._http = transport
+        self._now = now
         self.counters = transport.counters
         self._status_of = status_of
         self._read_status_of = read_status_of or status_of
@@ -141,7 +150,7 @@ class GraphCalendarGateway:
     def sync(self, email: str, token: str | None, *, full_from: datetime) -> SyncResult:
         self._allow_read(email)
         if token is not None:
-            view_end, _, link = token.partition("|")
+            view_end, issued, link = token_parts(token)
             try:
                 renew = datetime.fromisoformat(view_end) < full_from + timedelta(days=RENEW_DAYS)
             except (ValueError, TypeError):  # not a token of ours: start afresh
@@ -153,13 +162,19 @@ class GraphCalendarGateway:
                     if exc.status != 410:
                         raise
                 else:
-                    return SyncResult(events=events, token=f"{view_end}|{next_link}", full=False)
+                    now = self._now()
+                    if not events and issued is not None and now - issued < KEEP_LINK:
+                        return SyncResult(events=[], token=token, full=False)
+                    return SyncResult(
+                        events=events, token=f"{view_end}|{_stamp(now)}|{next_link}", full=False
+                    )
         end = full_from + timedelta(days=WINDOW_DAYS)
         query = urllib.parse.urlencode(
             {"startDateTime": _stamp(full_from), "endDateTime": _stamp(end)}
         )
         events, next_link = self._round(email, f"{_user(email)}/calendarView/delta?{query}")
-        return SyncResult(events=events, token=f"{_stamp(end)}|{next_link}", full=True)
+        token = f"{_stamp(end)}|{_stamp(self._now())}|{next_link}"
+        return SyncResult(events=events, token=token, full=True)
 
     def _round(self, email: str, url: str) -> tuple[list[MirrorEvent], str]:
         """One delta round from ``url``, following next links to the delta link."""

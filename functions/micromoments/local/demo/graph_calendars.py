@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from micromoments.adapters.graph_calendar.events import (
     HOLD_ID_PROPERTY,
+    SHARED_HOLD_ID_PROPERTY,
+    SHARED_TAGS_PROPERTY,
     TAGS_PROPERTY,
     graph_moment,
     iana_zone,
@@ -32,12 +34,10 @@ if TYPE_CHECKING:
     from micromoments.local.graph_api import GraphServer
     from micromoments.local.synthetic import SyntheticOrg
 
-# PS_PUBLIC_STRINGS and our two shared tags in it (as adapters/graph_calendar/events.py
-# names them once shared holds are written there: SHARED_HOLD_ID_PROPERTY and
-# SHARED_TAGS_PROPERTY).
-PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
-SHARED_HOLD_ID = f"String {PUBLIC_STRINGS} Name mm_hold_id".lower()
-SHARED_TAGS = f"String {PUBLIC_STRINGS} Name mm_tags".lower()
+# Our tags as the mailboxes hold them: shared holds' in PS_PUBLIC_STRINGS (copied to the
+# guests' copies), personal holds' in our private property set.
+SHARED_HOLD_ID = SHARED_HOLD_ID_PROPERTY.lower()
+SHARED_TAGS = SHARED_TAGS_PROPERTY.lower()
 PRIVATE_HOLD_ID = HOLD_ID_PROPERTY.lower()
 PRIVATE_TAGS = TAGS_PROPERTY.lower()
 
@@ -77,7 +77,6 @@ class GraphCalendars:
 
     def respond(self, guest: str, event: SeenEvent, response: str) -> bool:
         """On ``guest``'s copy of the event (none: False)."""
-        answer = getattr(self.server, "respond", None)  # the server's attendee copies
         if guest.lower() not in self.server.mailboxes:
             return False
         copy = next(
@@ -88,9 +87,9 @@ class GraphCalendars:
             ),
             None,
         )
-        if answer is None or copy is None:
+        if copy is None:
             return False
-        answer(guest, copy.event_id, response)
+        self.server.respond(guest, copy.event_id, response)
         return True
 
     def tally(self) -> Tally:

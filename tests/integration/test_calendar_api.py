@@ -1055,6 +1055,7 @@ def test_stop_ends_the_channel_and_an_unknown_channel_answers_404(receiver: Rece
             channels.stop(body={"id": "chan-1"}).execute()
         assert error_of(missing) == (400, "required")
         watch(server, receiver.address, "chan-1")  # a stopped channel's id may be used again
+        assert server.push.wait_idle()  # its sync message is out before the server stops
     finally:
         server.stop()
     assert [s for s, _ in receiver.states()] == ["sync", "sync"]

@@ -79,3 +79,16 @@ def test_the_site_routes_push_notifications_to_the_notify_function(tmp_path: Pat
             )
             assert runtime.calendar.push.wait_idle()
             assert _delayed(runtime) == before + 1
+
+
+def test_everyone_is_queued_whatever_the_minute_of_the_dispatch_hour() -> None:
+    """The dispatch judges the hour it stands for (03:00 UTC: 08:30 in Kolkata, before the
+    working day), so the people it leaves out are judged at that hour too, not at 03:45
+    (09:15 there, their safety scan's hour): nobody falls between the two."""
+    from datetime import UTC, datetime
+
+    with LocalRuntime() as runtime:
+        org = seed_organisation(runtime, people=2, progress=lambda _: None)
+        assert {p.person.timezone for p in org.people} == {"Asia/Kolkata"}
+        monday = datetime(2026, 12, 14, 3, 45, tzinfo=UTC)
+        assert queue_everyone(runtime, now=monday) == 2

@@ -430,16 +430,17 @@ def seed_organisation(
     return org
 
 
-def queue_everyone(runtime: LocalRuntime) -> int:
-    """The hourly dispatch as its schedule invokes it, plus the people whose local day is
-    not a workday (queued here, as the demo does, so everyone is scanned on any day);
-    how many scans were queued."""
+def queue_everyone(runtime: LocalRuntime, now: datetime | None = None) -> int:
+    """The hourly dispatch as its schedule invokes it (for the hour of ``now``), plus the
+    people it did not queue (their local day is not a workday, or their working hour not
+    yet begun at that hour), queued here as the demo does, so everyone is scanned at any
+    time; how many scans were queued."""
     from micromoments import wiring
     from micromoments.domain.scan_request import ScanReason, ScanRequest
     from micromoments.handlers import dispatch
     from micromoments.services.due_scans import scan_request_for
 
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     hour = now.replace(minute=0, second=0, microsecond=0)
     scheduled = hour.isoformat().replace("+00:00", "Z")
     event = {"kind": "dispatch", "scheduled_time": scheduled}
@@ -449,7 +450,7 @@ def queue_everyone(runtime: LocalRuntime) -> int:
     off = [
         email
         for email in store.scannable_people()
-        if scan_request_for(store, email, settings, now) is None
+        if scan_request_for(store, email, settings, hour) is None  # as the dispatch judged
     ]
     if off:
         wiring.scan_queue().send([ScanRequest(email, ScanReason.OPT_IN) for email in off])

@@ -153,7 +153,7 @@ class Pipeline:
         off = [
             email
             for email in (self.store.scannable_people() if everyone else ())
-            if scan_request_for(self.store, email, settings, now) is None
+            if scan_request_for(self.store, email, settings, hour) is None  # as dispatch did
         ]
         if off:
             reason = ScanReason.OPT_IN if number == 1 else ScanReason.HOURLY

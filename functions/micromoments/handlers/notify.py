@@ -1,8 +1,7 @@
 """Push notifications at `POST /calendar/notify`, from Google (X-Goog-* headers) or Graph (a
 JSON body, `domain.graph_push`), each verified; at most one scan a person a minute queued.
-No calendar credential here. Google gets 204, Graph 202, forged or not; a malformed body 400,
-nothing done; Graph's ``?validationToken=…`` is echoed (text/plain) before anything is read.
-A Store or queue failure raises (500: the sender retries). Logs: verdicts and counts only."""
+No calendar credential. Google gets 204, Graph 202, forged or not; malformed 400, nothing done;
+Graph's ``?validationToken=`` is echoed before anything is read. Store or queue failure: 500."""
 
 from __future__ import annotations
 

@@ -88,7 +88,9 @@ def test_the_validation_request_is_echoed_as_plain_text_and_nothing_is_read() ->
         "isBase64Encoded": False,
     }
     answer = run(event, NOW, NotifyDeps(Untouchable(), Untouchable()))  # type: ignore[arg-type]
-    assert answer == {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": token}
+    assert (answer["statusCode"], answer["body"]) == (200, token)
+    assert answer["headers"]["Content-Type"].startswith("text/plain")
+    assert answer["headers"]["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.parametrize("encoded", [True, False])

@@ -21,6 +21,7 @@ from micromoments.ports import ScanQueue, Store
 from micromoments.services.notify import Verdict, receive
 
 NO_CONTENT: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": ""}
+PLAIN = {"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +41,7 @@ def run(event: dict[str, Any], now: datetime, deps: NotifyDeps | None = None) ->
     try:
         echo = validation_token(query if isinstance(query, dict) else {})
         if echo is not None:  # Graph validates a new subscription: echo, nothing else
-            return {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": echo}
+            return {"statusCode": 200, "headers": PLAIN, "body": echo}
         notifications = notifications_of(headers, _body(event))
     except MalformedNotification:
         count("PushMalformed")
@@ -50,8 +51,7 @@ def run(event: dict[str, Any], now: datetime, deps: NotifyDeps | None = None) ->
         _record(
             receive(notification, store=deps.store, queue=deps.queue, now=now, window_length=window)
         )
-    graph = notifications[0].resource_id is None  # Graph asks for 202 Accepted
-    return {**NO_CONTENT, "statusCode": 202} if graph else dict(NO_CONTENT)
+    return {**NO_CONTENT, "statusCode": 202 if notifications[0].resource_id is None else 204}
 
 
 def _body(event: dict[str, Any]) -> bytes:

@@ -18,7 +18,7 @@ from micromoments.config import NotifySettings, config
 from micromoments.domain.graph_push import MalformedNotification, notifications_of, validation_token
 from micromoments.observability import count, logger, metrics, tracer
 from micromoments.ports import ScanQueue, Store
-from micromoments.services.notify import Verdict, receive
+from micromoments.services.notify import Verdict, receive_all
 
 NO_CONTENT: dict[str, Any] = {"statusCode": 204, "headers": {}, "body": ""}
 PLAIN = {"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}
@@ -47,10 +47,8 @@ def run(event: dict[str, Any], now: datetime, deps: NotifyDeps | None = None) ->
         count("PushMalformed")
         return {**NO_CONTENT, "statusCode": 400}
     deps, window = deps or NotifyDeps.real(), config().push_window
-    for notification in notifications:
-        _record(
-            receive(notification, store=deps.store, queue=deps.queue, now=now, window_length=window)
-        )
+    for verdict in receive_all(notifications, deps.store, deps.queue, now, window):
+        _record(verdict)
     return {**NO_CONTENT, "statusCode": 202 if notifications[0].resource_id is None else 204}
 
 

@@ -14,6 +14,7 @@ window; later ones in the window are counted only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -96,3 +97,19 @@ def receive(
         store.release_push_scan(channel.person, window)
         raise
     return Verdict.SCAN_QUEUED
+
+
+def receive_all(
+    notifications: Sequence[Notification],
+    store: Store,
+    queue: ScanQueue,
+    now: datetime,
+    window_length: timedelta = PUSH_WINDOW,
+) -> list[Verdict]:
+    """`receive` each of a request's notifications (Graph sends several a POST), in order;
+    a Store or queue failure raises at once (the sender retries the whole request, and the
+    claims already made deduplicate what it repeats)."""
+    return [
+        receive(n, store=store, queue=queue, now=now, window_length=window_length)
+        for n in notifications
+    ]

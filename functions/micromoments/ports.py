@@ -328,8 +328,9 @@ class CalendarCounters:
 
 @dataclass(frozen=True, slots=True)
 class WatchChannel:
-    """A push channel on a person's events (``events.watch``): Google's ``resourceId``
-    (needed to stop it) and when it expires."""
+    """A push channel on a person's events (``events.watch``; on Graph a subscription,
+    whose id is the channel's): Google's ``resourceId`` (needed to stop it) and when it
+    expires."""
 
     id: str
     resource_id: str

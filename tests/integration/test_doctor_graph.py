@@ -236,15 +236,18 @@ def checks_of(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
     return {c["name"]: f"{c['status']} {c['detail']}" for c in doc["checks"]}
 
 
-def test_doctor_outside_checks_graph_and_skips_channels_and_google(
+def test_doctor_outside_checks_graph_and_its_subscriptions_and_skips_google(
     env: dict[str, str], server: GraphServer
 ) -> None:
     checks = checks_of(doctor(env, "--json", "--outside", CEO))
     assert checks[ACCESS_POLICY].startswith(f"ok {CEO} is refused, 403 ErrorAccessDenied")
     assert checks[OPTED_IN] == "ok 2 of 2 opted-in people's mailboxes answer"
     assert checks[OPTED_OUT].startswith("ok none of 1")
-    for name in ("channel renewal", "channels and people"):
-        assert checks[name].startswith("skip calendar_provider is microsoft"), checks[name]
+    # push is on and no scan has opened a Graph subscription yet: the census says so
+    assert checks["channel renewal"].startswith("ok 0 live channels"), checks["channel renewal"]
+    assert checks["channels and people"].startswith(
+        "fail 2 active people, 0 live channels, 2 active people without a live channel"
+    ), checks["channels and people"]
     assert checks["google access"] == "skip calendar_provider is microsoft: Google is not used"
     assert "token exchange" not in checks
 

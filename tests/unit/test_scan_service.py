@@ -553,10 +553,13 @@ def test_dispatch_in_the_day_sends_only_when_time_driven_work_is_due(world: Any)
     assert dispatched(store, due - timedelta(hours=4)) == [(ANA, "due")]
 
 
-def test_a_microsoft_org_is_polled_every_working_hour_as_graph_has_no_push(world: Any) -> None:
-    """Graph change notifications are not built: on a Microsoft 365 organisation the
-    dispatch sends an hourly scan through the working day (an unchanged one costs one delta
-    request), and still nothing at night."""
+def test_a_microsoft_org_polls_only_people_without_a_live_subscription(world: Any) -> None:
+    """On a Microsoft 365 organisation a person with no live push channel (no Graph
+    subscription: refused, expired, push off) is polled every working hour (an unchanged
+    scan costs one delta request); one with a live subscription is left to push, as on
+    Google; nothing at night either way."""
+    from micromoments.domain.push import PushChannel
+
     store, _, calendar = world
     scan(store, calendar)
     settings = store.get_settings()
@@ -570,6 +573,11 @@ def test_a_microsoft_org_is_polled_every_working_hour_as_graph_has_no_push(world
     assert dispatched(store, quiet) == [(ANA, "hourly")]
     assert dispatched(store, datetime(2026, 11, 24, 8, 0, tzinfo=UTC)) == [(ANA, "safety")]
     assert dispatched(store, quiet + timedelta(hours=8)) == []  # 23:00 Berlin: night
+    subscription = PushChannel("sub-1", ANA, f"users/{ANA}/events", "h", quiet + timedelta(days=2))
+    store.put_channel(subscription)
+    assert dispatched(store, quiet) == []  # a live subscription: push, as on Google
+    thursday = quiet + timedelta(days=3)  # it expired on Wednesday: polled again
+    assert dispatched(store, thursday) == [(ANA, "hourly")]
 
 
 def test_the_quick_paths_token_write_never_undoes_a_concurrent_full_scan(world: Any) -> None:

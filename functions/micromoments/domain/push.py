@@ -1,4 +1,4 @@
-"""Push channels on a person's calendar and the notifications Google sends on them.
+"""Push channels on a person's calendar and the notifications sent on them (Google, Graph).
 
 A channel is opened by the scan (`services.scan.channels`) with a fresh random token; the
 Store keeps only the token's hash, so a leaked table cannot forge notifications. A
@@ -46,19 +46,23 @@ class PushChannel:
     def due_for_renewal(self, now: datetime) -> bool:
         return self.expiration - now < RENEW_BEFORE
 
-    def accepts(self, token: str, resource_id: str) -> bool:
-        """Whether a notification's token and resource id are this channel's."""
+    def accepts(self, token: str, resource_id: str | None) -> bool:
+        """Whether a notification's token and resource id are this channel's (None: the
+        provider names no resource id of ours, as Graph; the token is checked alone)."""
         token_ok = hmac.compare_digest(token_hash(token), self.token_hash)
+        if resource_id is None:
+            return token_ok
         return token_ok and hmac.compare_digest(resource_id, self.resource_id)
 
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """The headers of one push message (Google sends no body)."""
+    """The headers of one push message (Google sends no body), or one item of a Graph
+    notification (`domain.graph_push`: no resource id of ours, so ``resource_id`` None)."""
 
     channel_id: str
     token: str
-    resource_id: str
+    resource_id: str | None
     state: str
     message_number: int | None = None
 

@@ -10,8 +10,9 @@ once that day's safety scan has run; renewal is *not* happening when it was not.
 may lapse on a day off (nobody need scan the person then) and still be renewed on time.
 
 Read only: the people and their channels come through the Store's paged reads (the member
-list, then one query of each person's channel items); no Google call. On a Microsoft org
-(``calendar_provider`` microsoft) both checks are skipped: no channel exists there yet.
+list, then one query of each person's channel items); no Google or Graph call. A Microsoft
+org's channels are Graph subscriptions, opened and renewed by the same scans on the same
+schedule, so the checks are the same there.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import datetime, time, timedelta
 
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.push import RENEW_BEFORE, PushChannel
-from micromoments.domain.settings import CalendarProvider, OrgSettings
+from micromoments.domain.settings import OrgSettings
 from micromoments.ops.check_results import Check, Status, fail, ok, skip
 from micromoments.ports import Store
 
@@ -121,12 +122,6 @@ def check_channels(
     settings = store.get_settings()
     if settings is None:
         return [skip(RENEWAL, "no org settings"), skip(CENSUS, "no org settings")]
-    if settings.calendar_provider is CalendarProvider.MICROSOFT:
-        why = (
-            "calendar_provider is microsoft: Graph change notifications are not built yet, so "
-            "no channel is opened and people are scanned on the hourly dispatch"
-        )
-        return [skip(RENEWAL, why), skip(CENSUS, why)]
     census = take_census(store, settings, now)
     if not push_on and not census.stored:
         why = (
@@ -149,7 +144,7 @@ def renewal_check(census: ChannelCensus, dispatch: Status | None) -> Check:
             "their last working day began and were not renewed by its scans (the earliest "
             f"expiry {_at(census.oldest_overdue)}); {due}: renewal is not happening. Are the scans "
             "running (scan queue, scan dead-letter queue, ScanFunction logs), and can they "
-            "open channels (events.watch errors in the ScanFunction logs)?",
+            "open channels (events.watch or Graph subscription errors in the ScanFunction logs)?",
         )
     if dispatch is Status.FAIL:
         return fail(
@@ -193,7 +188,8 @@ def census_check(census: ChannelCensus) -> Check:
     if missing:
         problems.append(
             f"{missing} active people get no change notifications (a channel is opened by "
-            "their next scan; if this stays, see the ScanFunction logs for events.watch errors)"
+            "their next scan; if this stays, see the ScanFunction logs for events.watch or Graph "
+            "subscription errors)"
         )
     if stray:
         problems.append(

@@ -8,9 +8,10 @@ batches of 10,
 - during the rest of their working day, a scan when time-driven work is due: the sync
   state's ``quiet_until`` has passed (a hold's time came) or is unset (a scan left work
   over, an organiser of a shared event to come, never scanned);
-- on a Microsoft 365 organisation, whose changes do not come by push (Graph change
-  notifications are not built), a scan every hour of their working day: polling, whose
-  unchanged scan costs one delta request;
+- on a Microsoft 365 organisation, a person with no live push channel (Graph refused the
+  subscription, say, or push is off) is polled instead: a scan every hour of their working
+  day, whose unchanged scan costs one delta request; with a live channel (a Graph
+  subscription) they are treated as on Google;
 
 and nothing at night or on a day off in the person's zone.
 """
@@ -62,8 +63,10 @@ def scan_request_for(
         return ScanRequest(email, ScanReason.SAFETY)
     if not first_hour < local.hour <= last_hour + 1:
         return None  # night in their zone (the hour after work still sees a last hold end)
-    if settings.calendar_provider is CalendarProvider.MICROSOFT:
-        return ScanRequest(email, ScanReason.HOURLY)  # no push on Graph yet: poll
+    if settings.calendar_provider is CalendarProvider.MICROSOFT and not any(
+        channel.live(now) for channel in store.channels(email)
+    ):
+        return ScanRequest(email, ScanReason.HOURLY)  # no subscription: poll
     state = store.get_sync(email)
     if state is None or state.quiet_until is None or state.quiet_until <= now:
         return ScanRequest(email, ScanReason.DUE)

@@ -1,20 +1,24 @@
-"""A change notification from Google -> at most one scan of its person per window.
+"""A change notification from Google or Graph -> at most one scan of its person per window.
 
 Every notification is verified against the Store (docs/decisions.md "Push notifications"):
 its channel id must be one we opened and stored, its token must hash to that channel's
 stored hash (compared in constant time) and its resource id must be the one Google gave
-that channel on that person's calendar. Anything else is dropped: the verdict says why, for
-a metric, and the caller answers it like any other (no detail to a forger). A `sync`
-message changes nothing. A verified `exists` claims the person's push window in the Store
-(a conditional write); the first claim enqueues one scan, delayed to the window's end, so it
-sees every change notified in the window; later ones in the window are counted only.
+that channel on that person's calendar (Graph names none of ours: its subscription id and
+client state are checked, `domain.graph_push`). Anything else is dropped: the verdict says
+why, for a metric, and the caller answers it like any other (no detail to a forger). A
+`sync` message changes nothing. A verified `exists` claims the person's push window in the
+Store (a conditional write); the first claim reads the person and, when they are active,
+enqueues one scan, delayed to the window's end, so it sees every change notified in the
+window; later ones in the window are counted only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from micromoments.domain.people import PersonStatus
 from micromoments.domain.push import PUSH_WINDOW, Notification, ResourceState, push_window
 from micromoments.domain.scan_request import ScanReason, ScanRequest
 from micromoments.ports import ScanQueue, Store
@@ -32,6 +36,7 @@ class Verdict(StrEnum):
     WRONG_TOKEN = "wrong_token"
     WRONG_RESOURCE = "wrong_resource"
     EXPIRED_CHANNEL = "expired_channel"
+    INACTIVE_PERSON = "inactive_person"  # the channel's person is no longer active
 
     @property
     def forged(self) -> bool:
@@ -44,6 +49,7 @@ _DROPPED = frozenset(
         Verdict.WRONG_TOKEN,
         Verdict.WRONG_RESOURCE,
         Verdict.EXPIRED_CHANNEL,
+        Verdict.INACTIVE_PERSON,
     }
 )
 
@@ -81,6 +87,9 @@ def receive(
     window, window_end = push_window(now, window_length)
     if not store.claim_push_scan(channel.person, window, window_end + _KEEP_CLAIM):
         return Verdict.DEDUPLICATED
+    person = store.get_person(channel.person)
+    if person is None or person.status is not PersonStatus.ACTIVE:
+        return Verdict.INACTIVE_PERSON  # the claim stays: the window's others read nothing
     delay = max(0, min(900, round((window_end - now).total_seconds())))
     try:
         queue.send([ScanRequest(channel.person, ScanReason.PUSH)], delay_seconds=delay)
@@ -88,3 +97,19 @@ def receive(
         store.release_push_scan(channel.person, window)
         raise
     return Verdict.SCAN_QUEUED
+
+
+def receive_all(
+    notifications: Sequence[Notification],
+    store: Store,
+    queue: ScanQueue,
+    now: datetime,
+    window_length: timedelta = PUSH_WINDOW,
+) -> list[Verdict]:
+    """`receive` each of a request's notifications (Graph sends several a POST), in order;
+    a Store or queue failure raises at once (the sender retries the whole request, and the
+    claims already made deduplicate what it repeats)."""
+    return [
+        receive(n, store=store, queue=queue, now=now, window_length=window_length)
+        for n in notifications
+    ]

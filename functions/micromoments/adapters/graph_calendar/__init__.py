@@ -28,6 +28,9 @@ What it does (DESIGN.md "Calendar semantics", issue 19):
 - **Attendees.** Exchange gives each attendee a copy of their own (own id, not organised by
   them): one carrying our shared tags reads as that shared hold, as on Google, and is
   never written to (the organiser's scan manages it).
+- **Push.** `watch` opens a change-notification subscription on an active person's events
+  (``POST /subscriptions``, the channel token as ``clientState``; Graph's subscription id is
+  the channel id), `stop_channel` deletes one (`subscriptions`).
 - **Normalisation.** `events.normalise` keeps only what the mirror may keep.
 """
 

@@ -27,6 +27,7 @@ from micromoments.adapters.graph_calendar.events import (
     tag_properties_of,
     token_parts,
 )
+from micromoments.adapters.graph_calendar.subscriptions import subscribe, unsubscribe
 from micromoments.adapters.graph_calendar.transport import (
     Answer,
     Call,
@@ -422,10 +423,12 @@ class GraphCalendarGateway:
     def watch(
         self, email: str, channel_id: str, token: str, address: str, ttl: timedelta
     ) -> WatchChannel:
-        raise CalendarError("push channels are not served for Microsoft Graph yet")
+        """A Graph subscription (`subscriptions`); Graph's id names it, not ``channel_id``."""
+        status, now = self._status_of(email), self._now()
+        return subscribe(self._http, email, status, token=token, address=address, ttl=ttl, now=now)
 
     def stop_channel(self, email: str, channel_id: str, resource_id: str) -> bool:
-        return False
+        return unsubscribe(self._http, email, channel_id)
 
     def revoke_grant(self, email: str) -> bool:
         """Graph is reached with the app's own credentials (app-only access): nobody has a

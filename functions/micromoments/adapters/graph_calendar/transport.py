@@ -76,14 +76,14 @@ class GraphApiError(CalendarError):
 
 def method_name(call: Call) -> str:
     """What a call is, for the counters: ``GET calendarView/delta``, ``POST events``,
-    ``PATCH events/{id}``, ``GET mailboxSettings``…"""
+    ``PATCH events/{id}``, ``GET mailboxSettings``, ``DELETE subscriptions/{id}``…"""
     path = call.url.split("?")[0]
     if path.startswith("http"):
         path = path.split("/users/", 1)[-1]
         path = "users/" + path
     parts = path.split("/")[2:] if path.startswith("users/") else path.split("/")
-    if len(parts) == 2 and parts[0] == "events":
-        parts = ["events", "{id}"]
+    if len(parts) == 2 and parts[0] in ("events", "subscriptions"):
+        parts = [parts[0], "{id}"]
     return f"{call.method} {'/'.join(parts)}"
 
 

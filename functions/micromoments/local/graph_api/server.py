@@ -11,7 +11,8 @@ and ``$batch`` (20 requests at most). Knobs: ``throttle_rate`` (429 with ``Retry
 (a write is applied, then answered 503, as when a connection drops); `expire_delta_links`
 makes every delta link of a mailbox answer 410 ``SyncStateNotFound``; ``access_policy`` (a
 set of addresses, or None for none) is an Exchange application access policy: a call for any
-other mailbox on the server answers 403 ``ErrorAccessDenied``.
+other mailbox on the server answers 403 ``ErrorAccessDenied``. ``/subscriptions``: change
+notifications on a mailbox's events (`subscriptions`; `subscriptions.wait_idle` in tests).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 
 from micromoments.local.graph_api import assertions, meetings, routes
 from micromoments.local.graph_api.state import GraphError, Mailbox
+from micromoments.local.graph_api.subscriptions import Subscriptions
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -121,6 +123,7 @@ class GraphServer:
         self.write_log: list[GraphWrite] = []
         self.mailboxes: dict[str, Mailbox] = {}
         self.rounds = routes.Rounds()
+        self.subscriptions = Subscriptions(tenant=tenant)
         self._tokens: set[str] = set()
         self._certificates: dict[str, Certificate] = {}
         self._assertion_ids: set[str] = set()
@@ -147,9 +150,11 @@ class GraphServer:
                 daemon=True,
             )
             self._thread.start()
+            self.subscriptions.start()
         return self
 
     def stop(self) -> None:
+        self.subscriptions.shutdown()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -196,7 +201,8 @@ class GraphServer:
         with self._lock:
             self.add_mailbox(email)
             mailbox = self.mailboxes[email.lower()]
-            return [routes.create(mailbox, event)[1]["id"] for event in events]
+            with self.subscriptions.watching(self.mailboxes):
+                return [routes.create(mailbox, event)[1]["id"] for event in events]
 
     def seed_synthetic(self, person: SyntheticPerson) -> None:
         """Add the person's mailbox (their zone by its Windows name) with their events."""
@@ -219,17 +225,17 @@ class GraphServer:
     def change(self, email: str, event_id: str, changes: Mapping[str, Any]) -> None:
         """Change an event as its owner would (in Outlook): it appears in the next delta
         (an organiser's meeting update reaches the attendees' copies, see `meetings`)."""
-        with self._lock:
+        with self._lock, self.subscriptions.watching(self.mailboxes):
             meetings.patch(self.mailboxes, self.mailboxes[email.lower()], event_id, changes)
 
     def remove(self, email: str, event_id: str) -> None:
-        with self._lock:
+        with self._lock, self.subscriptions.watching(self.mailboxes):
             meetings.delete(self.mailboxes, self.mailboxes[email.lower()], event_id)
 
     def respond(self, email: str, event_id: str, response: str) -> None:
         """``email`` answers (accepted, declined, tentativelyAccepted) the meeting whose
         copy in their mailbox is ``event_id``; the organiser's attendee status follows."""
-        with self._lock:
+        with self._lock, self.subscriptions.watching(self.mailboxes):
             meetings.respond(self.mailboxes, email, event_id, response)
 
     def expire_delta_links(self, email: str) -> None:
@@ -373,7 +379,14 @@ class GraphServer:
     def _call(
         self, method: str, relative: str, query: str, headers: Mapping[str, str], body: Any
     ) -> tuple[int, Any, dict[str, str]]:
-        with self._lock:
+        if (
+            relative.split("/", maxsplit=1)[0] == "subscriptions"
+        ):  # no lock: validation waits on the URL
+            with self._lock:
+                self.counters.requests += 1
+                known = set(self.mailboxes)
+            return self.subscriptions.route(method, relative.split("/"), body, known.__contains__)
+        with self._lock, self.subscriptions.watching(self.mailboxes):
             self.counters.requests += 1
             reply = self._faulted() or self._route(method, relative, query, headers, body)
             write = method in ("POST", "PATCH", "DELETE") and reply[0] < 300

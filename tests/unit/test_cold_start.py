@@ -13,11 +13,15 @@ from typing import Any
 import pytest
 
 # Modules of other functions' paths, each with the handlers that must not load them at
-# import: the ports name the digest and pairing types for type checking only.
+# import: the ports name the digest and pairing types for type checking only, and a scan
+# reads a round's records (`pairing_records`), never forms one.
 NOT_AT_IMPORT = {
     "scan": (
         "micromoments.domain.digest",
         "micromoments.domain.digest_request",
+        "micromoments.domain.pairing",
+        "micromoments.domain.pairing_pool",
+        "micromoments.domain.pairing_search",
         "micromoments.domain.week_moments",
         "micromoments.email",
         "micromoments.web",
@@ -43,6 +47,7 @@ NOT_AT_SCAN_BUILD = (
     "micromoments.domain.digest",
     "micromoments.domain.week_moments",
     "micromoments.domain.week_numbers",
+    "micromoments.domain.pairing",
     "micromoments.services.reconnect",
     "micromoments.email",
     "jwt",

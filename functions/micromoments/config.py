@@ -151,9 +151,10 @@ _Needs = TypeVar("_Needs", bound="FunctionSettings")
 class FunctionSettings(BaseModel):
     """What one Lambda function cannot run without: its required fields, each with the
     reason it is needed. `function_settings` checks them once per process (the cold start)
-    and fails with one line naming every missing variable."""
+    and fails with one line naming every missing variable. A function checks one of these
+    models: each builds its validator when first used, not when this module is imported."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     table_name: str = Field(min_length=1, description="name the DynamoDB table to use")
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from micromoments.domain.access import Session, SignInToken
     from micromoments.domain.day_load import DayLoad
-    from micromoments.domain.digest import DigestRecord
+    from micromoments.domain.digest_record import DigestRecord
     from micromoments.domain.digest_request import DigestRequest
     from micromoments.domain.grants import SealedGrant
     from micromoments.domain.holds import Hold

@@ -208,10 +208,15 @@ def personal_grants(settings: Config, records: Store) -> PersonalGrants | None:
 
 def reconnect_asker() -> Callable[[str], None]:
     """The scan's email to a person who must connect again (`services.reconnect`): the email
-    modules load when a scan function is built, not when its handler is imported."""
-    from micromoments.services.reconnect import reconnect_asker as asker
+    modules load when a scan first has someone to ask, not at the cold start (most scans
+    never do)."""
 
-    return asker()
+    def ask(email: str) -> None:
+        from micromoments.services.reconnect import reconnect_asker as asker
+
+        asker()(email)
+
+    return ask
 
 
 @cache

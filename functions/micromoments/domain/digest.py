@@ -11,7 +11,8 @@ shows them, whether they organise them or are a guest (`calendar_moments`).
 
 A digest record per person and week
 makes sending exactly-once-ish: claimed (a conditional create) before sending, marked sent
-after (docs/decisions.md "Weekly digest").
+after (docs/decisions.md "Weekly digest"); it lives in `digest_record`, which the Store
+loads without the rest of this module.
 
 The week's numbers live in `week_numbers`, its moments and next week's outlook in
 `week_moments`; their public names are importable from here too.
@@ -22,10 +23,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from enum import StrEnum
 
 from micromoments.domain.calendar import zone
 from micromoments.domain.day_load import DayLoad
+from micromoments.domain.digest_record import DigestRecord, DigestState
 from micromoments.domain.holds import Hold
 from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.week_moments import (
@@ -73,19 +74,6 @@ __all__ = [
     "week_moments",
     "week_numbers",
 ]
-
-
-class DigestState(StrEnum):
-    CLAIMED = "claimed"
-    SENT = "sent"
-
-
-@dataclass(frozen=True, slots=True)
-class DigestRecord:
-    person: str
-    iso_week: str  # "2026-W48"
-    state: DigestState
-    at: datetime
 
 
 def iso_label(day: date) -> str:

@@ -25,15 +25,17 @@ from micromoments.domain.coffee_slots import (
     slot_view,
 )
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.pairing_records import (
+from micromoments.domain.pairing_pool import (
     NO_PARTNER,
     NO_SLOT,
     Candidate,
+    PairingOutcome,
+    Unpaired,
+)
+from micromoments.domain.pairing_records import (
     PairingGroup,
     PairingHistoryEntry,
-    PairingOutcome,
     PairingRound,
-    Unpaired,
     unmet,
 )
 from micromoments.domain.pairing_search import form_groups, premature_repeats

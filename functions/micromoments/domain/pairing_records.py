@@ -1,5 +1,6 @@
-"""The records of coffee pairing: a round's groups and the pairing history it leaves, the
-candidates a round pairs (pseudonyms, never addresses), and a round's outcome."""
+"""The records of coffee pairing: a round's groups and the pairing history it leaves (what
+the Store keeps and each scan reads; the pool a round pairs and its outcome are in
+`pairing_pool`, which only the pairing loads)."""
 
 from __future__ import annotations
 
@@ -51,32 +52,3 @@ class PairingHistoryEntry:
     partner: str  # pseudonym
     iso_week: str
     kinds: tuple[str, ...] = field(default=("coffee",))
-
-
-NO_PARTNER = "no other opted-in person in the pool this week"
-NO_SLOT = "no common free slot with an available partner this week"
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One opted-in person as pairing sees them: a pseudonym, never an address."""
-
-    id: str  # pseudonym
-    team: str | None = None
-    across_teams: bool = False  # prefers to meet people of other teams
-    blocked: frozenset[str] = frozenset()  # never paired with these (either side blocks)
-
-
-@dataclass(frozen=True, slots=True)
-class Unpaired:
-    person: str  # pseudonym
-    reason: str  # never names anyone, never says a don't-pair list played a part
-
-
-@dataclass(frozen=True, slots=True)
-class PairingOutcome:
-    """Groups with their slot (members sorted), and who stays unpaired and why."""
-
-    groups: tuple[PairingGroup, ...]
-    unpaired: tuple[Unpaired, ...]
-    slot_searches: int = 0  # calls made to the slot finder (a measure, not a result)

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from itertools import combinations
 
 from micromoments.domain.coffee_slots import Slot, SlotFinder
-from micromoments.domain.pairing_records import (
+from micromoments.domain.pairing_pool import (
     NO_PARTNER,
     NO_SLOT,
     Candidate,
-    PairingGroup,
     PairingOutcome,
     Unpaired,
 )
+from micromoments.domain.pairing_records import PairingGroup
 
 _REPEAT = 1_000_000  # any repeat costs more than every other preference together
 _SAME_TEAM = 1_000  # same team while one of the two asked to meet other teams

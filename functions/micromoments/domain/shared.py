@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from micromoments.domain.calendar import CalendarEvent, EventKind
+from micromoments.domain.coffee_slots import SlotView, slot_view
 from micromoments.domain.day_load import schedule_days
 from micromoments.domain.free_slots import Availability, common_free_slots, fit
 from micromoments.domain.holds import (
@@ -42,7 +43,6 @@ from micromoments.domain.holds import (
 from micromoments.domain.intervals import Interval
 from micromoments.domain.journal import WriteOp
 from micromoments.domain.mirror import MirrorEvent
-from micromoments.domain.pairing import SlotView, slot_view
 from micromoments.domain.people import Person, PersonStatus
 from micromoments.domain.reconcile import Write
 from micromoments.domain.settings import OrgSettings
@@ -60,7 +60,7 @@ class SharedOutcome:
 class Members:
     """What the organiser's scan knows of one shared event's members.
 
-    ``views``: each member's day as the slot search sees it (`pairing.SlotView`, the event
+    ``views``: each member's day as the slot search sees it (`coffee_slots.SlotView`, the event
     itself lifted off), keyed as the hold names them (attendees by pseudonym, the organiser
     by address); ``active``: the attendees who are still opted in (status active).
     """
@@ -256,7 +256,7 @@ def member_view(
 
     Busy: meetings with their clearance (`clearance.near`), solo blocks and our holds (free
     ones too); excluded: their unavailable
-    days and days with another social-kind hold (`pairing.slot_view`).
+    days and days with another social-kind hold (`coffee_slots.slot_view`).
     """
     others = [e for e in events if e.hold_id != exclude]
     first = datetime.fromtimestamp(within[0], tz).date()

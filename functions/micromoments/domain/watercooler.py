@@ -2,7 +2,7 @@
 
 The slot search is a sweep line over epoch seconds. Every member's working hours bound it
 (the drop-in lies inside the overlap of all of them); each member's busy time and excluded
-days (`pairing.SlotView`) only take that member out of the count, they never rule a slot
+days (`coffee_slots.SlotView`) only take that member out of the count, they never rule a slot
 out. People appear only as pseudonyms.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from micromoments.domain.coffee_slots import SlotView
 from micromoments.domain.free_slots import Availability, align_down, align_up, common_free_slots
 from micromoments.domain.intervals import Interval, union
-from micromoments.domain.pairing import SlotView
 
 DROP_IN_MINUTES = 15
 MIN_FREE = 2  # a drop-in fewer than two members can make is not placed

@@ -36,7 +36,7 @@ from micromoments.adapters.table.layout import (
     when,
 )
 from micromoments.domain.day_load import DayLoad
-from micromoments.domain.digest import DigestRecord, DigestState
+from micromoments.domain.digest_record import DigestRecord, DigestState
 from micromoments.domain.holds import Hold
 from micromoments.domain.journal import JournalEntry, WriteOp
 from micromoments.domain.lease import Lease

@@ -21,7 +21,7 @@ from micromoments.adapters.table.layout import (
     when,
 )
 from micromoments.domain.holds import HoldKind
-from micromoments.domain.pairing import PairingGroup, PairingHistoryEntry, PairingRound
+from micromoments.domain.pairing_records import PairingGroup, PairingHistoryEntry, PairingRound
 from micromoments.ports import StoreError
 
 T = TypeVar("T")

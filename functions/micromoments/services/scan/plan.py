@@ -16,7 +16,7 @@ from micromoments.domain.access import pseudonym_key
 from micromoments.domain.calendar import CalendarEvent
 from micromoments.domain.holds import Hold, HoldKind, HoldStatus
 from micromoments.domain.mirror import MirrorEvent
-from micromoments.domain.pairing import unmet
+from micromoments.domain.pairing_records import unmet
 from micromoments.domain.people import Person, PersonStatus, pseudonym
 from micromoments.domain.planner import iso_week, week_start
 from micromoments.domain.reconcile import Reconciliation, analysis_window, reconcile

@@ -134,6 +134,21 @@ def test_insert_get_patch_delete_and_the_kept_cancelled_event(server: CalendarSe
     ]
 
 
+def test_one_stored_event_by_id_cancelled_included(server: CalendarServer) -> None:
+    held = timed("2026-03-30T10:00:00+02:00", "2026-03-30T10:15:00+02:00", id="mmhold00002")
+    server.seed(ALICE, [held, {**held, "id": "mmhold00003", "status": "cancelled"}])
+    found = server.event(ALICE, "mmhold00002")
+    assert found is not None and found["start"] == held["start"]
+    assert found == next(e for e in server.events(ALICE) if e["id"] == "mmhold00002")
+    found["start"] = {}  # a copy: the stored event stays
+    assert server.event(ALICE, "mmhold00002") == found | {"start": held["start"]}
+    cancelled = server.event(ALICE, "mmhold00003")
+    assert cancelled is not None and cancelled["status"] == "cancelled"
+    assert server.event(ALICE, "nosuchevent") is None
+    with pytest.raises(KeyError):
+        server.event("nobody@example.com", "mmhold00002")
+
+
 def test_an_invitation_reaches_the_attendees_calendar(server: CalendarServer) -> None:
     api = client(server).events()
     api.insert(
@@ -1226,3 +1241,17 @@ def test_a_message_queued_before_stop_never_reaches_a_new_channel_with_the_same_
         (1, "sync", "delivered"),
         (2, "exists", "cancelled"),
     ]
+
+
+def test_a_keys_signer_is_loaded_once_and_signs_with_that_key() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from micromoments.local.calendar_api import oauth
+
+    key = oauth.generate_key()
+    signer = oauth.signer(key.private_key_pem, key.key_id)
+    assert oauth.signer(key.private_key_pem, key.key_id) is signer
+    assert signer.key_id == key.key_id
+    signature = signer.sign(b"claims")
+    key.public_key.verify(signature, b"claims", padding.PKCS1v15(), hashes.SHA256())

@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from micromoments.domain.errors import DomainError
 from micromoments.local.atomic_moto import serialise_dynamodb
+from micromoments.local.moto_items import write_items_directly
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -128,6 +129,7 @@ class _MotoServer:
 
     def start(self) -> None:
         serialise_dynamodb()  # conditional writes atomic, as in DynamoDB
+        write_items_directly()  # items written as JSON directly, not through the model
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from google.auth import crypt, jwt
+from google.auth import jwt
 
 from micromoments.local.calendar_api import oauth
 
@@ -312,9 +312,7 @@ class Consent:
             "iat": now,
             "exp": now + oauth.TOKEN_LIFETIME_S,
         }
-        signer = crypt.RSASigner.from_string(  # type: ignore[no-untyped-call]
-            self._signer.private_key_pem, self._signer.key_id
-        )
+        signer = oauth.signer(self._signer.private_key_pem, self._signer.key_id)
         token: bytes = jwt.encode(signer, claims)  # type: ignore[no-untyped-call]
         return token.decode()
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from google.auth import crypt, jwt
+from google.auth import jwt
 
 from micromoments.local.calendar_api import oauth
 from micromoments.local.calendar_api.aws_signature import (
@@ -206,6 +206,6 @@ class Federation:
                 400, "INVALID_ARGUMENT", "exp must be at most 12 hours in the future."
             )
         key = self.managed_key
-        signer = crypt.RSASigner.from_string(key.private_key_pem, key.key_id)  # type: ignore[no-untyped-call]
+        signer = oauth.signer(key.private_key_pem, key.key_id)
         signed = jwt.encode(signer, claims).decode()  # type: ignore[no-untyped-call]
         return Answer(200, {"keyId": key.key_id, "signedJwt": signed})

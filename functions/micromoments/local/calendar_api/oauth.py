@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from google.auth import crypt
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
@@ -73,6 +75,14 @@ class ServiceAccountKey:
             + self.client_email.replace("@", "%40"),
             "universe_domain": "googleapis.com",
         }
+
+
+@functools.lru_cache(maxsize=16)
+def signer(private_key_pem: str, key_id: str) -> crypt.RSASigner:
+    """The signer of a key, loaded once: loading an RSA key checks it, which costs more
+    CPU than the signature (signJwt and the consent's ID tokens sign with the same few)."""
+    loaded: crypt.RSASigner = crypt.RSASigner.from_string(private_key_pem, key_id)  # type: ignore[no-untyped-call]
+    return loaded
 
 
 def generate_key() -> ServiceAccountKey:

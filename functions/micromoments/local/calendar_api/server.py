@@ -344,6 +344,15 @@ class CalendarServer:
                 if include_cancelled or r.get("status") != "cancelled"
             ]
 
+    def event(self, email: str, event_id: str) -> dict[str, Any] | None:
+        """One stored resource of a calendar (cancelled included), or None."""
+        with self._lock:
+            cal = self._calendars.find(email)
+            if cal is None:
+                raise KeyError(email)
+            found = cal.events.get(event_id)
+            return None if found is None else copy.deepcopy(found)
+
     def invalidate_sync_tokens(self, email: str) -> None:
         """Every sync token of this calendar answers 410 from now on."""
         with self._lock:

@@ -148,13 +148,11 @@ def _meeting_over(email: str, hold: dict[str, Any]) -> dict[str, Any]:
 
 def _moved(runtime: LocalRuntime, email: str, hold: dict[str, Any]) -> bool:
     """Whether the hold is cancelled or at another time on the Calendar server."""
-    for event in runtime.calendar.events(email):
-        if event.get("id") == hold["id"]:
-            cancelled = event.get("status") == "cancelled"
-            return (
-                cancelled or event.get("start") != hold["start"] or event.get("end") != hold["end"]
-            )
-    return True  # gone
+    event = runtime.calendar.event(email, hold["id"])
+    if event is None:
+        return True  # gone
+    cancelled = event.get("status") == "cancelled"
+    return cancelled or event.get("start") != hold["start"] or event.get("end") != hold["end"]
 
 
 def _wait(done: Callable[[], bool], timeout: float) -> None:

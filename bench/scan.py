@@ -40,7 +40,6 @@ from micromoments.adapters.google_calendar import PAGE_SIZE, GoogleCalendarGatew
 from micromoments.adapters.graph_calendar import (
     BATCH_REQUESTS,
     GraphCalendarGateway,
-    GraphTransport,
 )
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
@@ -50,7 +49,7 @@ from micromoments.domain.settings import CalendarProvider, OrgSettings
 from micromoments.local.calendar_api import CalendarServer
 from micromoments.local.graph_api import GraphServer
 from micromoments.local.synthetic import SyntheticOrg, SyntheticPerson, generate_org
-from micromoments.ports import CalendarCounters, CalendarGateway
+from micromoments.ports import CalendarGateway
 from micromoments.services.scan import ScanReport, scan_people
 
 START = date(2026, 11, 23)
@@ -183,14 +182,7 @@ def graph_gateway(server: GraphServer, store: TableStore) -> GraphCalendarGatewa
         person, _ = store.scan_head(email)
         return person.status if person else None
 
-    transport = GraphTransport(
-        api_url=server.base_url,
-        authority=server.authority,
-        tenant=server.tenant,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        counters=CalendarCounters(),
-    )
+    transport = server.transport()
     return GraphCalendarGateway(
         transport,
         status_of=status_of,

@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from micromoments.adapters.dynamo import create_table, dynamo_store
-from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
+from micromoments.adapters.graph_calendar import GraphCalendarGateway
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
 from micromoments.domain.people import Person, PersonStatus
@@ -26,7 +26,6 @@ from micromoments.domain.settings import CalendarProvider, OrgSettings
 from micromoments.local.graph_api import GraphServer
 from micromoments.ops.check_results import Check, Status
 from micromoments.ops.graph_checks import ACCESS_POLICY, OPTED_IN, OPTED_OUT, check_graph
-from micromoments.ports import CalendarCounters
 
 pytestmark = pytest.mark.integration
 
@@ -64,14 +63,8 @@ class World:
     secret: str | None = None  # the app's client secret, when not the server's
 
     def gateway(self) -> GraphCalendarGateway:
-        transport = GraphTransport(
-            api_url=self.server.base_url,
-            authority=self.server.authority,
-            tenant=self.server.tenant,
-            client_id=self.server.client_id,
-            client_secret=self.secret or self.server.client_secret,
-            counters=CalendarCounters(),
-            sleep=lambda seconds: None,
+        transport = self.server.transport(
+            client_secret=self.secret or self.server.client_secret, sleep=lambda seconds: None
         )
         store = self.store
 

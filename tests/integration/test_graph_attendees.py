@@ -16,7 +16,6 @@ import pytest
 from micromoments.adapters.graph_calendar import (
     SHARED_HOLD_ID_PROPERTY,
     GraphCalendarGateway,
-    GraphTransport,
 )
 from micromoments.adapters.memory import memory_store
 from micromoments.domain.calendar import EventKind
@@ -27,7 +26,7 @@ from micromoments.domain.people import Person, PersonStatus, Preferences
 from micromoments.domain.settings import OrgSettings
 from micromoments.local.graph_api import GraphServer
 from micromoments.local.synthetic import generate_org
-from micromoments.ports import CalendarCounters, CalendarWrite, Store
+from micromoments.ports import CalendarWrite, Store
 from micromoments.services.pair import pair_week
 from micromoments.services.scan import scan_person
 from tests.builders import hold
@@ -71,14 +70,7 @@ def gateway_for(
         person = store.get_person(email)
         return person.status if person else None
 
-    transport = GraphTransport(
-        api_url=server.base_url,
-        authority=server.authority,
-        tenant=server.tenant,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        counters=CalendarCounters(),
-    )
+    transport = server.transport()
     return GraphCalendarGateway(
         transport,
         status_of=status_of,

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
+from micromoments.adapters.graph_calendar import GraphCalendarGateway
 from micromoments.adapters.graph_calendar.events import HOLD_ID_PROPERTY
 from micromoments.adapters.memory import memory_store
 from micromoments.domain.holds import HoldStatus
 from micromoments.domain.people import PersonStatus
 from micromoments.local.graph_api import GraphServer
 from micromoments.local.synthetic import generate_org
-from micromoments.ports import CalendarCounters, CalendarError, Store
+from micromoments.ports import CalendarError, Store
 from micromoments.services.scan import scan_person
 
 pytestmark = pytest.mark.integration
@@ -33,16 +33,7 @@ def gateway_for(server: GraphServer, store: Store, attempts: int) -> GraphCalend
         person = store.get_person(email)
         return person.status if person else None
 
-    transport = GraphTransport(
-        api_url=server.base_url,
-        authority=server.authority,
-        tenant=server.tenant,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        counters=CalendarCounters(),
-        max_attempts=attempts,
-        sleep=lambda seconds: None,
-    )
+    transport = server.transport(max_attempts=attempts, sleep=lambda seconds: None)
     return GraphCalendarGateway(
         transport,
         status_of=status_of,

@@ -16,7 +16,6 @@ from micromoments.adapters.graph_calendar import (
     BATCH_REQUESTS,
     WINDOW_DAYS,
     GraphCalendarGateway,
-    GraphTransport,
 )
 from micromoments.domain.calendar import EventKind
 from micromoments.domain.holds import Hold, HoldKind
@@ -25,7 +24,6 @@ from micromoments.domain.mirror import MirrorEvent
 from micromoments.domain.people import PersonStatus
 from micromoments.local.graph_api import GraphServer
 from micromoments.ports import (
-    CalendarCounters,
     CalendarError,
     CalendarWrite,
     SubjectRefused,
@@ -86,15 +84,7 @@ def sleeps() -> Sleeps:
 def gateway(
     server: GraphServer, people: People, sleeps: Sleeps, **options: Any
 ) -> GraphCalendarGateway:
-    transport = GraphTransport(
-        api_url=server.base_url,
-        authority=server.authority,
-        tenant=server.tenant,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        counters=CalendarCounters(),
-        sleep=sleeps,
-    )
+    transport = server.transport(sleep=sleeps)
     return GraphCalendarGateway(transport, status_of=people.status_of, ours=people.ours, **options)
 
 
@@ -323,14 +313,7 @@ def test_free_busy_through_get_schedule(server: GraphServer, graph: GraphCalenda
 
 
 def test_a_wrong_client_secret_fails_clearly(server: GraphServer, people: People) -> None:
-    transport = GraphTransport(
-        api_url=server.base_url,
-        authority=server.authority,
-        tenant=server.tenant,
-        client_id=server.client_id,
-        client_secret="wrong",
-        counters=CalendarCounters(),
-    )
+    transport = server.transport(client_secret="wrong")
     graph = GraphCalendarGateway(transport, status_of=people.status_of, ours=people.ours)
     with pytest.raises(CalendarError, match="401 invalid_client") as caught:
         graph.timezone(ADA)
@@ -357,14 +340,7 @@ def test_a_hold_deleted_in_outlook_comes_back_cancelled_from_the_mirror(
     token = transport_gateway.sync(ADA, None, full_from=FULL_FROM).token
     (ours,) = mirror
     later = GraphCalendarGateway(
-        GraphTransport(
-            api_url=server.base_url,
-            authority=server.authority,
-            tenant=server.tenant,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            counters=CalendarCounters(),
-        ),
+        server.transport(),
         status_of=people.status_of,
         ours=people.ours,
         mirrored_holds=lambda email: mirror,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from micromoments.adapters.google_calendar import GoogleCalendarGateway
-from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
+from micromoments.adapters.graph_calendar import GraphCalendarGateway
 from micromoments.adapters.ics import read_calendar
 from micromoments.adapters.memory import memory_store
 from micromoments.adapters.mirror_expansion import expand_mirror
@@ -26,7 +26,7 @@ from micromoments.domain.people import PersonStatus
 from micromoments.local.calendar_api import CalendarServer
 from micromoments.local.graph_api import GraphServer
 from micromoments.local.synthetic import SyntheticOrg, generate_org, normalised_events, to_ics
-from micromoments.ports import CalendarCounters, CalendarGateway, Store
+from micromoments.ports import CalendarGateway, Store
 from micromoments.services.pair import pair_week
 from micromoments.services.scan import scan_person
 from micromoments.wiring import calendar_gateway
@@ -57,14 +57,7 @@ def google(org: SyntheticOrg) -> Iterator[CalendarGateway]:
 def graph(org: SyntheticOrg) -> Iterator[CalendarGateway]:
     with GraphServer(page_size=40) as server:
         server.seed_org(org)
-        transport = GraphTransport(
-            api_url=server.base_url,
-            authority=server.authority,
-            tenant=server.tenant,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            counters=CalendarCounters(),
-        )
+        transport = server.transport()
         yield GraphCalendarGateway(
             transport, status_of=lambda email: PersonStatus.ACTIVE, ours=lambda email: set()
         )
@@ -107,14 +100,7 @@ def graph_gateway_for(server: GraphServer, store: Store) -> GraphCalendarGateway
         person = store.get_person(email)
         return person.status if person else None
 
-    transport = GraphTransport(
-        api_url=server.base_url,
-        authority=server.authority,
-        tenant=server.tenant,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        counters=CalendarCounters(),
-    )
+    transport = server.transport()
     return GraphCalendarGateway(
         transport,
         status_of=status_of,

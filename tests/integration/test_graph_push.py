@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from micromoments.adapters.graph_calendar import GraphCalendarGateway, GraphTransport
+from micromoments.adapters.graph_calendar import GraphCalendarGateway
 from micromoments.adapters.graph_calendar.transport import Call
 from micromoments.adapters.memory import MemoryTable
 from micromoments.adapters.table import TableStore
@@ -27,7 +27,7 @@ from micromoments.handlers.notify import NotifyDeps, run
 from micromoments.local.graph_api import GraphServer
 from micromoments.local.graph_api.subscriptions import object_id
 from micromoments.local.web_bridge import from_result, to_event
-from micromoments.ports import CalendarCounters, CalendarError, SubjectRefused
+from micromoments.ports import CalendarError, SubjectRefused
 
 pytestmark = pytest.mark.integration
 
@@ -107,15 +107,7 @@ def receiver() -> Iterator[Receiver]:
 def gateway_on(
     server: GraphServer, status_of: Callable[[str], PersonStatus | None]
 ) -> GraphCalendarGateway:
-    transport = GraphTransport(
-        api_url=server.base_url,
-        authority=server.authority,
-        tenant=server.tenant,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        counters=CalendarCounters(),
-        sleep=lambda seconds: None,
-    )
+    transport = server.transport(sleep=lambda seconds: None)
     return GraphCalendarGateway(transport, status_of=status_of, ours=lambda email: set())
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from cryptography.x509 import Certificate
 
+    from micromoments.adapters.graph_calendar import GraphTransport
     from micromoments.local.synthetic import SyntheticOrg, SyntheticPerson
 
 API_PREFIX = "/v1.0/"
@@ -188,6 +189,23 @@ class GraphServer:
     def authority(self) -> str:
         """``http://127.0.0.1:PORT/``: token requests go to ``{authority}{tenant}/oauth2/…``."""
         return f"http://{self._host}:{self.port}/"
+
+    def transport(self, **options: Any) -> GraphTransport:
+        """A `GraphTransport` for this server's app with its client secret, as `wiring`
+        builds one deployed; ``options`` add or override its arguments (``sleep``,
+        ``max_attempts``, another ``client_secret``...)."""
+        from micromoments.adapters.graph_calendar import GraphTransport
+        from micromoments.ports import CalendarCounters
+
+        arguments: dict[str, Any] = {
+            "api_url": self.base_url,
+            "authority": self.authority,
+            "tenant": self.tenant,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "counters": CalendarCounters(),
+        }
+        return GraphTransport(**{**arguments, **options})
 
     # -- data and knobs ----------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def _body(event: dict[str, Any]) -> bytes:
             return base64.b64decode(str(text), validate=True)
         return str(text).encode("utf-8", "surrogatepass")
     except (binascii.Error, ValueError):
-        return b"\0"  # not base64: no notification either
+        raise MalformedNotification("the body is not base64") from None
 
 
 def _record(verdict: Verdict) -> None:

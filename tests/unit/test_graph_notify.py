@@ -200,3 +200,9 @@ def test_a_graph_item_reads_as_a_change_on_its_subscription() -> None:
     )
     with pytest.raises(MalformedNotification):
         graph_notifications(json.dumps({"value": [{}] * 1001}))
+
+
+def test_a_body_flagged_base64_that_is_not_base64_is_refused_with_nothing_read() -> None:
+    event = {"headers": {}, "body": "not base64 at all!", "isBase64Encoded": True}
+    untouchable = NotifyDeps(Untouchable(), Untouchable())  # type: ignore[arg-type]
+    assert run(event, NOW, untouchable)["statusCode"] == 400
